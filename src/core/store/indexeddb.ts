@@ -1,0 +1,243 @@
+import { type DBSchema, type IDBPDatabase, openDB } from "idb";
+import type { Digest } from "../digest.ts";
+import { LayerLabError } from "../errors.ts";
+import { concatBytes, once, rechunk } from "./chunks.ts";
+import { ingest } from "./ingest.ts";
+import {
+  type BlobInfo,
+  type BlobStore,
+  COLLECTIONS,
+  type CollectionName,
+  type MetaBatch,
+  type MetaCollections,
+  type MetaStore,
+  type PutOptions,
+  type PutResult,
+  type Store,
+} from "./types.ts";
+
+/** Blobs are kept as fixed-size chunks so big layers stream in and out and can be read by range. */
+export const CHUNK_SIZE = 1 << 20;
+/** An upload older than this with no blob record is an interrupted write: its chunks are removed. */
+const STALE_UPLOAD_MS = 10 * 60 * 1000;
+
+interface BlobRow {
+  digest: Digest;
+  size: number;
+  /** The upload whose chunks hold the bytes. */
+  upload: string;
+  chunks: number;
+}
+
+interface LayerLabDB extends DBSchema {
+  blobs: { key: string; value: BlobRow };
+  chunks: { key: [string, number]; value: Uint8Array };
+  uploads: { key: string; value: { id: string; startedAt: number } };
+  images: { key: string; value: MetaCollections["images"] };
+  layers: { key: string; value: MetaCollections["layers"] };
+  containers: { key: string; value: MetaCollections["containers"] };
+  kv: { key: string; value: MetaCollections["kv"] };
+}
+
+type DB = IDBPDatabase<LayerLabDB>;
+
+/** The schema version; each step of `upgrades` takes the database from version i to i+1. */
+export const SCHEMA_VERSION = 1;
+const upgrades: ((db: DB) => void)[] = [
+  (db) => {
+    db.createObjectStore("blobs", { keyPath: "digest" });
+    db.createObjectStore("chunks");
+    db.createObjectStore("uploads", { keyPath: "id" });
+    for (const c of COLLECTIONS) db.createObjectStore(c, { keyPath: "id" });
+  },
+];
+
+function chunkRange(upload: string): IDBKeyRange {
+  return IDBKeyRange.bound([upload, 0], [upload, Number.MAX_SAFE_INTEGER]);
+}
+
+/** A standalone copy of a chunk, so IndexedDB never stores a larger buffer behind a view. */
+function own(chunk: Uint8Array): Uint8Array {
+  return chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength ? chunk : chunk.slice();
+}
+
+let uploadSeq = 0;
+function newUploadId(): string {
+  uploadSeq += 1;
+  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}-${uploadSeq}`;
+}
+
+class IdbBlobStore implements BlobStore {
+  constructor(private readonly db: DB) {}
+
+  async has(digest: Digest) {
+    return (await this.db.getKey("blobs", digest)) !== undefined;
+  }
+  async get(digest: Digest) {
+    const row = await this.db.get("blobs", digest);
+    if (!row) return undefined;
+    const parts = await this.db.getAll("chunks", chunkRange(row.upload));
+    return concatBytes(parts, row.size);
+  }
+  async read(digest: Digest, offset: number, length: number) {
+    const row = await this.require(digest);
+    const end = Math.min(row.size, offset + length);
+    if (offset >= end) return new Uint8Array(0);
+    const first = Math.floor(offset / CHUNK_SIZE);
+    const last = Math.floor((end - 1) / CHUNK_SIZE);
+    const parts = await this.db.getAll("chunks", IDBKeyRange.bound([row.upload, first], [row.upload, last]));
+    const joined = concatBytes(parts);
+    const from = offset - first * CHUNK_SIZE;
+    return joined.slice(from, from + (end - offset));
+  }
+  async *stream(digest: Digest) {
+    const row = await this.require(digest);
+    for (let i = 0; i < row.chunks; i++) {
+      const chunk = await this.db.get("chunks", [row.upload, i]);
+      if (!chunk) throw new LayerLabError("STORE", `blob ${digest} is missing chunk ${i}`);
+      yield chunk;
+    }
+  }
+  async size(digest: Digest) {
+    return (await this.db.get("blobs", digest))?.size;
+  }
+  put(bytes: Uint8Array, options?: PutOptions) {
+    return this.putStream(once(bytes), options);
+  }
+  async putStream(source: AsyncIterable<Uint8Array>, options?: PutOptions): Promise<PutResult> {
+    const upload = newUploadId();
+    await this.db.put("uploads", { id: upload, startedAt: Date.now() });
+    let chunks = 0;
+    try {
+      const { digest, size } = await ingest(rechunk(source, CHUNK_SIZE), options, async (chunk) => {
+        await this.db.put("chunks", own(chunk), [upload, chunks]);
+        chunks += 1;
+      });
+      // One transaction makes the blob visible, or finds it already there and drops the copy.
+      const tx = this.db.transaction(["blobs", "chunks", "uploads"], "readwrite");
+      const existing = await tx.objectStore("blobs").get(digest);
+      if (existing) await tx.objectStore("chunks").delete(chunkRange(upload));
+      else await tx.objectStore("blobs").put({ digest, size, upload, chunks });
+      await tx.objectStore("uploads").delete(upload);
+      await tx.done;
+      return { digest, size, deduplicated: existing !== undefined };
+    } catch (err) {
+      await this.discardUpload(upload);
+      throw err;
+    }
+  }
+  async delete(digest: Digest) {
+    const tx = this.db.transaction(["blobs", "chunks"], "readwrite");
+    const row = await tx.objectStore("blobs").get(digest);
+    if (row) {
+      await tx.objectStore("chunks").delete(chunkRange(row.upload));
+      await tx.objectStore("blobs").delete(digest);
+    }
+    await tx.done;
+    return row !== undefined;
+  }
+  async list(): Promise<BlobInfo[]> {
+    return (await this.db.getAll("blobs")).map(({ digest, size }) => ({ digest, size }));
+  }
+  async stats() {
+    const rows = await this.db.getAll("blobs");
+    return { count: rows.length, bytes: rows.reduce((n, r) => n + r.size, 0) };
+  }
+  /** Removes the chunks of uploads that never finished (a crash or a closed tab mid-write). */
+  async collectStaleUploads(now = Date.now()) {
+    for (const u of await this.db.getAll("uploads")) {
+      if (now - u.startedAt > STALE_UPLOAD_MS) await this.discardUpload(u.id);
+    }
+  }
+  /** Chunks stored in all, used or not: a test's view of leftovers. */
+  async countChunks() {
+    return this.db.count("chunks");
+  }
+  private async discardUpload(upload: string) {
+    const tx = this.db.transaction(["chunks", "uploads"], "readwrite");
+    await tx.objectStore("chunks").delete(chunkRange(upload));
+    await tx.objectStore("uploads").delete(upload);
+    await tx.done;
+  }
+  private async require(digest: Digest): Promise<BlobRow> {
+    const row = await this.db.get("blobs", digest);
+    if (!row) throw new LayerLabError("NOT_FOUND", `blob ${digest} is not in the store`);
+    return row;
+  }
+}
+
+class IdbMetaStore implements MetaStore {
+  constructor(private readonly db: DB) {}
+
+  async get<K extends CollectionName>(collection: K, id: string) {
+    return (await this.db.get(collection, id)) as MetaCollections[K] | undefined;
+  }
+  async list<K extends CollectionName>(collection: K) {
+    return (await this.db.getAll(collection)) as MetaCollections[K][];
+  }
+  async put<K extends CollectionName>(collection: K, record: MetaCollections[K]) {
+    await this.db.put(collection, record as never);
+  }
+  async delete(collection: CollectionName, id: string) {
+    const tx = this.db.transaction(collection, "readwrite");
+    const found = (await tx.store.getKey(id)) !== undefined;
+    if (found) await tx.store.delete(id);
+    await tx.done;
+    return found;
+  }
+  async apply(batch: MetaBatch) {
+    const names = new Set<CollectionName>([
+      ...(Object.keys(batch.put ?? {}) as CollectionName[]),
+      ...(Object.keys(batch.delete ?? {}) as CollectionName[]),
+    ]);
+    if (names.size === 0) return;
+    const tx = this.db.transaction([...names], "readwrite");
+    const ops: Promise<unknown>[] = [];
+    for (const [c, ids] of Object.entries(batch.delete ?? {})) {
+      for (const id of ids ?? []) ops.push(tx.objectStore(c as CollectionName).delete(id));
+    }
+    for (const [c, rs] of Object.entries(batch.put ?? {})) {
+      for (const r of rs ?? []) ops.push(tx.objectStore(c as CollectionName).put(r as never));
+    }
+    try {
+      await Promise.all(ops);
+      await tx.done;
+    } catch (err) {
+      try {
+        tx.abort();
+      } catch {
+        // already finished or aborted
+      }
+      throw new LayerLabError("STORE", `could not save records: ${(err as Error).message}`, { cause: err });
+    }
+  }
+}
+
+/** A store kept in the global IndexedDB (fake-indexeddb in Node tests), in the database `name`. */
+export async function openIndexedDbStore(name = "layerlab"): Promise<Store & { blobs: IdbBlobStore }> {
+  const db: DB = await openDB<LayerLabDB>(name, SCHEMA_VERSION, {
+    upgrade(database, oldVersion) {
+      for (let v = oldVersion; v < SCHEMA_VERSION; v++) upgrades[v]!(database);
+    },
+    blocking() {
+      // Another tab wants a newer schema: step aside rather than block it.
+      db.close();
+    },
+  });
+  const blobs = new IdbBlobStore(db);
+  await blobs.collectStaleUploads();
+  return {
+    kind: "indexeddb",
+    blobs,
+    meta: new IdbMetaStore(db),
+    async clear() {
+      const stores = ["blobs", "chunks", "uploads", ...COLLECTIONS] as const;
+      const tx = db.transaction(stores, "readwrite");
+      await Promise.all(stores.map((s) => tx.objectStore(s).clear()));
+      await tx.done;
+    },
+    close() {
+      db.close();
+    },
+  };
+}
