@@ -1,0 +1,9 @@
+/** A benchmark: prints its figures (and a reference's) to stdout. */
+export interface Benchmark {
+  name: string;
+  summary: string;
+  run(): Promise<void>;
+}
+
+/** Every benchmark `npm run bench` runs; each lives in its own file beside this one. */
+export const benchmarks: Benchmark[] = [];
