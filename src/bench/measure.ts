@@ -13,7 +13,8 @@ export async function medianMs(fn: () => unknown | Promise<unknown>, runs = 5): 
 
 /** Formats a row of figures as aligned columns. */
 export function row(label: string, ...cells: (string | number)[]): string {
-  return [label.padEnd(44), ...cells.map((c) => String(typeof c === "number" ? c.toFixed(1) : c).padStart(14))].join(
-    "",
-  );
+  return [
+    label.padEnd(44),
+    ...cells.map((c) => String(typeof c === "number" ? c.toFixed(1) : c).padStart(14)),
+  ].join("");
 }

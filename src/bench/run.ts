@@ -8,7 +8,9 @@ import { benchmarks } from "./index.ts";
 const wanted = process.argv.slice(2);
 const chosen = wanted.length ? benchmarks.filter((b) => wanted.includes(b.name)) : benchmarks;
 if (chosen.length === 0) {
-  console.error(`no benchmark named ${wanted.join(", ")}; known: ${benchmarks.map((b) => b.name).join(", ")}`);
+  console.error(
+    `no benchmark named ${wanted.join(", ")}; known: ${benchmarks.map((b) => b.name).join(", ")}`,
+  );
   process.exit(2);
 }
 for (const b of chosen) {

@@ -1,14 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseArgs } from "./command.ts";
-import { runCli } from "./main.ts";
-
-/** Runs the CLI in-process and captures what it prints. */
-export async function cli(...argv: string[]) {
-  let out = "";
-  let err = "";
-  const code = await runCli(argv, { out: (t) => (out += t), err: (t) => (err += t), cwd: process.cwd() });
-  return { code, out, err };
-}
+import { cli } from "./testing.ts";
 
 describe("layerlab command line", () => {
   it("prints its version", async () => {

@@ -112,7 +112,10 @@ export const storeConformanceCases: ConformanceCase[] = [
       const total = parts.reduce((n, p) => n + p.byteLength, 0);
       check(total === bytes.byteLength, "stream() yields every byte");
       const off = (1 << 20) - 10;
-      check(same(await s.blobs.read(r.digest, off, 100), bytes.subarray(off, off + 100)), "read() across a chunk edge");
+      check(
+        same(await s.blobs.read(r.digest, off, 100), bytes.subarray(off, off + 100)),
+        "read() across a chunk edge",
+      );
       const tail = await s.blobs.read(r.digest, bytes.byteLength - 5, 100);
       check(same(tail, bytes.subarray(bytes.byteLength - 5)), "read() past the end is clipped");
       s.close();
@@ -162,7 +165,10 @@ export const storeConformanceCases: ConformanceCase[] = [
       check(await s.blobs.has(a.digest), "the other blob stays");
       check((await h.leftovers(s)) === 0, "its chunks are gone too");
       const err = await rejects(s.blobs.read(b.digest, 0, 1));
-      check(err instanceof LayerLabError && err.code === "NOT_FOUND", "read() of a missing blob is NOT_FOUND");
+      check(
+        err instanceof LayerLabError && err.code === "NOT_FOUND",
+        "read() of a missing blob is NOT_FOUND",
+      );
       s.close();
     },
   },
@@ -194,7 +200,10 @@ export const storeConformanceCases: ConformanceCase[] = [
       const got = await s.meta.get("images", img.id);
       check(got?.names[0] === "demo:1" && got.layers[0] === l1, "image read back");
       got!.names.push("mutated");
-      check((await s.meta.get("images", img.id))?.names.length === 1, "records are copies, not shared objects");
+      check(
+        (await s.meta.get("images", img.id))?.names.length === 1,
+        "records are copies, not shared objects",
+      );
       check((await s.meta.list("layers")).length === 1, "list layers");
       check((await s.meta.get("containers", "c1"))?.image === img.id, "container read back");
       check(await s.meta.delete("containers", "c1"), "delete found it");

@@ -1,0 +1,15 @@
+const UNITS = ["B", "kB", "MB", "GB", "TB"];
+
+/** Bytes as people read them, in SI units as `docker images` prints sizes: 1.2 MB, 734 kB, 12 B. */
+export function formatBytes(n: number): string {
+  if (!Number.isFinite(n)) return "?";
+  const sign = n < 0 ? "-" : "";
+  let v = Math.abs(n);
+  let u = 0;
+  while (v >= 1000 && u < UNITS.length - 1) {
+    v /= 1000;
+    u++;
+  }
+  const digits = u === 0 || v >= 100 ? 0 : v >= 10 ? 1 : 2;
+  return `${sign}${v.toFixed(digits)} ${UNITS[u]}`;
+}

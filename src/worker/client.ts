@@ -1,0 +1,74 @@
+import type {
+  ControlMessage,
+  MethodName,
+  Progress,
+  RequestMessage,
+  ResponseMessage,
+  WorkerMethods,
+} from "./protocol.ts";
+
+/** An error the worker reported, with its code (e.g. DIGEST_MISMATCH, CANCELLED). */
+export class WorkerCallError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "WorkerCallError";
+  }
+}
+
+/** What a page needs of a worker: post messages and hear answers (a Worker, or a test double). */
+export interface WorkerPort {
+  postMessage(msg: RequestMessage | ControlMessage): void;
+  addEventListener(type: "message", fn: (ev: MessageEvent<ResponseMessage>) => void): void;
+}
+
+export interface CallOptions {
+  onProgress?: (p: Progress) => void;
+  signal?: AbortSignal;
+}
+
+/** A typed client: `call("storage.stats", undefined)` resolves with that method's result type. */
+export interface WorkerClient {
+  call<M extends MethodName>(
+    method: M,
+    params: WorkerMethods[M]["params"],
+    options?: CallOptions,
+  ): Promise<WorkerMethods[M]["result"]>;
+}
+
+export function createWorkerClient(port: WorkerPort): WorkerClient {
+  let nextId = 1;
+  const pending = new Map<
+    number,
+    { resolve: (v: unknown) => void; reject: (e: Error) => void; onProgress?: (p: Progress) => void }
+  >();
+  port.addEventListener("message", (ev) => {
+    const msg = ev.data;
+    const p = pending.get(msg.id);
+    if (!p) return;
+    if (msg.type === "progress") p.onProgress?.(msg.progress);
+    else {
+      pending.delete(msg.id);
+      if (msg.type === "result") p.resolve(msg.result);
+      else p.reject(new WorkerCallError(msg.error.code, msg.error.message));
+    }
+  });
+  return {
+    call(method, params, options) {
+      const id = nextId++;
+      return new Promise((resolve, reject) => {
+        pending.set(id, {
+          resolve: resolve as (v: unknown) => void,
+          reject,
+          onProgress: options?.onProgress,
+        });
+        options?.signal?.addEventListener("abort", () => port.postMessage({ type: "cancel", id }), {
+          once: true,
+        });
+        port.postMessage({ type: "call", id, method, params } as RequestMessage);
+      });
+    },
+  };
+}

@@ -1,0 +1,46 @@
+/**
+ * The typed protocol between the page and the worker that owns the store and does heavy work.
+ * Each method names its params and result; progress events carry their call's id.
+ */
+
+/** Bytes and blobs in the store, and the browser's quota for this origin. */
+export interface StorageStats {
+  blobs: number;
+  bytes: number;
+  images: number;
+  layers: number;
+  containers: number;
+  /** From navigator.storage.estimate(); undefined where the browser gives none. */
+  usage?: number;
+  quota?: number;
+  persisted?: boolean;
+}
+
+/** Every method the worker answers: its params and its result. */
+export interface WorkerMethods {
+  "storage.stats": { params: undefined; result: StorageStats };
+  "storage.clear": { params: undefined; result: StorageStats };
+  "kv.get": { params: { key: string }; result: unknown };
+  "kv.set": { params: { key: string; value: unknown }; result: undefined };
+}
+
+export type MethodName = keyof WorkerMethods;
+
+/** Progress of a long call: what is done out of what there is, in the call's own units. */
+export interface Progress {
+  phase: string;
+  done: number;
+  total?: number;
+  detail?: string;
+}
+
+export type RequestMessage = {
+  [M in MethodName]: { type: "call"; id: number; method: M; params: WorkerMethods[M]["params"] };
+}[MethodName];
+
+export type ControlMessage = { type: "cancel"; id: number };
+
+export type ResponseMessage =
+  | { type: "result"; id: number; result: unknown }
+  | { type: "error"; id: number; error: { code: string; message: string } }
+  | { type: "progress"; id: number; progress: Progress };
