@@ -1,0 +1,64 @@
+import { describe, expect, it } from "vitest";
+import { buildTreeSnapshot, KIND_BY_CODE, layoutTreeRows, nodePath, type TreeInput } from "./tree.ts";
+
+const entries: TreeInput[] = [
+  { path: "etc/os-release", type: "file", size: 400, kind: "unchanged", layer: 0 },
+  { path: "var/cache/apt/pkgcache.bin", type: "file", size: 30_000_000, kind: "added", layer: 1 },
+  { path: "var/cache/apt/srcpkgcache.bin", type: "file", size: 29_000_000, kind: "added", layer: 1 },
+  { path: "usr/bin/python3.11", type: "file", size: 6_800_000, kind: "added", layer: 1 },
+  { path: "usr/bin/python3", type: "symlink", size: 0, kind: "added", layer: 1, linkname: "python3.11" },
+  { path: "usr/lib/x.pyc", type: "file", size: 10, kind: "modified", layer: 1 },
+  { path: "app/README", type: "file", size: 0, kind: "removed", layer: 2 },
+  { path: "usr", type: "dir", size: 0, kind: "unchanged", layer: 0 },
+];
+
+function rowsText(snapRows: ReturnType<typeof layoutTreeRows>, snap: ReturnType<typeof buildTreeSnapshot>) {
+  return Array.from(snapRows.ids, (id, i) => `${"  ".repeat(snapRows.depth[i]!)}${snap.names[id]}`);
+}
+
+describe("tree snapshot", () => {
+  const snap = buildTreeSnapshot(entries);
+  it("implies parent directories and aggregates sizes and kinds", () => {
+    const usr = snap.names.indexOf("usr");
+    expect(snap.size[usr]).toBe(6_800_010);
+    expect(snap.size[0]).toBe(400 + 30_000_000 + 29_000_000 + 6_800_000 + 10);
+    const kinds = KIND_BY_CODE.filter((_, i) => snap.kinds[usr]! & (1 << i));
+    expect(kinds).toEqual(["unchanged", "added", "modified"]);
+    expect(nodePath(snap, snap.names.indexOf("pkgcache.bin"))).toBe("var/cache/apt/pkgcache.bin");
+  });
+  it("lists top-level directories sorted by name when collapsed", () => {
+    const rows = layoutTreeRows(snap, { expanded: new Set(), sort: "name" });
+    expect(rowsText(rows, snap)).toEqual(["app", "etc", "usr", "var"]);
+  });
+  it("sorting by size puts the apt cache first", () => {
+    const varId = snap.names.indexOf("var");
+    const cache = snap.names.indexOf("cache");
+    const apt = snap.names.indexOf("apt");
+    const rows = layoutTreeRows(snap, { expanded: new Set([varId, cache, apt]), sort: "size" });
+    expect(rowsText(rows, snap).slice(0, 5)).toEqual([
+      "var",
+      "  cache",
+      "    apt",
+      "      pkgcache.bin",
+      "      srcpkgcache.bin",
+    ]);
+  });
+  it("a glob filter keeps matches and the directories leading to them, expanded", () => {
+    const rows = layoutTreeRows(snap, { expanded: new Set(), sort: "name", filter: "*.pyc" });
+    expect(rowsText(rows, snap)).toEqual(["usr", "  lib", "    x.pyc"]);
+  });
+  it("a kind filter shows only removed entries", () => {
+    const rows = layoutTreeRows(snap, { expanded: new Set(), sort: "name", kinds: new Set(["removed"]) });
+    expect(rowsText(rows, snap)).toEqual(["app", "  README"]);
+  });
+  it("handles 200,000 entries", () => {
+    const big: TreeInput[] = [];
+    for (let i = 0; i < 200_000; i++) {
+      big.push({ path: `d${i % 100}/s${i % 7}/f${i}`, type: "file", size: i, kind: "added", layer: 0 });
+    }
+    const s = buildTreeSnapshot(big);
+    expect(s.names.length).toBe(200_000 + 100 + 700 + 1);
+    const rows = layoutTreeRows(s, { expanded: new Set(), sort: "size" });
+    expect(rows.ids.length).toBe(100);
+  });
+});
