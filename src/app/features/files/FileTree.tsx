@@ -1,0 +1,213 @@
+import { type KeyboardEvent, useEffect, useMemo, useRef, useState } from "react";
+import { formatBytes } from "../../../core/format.ts";
+import {
+  type ChangeKind,
+  KIND_BY_CODE,
+  layoutTreeRows,
+  nodePath,
+  type TreeSnapshot,
+  TYPE_BY_CODE,
+} from "../../../core/view/tree.ts";
+import { useAppStore } from "../../store/index.ts";
+import { ALL_KINDS } from "../../store/tree-slice.ts";
+
+const ROW = 24;
+const OVERSCAN = 12;
+
+/** Symbols say the change kind without relying on colour. */
+export const KIND_SYMBOL: Record<ChangeKind, string> = {
+  added: "+",
+  modified: "~",
+  removed: "−",
+  unchanged: "·",
+};
+
+/** A virtualized, keyboard-driven tree of one layer's changes or of the merged filesystem. */
+export function FileTree({ snapshot, onOpen }: { snapshot: TreeSnapshot; onOpen?: (path: string) => void }) {
+  const tree = useAppStore((s) => s.tree);
+  const toggle = useAppStore((s) => s.toggleExpanded);
+  const selectPath = useAppStore((s) => s.selectPath);
+  const selectedPath = useAppStore((s) => s.ui.selectedPath);
+  const scroller = useRef<HTMLDivElement>(null);
+  const [scrollTop, setScrollTop] = useState(0);
+  const [height, setHeight] = useState(400);
+  const typeahead = useRef({ text: "", at: 0 });
+
+  const pathIndex = useMemo(() => {
+    const m = new Map<string, number>();
+    for (let i = 1; i < snapshot.names.length; i++) m.set(nodePath(snapshot, i), i);
+    return m;
+  }, [snapshot]);
+  const expandedIds = useMemo(() => {
+    const s = new Set<number>();
+    for (const p of tree.expanded) {
+      const id = pathIndex.get(p);
+      if (id !== undefined) s.add(id);
+    }
+    return s;
+  }, [tree.expanded, pathIndex]);
+  const rows = useMemo(
+    () =>
+      layoutTreeRows(snapshot, {
+        expanded: expandedIds,
+        sort: tree.sort,
+        filter: tree.filter,
+        kinds: tree.kinds.size === ALL_KINDS.length ? undefined : tree.kinds,
+      }),
+    [snapshot, expandedIds, tree.sort, tree.filter, tree.kinds],
+  );
+  const activeIndex = useMemo(() => {
+    if (!selectedPath) return -1;
+    const id = pathIndex.get(selectedPath);
+    return id === undefined ? -1 : rows.ids.indexOf(id);
+  }, [selectedPath, pathIndex, rows]);
+
+  useEffect(() => {
+    const el = scroller.current;
+    if (!el) return;
+    const ro = new ResizeObserver(() => setHeight(el.clientHeight));
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
+
+  const first = Math.max(0, Math.floor(scrollTop / ROW) - OVERSCAN);
+  const last = Math.min(rows.ids.length, Math.ceil((scrollTop + height) / ROW) + OVERSCAN);
+
+  const focusRow = (index: number) => {
+    if (index < 0 || index >= rows.ids.length) return;
+    selectPath(nodePath(snapshot, rows.ids[index]!));
+    const el = scroller.current;
+    if (el) {
+      const top = index * ROW;
+      if (top < el.scrollTop) el.scrollTop = top;
+      else if (top + ROW > el.scrollTop + el.clientHeight) el.scrollTop = top + ROW - el.clientHeight;
+    }
+  };
+  const isDir = (id: number) => snapshot.childStart[id + 1]! > snapshot.childStart[id]!;
+
+  const onKeyDown = (e: KeyboardEvent) => {
+    const i = activeIndex;
+    const id = i >= 0 ? rows.ids[i]! : -1;
+    switch (e.key) {
+      case "ArrowDown":
+        focusRow(Math.min(rows.ids.length - 1, i + 1));
+        break;
+      case "ArrowUp":
+        focusRow(Math.max(0, i - 1));
+        break;
+      case "Home":
+        focusRow(0);
+        break;
+      case "End":
+        focusRow(rows.ids.length - 1);
+        break;
+      case "PageDown":
+        focusRow(Math.min(rows.ids.length - 1, i + Math.floor(height / ROW)));
+        break;
+      case "PageUp":
+        focusRow(Math.max(0, i - Math.floor(height / ROW)));
+        break;
+      case "ArrowRight":
+        if (id >= 0 && isDir(id)) {
+          if (!expandedIds.has(id)) toggle(nodePath(snapshot, id), true);
+          else focusRow(i + 1);
+        }
+        break;
+      case "ArrowLeft":
+        if (id >= 0) {
+          if (isDir(id) && expandedIds.has(id)) toggle(nodePath(snapshot, id), false);
+          else {
+            const p = snapshot.parent[id]!;
+            if (p > 0) focusRow(rows.ids.indexOf(p));
+          }
+        }
+        break;
+      case "Enter":
+        if (id >= 0) {
+          if (isDir(id)) toggle(nodePath(snapshot, id));
+          else onOpen?.(nodePath(snapshot, id));
+        }
+        break;
+      default:
+        if (e.key.length === 1 && !e.ctrlKey && !e.metaKey && !e.altKey) {
+          const now = Date.now();
+          const t = typeahead.current;
+          t.text = now - t.at > 700 ? e.key.toLowerCase() : t.text + e.key.toLowerCase();
+          t.at = now;
+          const n = rows.ids.length;
+          for (let k = 0; k < n; k++) {
+            const j = (Math.max(0, i) + (t.text.length === 1 ? 1 : 0) + k) % n;
+            if (snapshot.names[rows.ids[j]!]!.toLowerCase().startsWith(t.text)) {
+              focusRow(j);
+              break;
+            }
+          }
+          break;
+        }
+        return;
+    }
+    e.preventDefault();
+  };
+
+  const items = [];
+  for (let i = first; i < last; i++) {
+    const id = rows.ids[i]!;
+    const kind = KIND_BY_CODE[snapshot.kind[id]!]!;
+    const type = TYPE_BY_CODE[snapshot.type[id]!]!;
+    const dir = isDir(id) || type === "dir";
+    const open = rows.matched ? true : expandedIds.has(id);
+    const path = nodePath(snapshot, id);
+    items.push(
+      // biome-ignore lint/a11y/useFocusableInteractive: the tree holds focus and points at rows with aria-activedescendant
+      <div
+        key={id}
+        id={`tree-node-${id}`}
+        role="treeitem"
+        aria-level={rows.depth[i]! + 1}
+        aria-expanded={dir ? open : undefined}
+        aria-selected={i === activeIndex}
+        className={`tree-row kind-${kind}${i === activeIndex ? " active" : ""}`}
+        style={{ top: i * ROW, paddingLeft: 8 + rows.depth[i]! * 16 }}
+        onClick={() => {
+          selectPath(path);
+          if (dir) toggle(path);
+        }}
+        onDoubleClick={() => !dir && onOpen?.(path)}
+        title={path}
+      >
+        <span className="tree-twisty" aria-hidden="true">
+          {dir ? (open ? "▾" : "▸") : ""}
+        </span>
+        <span className="tree-kind" aria-hidden="true">
+          {KIND_SYMBOL[kind]}
+        </span>
+        <span className="tree-name">
+          {snapshot.names[id]}
+          {type === "symlink" && snapshot.links[id] !== undefined && (
+            <span className="tree-link"> → {snapshot.links[id]}</span>
+          )}
+        </span>
+        <span className="visually-hidden">, {kind}</span>
+        <span className="tree-size">{formatBytes(snapshot.size[id]!)}</span>
+      </div>,
+    );
+  }
+
+  return (
+    <div
+      ref={scroller}
+      role="tree"
+      aria-label="Files"
+      aria-activedescendant={activeIndex >= 0 ? `tree-node-${rows.ids[activeIndex]}` : undefined}
+      tabIndex={0}
+      className="tree"
+      onKeyDown={onKeyDown}
+      onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}
+    >
+      <div className="tree-canvas" style={{ height: rows.ids.length * ROW }}>
+        {items}
+      </div>
+      {rows.ids.length === 0 && <p className="muted tree-empty">Nothing here matches.</p>}
+    </div>
+  );
+}
