@@ -158,7 +158,7 @@ export function FileTree({ snapshot, onOpen }: { snapshot: TreeSnapshot; onOpen?
     const open = rows.matched ? true : expandedIds.has(id);
     const path = nodePath(snapshot, id);
     items.push(
-      // biome-ignore lint/a11y/useFocusableInteractive: the tree holds focus and points at rows with aria-activedescendant
+      // biome-ignore lint/a11y/useFocusableInteractive lint/a11y/useKeyWithClickEvents: the tree holds focus and handles keys and points at rows with aria-activedescendant
       <div
         key={id}
         id={`tree-node-${id}`}
