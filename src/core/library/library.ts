@@ -1,0 +1,129 @@
+import type { Digest } from "../digest.ts";
+import { LayerLabError } from "../errors.ts";
+import type { ImageRecord, LayerRecord, Store } from "../store/types.ts";
+
+/** One image as the library lists it, with what it shares with the others. */
+export interface ImageSummary {
+  id: Digest;
+  names: string[];
+  source: ImageRecord["source"];
+  storedAt: number;
+  layers: { id: Digest; size: number; sharedWith: number }[];
+  /** Sum of its layers' uncompressed sizes. */
+  size: number;
+  /** Bytes of its layers that other images use too. */
+  sharedBytes: number;
+  notes?: Record<string, string>;
+}
+
+/** The whole library: every image, and what storing shared layers once saves. */
+export interface LibrarySummary {
+  images: ImageSummary[];
+  /** Sum over images of their sizes: what storing each image separately would take. */
+  logicalBytes: number;
+  /** Each distinct layer counted once: what is stored. */
+  storedBytes: number;
+  savedBytes: number;
+}
+
+/** Summarises images and their layer sharing (a layer is shared when several images list it). */
+export function summarizeLibrary(
+  images: readonly ImageRecord[],
+  layers: readonly LayerRecord[],
+): LibrarySummary {
+  const sizeOf = new Map(layers.map((l) => [l.id, l.size]));
+  const users = new Map<Digest, number>();
+  for (const img of images) for (const id of new Set(img.layers)) users.set(id, (users.get(id) ?? 0) + 1);
+  let logicalBytes = 0;
+  const summaries = images.map((img): ImageSummary => {
+    const rows = img.layers.map((id) => ({
+      id,
+      size: sizeOf.get(id) ?? 0,
+      sharedWith: (users.get(id) ?? 1) - 1,
+    }));
+    const size = rows.reduce((n, r) => n + r.size, 0);
+    logicalBytes += size;
+    return {
+      id: img.id,
+      names: img.names,
+      source: img.source,
+      storedAt: img.storedAt,
+      layers: rows,
+      size,
+      sharedBytes: rows.reduce((n, r) => n + (r.sharedWith > 0 ? r.size : 0), 0),
+      notes: img.notes,
+    };
+  });
+  let storedBytes = 0;
+  for (const id of users.keys()) storedBytes += sizeOf.get(id) ?? 0;
+  summaries.sort((a, b) => a.storedAt - b.storedAt || a.id.localeCompare(b.id));
+  return { images: summaries, logicalBytes, storedBytes, savedBytes: logicalBytes - storedBytes };
+}
+
+/** Finds an image by `name:tag` (a bare name means `:latest`), full digest, or unique id prefix. */
+export function findImage(images: readonly ImageRecord[], ref: string): ImageRecord | undefined {
+  const r = ref.trim();
+  const withTag = /:[^/]+$/.test(r) || r.includes("@") ? r : `${r}:latest`;
+  const byName = images.find((i) => i.names.includes(r) || i.names.includes(withTag));
+  if (byName) return byName;
+  const hex = r.replace(/^sha256:/, "");
+  if (/^[0-9a-f]{6,64}$/.test(hex)) {
+    const hits = images.filter((i) => i.id.slice(7).startsWith(hex));
+    if (hits.length === 1) return hits[0];
+  }
+  return undefined;
+}
+
+/** Every blob an image needs: config, manifest, and each layer's tar, original blob and index. */
+function blobsOf(img: ImageRecord, layers: Map<string, LayerRecord>): Digest[] {
+  const out: Digest[] = [img.config];
+  if (img.manifest) out.push(img.manifest);
+  for (const id of img.layers) {
+    const l = layers.get(id);
+    out.push(id);
+    if (l) {
+      out.push(l.blob);
+      if (l.index) out.push(l.index);
+    }
+  }
+  return out;
+}
+
+/**
+ * Deletes an image, then every layer record and blob that no remaining image or container uses.
+ * Metadata goes first in one batch, so a failure part-way leaves only unreferenced blobs behind.
+ */
+export async function deleteImage(
+  store: Store,
+  id: Digest,
+): Promise<{ removedBlobs: number; freedBytes: number }> {
+  const images = await store.meta.list("images");
+  const target = images.find((i) => i.id === id);
+  if (!target) throw new LayerLabError("NOT_FOUND", `no image ${id} in the store`);
+  const containers = (await store.meta.list("containers")).filter((c) => c.image === id);
+  if (containers.length > 0) {
+    throw new LayerLabError(
+      "STORE",
+      `image ${target.names[0] ?? id} is used by container ${containers.map((c) => c.name).join(", ")}: delete or commit it first`,
+    );
+  }
+  const layerRecs = new Map((await store.meta.list("layers")).map((l) => [l.id, l]));
+  const remaining = images.filter((i) => i.id !== id);
+  const keep = new Set<string>();
+  for (const img of remaining) for (const d of blobsOf(img, layerRecs)) keep.add(d);
+  for (const c of await store.meta.list("containers")) if (c.changes) keep.add(c.changes);
+  const stillUsedLayers = new Set(remaining.flatMap((i) => i.layers));
+  const dropLayers = target.layers.filter((l) => !stillUsedLayers.has(l));
+  await store.meta.apply({ delete: { images: [id], layers: dropLayers } });
+  let removedBlobs = 0;
+  let freedBytes = 0;
+  for (const d of new Set(blobsOf(target, layerRecs))) {
+    if (keep.has(d)) continue;
+    const size = await store.blobs.size(d);
+    if (await store.blobs.delete(d)) {
+      removedBlobs++;
+      freedBytes += size ?? 0;
+    }
+  }
+  return { removedBlobs, freedBytes };
+}
