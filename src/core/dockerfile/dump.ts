@@ -1,0 +1,26 @@
+/** BuildKit's AST dump (parser.Node.Dump): one s-expression line per instruction. */
+import type { DockerfileAst, InstructionNode } from "./parser.ts";
+import { goQuote } from "./quote.ts";
+
+/** One instruction as BuildKit dumps it, without the outer parentheses: `copy ["--from=a"] "x" "/"`. */
+export function dumpInstruction(node: InstructionNode): string {
+  let s = node.keyword;
+  if (node.flags.length > 0) s += ` [${node.flags.map(goQuote).join(" ")}]`;
+  if (node.trigger) s += ` (${dumpInstruction(node.trigger)})`;
+  for (const a of node.args) s += ` ${goQuote(a)}`;
+  return trimGoSpace(s);
+}
+
+function trimGoSpace(s: string): string {
+  return s.replace(/^[\t\n\v\f\r \u0085\u00a0]+|[\t\n\v\f\r \u0085\u00a0]+$/g, "");
+}
+
+/**
+ * The whole AST as BuildKit's `Dump()` plus the final newline its tests append: `(from "x")\n...`.
+ * Heredoc bodies are not part of the dump, as upstream.
+ */
+export function dumpAst(ast: DockerfileAst): string {
+  let out = "";
+  for (const n of ast.instructions) out += `(${dumpInstruction(n)})\n`;
+  return out;
+}
