@@ -1,6 +1,6 @@
 /**
  * Dockerfile text → AST, following BuildKit's frontend/dockerfile/parser byte for byte: parser
- * directives, whole-line comments, line continuations with the esc token, builder flags,
+ * directives, whole-line comments, line continuations with the escape token, builder flags,
  * JSON (exec) form, per-instruction argument shapes, and heredocs. No variable is expanded here.
  */
 import { DockerfileError, type Position, type Range } from "../errors.ts";
@@ -33,7 +33,7 @@ export interface InstructionNode {
   keyword: string;
   /** The keyword as written (`Run`), for casing checks and messages. */
   keywordAsWritten: string;
-  /** Builder flags as written after quote and esc removal (`--from=build`). */
+  /** Builder flags as written after quote and escape removal (`--from=build`). */
   flags: string[];
   /**
    * Argument nodes in BuildKit's shapes: JSON elements or one shell-form string (RUN, CMD, ...),
@@ -119,7 +119,7 @@ function isComment(raw: string): boolean {
   return trimLeftGo(trimNewline(raw)).charCodeAt(0) === 0x23;
 }
 
-/** BuildKit's continuation check: the esc is the last non-[ \t] character and is not itself escaped. */
+/** BuildKit's continuation check: the escape token is the last non-[ \t] character and is not itself escaped. */
 function trimContinuation(line: string, esc: number): { text: string; continues: boolean } {
   let j = line.length;
   while (j > 0 && (line.charCodeAt(j - 1) === 0x20 || line.charCodeAt(j - 1) === 0x09)) j--;
