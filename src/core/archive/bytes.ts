@@ -1,0 +1,30 @@
+/** Reads a whole stream into one byte array (for small streams and tests only). */
+export async function collectBytes(source: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let n = 0;
+  for await (const c of source) {
+    parts.push(c.slice());
+    n += c.byteLength;
+  }
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
+}
+
+/** Streams bytes held in memory, cut into chunks of the given sizes (cycled). */
+export async function* streamBytes(
+  bytes: Uint8Array,
+  sizes: number[] = [64 * 1024],
+): AsyncGenerator<Uint8Array> {
+  let at = 0;
+  let i = 0;
+  while (at < bytes.byteLength) {
+    const n = Math.max(1, sizes[i++ % sizes.length]!);
+    yield bytes.subarray(at, at + n);
+    at += n;
+  }
+}

@@ -1,0 +1,85 @@
+import { gzipSync } from "fflate";
+import { describe, expect, it } from "vitest";
+import { ArchiveError } from "../errors.ts";
+import { collectBytes, streamBytes } from "./bytes.ts";
+import { Channel } from "./channel.ts";
+import { decompress, gzip, peek, sniffCompression } from "./compression.ts";
+
+const chunks = (bytes: Uint8Array, size = 1000) => streamBytes(bytes, [size]);
+const collect = collectBytes;
+const concat = (...parts: Uint8Array[]) =>
+  collectBytes(
+    (async function* () {
+      yield* parts;
+    })(),
+  );
+
+const text = new TextEncoder().encode("layer bytes ".repeat(50_000));
+/** Byte equality without vitest's slow element-wise diff of large arrays. */
+function same(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(
+    Buffer.from(b.buffer, b.byteOffset, b.byteLength),
+  );
+}
+
+describe("compression", () => {
+  it("sniffs gzip, zstd and plain data by their first bytes", () => {
+    expect(sniffCompression(gzipSync(text))).toBe("gzip");
+    expect(sniffCompression(new Uint8Array([0x28, 0xb5, 0x2f, 0xfd, 0]))).toBe("zstd");
+    expect(sniffCompression(text)).toBe("none");
+  });
+
+  it("decompresses multi-member gzip streams", async () => {
+    const gz = await concat(gzipSync(text), gzipSync(text));
+    expect(same(await collect(decompress(chunks(gz, 777), "gzip")), await concat(text, text))).toBe(true);
+  });
+
+  it("ends a decompression bomb at the limit with ARCHIVE_TOO_LARGE, without producing it all", async () => {
+    const bomb = gzipSync(new Uint8Array(64 << 20));
+    let produced = 0;
+    const err = await (async () => {
+      for await (const c of decompress(chunks(bomb, 4096), "gzip", { limit: 1 << 20, entry: "bomb.gz" })) {
+        produced += c.byteLength;
+      }
+    })().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ArchiveError);
+    expect((err as ArchiveError).code).toBe("ARCHIVE_TOO_LARGE");
+    expect((err as ArchiveError).message).toMatch(/bomb\.gz.*limit/);
+    expect(produced).toBeLessThanOrEqual(1 << 20);
+  });
+
+  it("refuses corrupt gzip data with an ArchiveError", async () => {
+    const gz = gzipSync(text);
+    gz[20]! ^= 0xff;
+    await expect(collect(decompress(chunks(gz), "gzip", { entry: "l.gz" }))).rejects.toBeInstanceOf(
+      ArchiveError,
+    );
+  });
+
+  it("gzips deterministically (mtime 0, output independent of input chunking)", async () => {
+    const a = await collect(gzip(chunks(text)));
+    const b = await collect(gzip(chunks(text, 333)));
+    expect(same(a, b)).toBe(true);
+    expect([...a.subarray(4, 8)]).toEqual([0, 0, 0, 0]);
+  });
+
+  it("peek gives back the head and the whole stream", async () => {
+    const { head, stream } = await peek(chunks(text, 3), 4);
+    expect(head).toEqual(text.subarray(0, 4));
+    expect(same(await collect(stream), text)).toBe(true);
+  });
+
+  it("a channel feeds a consumer with backpressure and passes failures on", async () => {
+    const ch = new Channel();
+    const got = collect(ch);
+    await ch.write(new Uint8Array([1]));
+    await ch.write(new Uint8Array([2]));
+    ch.close();
+    expect(await got).toEqual(new Uint8Array([1, 2]));
+    const ch2 = new Channel();
+    const got2 = collect(ch2);
+    await ch2.write(new Uint8Array([1]));
+    ch2.fail(new Error("stop"));
+    await expect(got2).rejects.toThrow("stop");
+  });
+});

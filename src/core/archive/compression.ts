@@ -1,0 +1,156 @@
+import { Gunzip, Gzip } from "fflate";
+import { Decompress as ZstdDecompress } from "fzstd";
+import { ArchiveError } from "../errors.ts";
+import { rechunk } from "../store/chunks.ts";
+
+/** How a blob is compressed, judged by its first bytes. */
+export type Compression = "gzip" | "zstd" | "none";
+
+/** Bytes needed to tell the compressions apart. */
+export const SNIFF_BYTES = 4;
+
+/** Judges the compression from a blob's first bytes (gzip 1f 8b, zstd 28 b5 2f fd). */
+export function sniffCompression(head: Uint8Array): Compression {
+  if (head.byteLength >= 2 && head[0] === 0x1f && head[1] === 0x8b) return "gzip";
+  if (head.byteLength >= 4 && head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) {
+    return "zstd";
+  }
+  return "none";
+}
+
+/** Reads the first `n` bytes of a stream and gives them back with a stream of the whole. */
+export async function peek(
+  source: AsyncIterable<Uint8Array>,
+  n: number,
+): Promise<{ head: Uint8Array; stream: AsyncIterable<Uint8Array> }> {
+  const it = source[Symbol.asyncIterator]();
+  const taken: Uint8Array[] = [];
+  let have = 0;
+  let done = false;
+  while (have < n) {
+    const r = await it.next();
+    if (r.done) {
+      done = true;
+      break;
+    }
+    taken.push(r.value);
+    have += r.value.byteLength;
+  }
+  const head = new Uint8Array(Math.min(n, have));
+  let at = 0;
+  for (const t of taken) {
+    if (at >= head.byteLength) break;
+    const part = t.subarray(0, head.byteLength - at);
+    head.set(part, at);
+    at += part.byteLength;
+  }
+  async function* stream(): AsyncGenerator<Uint8Array> {
+    for (const t of taken) yield t;
+    if (done) return;
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return;
+      yield r.value;
+    }
+  }
+  return { head, stream: stream() };
+}
+
+/** Options of a decompression stream. */
+export interface DecompressOptions {
+  /** Output beyond this many bytes ends the stream with ARCHIVE_TOO_LARGE (a decompression bomb). */
+  limit?: number;
+  /** Names the blob in errors. */
+  entry?: string;
+}
+
+type Pusher = { push(chunk: Uint8Array, final?: boolean): void };
+
+/**
+ * Decompresses a gzip (fflate, multi-member) or zstd (fzstd, multi-frame) stream chunk by chunk,
+ * so memory stays bounded by one chunk's expansion (plus zstd's window).
+ */
+export async function* decompress(
+  source: AsyncIterable<Uint8Array>,
+  kind: Compression,
+  options: DecompressOptions = {},
+): AsyncGenerator<Uint8Array> {
+  const limit = options.limit ?? Number.POSITIVE_INFINITY;
+  if (kind === "none") {
+    let n = 0;
+    for await (const c of source) {
+      n += c.byteLength;
+      if (n > limit) throw tooLarge(limit, options.entry);
+      yield c;
+    }
+    return;
+  }
+  const out: Uint8Array[] = [];
+  let produced = 0;
+  const ondata = (chunk: Uint8Array) => {
+    if (chunk.byteLength === 0) return;
+    produced += chunk.byteLength;
+    if (produced > limit) throw tooLarge(limit, options.entry);
+    out.push(chunk);
+  };
+  let engine: Pusher;
+  if (kind === "gzip") {
+    const g = new Gunzip((chunk) => ondata(chunk));
+    engine = g;
+  } else {
+    const z = new ZstdDecompress((chunk) => ondata(chunk));
+    engine = z;
+  }
+  // fflate and fzstd decode whole pushed chunks at once; slicing bounds the output of each call.
+  const STEP = kind === "gzip" ? 64 * 1024 : 1 << 20;
+  let sawInput = false;
+  const feed = (chunk: Uint8Array, final: boolean) => {
+    try {
+      engine.push(chunk, final);
+    } catch (err) {
+      if (err instanceof ArchiveError) throw err;
+      throw new ArchiveError(`corrupt ${kind} data: ${(err as Error)?.message ?? String(err)}`, {
+        entry: options.entry,
+      });
+    }
+  };
+  for await (const chunk of source) {
+    for (let at = 0; at < chunk.byteLength; at += STEP) {
+      sawInput = true;
+      feed(chunk.subarray(at, Math.min(chunk.byteLength, at + STEP)), false);
+      while (out.length) yield out.shift()!;
+    }
+  }
+  if (!sawInput) throw new ArchiveError(`empty ${kind} stream`, { entry: options.entry });
+  feed(new Uint8Array(0), true);
+  while (out.length) yield out.shift()!;
+}
+
+function tooLarge(limit: number, entry: string | undefined): ArchiveError {
+  return new ArchiveError(
+    `decompressed data exceeds the limit of ${limit} bytes (a decompression bomb?)`,
+    { entry },
+    "ARCHIVE_TOO_LARGE",
+  );
+}
+
+/**
+ * Gzips a stream deterministically (no name, mtime 0, fixed level), so the same bytes in always
+ * give the same bytes out.
+ */
+export async function* gzip(
+  source: AsyncIterable<Uint8Array>,
+  level: 1 | 6 | 9 = 6,
+): AsyncGenerator<Uint8Array> {
+  const out: Uint8Array[] = [];
+  const g = new Gzip({ level, mtime: 0 }, (chunk) => {
+    if (chunk.byteLength) out.push(chunk);
+  });
+  // Fixed-size pushes: fflate's output depends on where pushes split the input.
+  for await (const chunk of rechunk(source, 256 * 1024)) {
+    g.push(chunk, false);
+    while (out.length) yield out.shift()!;
+  }
+  g.push(new Uint8Array(0), true);
+  while (out.length) yield out.shift()!;
+}
