@@ -1,7 +1,10 @@
 import { useEffect } from "react";
+import { DetailsPane } from "./features/details/DetailsPane.tsx";
 import { DockerfileEditor } from "./features/editor/DockerfileEditor.tsx";
+import { FilesPane } from "./features/files/FilesPane.tsx";
+import { ImagePicker, ImportControl, ImportStatus } from "./features/images/ImportControl.tsx";
 import { Lessons } from "./features/lessons/Lessons.tsx";
-import { LayerStack, type StackRow } from "./features/stack/LayerStack.tsx";
+import { LayerStack } from "./features/stack/LayerStack.tsx";
 import { StoragePanel } from "./features/storage/StoragePanel.tsx";
 import { useAppStore } from "./store/index.ts";
 
@@ -9,16 +12,15 @@ export function App() {
   const theme = useAppStore((s) => s.ui.theme);
   const setTheme = useAppStore((s) => s.setTheme);
   const loadDockerfile = useAppStore((s) => s.loadDockerfile);
+  const refreshLibrary = useAppStore((s) => s.refreshLibrary);
   useEffect(() => {
     void loadDockerfile();
-  }, [loadDockerfile]);
+    void refreshLibrary();
+  }, [loadDockerfile, refreshLibrary]);
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
   }, [theme]);
 
-  const rows: StackRow[] = [
-    { id: "container", title: "Container layer", instruction: "your edits", writable: true },
-  ];
   const build = () => {};
 
   return (
@@ -30,6 +32,8 @@ export function App() {
           </span>{" "}
           LayerLab
         </h1>
+        <ImagePicker />
+        <ImportControl />
         <StoragePanel />
         <button
           type="button"
@@ -40,6 +44,7 @@ export function App() {
           {theme === "dark" ? "☀" : "☾"}
         </button>
       </header>
+      <ImportStatus />
       <main className="workspace">
         <section className="pane pane-editor" aria-labelledby="editor-title">
           <div className="pane-head">
@@ -54,20 +59,10 @@ export function App() {
           <div className="pane-head">
             <h2 id="stack-title">Layers</h2>
           </div>
-          <LayerStack rows={rows} />
+          <LayerStack />
         </section>
-        <section className="pane pane-files" aria-labelledby="files-title">
-          <div className="pane-head">
-            <h2 id="files-title">Files</h2>
-          </div>
-          <div role="tree" aria-label="Files" className="tree" />
-        </section>
-        <section className="pane pane-details" aria-labelledby="details-title">
-          <div className="pane-head">
-            <h2 id="details-title">Details</h2>
-          </div>
-          <p className="muted">Select a layer or a file to see its details.</p>
-        </section>
+        <FilesPane />
+        <DetailsPane />
         <Lessons />
       </main>
     </div>

@@ -1,4 +1,8 @@
+import type { Digest } from "../core/digest.ts";
 import { LayerLabError } from "../core/errors.ts";
+import { Explorer, type SyntheticContent } from "../core/explore/explorer.ts";
+import { importArchive } from "../core/image/import.ts";
+import { deleteImage, summarizeLibrary } from "../core/library/library.ts";
 import type { Store } from "../core/store/types.ts";
 import type { MethodName, Progress, StorageStats, WorkerMethods } from "./protocol.ts";
 
@@ -24,8 +28,14 @@ async function estimateQuota(): Promise<Pick<StorageStats, "usage" | "quota" | "
   return { usage, quota, persisted };
 }
 
+/** A Blob's bytes as an async source (ReadableStream is async-iterable in Chromium and Node). */
+function blobSource(blob: Blob): AsyncIterable<Uint8Array> {
+  return blob.stream() as unknown as AsyncIterable<Uint8Array>;
+}
+
 /** The worker's methods over one opened store; plain functions, testable in Node. */
-export function createHandlers(store: Store): Handlers {
+export function createHandlers(store: Store, synthetic?: SyntheticContent): Handlers {
+  const explorer = new Explorer(store, synthetic);
   async function stats(): Promise<StorageStats> {
     const [b, images, layers, containers, quota] = await Promise.all([
       store.blobs.stats(),
@@ -47,7 +57,49 @@ export function createHandlers(store: Store): Handlers {
     "storage.stats": () => stats(),
     "storage.clear": async () => {
       await store.clear();
+      explorer.invalidate();
       return stats();
+    },
+    "library.list": async () =>
+      summarizeLibrary(await store.meta.list("images"), await store.meta.list("layers")),
+    "image.view": ({ id }) => explorer.image(id),
+    "image.tree": ({ id, layer, mode }) => explorer.tree(id, layer, mode),
+    "image.file": ({ id, layer, path, offset, length }) => explorer.file(id, layer, path, offset, length),
+    "image.delete": async ({ id }) => {
+      explorer.invalidate(id);
+      return deleteImage(store, id as Digest);
+    },
+    "archive.import": async ({ file, name, platform }, ctx) => {
+      const total = file.size;
+      let last = 0;
+      const r = await importArchive(store, blobSource(file), {
+        platform,
+        signal: ctx.signal,
+        totalBytes: total,
+        onProgress: (p) => {
+          const now = Date.now();
+          if (now - last < 100 && p.bytesRead < total) return;
+          last = now;
+          ctx.progress({
+            phase: "import",
+            done: p.bytesRead,
+            total,
+            detail: `${name}: ${p.layersDone} layer${p.layersDone === 1 ? "" : "s"}${p.entry ? `, ${p.entry}` : ""}`,
+          });
+        },
+      });
+      return {
+        images: r.images.map((i) => ({
+          id: i.record.id,
+          names: i.record.names,
+          layers: i.layers.length,
+          warnings: i.warnings.map((w) => `${w.entry}: ${w.message}`),
+        })),
+        blobsAdded: r.blobsAdded,
+        bytesAdded: r.bytesAdded,
+        bytesShared: r.bytesShared,
+        bytesRead: r.bytesRead,
+      };
     },
     "kv.get": async ({ key }) => (await store.meta.get("kv", key))?.value,
     "kv.set": async ({ key, value }) => {

@@ -4,6 +4,13 @@
  */
 
 /** Bytes and blobs in the store, and the browser's quota for this origin. */
+import type { FileView, HistoryRow, ImageView } from "../core/explore/explorer.ts";
+import type { LibrarySummary } from "../core/library/library.ts";
+import type { TreeSnapshot } from "../core/view/tree.ts";
+
+export type { FileView, HistoryRow, ImageView, LibrarySummary, TreeSnapshot };
+
+/** Bytes and blobs in the store, and the browser's quota for this origin. */
 export interface StorageStats {
   blobs: number;
   bytes: number;
@@ -16,8 +23,26 @@ export interface StorageStats {
   persisted?: boolean;
 }
 
+/** What an archive import did, as the page shows it. */
+export interface ImportSummary {
+  images: { id: string; names: string[]; layers: number; warnings: string[] }[];
+  blobsAdded: number;
+  bytesAdded: number;
+  bytesShared: number;
+  bytesRead: number;
+}
+
 /** Every method the worker answers: its params and its result. */
 export interface WorkerMethods {
+  "library.list": { params: undefined; result: LibrarySummary };
+  "image.view": { params: { id: string }; result: ImageView };
+  "image.tree": { params: { id: string; layer: number; mode: "changes" | "merged" }; result: TreeSnapshot };
+  "image.file": {
+    params: { id: string; layer: number; path: string; offset?: number; length?: number };
+    result: FileView;
+  };
+  "image.delete": { params: { id: string }; result: { removedBlobs: number; freedBytes: number } };
+  "archive.import": { params: { file: Blob; name: string; platform?: string }; result: ImportSummary };
   "storage.stats": { params: undefined; result: StorageStats };
   "storage.clear": { params: undefined; result: StorageStats };
   "kv.get": { params: { key: string }; result: unknown };

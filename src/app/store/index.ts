@@ -1,15 +1,17 @@
 import { create } from "zustand";
 import { createEditorSlice, type EditorSlice } from "./editor-slice.ts";
+import { createExplorerSlice, type ExplorerSlice } from "./explorer-slice.ts";
 import { createStorageSlice, type StorageSlice } from "./storage-slice.ts";
 import { createTreeSlice, type TreeSlice } from "./tree-slice.ts";
 import { createUiSlice, type UiSlice } from "./ui-slice.ts";
 
 /** The whole app state: one zustand store built from slices (see each slice for its part). */
-export type AppState = StorageSlice & EditorSlice & UiSlice & TreeSlice;
+export type AppState = StorageSlice & EditorSlice & UiSlice & TreeSlice & ExplorerSlice;
 
 export const useAppStore = create<AppState>()((...a) => ({
   ...createStorageSlice(...a),
   ...createEditorSlice(...a),
   ...createUiSlice(...a),
   ...createTreeSlice(...a),
+  ...createExplorerSlice(...a),
 }));

@@ -20,7 +20,7 @@ export interface TreeSlice {
 
 export const ALL_KINDS: readonly ChangeKind[] = ["added", "modified", "removed", "unchanged"];
 
-export const createTreeSlice: StateCreator<AppState, [], [], TreeSlice> = (set) => ({
+export const createTreeSlice: StateCreator<AppState, [], [], TreeSlice> = (set, get) => ({
   tree: { expanded: new Set(), sort: "name", filter: "", kinds: new Set(ALL_KINDS), mode: "changes" },
   toggleExpanded(path, open) {
     set((s) => {
@@ -47,5 +47,6 @@ export const createTreeSlice: StateCreator<AppState, [], [], TreeSlice> = (set) 
   },
   setTreeMode(mode) {
     set((s) => ({ tree: { ...s.tree, mode } }));
+    void get().loadTree();
   },
 });

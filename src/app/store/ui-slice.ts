@@ -3,12 +3,22 @@ import type { AppState } from "./index.ts";
 
 export type Theme = "light" | "dark";
 
+/** Which layer is selected: a read-only layer by index (0 = base), or the container layer. */
+export type LayerSelection = number | "container";
+
 /** View state only: what is selected and how things are shown, never model data. */
 export interface UiSlice {
-  ui: { theme: Theme; selectedLayer: string; selectedPath?: string };
+  ui: {
+    theme: Theme;
+    selectedImage?: string;
+    selectedLayer: LayerSelection;
+    selectedPath?: string;
+    detailsTab: "file" | "history" | "config" | "efficiency" | "images";
+  };
   setTheme(theme: Theme): void;
-  selectLayer(id: string): void;
+  selectLayer(layer: LayerSelection): void;
   selectPath(path: string | undefined): void;
+  setDetailsTab(tab: UiSlice["ui"]["detailsTab"]): void;
 }
 
 function initialTheme(): Theme {
@@ -19,16 +29,20 @@ function initialTheme(): Theme {
     : "light";
 }
 
-export const createUiSlice: StateCreator<AppState, [], [], UiSlice> = (set) => ({
-  ui: { theme: initialTheme(), selectedLayer: "container" },
+export const createUiSlice: StateCreator<AppState, [], [], UiSlice> = (set, get) => ({
+  ui: { theme: initialTheme(), selectedLayer: "container", detailsTab: "file" },
   setTheme(theme) {
     localStorage.setItem("layerlab.theme", theme);
     set((s) => ({ ui: { ...s.ui, theme } }));
   },
-  selectLayer(id) {
-    set((s) => ({ ui: { ...s.ui, selectedLayer: id, selectedPath: undefined } }));
+  selectLayer(layer) {
+    set((s) => ({ ui: { ...s.ui, selectedLayer: layer } }));
+    void get().loadTree();
   },
   selectPath(path) {
     set((s) => ({ ui: { ...s.ui, selectedPath: path } }));
+  },
+  setDetailsTab(detailsTab) {
+    set((s) => ({ ui: { ...s.ui, detailsTab } }));
   },
 });

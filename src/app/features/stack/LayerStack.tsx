@@ -1,46 +1,99 @@
+import { shortDigest } from "../../../core/digest.ts";
+import { formatBytes } from "../../../core/format.ts";
+import type { HistoryRow } from "../../../worker/protocol.ts";
 import { useAppStore } from "../../store/index.ts";
 
-/** One row of the stack picture. */
-export interface StackRow {
-  id: string;
-  title: string;
-  instruction: string;
-  size?: number;
-  digest?: string;
-  writable?: boolean;
-  empty?: boolean;
-  cached?: boolean;
-  sharedWith?: number;
+/** The instruction text people wrote, from a history `created_by` (as `docker history` shows it). */
+export function instructionOf(createdBy: string): string {
+  let t = createdBy.replace(/\s*# buildkit$/, "");
+  t = t.replace(/^\/bin\/sh -c #\(nop\)\s*/, "");
+  t = t.replace(/^\/bin\/sh -c /, "RUN ");
+  return t.trim() || "(no history)";
+}
+
+function keyword(text: string): string {
+  return /^[A-Z]+/.exec(text)?.[0] ?? "LAYER";
 }
 
 /**
  * The stack picture from the document LayerLab grew from, made live: the writable container
- * layer on top, then each read-only layer down to the base.
+ * layer on top, then each read-only layer down to the base; metadata-only history entries are
+ * thin rows between them.
  */
-export function LayerStack({ rows }: { rows: StackRow[] }) {
+export function LayerStack() {
   const selected = useAppStore((s) => s.ui.selectedLayer);
   const select = useAppStore((s) => s.selectLayer);
+  const image = useAppStore((s) => s.explorer.image);
+  const library = useAppStore((s) => s.explorer.library);
+  const shared = new Map(
+    library?.images.find((i) => i.id === image?.image.id)?.layers.map((l) => [l.id, l.sharedWith]) ?? [],
+  );
+  const rows: (HistoryRow & { at: number })[] = image
+    ? image.history.map((h, at) => ({ ...h, at })).reverse()
+    : [];
   const max = Math.max(1, ...rows.map((r) => r.size ?? 0));
+  const standIn = image?.image.notes?.standIn;
+
   return (
     <ul className="stack" aria-label="Layer stack">
-      {rows.map((r) => (
-        <li
-          key={r.id}
-          className={`stack-row${r.writable ? " writable" : ""}${r.empty ? " empty-layer" : ""}`}
-          aria-current={selected === r.id ? "true" : undefined}
-        >
-          <button type="button" className="stack-button" onClick={() => select(r.id)}>
-            <span className="stack-title">{r.title}</span>
-            <code className="stack-instruction">{r.instruction}</code>
-            <span className="stack-kind">{r.writable ? "writable" : r.empty ? "no layer" : "read-only"}</span>
-            {r.size !== undefined && !r.empty && (
-              <span className="stack-bar" aria-hidden="true">
-                <span style={{ width: `${Math.max(2, (r.size / max) * 100)}%` }} />
+      <li className="stack-row writable" aria-current={selected === "container" ? "true" : undefined}>
+        <button type="button" className="stack-button" onClick={() => select("container")}>
+          <span className="stack-title">Container layer</span>
+          <span className="stack-kind">writable</span>
+          <code className="stack-instruction">copy-up on write · whiteouts on delete</code>
+        </button>
+      </li>
+      {rows.map((r) => {
+        const text = instructionOf(r.createdBy);
+        if (r.emptyLayer) {
+          return (
+            <li key={`h${r.at}`} className="stack-row empty-layer">
+              <span className="stack-meta" title="Changes only the image config: no layer, no files">
+                <code>{text}</code>
+                <span className="stack-kind">no layer</span>
               </span>
-            )}
-          </button>
+            </li>
+          );
+        }
+        const n = r.layer!;
+        const isBase = n === 0;
+        const sharedWith = r.diffId ? (shared.get(r.diffId) ?? 0) : 0;
+        return (
+          <li key={`l${n}`} className="stack-row" aria-current={selected === n ? "true" : undefined}>
+            <button type="button" className="stack-button" onClick={() => select(n)}>
+              <span className="stack-title">
+                Layer {n + 1}: {keyword(text)}
+                {isBase && standIn && (
+                  <span className="badge badge-standin" title={standIn}>
+                    stand-in
+                  </span>
+                )}
+              </span>
+              <span className="stack-kind">read-only</span>
+              <code className="stack-instruction" title={r.createdBy}>
+                {text}
+              </code>
+              <span className="stack-facts">
+                <span className="stack-size">{formatBytes(r.size ?? 0)}</span>
+                {r.diffId && <code title={`diffId ${r.diffId}`}>{shortDigest(r.diffId)}</code>}
+                {sharedWith > 0 && (
+                  <span className="badge">
+                    shared with {sharedWith} image{sharedWith === 1 ? "" : "s"}
+                  </span>
+                )}
+              </span>
+              <span className="stack-bar" aria-hidden="true">
+                <span style={{ width: `${Math.max(1, ((r.size ?? 0) / max) * 100)}%` }} />
+              </span>
+            </button>
+          </li>
+        );
+      })}
+      {!image && (
+        <li className="stack-empty muted">
+          No image yet: build the Dockerfile, or import an image archive, to see its layers here.
         </li>
-      ))}
+      )}
     </ul>
   );
 }

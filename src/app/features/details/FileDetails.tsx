@@ -1,0 +1,156 @@
+import { useMemo } from "react";
+import { formatBytes } from "../../../core/format.ts";
+import { formatHexLines, looksLikeText, sniffImageType } from "../../../core/view/hex.ts";
+import type { FileView } from "../../../worker/protocol.ts";
+import { useAppStore } from "../../store/index.ts";
+
+const PAGE = 64 * 1024;
+
+function modeString(type: string, mode: number): string {
+  const t =
+    type === "dir"
+      ? "d"
+      : type === "symlink"
+        ? "l"
+        : type === "char"
+          ? "c"
+          : type === "block"
+            ? "b"
+            : type === "fifo"
+              ? "p"
+              : "-";
+  const rwx = (bits: number, special: boolean, ch: string) =>
+    `${bits & 4 ? "r" : "-"}${bits & 2 ? "w" : "-"}${special ? (bits & 1 ? ch : ch.toUpperCase()) : bits & 1 ? "x" : "-"}`;
+  return (
+    t +
+    rwx((mode >> 6) & 7, (mode & 0o4000) !== 0, "s") +
+    rwx((mode >> 3) & 7, (mode & 0o2000) !== 0, "s") +
+    rwx(mode & 7, (mode & 0o1000) !== 0, "t")
+  );
+}
+
+function download(file: FileView) {
+  const url = URL.createObjectURL(new Blob([file.bytes as BlobPart]));
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = file.path.split("/").pop() || "file";
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+/** One file: its attributes, the layer that supplied it and the layers it hides, and its content. */
+export function FileDetails() {
+  const file = useAppStore((s) => s.explorer.file);
+  const error = useAppStore((s) => s.explorer.fileError);
+  const openFile = useAppStore((s) => s.openFile);
+  const content = useMemo(() => {
+    if (file?.entry.type !== "file") return undefined;
+    const img =
+      file.offset === 0 && file.bytes.byteLength === file.size ? sniffImageType(file.bytes) : undefined;
+    if (img)
+      return {
+        kind: "image" as const,
+        url: URL.createObjectURL(new Blob([file.bytes as BlobPart], { type: img })),
+      };
+    if (looksLikeText(file.bytes))
+      return { kind: "text" as const, text: new TextDecoder().decode(file.bytes) };
+    return { kind: "hex" as const, lines: formatHexLines(file.bytes, file.offset) };
+  }, [file]);
+
+  if (error)
+    return (
+      <p className="error" role="alert">
+        {error}
+      </p>
+    );
+  if (!file) return <p className="muted">Open a file in the tree (Enter or double-click) to see it here.</p>;
+  const e = file.entry;
+  const pages = Math.ceil(file.size / PAGE);
+  const page = Math.floor(file.offset / PAGE);
+  return (
+    <div className="file-details">
+      <h3 className="file-path">/{file.path}</h3>
+      <dl className="facts">
+        <dt>Type</dt>
+        <dd>{e.type}</dd>
+        <dt>Mode</dt>
+        <dd>
+          <code>
+            {modeString(e.type, e.mode)} ({e.mode.toString(8).padStart(4, "0")})
+          </code>
+        </dd>
+        <dt>Owner</dt>
+        <dd>
+          {e.uname || e.uid}:{e.gname || e.gid}
+        </dd>
+        <dt>Size</dt>
+        <dd>{formatBytes(file.size)}</dd>
+        {e.linkname !== undefined && (
+          <>
+            <dt>{e.type === "symlink" ? "Points to" : "Link to"}</dt>
+            <dd>
+              <code>{e.linkname}</code>
+            </dd>
+          </>
+        )}
+        {e.digest && (
+          <>
+            <dt>Digest</dt>
+            <dd>
+              <code className="digest">{e.digest}</code>
+            </dd>
+          </>
+        )}
+        <dt>From</dt>
+        <dd>layer {file.layer + 1}</dd>
+        <dt>Hides</dt>
+        <dd>
+          {file.shadows.length ? file.shadows.map((l) => `layer ${l + 1}`).join(", ") : "nothing below"}
+        </dd>
+      </dl>
+      {e.type === "file" && (
+        <div className="file-actions">
+          <button type="button" className="button-quiet" onClick={() => download(file)}>
+            Download{pages > 1 ? " this part" : ""}
+          </button>
+          {pages > 1 && (
+            <span className="pager">
+              <button
+                type="button"
+                className="button-quiet"
+                disabled={page === 0}
+                onClick={() => void openFile(file.path, (page - 1) * PAGE)}
+              >
+                ◀
+              </button>
+              part {page + 1} of {pages}
+              <button
+                type="button"
+                className="button-quiet"
+                disabled={page + 1 >= pages}
+                onClick={() => void openFile(file.path, (page + 1) * PAGE)}
+              >
+                ▶
+              </button>
+            </span>
+          )}
+        </div>
+      )}
+      {content?.kind === "image" && (
+        <img className="preview" src={content.url} alt={`Preview of ${file.path}`} />
+      )}
+      {content?.kind === "text" && (
+        <section aria-label="File content">
+          <pre className="file-text">{content.text}</pre>
+        </section>
+      )}
+      {content?.kind === "hex" && (
+        <section aria-label="File content (hex)">
+          <pre className="file-hex">
+            {content.lines.map((l) => `${l.offset}  ${l.hex}  ${l.ascii}`).join("\n")}
+          </pre>
+        </section>
+      )}
+    </div>
+  );
+}
