@@ -19,3 +19,41 @@ test("import a real docker-archive, browse its layers and files, open one", asyn
   await expect(page.getByRole("region", { name: "File content" })).toContainText("base-os 1.0");
   await screenshot(page, "imported-archive-1280");
 });
+
+test("the URL holds the selection: reload and Back restore it, and the import survives reload", async ({ page }) => {
+  await page.goto("/");
+  await page.getByLabel("Import image archive").setInputFiles(FIXTURE);
+  await expect(page.getByRole("status").filter({ hasText: "Imported" })).toBeVisible();
+  const stack = page.getByRole("list", { name: "Layer stack" });
+  await stack.getByRole("button", { name: /Layer 2/ }).click();
+  await expect(page).toHaveURL(/layer=2/);
+  await stack.getByRole("button", { name: /Layer 1/ }).click();
+  await expect(page).toHaveURL(/layer=1/);
+  const tree = page.getByRole("tree", { name: "Files" });
+  await tree.getByRole("treeitem", { name: /etc/ }).click();
+  await tree.getByRole("treeitem", { name: /passwd/ }).dblclick();
+  await expect(page).toHaveURL(/path=etc%2Fpasswd/);
+  await page.reload();
+  await expect(page.getByRole("region", { name: "File content" })).toContainText("root:x:0:0");
+  await expect(stack.locator("li[aria-current=true]")).toContainText("Layer 1");
+  await page.goBack();
+  await expect(page).toHaveURL(/layer=2/);
+  await expect(stack.locator("li[aria-current=true]")).toContainText("Layer 2");
+});
+
+test("a shared link opens with its Dockerfile", async ({ page, context }) => {
+  await context.grantPermissions(["clipboard-read", "clipboard-write"]);
+  await page.goto("/");
+  const editor = page.getByRole("textbox", { name: "Dockerfile" });
+  await editor.click();
+  await page.keyboard.press("ControlOrMeta+A");
+  await page.keyboard.type("FROM scratch\nCOPY shared.txt /\n");
+  await page.getByRole("button", { name: "Share" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Link copied" })).toBeVisible();
+  const link = await page.evaluate(() => navigator.clipboard.readText());
+  expect(link).toMatch(/#df=/);
+  const other = await context.newPage();
+  await other.goto(link);
+  await expect(other.getByRole("textbox", { name: "Dockerfile" })).toContainText("COPY shared.txt /");
+  await expect(other).not.toHaveURL(/#df=/);
+});

@@ -1,6 +1,7 @@
 import { useEffect } from "react";
 import { DetailsPane } from "./features/details/DetailsPane.tsx";
 import { DockerfileEditor } from "./features/editor/DockerfileEditor.tsx";
+import { ShareButton } from "./features/editor/ShareButton.tsx";
 import { FilesPane } from "./features/files/FilesPane.tsx";
 import { ImagePicker, ImportControl, ImportStatus } from "./features/images/ImportControl.tsx";
 import { Lessons } from "./features/lessons/Lessons.tsx";
@@ -49,9 +50,12 @@ export function App() {
         <section className="pane pane-editor" aria-labelledby="editor-title">
           <div className="pane-head">
             <h2 id="editor-title">Dockerfile</h2>
-            <button type="button" className="button-primary" onClick={build} title="Build (Ctrl+Enter)">
-              Build
-            </button>
+            <span className="pane-actions">
+              <ShareButton />
+              <button type="button" className="button-primary" onClick={build} title="Build (Ctrl+Enter)">
+                Build
+              </button>
+            </span>
           </div>
           <DockerfileEditor onBuild={build} />
         </section>

@@ -2,6 +2,9 @@ import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { App } from "./App.tsx";
 import "./styles.css";
+import { startUrlSync } from "./url-state.ts";
+
+startUrlSync();
 
 createRoot(document.getElementById("root")!).render(
   <StrictMode>

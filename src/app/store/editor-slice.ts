@@ -14,13 +14,15 @@ export interface EditorSlice {
   loadDockerfile(): Promise<void>;
 }
 
-export const createEditorSlice: StateCreator<AppState, [], [], EditorSlice> = (set) => ({
+export const createEditorSlice: StateCreator<AppState, [], [], EditorSlice> = (set, get) => ({
   editor: { text: EXAMPLE_DOCKERFILE, loaded: false },
   setDockerfile(text) {
     set({ editor: { text, loaded: true } });
     void workerClient().call("kv.set", { key: "dockerfile", value: text });
   },
   async loadDockerfile() {
+    // A Dockerfile that arrived with the page (a shared link) wins over the saved one.
+    if (get().editor.loaded) return;
     const saved = await workerClient().call("kv.get", { key: "dockerfile" });
     set((s) => ({ editor: { text: typeof saved === "string" ? saved : s.editor.text, loaded: true } }));
   },
