@@ -47,12 +47,12 @@ export class Channel implements AsyncIterable<Uint8Array> {
         if (this.failure) throw this.failure.err;
         if (this.slot !== undefined) {
           const chunk = this.slot;
-          const done = this.taken!;
           this.slot = undefined;
+          yield chunk;
+          const done = this.taken;
           this.taken = undefined;
           this.takenFail = undefined;
-          yield chunk;
-          done();
+          done?.();
           continue;
         }
         if (this.closed) return;
@@ -62,9 +62,12 @@ export class Channel implements AsyncIterable<Uint8Array> {
       }
     } finally {
       // The consumer stopped early (its own error): writers must not wait forever.
-      if (!this.closed || this.slot !== undefined) {
+      if (!this.closed || this.slot !== undefined || this.takenFail) {
         this.consumerGone = { err: new Error("the consumer of this stream stopped") };
-        this.takenFail?.(this.consumerGone.err);
+        const fail = this.takenFail;
+        this.taken = undefined;
+        this.takenFail = undefined;
+        fail?.(this.consumerGone.err);
       }
     }
   }

@@ -1,0 +1,138 @@
+import type { Digest } from "../digest.ts";
+import { LayerLabError } from "../errors.ts";
+import type { FileEntry, Whiteout } from "../fs/types.ts";
+import type { ImageRecord, LayerRecord, Store } from "../store/types.ts";
+import { decodeLayerIndex, type LayerWarning } from "./layer-index.ts";
+import { type ContainerConfig, historyPerLayer, type ImageConfig, type ImageManifest } from "./oci.ts";
+
+/** One layer as `layerlab inspect` shows it. */
+export interface LayerSummary {
+  /** Digest of the blob as stored and transferred (compressed when it came compressed). */
+  digest: Digest;
+  diffId: Digest;
+  /** Bytes of the blob as it came. */
+  size: number;
+  /** Bytes of the uncompressed tar. */
+  uncompressedSize: number;
+  mediaType: string;
+  /** The history command that made the layer (empty_layer history entries skipped). */
+  createdBy: string | undefined;
+  /** Entries of the layer, in tar order (only when files were asked for). */
+  files?: FileSummary[];
+  whiteouts?: Whiteout[];
+  warnings?: LayerWarning[];
+}
+
+/** One file of a layer, flattened for printing. */
+export interface FileSummary {
+  path: string;
+  type: FileEntry["type"];
+  mode: string;
+  uid: number;
+  gid: number;
+  size: number;
+  linkname?: string;
+}
+
+/** The config fields people look at. */
+export type ConfigSummary = Pick<
+  ContainerConfig,
+  "Env" | "Cmd" | "Entrypoint" | "WorkingDir" | "User" | "Labels" | "ExposedPorts" | "Volumes"
+>;
+
+/** One image as `layerlab inspect --json` prints it. */
+export interface ImageSummary {
+  id: Digest;
+  tags: string[];
+  platform: string | undefined;
+  created: string | undefined;
+  config: ConfigSummary;
+  layers: LayerSummary[];
+  /** Bytes of all layer blobs. */
+  size: number;
+}
+
+function pick(c: ContainerConfig | undefined): ConfigSummary {
+  const out: ConfigSummary = {};
+  if (!c) return out;
+  for (const k of [
+    "Env",
+    "Cmd",
+    "Entrypoint",
+    "WorkingDir",
+    "User",
+    "Labels",
+    "ExposedPorts",
+    "Volumes",
+  ] as const) {
+    const v = c[k];
+    if (v !== undefined && v !== null && v !== "") (out as Record<string, unknown>)[k] = v;
+  }
+  return out;
+}
+
+async function json<T>(store: Store, digest: Digest, what: string): Promise<T> {
+  const bytes = await store.blobs.get(digest);
+  if (!bytes) throw new LayerLabError("NOT_FOUND", `${what} ${digest} is not in the store`);
+  return JSON.parse(new TextDecoder().decode(bytes)) as T;
+}
+
+/** Reads a layer's entries and whiteouts from its index blob. */
+export async function readLayerIndex(store: Store, layer: LayerRecord) {
+  if (!layer.index) throw new LayerLabError("NOT_FOUND", `layer ${layer.id} has no entry index`);
+  const bytes = await store.blobs.get(layer.index);
+  if (!bytes) throw new LayerLabError("NOT_FOUND", `entry index ${layer.index} is not in the store`);
+  return decodeLayerIndex(bytes, layer.id);
+}
+
+/**
+ * Describes a stored image: tags, platform, config, and each layer with its blob digest, diffId,
+ * sizes, media type and the history command that made it; with `files`, each layer's entries.
+ */
+export async function describeImage(
+  store: Store,
+  image: ImageRecord,
+  options: { files?: boolean } = {},
+): Promise<ImageSummary> {
+  const config = await json<ImageConfig>(store, image.config, "config");
+  const manifest = image.manifest ? await json<ImageManifest>(store, image.manifest, "manifest") : undefined;
+  const history = historyPerLayer(config);
+  const layers: LayerSummary[] = [];
+  for (let i = 0; i < image.layers.length; i++) {
+    const rec = await store.meta.get("layers", image.layers[i]!);
+    if (!rec) throw new LayerLabError("NOT_FOUND", `layer ${image.layers[i]} is not in the store`);
+    const desc = manifest?.layers[i];
+    const layer: LayerSummary = {
+      digest: desc?.digest ?? rec.blob,
+      diffId: rec.id,
+      size: desc?.size ?? rec.blobSize,
+      uncompressedSize: rec.size,
+      mediaType: desc?.mediaType ?? rec.mediaType,
+      createdBy: history[i]?.created_by,
+    };
+    if (options.files) {
+      const index = await readLayerIndex(store, rec);
+      layer.files = index.entries.map((e) => ({
+        path: e.path,
+        type: e.type,
+        mode: e.mode.toString(8).padStart(4, "0"),
+        uid: e.uid,
+        gid: e.gid,
+        size: e.size,
+        ...(e.linkname !== undefined ? { linkname: e.linkname } : {}),
+      }));
+      layer.whiteouts = index.whiteouts;
+      if (index.warnings.length) layer.warnings = index.warnings;
+    }
+    layers.push(layer);
+  }
+  return {
+    id: image.id,
+    tags: image.names,
+    platform: image.platform,
+    created: config.created,
+    config: pick(config.config),
+    layers,
+    size: layers.reduce((n, l) => n + l.size, 0),
+  };
+}

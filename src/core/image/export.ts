@@ -1,0 +1,139 @@
+import { gzip, sniffCompression } from "../archive/compression.ts";
+import { createSha256, type Digest } from "../digest.ts";
+import { ArchiveError, LayerLabError, throwIfAborted } from "../errors.ts";
+import type { ImageRecord, Store } from "../store/types.ts";
+import { type ArchiveImage, type BlobSource, writeDockerArchive, writeOciArchive } from "./layout-writer.ts";
+import { type ImageManifest, MediaType } from "./oci.ts";
+
+/** Archive formats LayerLab writes. */
+export type ExportFormat = "docker" | "oci";
+
+/** Options of exportImage. */
+export interface ExportOptions {
+  format: ExportFormat;
+  /** name:tag to write; default the image's names. */
+  names?: string[];
+  signal?: AbortSignal;
+  /** Bytes of layer data written so far. */
+  onProgress?: (p: { bytesWritten: number }) => void;
+}
+
+function storedBlob(store: Store, digest: Digest, size: number, signal?: AbortSignal): BlobSource {
+  return {
+    digest,
+    size,
+    async *open() {
+      for await (const c of store.blobs.stream(digest)) {
+        throwIfAborted(signal, "export");
+        yield c;
+      }
+    },
+  };
+}
+
+async function requireBlob(store: Store, digest: Digest, what: string): Promise<Uint8Array> {
+  const bytes = await store.blobs.get(digest);
+  if (!bytes) throw new LayerLabError("NOT_FOUND", `${what} ${digest} is not in the store`);
+  return bytes;
+}
+
+/** A deterministic gzip of a stored tar, measured first (digest and size) and streamed later. */
+async function gzipBlob(store: Store, tar: Digest, signal?: AbortSignal): Promise<BlobSource> {
+  const h = await createSha256();
+  let size = 0;
+  for await (const c of gzip(store.blobs.stream(tar))) {
+    throwIfAborted(signal, "export");
+    h.update(c);
+    size += c.byteLength;
+  }
+  return {
+    digest: h.finish(),
+    size,
+    open: () => gzip(storedBlob(store, tar, 0, signal).open()),
+  };
+}
+
+/**
+ * Gathers a stored image for writing: its config bytes as stored (so its ID is kept) and its
+ * layers. Docker archives carry the uncompressed layer tars (as `docker save` writes them); OCI
+ * archives carry gzip layers: the stored blob when it came gzipped (so its digest is kept), else
+ * a deterministic gzip of the tar.
+ */
+export async function prepareImage(
+  store: Store,
+  image: ImageRecord,
+  format: ExportFormat,
+  options: { names?: string[]; signal?: AbortSignal } = {},
+): Promise<ArchiveImage> {
+  const config = await requireBlob(store, image.config, "config");
+  const manifestBytes = image.manifest ? await store.blobs.get(image.manifest) : undefined;
+  const manifest = manifestBytes
+    ? (JSON.parse(new TextDecoder().decode(manifestBytes)) as ImageManifest)
+    : undefined;
+  const layers: ArchiveImage["layers"] = [];
+  let keptAll = true;
+  for (let i = 0; i < image.layers.length; i++) {
+    throwIfAborted(options.signal, "export");
+    const diffId = image.layers[i]!;
+    const rec = await store.meta.get("layers", diffId);
+    if (!rec) throw new LayerLabError("NOT_FOUND", `layer ${diffId} is not in the store`);
+    const tarSize = await store.blobs.size(diffId);
+    if (tarSize === undefined)
+      throw new LayerLabError("NOT_FOUND", `layer tar ${diffId} is not in the store`);
+    if (format === "docker") {
+      layers.push({ ...storedBlob(store, diffId, tarSize, options.signal), mediaType: MediaType.ociLayer });
+      keptAll &&= manifest?.layers[i]?.digest === diffId;
+      continue;
+    }
+    // The blob this image's manifest names, if it is a stored gzip blob: keep it byte for byte.
+    const named = manifest?.layers[i];
+    const candidate = named?.digest ?? rec.blob;
+    const size = await store.blobs.size(candidate);
+    const head = size ? await store.blobs.read(candidate, 0, 4) : undefined;
+    if (size !== undefined && head && sniffCompression(head) === "gzip") {
+      layers.push({
+        ...storedBlob(store, candidate, size, options.signal),
+        mediaType: MediaType.ociLayerGzip,
+      });
+      keptAll &&= named?.digest === candidate && named.mediaType === MediaType.ociLayerGzip;
+    } else {
+      layers.push({ ...(await gzipBlob(store, diffId, options.signal)), mediaType: MediaType.ociLayerGzip });
+      keptAll = false;
+    }
+  }
+  const keepManifest =
+    format === "oci" &&
+    keptAll &&
+    manifestBytes !== undefined &&
+    manifest?.mediaType === MediaType.ociManifest;
+  if (layers.length === 0 && image.layers.length > 0) throw new ArchiveError("image has no layers to write");
+  return {
+    names: options.names ?? image.names,
+    config,
+    layers,
+    ...(keepManifest ? { manifest: manifestBytes } : {}),
+  };
+}
+
+/**
+ * Writes a stored image as a docker-archive (Docker 25+ layout, loadable by `docker load` and
+ * skopeo) or an OCI layout archive (gzip layers, readable by umoci and skopeo). The same image
+ * gives the same bytes.
+ */
+export async function* exportImage(
+  store: Store,
+  imageId: Digest,
+  options: ExportOptions,
+): AsyncGenerator<Uint8Array> {
+  const image = await store.meta.get("images", imageId);
+  if (!image) throw new LayerLabError("NOT_FOUND", `image ${imageId} is not in the store`);
+  const prepared = await prepareImage(store, image, options.format, options);
+  const writer = options.format === "docker" ? writeDockerArchive : writeOciArchive;
+  let bytesWritten = 0;
+  for await (const c of writer([prepared])) {
+    throwIfAborted(options.signal, "export");
+    bytesWritten += c.byteLength;
+    options.onProgress?.({ bytesWritten });
+    yield c;
+  }
+}

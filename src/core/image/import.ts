@@ -1,0 +1,658 @@
+import { Channel } from "../archive/channel.ts";
+import { type Compression, decompress, peek, SNIFF_BYTES, sniffCompression } from "../archive/compression.ts";
+import { readAll, readTar, TarParser } from "../archive/tar-reader.ts";
+import { type Digest, isDigest, sha256 } from "../digest.ts";
+import {
+  ArchiveError,
+  CancelledError,
+  DigestMismatchError,
+  LayerLabError,
+  throwIfAborted,
+} from "../errors.ts";
+import type { ImageRecord, LayerRecord, PutResult, Store } from "../store/types.ts";
+import {
+  cleanEntryPath,
+  encodeLayerIndex,
+  LayerIndexer,
+  type LayerLimits,
+  type LayerWarning,
+} from "./layer-index.ts";
+import {
+  type Descriptor,
+  type DockerArchiveManifestEntry,
+  formatPlatform,
+  type ImageConfig,
+  type ImageIndex,
+  type ImageManifest,
+  isIndexMediaType,
+  MediaType,
+} from "./oci.ts";
+
+/** Progress of an import: bytes of the archive read so far, and layers streamed so far. */
+export interface ImportProgress {
+  bytesRead: number;
+  /** Total archive bytes, when the caller said (for a File, its size). */
+  totalBytes?: number;
+  layersDone: number;
+  /** The archive entry being read. */
+  entry?: string;
+}
+
+/** Limits that end a hostile import early. */
+export interface ImportLimits extends LayerLimits {
+  /** Most uncompressed bytes one layer may expand to (default 32 GiB). */
+  maxLayerBytes?: number;
+  /** Most uncompressed bytes all layers together may expand to (default 128 GiB). */
+  maxTotalBytes?: number;
+  /** Largest JSON entry (manifest, config, index) kept in memory (default 16 MiB). */
+  maxJsonBytes?: number;
+  /** Most bytes of JSON entries held at once (default 64 MiB). */
+  maxMetadataBytes?: number;
+}
+
+/** Options of importArchive. */
+export interface ImportOptions {
+  /** Preferred platform of multi-platform images ("linux/arm64"); default linux/amd64, then the first present. */
+  platform?: string;
+  signal?: AbortSignal;
+  onProgress?: (p: ImportProgress) => void;
+  totalBytes?: number;
+  limits?: ImportLimits;
+  /** Compute each regular file's sha256 (default true). */
+  hashFiles?: boolean;
+}
+
+/** One image an import stored. */
+export interface ImportedImage {
+  record: ImageRecord;
+  /** The layers, bottom first, as stored (existing records are reused). */
+  layers: LayerRecord[];
+  /** Per-layer warnings of contained problems (duplicate entries, aufs metadata). */
+  warnings: LayerWarning[];
+}
+
+/** What an import did. */
+export interface ImportResult {
+  images: ImportedImage[];
+  /** Blobs the import added, and their bytes. */
+  blobsAdded: number;
+  bytesAdded: number;
+  /** Bytes that were already stored (shared layers stored once). */
+  bytesShared: number;
+  /** Archive bytes read. */
+  bytesRead: number;
+}
+
+/** A large archive entry streamed through layer ingestion as it passed. */
+interface LayerCandidate {
+  kind: "layer";
+  path: string;
+  /** Digest of the entry's bytes as they came. */
+  digest: Digest;
+  blobSize: number;
+  compression: Compression;
+  diffId: Digest;
+  size: number;
+  index: Digest;
+  warnings: LayerWarning[];
+}
+
+/** An entry that could not be read as a layer; an error only if something references it. */
+interface FailedCandidate {
+  kind: "failed";
+  path: string;
+  digest: Digest | undefined;
+  error: LayerLabError;
+}
+
+/** A small JSON-looking entry kept in memory until the manifests are known. */
+interface JsonEntry {
+  kind: "json";
+  path: string;
+  digest: Digest;
+  bytes: Uint8Array;
+}
+
+type Entry = LayerCandidate | FailedCandidate | JsonEntry;
+
+const BLOB_PATH = /^blobs\/sha256\/([0-9a-f]{64})$/;
+const GiB = 2 ** 30;
+
+class Importer {
+  readonly added = new Map<Digest, number>();
+  bytesShared = 0;
+  bytesRead = 0;
+  layersDone = 0;
+  totalUncompressed = 0;
+  heldJson = 0;
+  readonly byPath = new Map<string, Entry>();
+  readonly links = new Map<string, { target: string; symlink: boolean }>();
+  readonly byDigest = new Map<Digest, Entry>();
+  readonly limits: Required<Omit<ImportLimits, keyof LayerLimits>> & LayerLimits;
+
+  constructor(
+    readonly store: Store,
+    readonly options: ImportOptions,
+  ) {
+    const l = options.limits ?? {};
+    this.limits = {
+      ...l,
+      maxLayerBytes: l.maxLayerBytes ?? 32 * GiB,
+      maxTotalBytes: l.maxTotalBytes ?? 128 * GiB,
+      maxJsonBytes: l.maxJsonBytes ?? 16 * 2 ** 20,
+      maxMetadataBytes: l.maxMetadataBytes ?? 64 * 2 ** 20,
+    };
+  }
+
+  note(r: PutResult): PutResult {
+    if (!r.deduplicated) this.added.set(r.digest, r.size);
+    else if (!this.added.has(r.digest)) this.bytesShared += r.size;
+    return r;
+  }
+
+  progress(entry?: string): void {
+    this.options.onProgress?.({
+      bytesRead: this.bytesRead,
+      totalBytes: this.options.totalBytes,
+      layersDone: this.layersDone,
+      entry,
+    });
+  }
+
+  async *count(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+    for await (const chunk of source) {
+      throwIfAborted(this.options.signal, "import");
+      this.bytesRead += chunk.byteLength;
+      this.progress();
+      yield chunk;
+    }
+  }
+
+  /** First pass: every entry streams past once; layers go to the store, JSON stays in memory. */
+  async scan(source: AsyncIterable<Uint8Array>): Promise<void> {
+    for await (const { header, body } of readTar(this.count(source), { signal: this.options.signal })) {
+      const path = cleanEntryPath(header.name);
+      if (header.type === "symlink" || header.type === "hardlink") {
+        this.links.set(path, { target: header.linkname, symlink: header.type === "symlink" });
+        continue;
+      }
+      if (header.type !== "file") continue;
+      this.progress(path);
+      const { head, stream } = await peek(body, SNIFF_BYTES);
+      const looksJson = head[0] === 0x7b || head[0] === 0x5b;
+      let entry: Entry;
+      if (looksJson && header.size <= this.limits.maxJsonBytes) {
+        this.heldJson += header.size;
+        if (this.heldJson > this.limits.maxMetadataBytes) {
+          throw new ArchiveError(
+            `JSON entries exceed ${this.limits.maxMetadataBytes} bytes in total`,
+            { entry: header.name },
+            "ARCHIVE_TOO_LARGE",
+          );
+        }
+        const bytes = await readAll(stream, this.limits.maxJsonBytes, header.name);
+        entry = { kind: "json", path, digest: await sha256(bytes), bytes };
+      } else if (header.size === 0) {
+        continue;
+      } else {
+        entry = await this.ingestLayer(stream, head, path);
+      }
+      const m = BLOB_PATH.exec(path);
+      if (m && entry.digest && entry.digest !== `sha256:${m[1]}`) {
+        throw new DigestMismatchError(`sha256:${m[1]}`, entry.digest, header.name);
+      }
+      this.byPath.set(path, entry);
+      if (entry.digest) this.byDigest.set(entry.digest, entry);
+    }
+  }
+
+  /** Streams one entry: stores it as it came, decompresses, stores the tar (its diffId) and indexes it. */
+  async ingestLayer(
+    source: AsyncIterable<Uint8Array>,
+    head: Uint8Array,
+    path: string,
+  ): Promise<LayerCandidate | FailedCandidate> {
+    const compression = sniffCompression(head);
+    const signal = this.options.signal;
+    const rawChan = compression === "none" ? undefined : new Channel();
+    const tarChan = new Channel();
+    const rawPut = rawChan ? this.store.blobs.putStream(rawChan, { signal }) : undefined;
+    const tarPut = this.store.blobs.putStream(tarChan, { signal });
+    rawPut?.catch(() => {});
+    tarPut.catch(() => {});
+    const indexer = await LayerIndexer.create({ hashFiles: this.options.hashFiles, limits: this.limits });
+    const parser = new TarParser(indexer);
+    let size = 0;
+    const tap = async function* (src: AsyncIterable<Uint8Array>, chan: Channel) {
+      for await (const c of src) {
+        await chan.write(c);
+        yield c;
+      }
+    };
+    try {
+      const guarded = guard(source);
+      const compressed = rawChan ? tap(guarded, rawChan) : guarded;
+      const remaining = this.limits.maxTotalBytes - this.totalUncompressed;
+      const limit = Math.min(this.limits.maxLayerBytes, remaining);
+      for await (const out of decompress(compressed, compression, { limit, entry: path })) {
+        size += out.byteLength;
+        parser.push(out);
+        await tarChan.write(out);
+      }
+      parser.end();
+      rawChan?.close();
+      tarChan.close();
+      const tarRes = this.note(await tarPut);
+      const rawRes = rawPut ? this.note(await rawPut) : tarRes;
+      this.totalUncompressed += size;
+      const index = indexer.finish(tarRes.digest);
+      const indexRes = this.note(await this.store.blobs.put(encodeLayerIndex(index), { signal }));
+      this.layersDone += 1;
+      this.progress(path);
+      return {
+        kind: "layer",
+        path,
+        digest: rawRes.digest,
+        blobSize: rawRes.size,
+        compression,
+        diffId: tarRes.digest,
+        size,
+        index: indexRes.digest,
+        warnings: index.warnings,
+      };
+    } catch (err) {
+      rawChan?.fail(err);
+      tarChan.fail(err);
+      await Promise.allSettled([rawPut, tarPut]);
+      const e = err instanceof LayerLabError ? err : undefined;
+      // Not a tar (or not decodable): harmless unless a manifest names it as a layer.
+      if (err instanceof SourceError) throw err.cause;
+      if (e instanceof ArchiveError && e.code === "ARCHIVE_INVALID") {
+        return { kind: "failed", path, digest: undefined, error: e };
+      }
+      throw err;
+    }
+  }
+
+  resolvePath(path: string, from: string): Entry {
+    let p = path;
+    for (let hops = 0; hops < 16; hops++) {
+      const e = this.byPath.get(p);
+      if (e) return e;
+      const link = this.links.get(p);
+      if (!link) break;
+      const dir = link.symlink && p.includes("/") ? p.slice(0, p.lastIndexOf("/") + 1) : "";
+      const joined = link.target.startsWith("/") ? link.target : `${dir}${link.target}`;
+      p = normalizeArchivePath(joined, p);
+    }
+    throw new ArchiveError(`names '${path}', which is not in the archive`, { entry: from });
+  }
+
+  blob(digest: Digest, from: string): Entry {
+    const e = this.byDigest.get(digest) ?? this.byPath.get(`blobs/sha256/${digest.slice(7)}`);
+    if (!e) throw new ArchiveError(`names blob ${digest}, which is not in the archive`, { entry: from });
+    return e;
+  }
+
+  /** The entry as a held JSON document, or an ArchiveError naming `from`. */
+  held(e: Entry, from: string): JsonEntry {
+    if (e.kind !== "json") throw new ArchiveError(`'${e.path}' is not a JSON document`, { entry: from });
+    return e;
+  }
+
+  json<T>(e: Entry, from: string): T {
+    const held = this.held(e, from);
+    let doc: unknown;
+    try {
+      doc = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(held.bytes));
+    } catch (err) {
+      throw new ArchiveError(`invalid JSON: ${(err as Error).message}`, { entry: e.path });
+    }
+    if (doc === null || typeof doc !== "object")
+      throw new ArchiveError("not a JSON object", { entry: e.path });
+    return doc as T;
+  }
+
+  async layer(e: Entry, from: string): Promise<LayerCandidate> {
+    if (e.kind === "failed") {
+      throw new ArchiveError(`not a readable layer: ${e.error.message}`, { entry: e.path });
+    }
+    if (e.kind === "json") {
+      // A tar whose first name starts with '{' was held as JSON; read it as a layer now.
+      const bytes = e.bytes;
+      const again = await this.ingestLayer(
+        (async function* () {
+          yield bytes;
+        })(),
+        bytes.subarray(0, SNIFF_BYTES),
+        e.path,
+      );
+      if (again.kind !== "layer")
+        throw new ArchiveError(`not a readable layer: ${again.error.message}`, { entry: from });
+      this.byPath.set(e.path, again);
+      return again;
+    }
+    return e;
+  }
+}
+
+/** An error of the outer archive seen while reading one entry: never mistaken for the entry's own. */
+class SourceError extends Error {
+  constructor(override readonly cause: unknown) {
+    super("archive read failed");
+  }
+}
+
+async function* guard(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const it = source[Symbol.asyncIterator]();
+  for (;;) {
+    let r: IteratorResult<Uint8Array>;
+    try {
+      r = await it.next();
+    } catch (err) {
+      throw new SourceError(err);
+    }
+    if (r.done) return;
+    yield r.value;
+  }
+}
+
+function normalizeArchivePath(p: string, entry: string): string {
+  const parts: string[] = [];
+  for (const seg of p.split("/")) {
+    if (seg === "" || seg === ".") continue;
+    if (seg === "..") {
+      if (parts.length === 0)
+        throw new ArchiveError("link points outside the archive", { entry }, "ARCHIVE_HOSTILE");
+      parts.pop();
+    } else parts.push(seg);
+  }
+  return parts.join("/");
+}
+
+/** An image found in the archive's manifests, before it is stored. */
+interface FoundImage {
+  names: string[];
+  manifest: { digest?: Digest; json?: ImageManifest; from: string };
+  configEntry: Entry;
+  layerEntries: Entry[];
+  platform?: string;
+}
+
+function wantedPlatforms(requested: string | undefined): string[] {
+  return requested ? [requested] : ["linux/amd64"];
+}
+
+/** Picks one manifest of an index: the requested platform, else linux/amd64, else the first present. */
+function pickPlatform(
+  imp: Importer,
+  index: ImageIndex,
+  from: string,
+  requested: string | undefined,
+): Descriptor[] {
+  const present = (index.manifests ?? []).filter((d) => {
+    if (!isDigest(d.digest)) return false;
+    if (d.platform && (d.platform.os === "unknown" || d.platform.architecture === "unknown")) return false;
+    return imp.byDigest.has(d.digest) || imp.byPath.has(`blobs/sha256/${d.digest.slice(7)}`);
+  });
+  if (present.length === 0) {
+    throw new ArchiveError("index names no manifest present in the archive", { entry: from });
+  }
+  const withPlatform = present.filter((d) => d.platform);
+  if (withPlatform.length === 0) return present;
+  for (const want of wantedPlatforms(requested)) {
+    const hit = withPlatform.find((d) => formatPlatform(d.platform!) === want || platformMatches(d, want));
+    if (hit) return [hit];
+  }
+  if (requested) {
+    const have = withPlatform.map((d) => formatPlatform(d.platform!)).join(", ");
+    throw new ArchiveError(`platform ${requested} is not in the archive (present: ${have})`, { entry: from });
+  }
+  return [withPlatform[0]!];
+}
+
+function platformMatches(d: Descriptor, want: string): boolean {
+  const [os, arch, variant] = want.split("/");
+  return (
+    d.platform!.os === os &&
+    d.platform!.architecture === arch &&
+    (!variant || d.platform!.variant === variant)
+  );
+}
+
+function namesFromAnnotations(a: Record<string, string> | undefined): string[] {
+  if (!a) return [];
+  const full = a["io.containerd.image.name"];
+  if (full) return [full];
+  const ref = a["org.opencontainers.image.ref.name"];
+  return ref ? [ref] : [];
+}
+
+function findImages(imp: Importer): FoundImage[] {
+  const requested = imp.options.platform;
+  const found: FoundImage[] = [];
+  const dockerManifest = imp.byPath.get("manifest.json");
+  const dockerEntries = dockerManifest
+    ? imp.json<DockerArchiveManifestEntry[]>(dockerManifest, "manifest.json")
+    : undefined;
+  if (dockerEntries !== undefined && !Array.isArray(dockerEntries)) {
+    throw new ArchiveError("manifest.json is not a list of images", { entry: "manifest.json" });
+  }
+  const tagsByConfig = new Map<Entry, string[]>();
+  for (const d of dockerEntries ?? []) {
+    if (typeof d?.Config !== "string" || !Array.isArray(d.Layers)) {
+      throw new ArchiveError("manifest.json entry lacks Config or Layers", { entry: "manifest.json" });
+    }
+    const cfg = imp.resolvePath(normalizeArchivePath(d.Config, "manifest.json"), "manifest.json");
+    tagsByConfig.set(cfg, [...(tagsByConfig.get(cfg) ?? []), ...(d.RepoTags ?? [])]);
+  }
+  const indexEntry = imp.byPath.get("index.json");
+  if (indexEntry) {
+    const index = imp.json<ImageIndex>(indexEntry, "index.json");
+    if (!Array.isArray(index?.manifests))
+      throw new ArchiveError("index.json has no manifests list", { entry: "index.json" });
+    const walk = (desc: Descriptor, names: string[], from: string, depth: number) => {
+      if (depth > 8) throw new ArchiveError("indexes nested too deeply", { entry: from }, "ARCHIVE_HOSTILE");
+      if (!isDigest(desc.digest)) throw new ArchiveError(`invalid digest '${desc.digest}'`, { entry: from });
+      const entry = imp.blob(desc.digest, from);
+      const doc = imp.json<ImageManifest & ImageIndex>(entry, from);
+      if (
+        isIndexMediaType(desc.mediaType) ||
+        isIndexMediaType(doc.mediaType) ||
+        Array.isArray(doc.manifests)
+      ) {
+        for (const child of pickPlatform(imp, doc, entry.path, requested))
+          walk(child, names, entry.path, depth + 1);
+        return;
+      }
+      if (!doc.config || !Array.isArray(doc.layers)) {
+        throw new ArchiveError("manifest lacks config or layers", { entry: entry.path });
+      }
+      if (!isDigest(doc.config.digest))
+        throw new ArchiveError("invalid config digest", { entry: entry.path });
+      const configEntry = imp.blob(doc.config.digest, entry.path);
+      const layerEntries = doc.layers.map((l) => {
+        if (!isDigest(l.digest))
+          throw new ArchiveError(`invalid layer digest '${l.digest}'`, { entry: entry.path });
+        return imp.blob(l.digest, entry.path);
+      });
+      found.push({
+        names: [...names, ...(tagsByConfig.get(configEntry) ?? [])],
+        manifest: { digest: desc.digest, json: doc, from: entry.path },
+        configEntry,
+        layerEntries,
+        platform: desc.platform ? formatPlatform(desc.platform) : undefined,
+      });
+    };
+    // Descriptors of one name with platforms are one multi-platform image: pick one of them.
+    const groups = new Map<string, Descriptor[]>();
+    for (const d of index.manifests) {
+      const key = d.platform ? namesFromAnnotations(d.annotations).join(",") : `#${groups.size}`;
+      groups.set(key, [...(groups.get(key) ?? []), d]);
+    }
+    for (const group of groups.values()) {
+      const chosen =
+        group.length > 1
+          ? pickPlatform(imp, { schemaVersion: 2, manifests: group }, "index.json", requested)
+          : group;
+      for (const d of chosen) walk(d, namesFromAnnotations(d.annotations), "index.json", 0);
+    }
+    return dedupe(found);
+  }
+  if (!dockerEntries) {
+    throw new ArchiveError("not an image archive: it has neither index.json nor manifest.json", {
+      entry: "index.json",
+    });
+  }
+  for (const d of dockerEntries) {
+    const configEntry = imp.resolvePath(normalizeArchivePath(d.Config, "manifest.json"), "manifest.json");
+    const layerEntries = d.Layers.map((l) =>
+      imp.resolvePath(normalizeArchivePath(l, "manifest.json"), "manifest.json"),
+    );
+    found.push({
+      names: d.RepoTags ?? [],
+      manifest: { from: "manifest.json" },
+      configEntry,
+      layerEntries,
+    });
+  }
+  return dedupe(found);
+}
+
+function dedupe(images: FoundImage[]): FoundImage[] {
+  const out = new Map<string, FoundImage>();
+  for (const im of images) {
+    const key = `${im.manifest.digest ?? ""}|${im.configEntry.path}|${im.layerEntries.map((l) => l.path).join(",")}`;
+    const prev = out.get(key);
+    if (prev) prev.names = [...new Set([...prev.names, ...im.names])];
+    else out.set(key, { ...im, names: [...new Set(im.names)] });
+  }
+  return [...out.values()];
+}
+
+function mediaTypeFor(c: Compression): string {
+  return c === "gzip" ? MediaType.ociLayerGzip : c === "zstd" ? MediaType.ociLayerZstd : MediaType.ociLayer;
+}
+
+/**
+ * Imports every image of a docker-archive (legacy or Docker 25+), OCI layout archive or
+ * containerd export into the store, reading the archive once as a stream. Layers are stored as
+ * they came plus their uncompressed tar (named by diffId) and an entry index; every digest and
+ * diffId is verified. All or nothing: on any error or cancellation the metadata is untouched and
+ * every blob the import added is removed again.
+ */
+export async function importArchive(
+  store: Store,
+  source: AsyncIterable<Uint8Array>,
+  options: ImportOptions = {},
+): Promise<ImportResult> {
+  const imp = new Importer(store, options);
+  try {
+    await imp.scan(source);
+    throwIfAborted(options.signal, "import");
+    const found = findImages(imp);
+    if (found.length === 0) throw new ArchiveError("the archive holds no image", { entry: "index.json" });
+    const referenced = new Set<Digest>();
+    const layerPuts = new Map<Digest, LayerRecord>();
+    const imagePuts = new Map<Digest, ImageRecord>();
+    const images: ImportedImage[] = [];
+    for (const f of found) {
+      throwIfAborted(options.signal, "import");
+      const cfgEntry = imp.held(f.configEntry, f.manifest.from);
+      const config = imp.json<ImageConfig>(cfgEntry, f.manifest.from);
+      if (f.manifest.json && f.manifest.json.config.size !== cfgEntry.bytes.byteLength) {
+        throw new ArchiveError(
+          `config ${cfgEntry.digest} is ${cfgEntry.bytes.byteLength} bytes but the manifest says ${f.manifest.json.config.size}`,
+          { entry: f.manifest.from },
+        );
+      }
+      const diffIds = config?.rootfs?.diff_ids;
+      if (!Array.isArray(diffIds))
+        throw new ArchiveError("config has no rootfs.diff_ids", { entry: cfgEntry.path });
+      if (diffIds.length !== f.layerEntries.length) {
+        throw new ArchiveError(
+          `config lists ${diffIds.length} layers but the manifest names ${f.layerEntries.length}`,
+          { entry: cfgEntry.path },
+        );
+      }
+      const layers: LayerRecord[] = [];
+      const warnings: LayerWarning[] = [];
+      const descriptors: Descriptor[] = [];
+      for (let i = 0; i < f.layerEntries.length; i++) {
+        const cand = await imp.layer(f.layerEntries[i]!, f.manifest.from);
+        const desc = f.manifest.json?.layers[i];
+        if (desc && desc.size !== cand.blobSize) {
+          throw new ArchiveError(
+            `layer ${desc.digest} is ${cand.blobSize} bytes but the manifest says ${desc.size}`,
+            { entry: f.manifest.from },
+          );
+        }
+        if (cand.diffId !== diffIds[i]) {
+          throw new DigestMismatchError(diffIds[i]!, cand.diffId, `layer ${i + 1} (${cand.path}) diffId`);
+        }
+        const mediaType = desc?.mediaType ?? mediaTypeFor(cand.compression);
+        descriptors.push({ mediaType, digest: cand.digest, size: cand.blobSize });
+        referenced.add(cand.digest).add(cand.diffId).add(cand.index);
+        warnings.push(...cand.warnings.map((w) => ({ ...w, entry: `${cand.path}: ${w.entry}` })));
+        const existing = layerPuts.get(cand.diffId) ?? (await store.meta.get("layers", cand.diffId));
+        const rec: LayerRecord = existing ?? {
+          id: cand.diffId,
+          blob: cand.digest,
+          mediaType,
+          blobSize: cand.blobSize,
+          size: cand.size,
+          index: cand.index,
+        };
+        if (!existing) layerPuts.set(rec.id, rec);
+        if (existing?.index) referenced.add(existing.index);
+        layers.push(rec);
+      }
+      const configRes = imp.note(await store.blobs.put(cfgEntry.bytes, { expected: cfgEntry.digest }));
+      referenced.add(configRes.digest);
+      let manifestBytes: Uint8Array;
+      if (f.manifest.digest) {
+        manifestBytes = imp.held(imp.blob(f.manifest.digest, "index.json"), "index.json").bytes;
+      } else {
+        // A legacy docker save has no manifest: describe it as the OCI manifest it would have.
+        const synth: ImageManifest = {
+          schemaVersion: 2,
+          mediaType: MediaType.ociManifest,
+          config: { mediaType: MediaType.ociConfig, digest: configRes.digest, size: configRes.size },
+          layers: descriptors,
+        };
+        manifestBytes = new TextEncoder().encode(JSON.stringify(synth));
+      }
+      const manRes = imp.note(await store.blobs.put(manifestBytes, { signal: options.signal }));
+      referenced.add(manRes.digest);
+      const prior = imagePuts.get(configRes.digest) ?? (await store.meta.get("images", configRes.digest));
+      const record: ImageRecord = {
+        id: configRes.digest,
+        names: [...new Set([...(prior?.names ?? []), ...f.names])],
+        source: prior?.source ?? "import",
+        layers: layers.map((l) => l.id),
+        config: configRes.digest,
+        manifest: manRes.digest,
+        platform: f.platform ?? formatPlatform(config),
+        storedAt: prior?.storedAt ?? Date.now(),
+      };
+      if (prior?.notes) record.notes = prior.notes;
+      imagePuts.set(record.id, record);
+      images.push({ record, layers, warnings });
+    }
+    throwIfAborted(options.signal, "import");
+    await store.meta.apply({ put: { layers: [...layerPuts.values()], images: [...imagePuts.values()] } });
+    let bytesAdded = 0;
+    let blobsAdded = 0;
+    for (const [digest, size] of imp.added) {
+      if (referenced.has(digest)) {
+        bytesAdded += size;
+        blobsAdded++;
+      } else await store.blobs.delete(digest);
+    }
+    return { images, blobsAdded, bytesAdded, bytesShared: imp.bytesShared, bytesRead: imp.bytesRead };
+  } catch (err) {
+    for (const digest of imp.added.keys()) await store.blobs.delete(digest).catch(() => false);
+    if (options.signal?.aborted && !(err instanceof CancelledError)) throw new CancelledError("import");
+    throw err;
+  }
+}

@@ -1,0 +1,138 @@
+import { describe, expect, it } from "vitest";
+import { sha256 } from "../../core/digest.ts";
+import { ArchiveError, CancelledError } from "../../core/errors.ts";
+import { describeImage, readLayerIndex } from "../../core/image/describe.ts";
+import { importArchive } from "../../core/image/import.ts";
+import { openMemoryStore } from "../../core/store/memory.ts";
+import { fixtureStream, snapshot } from "./fixtures.ts";
+
+const DIFF_IDS = [
+  "sha256:fdb505f0c618a2f7f0187eb62a0f62e75f28d8868f7af7d91dfbd5c5b4d14360",
+  "sha256:df0b3022ea333cd834104e94dbb79e47f5156b62903be7d6f546f216234cdf22",
+];
+
+describe("importing real archives", () => {
+  it("reads skopeo's docker-archive: tags, layers, config, entries with readable contents", async () => {
+    const store = openMemoryStore();
+    const r = await importArchive(store, fixtureStream("skopeo-docker-archive.tar"));
+    expect(r.images).toHaveLength(1);
+    const im = r.images[0]!.record;
+    expect(im.names).toEqual(["docker.io/library/ll-fix-app:latest"]);
+    expect(im.layers).toEqual(DIFF_IDS);
+    expect(im.platform).toBe("linux/amd64");
+    const d = await describeImage(store, im, { files: true });
+    expect(d.config).toMatchObject({
+      Env: ["PATH=/bin", "APP_ENV=test"],
+      Entrypoint: ["/bin/hello"],
+      Cmd: ["--serve"],
+      WorkingDir: "/srv/app",
+      User: "app",
+      ExposedPorts: { "8080/tcp": {} },
+      Volumes: { "/data": {} },
+    });
+    expect(d.config.Labels?.["org.example.team"]).toBe("layers");
+    expect(d.layers.map((l) => l.createdBy)).toEqual(["ADD r1.tar /", "ADD r2.tar /"]);
+    const files = new Map(d.layers[0]!.files!.map((f) => [f.path, f]));
+    expect(files.get("bin/hi")).toMatchObject({ type: "symlink", linkname: "hello" });
+    expect(files.get("bin/hello-again")).toMatchObject({ type: "hardlink", linkname: "bin/hello" });
+    expect(files.get("tmp")).toMatchObject({ type: "dir", mode: "1777" });
+    const layer = r.images[0]!.layers[0]!;
+    const index = await readLayerIndex(store, layer);
+    const osRelease = index.entries.find((e) => e.path === "etc/os-release")!;
+    expect(osRelease.content).toMatchObject({ kind: "tar", blob: DIFF_IDS[0] });
+    const bytes = await store.blobs.read(
+      layer.id,
+      (osRelease.content as { offset: number }).offset,
+      osRelease.size,
+    );
+    expect(new TextDecoder().decode(bytes)).toBe("base-os 1.0\n");
+    expect(osRelease.digest).toBe(await sha256(bytes));
+  });
+
+  it("reads an OCI layout with two images, and stores shared layers once", async () => {
+    const store = openMemoryStore();
+    await importArchive(store, fixtureStream("skopeo-docker-archive.tar"));
+    const r = await importArchive(store, fixtureStream("oci.tar"));
+    // The first image has the config of the docker-archive's image: same ID, so its names merge.
+    expect(r.images.map((i) => i.record.names)).toEqual([
+      ["docker.io/library/ll-fix-app:latest", "latest"],
+      ["whiteouts"],
+    ]);
+    expect(r.bytesShared).toBeGreaterThan(0);
+    const wh = r.images.find((i) => i.record.names[0] === "whiteouts")!;
+    expect(wh.record.layers.slice(0, 2)).toEqual(DIFF_IDS);
+    const top = await readLayerIndex(store, wh.layers[2]!);
+    expect(top.whiteouts).toEqual(expect.arrayContaining([{ path: "opt/keep", opaque: false }]));
+    expect(top.whiteouts.map((w) => w.path)).toContain("opt/data");
+    expect(top.entries.map((e) => e.path)).toContain("opt/new");
+    const d = await describeImage(store, wh.record);
+    expect(d.layers[0]!.mediaType).toBe("application/vnd.oci.image.layer.v1.tar+gzip");
+    expect(d.layers[0]!.digest).not.toBe(d.layers[0]!.diffId);
+  });
+
+  it("reads zstd layers to the same diffIds", async () => {
+    const store = openMemoryStore();
+    const r = await importArchive(store, fixtureStream("oci-zstd.tar"));
+    expect(r.images[0]!.record.layers).toEqual(DIFF_IDS);
+    expect(r.images[0]!.layers[0]!.mediaType).toBe("application/vnd.oci.image.layer.v1.tar+zstd");
+  });
+
+  it("reads a Docker 25+ save: manifest.json after the blobs, repeated empty layers, history matched", async () => {
+    const store = openMemoryStore();
+    const r = await importArchive(store, fixtureStream("docker25.tar", 1000));
+    const im = r.images[0]!.record;
+    expect(im.names.sort()).toEqual(["docker.io/library/ll-fix-docker25:latest", "ll-fix-docker25:latest"]);
+    expect(im.layers).toHaveLength(4);
+    expect(im.layers[1]).toBe(im.layers[3]);
+    const d = await describeImage(store, im);
+    expect(d.layers.map((l) => l.createdBy)).toEqual([
+      "ADD r1.tar / # buildkit",
+      "RUN /bin/sh -c true # buildkit",
+      "ADD r2.tar / # buildkit",
+      "WORKDIR /srv/app # buildkit",
+    ]);
+  });
+
+  it("picks a platform from a containerd-style nested index with unpulled platforms", async () => {
+    const store = openMemoryStore();
+    const r = await importArchive(store, fixtureStream("multi-platform.tar"));
+    expect(r.images).toHaveLength(1);
+    expect(r.images[0]!.record.platform).toBe("linux/amd64");
+    expect(r.images[0]!.record.names).toEqual(["example.com/ll/multi:1.0"]);
+    const arm = await importArchive(openMemoryStore(), fixtureStream("multi-platform.tar"), {
+      platform: "linux/arm64/v8",
+    });
+    expect(arm.images[0]!.record.platform).toBe("linux/arm64/v8");
+    const before = await snapshot(store);
+    const err = await importArchive(store, fixtureStream("multi-platform.tar"), {
+      platform: "linux/s390x",
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ArchiveError);
+    expect((err as Error).message).toMatch(
+      /linux\/s390x is not in the archive \(present: linux\/amd64, linux\/arm64\/v8\)/,
+    );
+    expect(await snapshot(store)).toEqual(before);
+  });
+
+  it("reports progress, and a cancelled import leaves the store exactly as it was", async () => {
+    const store = openMemoryStore();
+    await importArchive(store, fixtureStream("oci.tar"));
+    const before = await snapshot(store);
+    const progress: number[] = [];
+    const ac = new AbortController();
+    const err = await importArchive(store, fixtureStream("docker25.tar", 2048), {
+      signal: ac.signal,
+      onProgress: (p) => {
+        progress.push(p.bytesRead);
+        if (p.layersDone >= 2) ac.abort();
+      },
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CancelledError);
+    expect(progress.length).toBeGreaterThan(2);
+    expect(await snapshot(store)).toEqual(before);
+    const done = await importArchive(store, fixtureStream("docker25.tar"), {
+      onProgress: (p) => progress.push(p.layersDone),
+    });
+    expect(done.images).toHaveLength(1);
+  });
+});
