@@ -559,7 +559,10 @@ export function parseDockerfile(input: string | Uint8Array): DockerfileAst {
     const value = m[2]!;
     if (k === "escape") {
       if (value !== "`" && value !== "\\") {
-        throw new DockerfileError(`invalid escape token '${value}' does not match \` or \\`, lineRange(n, raw));
+        throw new DockerfileError(
+          `invalid escape token '${value}' does not match \` or \\`,
+          lineRange(n, raw),
+        );
       }
       esc = value.charCodeAt(0);
     }

@@ -276,10 +276,12 @@ class Lexer {
     }
   }
 
-  getEnv(name: string): string | undefined {
+  /** `guarded`: the reference itself handles an unset value (`-`, `+`, `?`), so it is not "unmatched". */
+  getEnv(name: string, guarded = false): string | undefined {
     const v = this.env.get(name);
-    if (v === undefined) this.unmatched.add(name);
-    else this.matched.add(name);
+    if (v === undefined) {
+      if (!guarded) this.unmatched.add(name);
+    } else this.matched.add(name);
     return v;
   }
 
@@ -335,7 +337,7 @@ class Lexer {
     if (ch === 0x2b || ch === 0x2d || ch === 0x3f || ch === 0x23 || ch === 0x25) {
       const rawEsc = ch === 0x23 || ch === 0x25;
       const word = this.stopOrMissing(0x7d, rawEsc, "syntax error: missing '}'");
-      const value = this.getEnv(name);
+      const value = this.getEnv(name, !rawEsc);
       if (value === undefined && this.opts.skipUnsetEnv) return `\${${name}${chs}${word}}`;
       const unsetish = value === undefined || (nullIsUnset && value === "");
       switch (ch) {
