@@ -1,3 +1,5 @@
+import { overlayBenchmark } from "./overlay.ts";
+
 /** A benchmark: prints its figures (and a reference's) to stdout. */
 export interface Benchmark {
   name: string;
@@ -6,4 +8,4 @@ export interface Benchmark {
 }
 
 /** Every benchmark `npm run bench` runs; each lives in its own file beside this one. */
-export const benchmarks: Benchmark[] = [];
+export const benchmarks: Benchmark[] = [overlayBenchmark];

@@ -1,0 +1,142 @@
+/**
+ * Image efficiency, after dive (wagoodman/dive, dive/filetree/efficiency.go), with its faults fixed.
+ *
+ * What dive does: for every path that is a leaf in some layer it sums the sizes of all its
+ * versions over the layers (`CumulativeSize`, a whiteout counting the size of the directory it
+ * deletes, or 0 for a deleted file) and keeps the smallest of them (`minDiscoveredSize`). Its score
+ * is Σ min / Σ cumulative over all paths; its wasted bytes are Σ cumulative over every path seen in
+ * two or more layers; its list of inefficiencies is those paths. Three faults follow:
+ * - wasted bytes include the one copy that must stay (a file written twice counts both copies);
+ * - "smallest version" is not the kept version (a 10-byte file later grown to 100 bytes counts
+ *   100 as reclaimable where only 10 are);
+ * - deleting a directory never counts its files (each file was seen in one layer only), and opaque
+ *   whiteouts (`.wh..wh..opq`) are not handled at all.
+ *
+ * LayerLab's definition: a *version* is a non-directory entry applied by a layer (what its tar
+ * carries). A version is reclaimable when it is not visible in the image's final merged tree:
+ * overwritten by a later layer, deleted by a whiteout of it or of an ancestor, hidden by an opaque
+ * directory, or dropped when a later layer replaced a parent directory by a non-directory.
+ * - totalBytes = Σ sizes of all versions in all layers (each counted once);
+ * - finalBytes = Σ sizes of the versions visible at the top (what a container sees);
+ * - wastedBytes = totalBytes − finalBytes, the bytes that could be reclaimed by squashing;
+ * - score = finalBytes / totalBytes in 0..1 (1 when there are no bytes at all).
+ * This equals dive's score whenever the kept version is the smallest one (or the file is deleted),
+ * and differs exactly where dive's guesses are wrong. Inefficiencies list every path written in
+ * two or more layers, or written and later removed, with each layer that wrote or removed it and
+ * the bytes reclaimable at that path; sorted by reclaimable bytes, largest first.
+ */
+import type { LayerStack, MergedNode } from "./overlay.ts";
+import { parentPath } from "./paths.ts";
+
+/** One layer's part in a path's history. */
+export interface PathOccurrence {
+  layer: number;
+  /** `written`: the layer carries a version; `removed`: the layer hid the visible version. */
+  action: "written" | "removed";
+  /** Bytes of the version written, or of the version removed. */
+  size: number;
+  /** For removals: the whiteout's path, the opaque directory, or the path that replaced a parent. */
+  by?: string;
+  cause?: "whiteout" | "opaque" | "replaced" | "parent-replaced";
+}
+
+/** A path whose bytes are duplicated across layers or deleted later. */
+export interface Inefficiency {
+  path: string;
+  /** Bytes of versions at this path not visible in the final tree. */
+  wastedBytes: number;
+  /** Σ sizes of every version at this path (dive's CumulativeSize, without whiteout sizes). */
+  cumulativeBytes: number;
+  /** Oldest first. */
+  occurrences: PathOccurrence[];
+}
+
+/** The efficiency of an image (see the module comment for the definition). */
+export interface EfficiencyReport {
+  score: number;
+  wastedBytes: number;
+  totalBytes: number;
+  finalBytes: number;
+  inefficiencies: Inefficiency[];
+}
+
+/** Computes an image's efficiency from its stacked layers. Cost: O(all entries of all layers). */
+export function computeEfficiency(stack: LayerStack): EfficiencyReport {
+  const history = new Map<
+    string,
+    { occurrences: PathOccurrence[]; wasted: number; total: number; removed: boolean }
+  >();
+  const top = stack.top;
+  let totalBytes = 0;
+  let finalBytes = 0;
+  const at = (path: string) => {
+    let h = history.get(path);
+    if (!h) {
+      h = { occurrences: [], wasted: 0, total: 0, removed: false };
+      history.set(path, h);
+    }
+    return h;
+  };
+
+  for (const applied of stack.layers) {
+    const tree = applied.tree;
+    // Removals first: in a layer they act on the tree below, before its entries are applied.
+    for (const rec of applied.hidden) {
+      if (rec.cause === "replaced" && !rec.node.isDir) continue; // an overwrite: counted as a write
+      const stackOfNodes: MergedNode[] = [rec.node];
+      while (stackOfNodes.length) {
+        const node = stackOfNodes.pop()!;
+        if (node.isDir) {
+          for (const c of node.readdir()) stackOfNodes.push(c);
+          continue;
+        }
+        if (node.layer === applied.index) continue; // written and replaced within this one tar
+        const h = at(node.path);
+        h.removed = true;
+        const by = rec.cause === "opaque" ? parentPath(rec.path) : rec.path;
+        h.occurrences.push({
+          layer: applied.index,
+          action: "removed",
+          size: node.entry.size,
+          by,
+          cause: rec.cause,
+        });
+      }
+    }
+    for (const e of applied.changeset.entries) {
+      if (e.type === "dir") continue;
+      // Only versions the layer really applied (not superseded in the same tar, not refused).
+      if (tree.get(e.path)?.entry !== e || tree.get(e.path)?.layer !== applied.index) continue;
+      const visible = top.get(e.path)?.entry === e;
+      totalBytes += e.size;
+      if (visible) finalBytes += e.size;
+      const h = at(e.path);
+      h.total += e.size;
+      if (!visible) h.wasted += e.size;
+      h.occurrences.push({ layer: applied.index, action: "written", size: e.size });
+    }
+  }
+
+  const inefficiencies: Inefficiency[] = [];
+  for (const [path, h] of history) {
+    const writes = h.occurrences.filter((o) => o.action === "written").length;
+    if (writes === 0 || (writes < 2 && !h.removed && h.wasted === 0)) continue;
+    inefficiencies.push({
+      path,
+      wastedBytes: h.wasted,
+      cumulativeBytes: h.total,
+      occurrences: h.occurrences,
+    });
+  }
+  inefficiencies.sort(
+    (a, b) => b.wastedBytes - a.wastedBytes || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0),
+  );
+  const wastedBytes = totalBytes - finalBytes;
+  return {
+    score: totalBytes === 0 ? 1 : finalBytes / totalBytes,
+    wastedBytes,
+    totalBytes,
+    finalBytes,
+    inefficiencies,
+  };
+}

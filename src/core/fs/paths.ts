@@ -1,0 +1,55 @@
+/**
+ * Path helpers for the overlay: every path inside a tree is clean and relative ("etc/passwd"),
+ * the root is "". Callers of the container filesystem may pass "/etc/passwd" as well.
+ */
+
+/** True when `path` is already clean: relative, no empty, `.` or `..` segment, no trailing `/`. */
+export function isCleanPath(path: string): boolean {
+  if (path === "") return true;
+  if (path.charCodeAt(0) === 47 || path.charCodeAt(path.length - 1) === 47 || path.includes("//"))
+    return false;
+  // A `.` or `..` segment needs a dot at a segment start; most paths have none.
+  if (!(path.charCodeAt(0) === 46 || path.includes("/."))) return true;
+  for (const seg of path.split("/")) if (seg === "." || seg === "..") return false;
+  return true;
+}
+
+/**
+ * Cleans a user-given path lexically against the root: leading `/`, `.` and empty segments go,
+ * `..` removes the previous segment and clamps at the root (so it can never escape).
+ */
+export function cleanPath(path: string): string {
+  const out: string[] = [];
+  for (const seg of path.split("/")) {
+    if (seg === "" || seg === ".") continue;
+    if (seg === "..") out.pop();
+    else out.push(seg);
+  }
+  return out.join("/");
+}
+
+/** The segments of a clean path ([] for the root). */
+export function splitPath(path: string): string[] {
+  return path === "" ? [] : path.split("/");
+}
+
+/** The parent of a clean path ("" for top-level names and for the root itself). */
+export function parentPath(path: string): string {
+  const i = path.lastIndexOf("/");
+  return i < 0 ? "" : path.slice(0, i);
+}
+
+/** The last segment of a clean path. */
+export function baseName(path: string): string {
+  return path.slice(path.lastIndexOf("/") + 1);
+}
+
+/** Joins a clean directory path and a name. */
+export function joinPath(dir: string, name: string): string {
+  return dir === "" ? name : `${dir}/${name}`;
+}
+
+/** True when `path` is `dir` itself or lies below it. */
+export function isWithin(path: string, dir: string): boolean {
+  return dir === "" || path === dir || path.startsWith(`${dir}/`);
+}
