@@ -1,5 +1,6 @@
 import type { Digest } from "../core/digest.ts";
 import { LayerLabError } from "../core/errors.ts";
+import { diagnoseDockerfile } from "../core/explore/diagnostics.ts";
 import { Explorer, type SyntheticContent } from "../core/explore/explorer.ts";
 import { importArchive } from "../core/image/import.ts";
 import { deleteImage, summarizeLibrary } from "../core/library/library.ts";
@@ -60,6 +61,7 @@ export function createHandlers(store: Store, synthetic?: SyntheticContent): Hand
       explorer.invalidate();
       return stats();
     },
+    "dockerfile.check": async ({ text }) => diagnoseDockerfile(text),
     "library.list": async () =>
       summarizeLibrary(await store.meta.list("images"), await store.meta.list("layers")),
     "image.view": ({ id }) => explorer.image(id),

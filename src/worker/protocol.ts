@@ -4,11 +4,12 @@
  */
 
 /** Bytes and blobs in the store, and the browser's quota for this origin. */
+import type { Diagnostic } from "../core/explore/diagnostics.ts";
 import type { FileView, HistoryRow, ImageView } from "../core/explore/explorer.ts";
 import type { LibrarySummary } from "../core/library/library.ts";
 import type { TreeSnapshot } from "../core/view/tree.ts";
 
-export type { FileView, HistoryRow, ImageView, LibrarySummary, TreeSnapshot };
+export type { Diagnostic, FileView, HistoryRow, ImageView, LibrarySummary, TreeSnapshot };
 
 /** Bytes and blobs in the store, and the browser's quota for this origin. */
 export interface StorageStats {
@@ -34,6 +35,7 @@ export interface ImportSummary {
 
 /** Every method the worker answers: its params and its result. */
 export interface WorkerMethods {
+  "dockerfile.check": { params: { text: string }; result: Diagnostic[] };
   "library.list": { params: undefined; result: LibrarySummary };
   "image.view": { params: { id: string }; result: ImageView };
   "image.tree": { params: { id: string; layer: number; mode: "changes" | "merged" }; result: TreeSnapshot };

@@ -1,10 +1,40 @@
 import { defaultKeymap, history, historyKeymap } from "@codemirror/commands";
 import { defaultHighlightStyle, StreamLanguage, syntaxHighlighting } from "@codemirror/language";
 import { dockerFile } from "@codemirror/legacy-modes/mode/dockerfile";
-import { EditorState } from "@codemirror/state";
+import { type Diagnostic as CmDiagnostic, linter, lintGutter } from "@codemirror/lint";
+import { EditorState, type Text } from "@codemirror/state";
 import { EditorView, highlightActiveLine, keymap, lineNumbers } from "@codemirror/view";
 import { useEffect, useRef } from "react";
+import type { Diagnostic } from "../../../worker/protocol.ts";
 import { useAppStore } from "../../store/index.ts";
+import { workerClient } from "../../store/worker.ts";
+
+/** Document offsets of a 1-based line/column range (end column one past the end). */
+export function toOffsets(doc: Text, d: Diagnostic): { from: number; to: number } {
+  const clampLine = (n: number) => doc.line(Math.min(Math.max(1, n), doc.lines));
+  const a = clampLine(d.range.start.line);
+  const b = clampLine(d.range.end.line);
+  const from = Math.min(a.to, a.from + Math.max(0, d.range.start.column - 1));
+  let to = Math.min(b.to, b.from + Math.max(0, d.range.end.column - 1));
+  if (to <= from) to = a.to > from ? a.to : Math.min(doc.length, from + 1);
+  return { from, to };
+}
+
+/** Underlines parse errors and lint findings, checked in the worker as the text changes. */
+const dockerfileLinter = linter(
+  async (view) => {
+    const diagnostics = await workerClient().call("dockerfile.check", { text: view.state.doc.toString() });
+    return diagnostics.map(
+      (d): CmDiagnostic => ({
+        ...toOffsets(view.state.doc, d),
+        severity: d.severity,
+        message: d.message,
+        source: d.rule,
+      }),
+    );
+  },
+  { delay: 300 },
+);
 
 /** The Dockerfile editor: CodeMirror 6 with highlighting and line numbers; Ctrl/Cmd+Enter builds. */
 export function DockerfileEditor({ onBuild }: { onBuild: () => void }) {
@@ -24,6 +54,8 @@ export function DockerfileEditor({ onBuild }: { onBuild: () => void }) {
         doc: useAppStore.getState().editor.text,
         extensions: [
           lineNumbers(),
+          lintGutter(),
+          dockerfileLinter,
           history(),
           highlightActiveLine(),
           StreamLanguage.define(dockerFile),
