@@ -1,4 +1,6 @@
 import type { Command } from "../command.ts";
+import { convert } from "./convert.ts";
+import { inspect } from "./inspect.ts";
 
 /** Every subcommand, in the order `layerlab help` lists them. Each lives in its own file. */
-export const commands: Command[] = [];
+export const commands: Command[] = [inspect, convert];

@@ -1,0 +1,69 @@
+import { once } from "node:events";
+import { createWriteStream, renameSync, rmSync } from "node:fs";
+import { resolve } from "node:path";
+import { LayerLabError } from "../../core/errors.ts";
+import { type ExportFormat, exportImage } from "../../core/image/export.ts";
+import type { ImportedImage } from "../../core/image/import.ts";
+import { type CliIo, type Command, parseArgs, UsageError } from "../command.ts";
+import { importFile } from "./inspect.ts";
+
+/** Finds the image NAME means: a full name, a name without its registry, or an ID prefix. */
+function chooseImage(
+  images: ImportedImage[],
+  name: string | undefined,
+): { image: ImportedImage; names?: string[] } {
+  if (!name) {
+    if (images.length === 1) return { image: images[0]! };
+    const all = images.map((i) => i.record.names[0] ?? i.record.id).join(", ");
+    throw new UsageError(`the archive holds ${images.length} images; pick one with --image (${all})`);
+  }
+  const strip = (n: string) => n.replace(/^docker\.io\/(library\/)?/, "");
+  for (const im of images) {
+    const hit = im.record.names.find((n) => n === name || strip(n) === strip(name));
+    if (hit) return { image: im, names: [name] };
+  }
+  const byId = images.filter((im) => im.record.id.startsWith(name) || im.record.id.slice(7).startsWith(name));
+  if (byId.length === 1) return { image: byId[0]! };
+  throw new LayerLabError("NOT_FOUND", `no image named '${name}' in the archive`);
+}
+
+export const convert: Command = {
+  name: "convert",
+  summary: "read an image archive and write one image back as a docker-archive or OCI layout archive",
+  usage: "layerlab convert IN.tar -o OUT.tar [--format docker|oci] [--image NAME] [--platform OS/ARCH]",
+  async run(args: string[], io: CliIo): Promise<number> {
+    const { flags, positional } = parseArgs(args, {
+      flags: ["output", "format", "image", "platform"],
+      short: { "-o": "output" },
+    });
+    if (positional.length !== 1) throw new UsageError("give exactly one input archive");
+    const output = flags.get("output")?.[0];
+    if (!output) throw new UsageError("-o OUT is required");
+    const format = (flags.get("format")?.[0] ?? "docker") as ExportFormat;
+    if (format !== "docker" && format !== "oci")
+      throw new UsageError(`--format must be docker or oci, not '${format}'`);
+    const platform = flags.get("platform")?.[0];
+    const { store, result } = await importFile(positional[0]!, io, platform ? { platform } : {});
+    const { image, names } = chooseImage(result.images, flags.get("image")?.[0]);
+    const target = resolve(io.cwd, output);
+    const partial = `${target}.partial`;
+    const out = createWriteStream(partial);
+    try {
+      for await (const chunk of exportImage(store, image.record.id, {
+        format,
+        ...(names ? { names } : {}),
+      })) {
+        if (!out.write(chunk)) await once(out, "drain");
+      }
+      out.end();
+      await once(out, "finish");
+      renameSync(partial, target);
+    } catch (err) {
+      out.destroy();
+      rmSync(partial, { force: true });
+      throw err;
+    }
+    io.err(`wrote ${image.record.names[0] ?? image.record.id} as a ${format} archive to ${output}\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,96 @@
+import { createReadStream, statSync } from "node:fs";
+import { resolve } from "node:path";
+import { shortDigest } from "../../core/digest.ts";
+import { LayerLabError } from "../../core/errors.ts";
+import { describeImage, type ImageSummary } from "../../core/image/describe.ts";
+import { type ImportResult, importArchive } from "../../core/image/import.ts";
+import { openMemoryStore } from "../../core/store/memory.ts";
+import type { Store } from "../../core/store/types.ts";
+import { type CliIo, type Command, parseArgs, UsageError } from "../command.ts";
+
+/** Reads an archive file into a fresh memory store, streaming it from disk. */
+export async function importFile(
+  path: string,
+  io: CliIo,
+  options: { platform?: string } = {},
+): Promise<{ store: Store; result: ImportResult }> {
+  const file = resolve(io.cwd, path);
+  let size: number;
+  try {
+    size = statSync(file).size;
+  } catch {
+    throw new LayerLabError("NOT_FOUND", `cannot read '${path}': no such file`);
+  }
+  const store = openMemoryStore();
+  const result = await importArchive(store, createReadStream(file, { highWaterMark: 1 << 20 }), {
+    totalBytes: size,
+    ...(options.platform ? { platform: options.platform } : {}),
+  });
+  return { store, result };
+}
+
+function kb(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+function renderText(images: ImageSummary[]): string {
+  const lines: string[] = [];
+  for (const im of images) {
+    lines.push(`image ${im.tags.length ? im.tags.join(", ") : "(untagged)"}`);
+    lines.push(`  id        ${im.id}`);
+    lines.push(`  platform  ${im.platform ?? "unknown"}`);
+    if (im.created) lines.push(`  created   ${im.created}`);
+    lines.push(`  size      ${kb(im.size)} in ${im.layers.length} layers`);
+    lines.push("  config");
+    for (const [k, v] of Object.entries(im.config)) {
+      const text = Array.isArray(v)
+        ? JSON.stringify(v)
+        : typeof v === "object"
+          ? Object.entries(v as Record<string, unknown>)
+              .map(([a, b]) => (typeof b === "string" ? `${a}=${b}` : a))
+              .join(", ")
+          : String(v);
+      lines.push(`    ${k.padEnd(14)}${text}`);
+    }
+    lines.push("  layers");
+    im.layers.forEach((l, i) => {
+      lines.push(
+        `    ${String(i + 1).padStart(2)}  ${shortDigest(l.digest)}  diffId ${shortDigest(l.diffId)}  ${kb(l.size).padStart(10)}  ${l.mediaType}`,
+      );
+      if (l.createdBy) lines.push(`        created by: ${l.createdBy}`);
+      for (const f of l.files ?? []) {
+        const link = f.linkname !== undefined ? ` -> ${f.linkname}` : "";
+        lines.push(
+          `        ${f.type.padEnd(8)} ${f.mode} ${`${f.uid}:${f.gid}`.padEnd(9)} ${String(f.size).padStart(9)}  ${f.path}${link}`,
+        );
+      }
+      for (const w of l.whiteouts ?? []) {
+        lines.push(
+          `        ${"delete".padEnd(8)} ${w.opaque ? `${w.path || "/"} (opaque: hides what lower layers had inside)` : w.path}`,
+        );
+      }
+      for (const w of l.warnings ?? []) lines.push(`        warning: ${w.entry}: ${w.message}`);
+    });
+    lines.push("");
+  }
+  return `${lines.join("\n")}`;
+}
+
+export const inspect: Command = {
+  name: "inspect",
+  summary: "show an image archive's images, platform, config, layers and their files",
+  usage: "layerlab inspect ARCHIVE [--json] [--platform OS/ARCH[/VARIANT]]",
+  async run(args: string[], io: CliIo): Promise<number> {
+    const { flags, bools, positional } = parseArgs(args, { bools: ["json"], flags: ["platform"] });
+    if (positional.length !== 1) throw new UsageError("give exactly one ARCHIVE");
+    const platform = flags.get("platform")?.[0];
+    const { store, result } = await importFile(positional[0]!, io, platform ? { platform } : {});
+    const images: ImageSummary[] = [];
+    for (const im of result.images) images.push(await describeImage(store, im.record, { files: true }));
+    if (bools.has("json")) io.out(`${JSON.stringify({ images }, null, 2)}\n`);
+    else io.out(renderText(images));
+    return 0;
+  },
+};
