@@ -67,6 +67,7 @@ export function createHandlers(store: Store, synthetic?: SyntheticContent): Hand
     "image.view": ({ id }) => explorer.image(id),
     "image.tree": ({ id, layer, mode }) => explorer.tree(id, layer, mode),
     "image.file": ({ id, layer, path, offset, length }) => explorer.file(id, layer, path, offset, length),
+    "image.efficiency": ({ id }) => explorer.efficiency(id),
     "image.delete": async ({ id }) => {
       explorer.invalidate(id);
       return deleteImage(store, id as Digest);

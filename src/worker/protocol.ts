@@ -6,10 +6,11 @@
 /** Bytes and blobs in the store, and the browser's quota for this origin. */
 import type { Diagnostic } from "../core/explore/diagnostics.ts";
 import type { FileView, HistoryRow, ImageView } from "../core/explore/explorer.ts";
+import type { EfficiencyReport } from "../core/fs/efficiency.ts";
 import type { LibrarySummary } from "../core/library/library.ts";
 import type { TreeSnapshot } from "../core/view/tree.ts";
 
-export type { Diagnostic, FileView, HistoryRow, ImageView, LibrarySummary, TreeSnapshot };
+export type { Diagnostic, EfficiencyReport, FileView, HistoryRow, ImageView, LibrarySummary, TreeSnapshot };
 
 /** Bytes and blobs in the store, and the browser's quota for this origin. */
 export interface StorageStats {
@@ -43,6 +44,7 @@ export interface WorkerMethods {
     params: { id: string; layer: number; path: string; offset?: number; length?: number };
     result: FileView;
   };
+  "image.efficiency": { params: { id: string }; result: EfficiencyReport };
   "image.delete": { params: { id: string }; result: { removedBlobs: number; freedBytes: number } };
   "archive.import": { params: { file: Blob; name: string; platform?: string }; result: ImportSummary };
   "storage.stats": { params: undefined; result: StorageStats };

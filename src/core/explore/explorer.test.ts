@@ -56,4 +56,13 @@ describe("explorer over an imported image", () => {
     await expect(explorer.file(id, 0, "srv/app/main.py")).rejects.toThrow(/does not exist in layer 1/);
     await expect(explorer.tree(id, 5, "changes")).rejects.toThrow(/no layer 6/);
   });
+
+  it("reports the bytes layer 2 wasted by rewriting /etc/os-release", async () => {
+    const { id, explorer } = await imported();
+    const e = await explorer.efficiency(id);
+    expect(e.wastedBytes).toBe(12);
+    expect(e.inefficiencies.map((w) => w.path)).toEqual(["etc/os-release"]);
+    expect(e.inefficiencies[0]!.occurrences.map((o) => o.layer)).toEqual([0, 1]);
+    expect(e.score).toBeCloseTo(1 - 12 / e.totalBytes, 6);
+  });
 });

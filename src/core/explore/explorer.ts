@@ -1,6 +1,7 @@
 import type { Digest } from "../digest.ts";
 import { LayerLabError } from "../errors.ts";
 import { diffLayer } from "../fs/diff.ts";
+import { computeEfficiency, type EfficiencyReport } from "../fs/efficiency.ts";
 import { type LayerStack, type MergedNode, stackLayers } from "../fs/overlay.ts";
 import type { ContentRef, FileEntry } from "../fs/types.ts";
 import { decodeLayerIndex } from "../image/layer-index.ts";
@@ -173,6 +174,12 @@ export class Explorer {
       });
     }
     return { view: { image, config, layers, history }, stack: stackLayers(changesets) };
+  }
+
+  /** Wasted bytes and score (see computeEfficiency), with the `limit` largest wasted paths. */
+  async efficiency(id: string, limit = 200): Promise<EfficiencyReport> {
+    const report = computeEfficiency(await this.stack(id));
+    return { ...report, inefficiencies: report.inefficiencies.slice(0, limit) };
   }
 
   /** The tree of one layer's changes, or of the merged filesystem up to that layer. */

@@ -1,6 +1,7 @@
 import { useAppStore } from "../../store/index.ts";
 import type { UiSlice } from "../../store/ui-slice.ts";
 import { ImageLibrary } from "../images/ImageLibrary.tsx";
+import { EfficiencyView } from "./EfficiencyView.tsx";
 import { FileDetails } from "./FileDetails.tsx";
 import { ConfigView, HistoryTable } from "./HistoryTable.tsx";
 
@@ -8,6 +9,7 @@ const TABS: { id: UiSlice["ui"]["detailsTab"]; label: string }[] = [
   { id: "file", label: "File" },
   { id: "history", label: "History" },
   { id: "config", label: "Config" },
+  { id: "efficiency", label: "Efficiency" },
   { id: "images", label: "Images" },
 ];
 
@@ -39,6 +41,7 @@ export function DetailsPane() {
         {tab === "file" && <FileDetails />}
         {tab === "history" && <HistoryTable />}
         {tab === "config" && <ConfigView />}
+        {tab === "efficiency" && <EfficiencyView />}
         {tab === "images" && <ImageLibrary />}
       </div>
     </section>
