@@ -20,7 +20,9 @@ test("import a real docker-archive, browse its layers and files, open one", asyn
   await screenshot(page, "imported-archive-1280");
 });
 
-test("the URL holds the selection: reload and Back restore it, and the import survives reload", async ({ page }) => {
+test("the URL holds the selection: reload and Back restore it, and the import survives reload", async ({
+  page,
+}) => {
   await page.goto("/");
   await page.getByLabel("Import image archive").setInputFiles(FIXTURE);
   await expect(page.getByRole("status").filter({ hasText: "Imported" })).toBeVisible();
