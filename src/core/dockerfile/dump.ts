@@ -24,3 +24,17 @@ export function dumpAst(ast: DockerfileAst): string {
   for (const n of ast.instructions) out += `(${dumpInstruction(n)})\n`;
   return out;
 }
+
+/**
+ * Dockerfile text that parses back to the same AST: the directives, then each instruction's logical
+ * line (continuations joined, comments dropped) followed by its heredoc bodies and terminators.
+ */
+export function printDockerfile(ast: DockerfileAst): string {
+  let out = "";
+  for (const d of ast.directives) out += `# ${d.name}=${d.value}\n`;
+  for (const n of ast.instructions) {
+    out += `${n.original}\n`;
+    for (const h of n.heredocs) out += `${h.content}${h.name}\n`;
+  }
+  return out;
+}

@@ -550,7 +550,7 @@ export function parseInstruction(node: InstructionNode): Instruction | FromInstr
       if (t === "ONBUILD") fail(node, "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed");
       if (t === "MAINTAINER" || t === "FROM") fail(node, `${t} isn't allowed as an ONBUILD trigger`);
       let expression = node.original.replace(ONBUILD_PREFIX, "");
-      for (const h of trigger.heredocs) expression += `\n${h.content}${h.name}`;
+      for (const h of node.heredocs) expression += `\n${h.content}${h.name}`;
       return { ...base, kind: "onbuild", expression, trigger };
     }
     case "workdir": {

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are Dockerfile text, where ${VAR} is literal.
 import { describe, expect, it } from "vitest";
 import { lintDockerfile } from "./lint.ts";
 import { parseDockerfile } from "./parser.ts";

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are Dockerfile text, where ${VAR} is literal.
 import { describe, expect, it } from "vitest";
 import { DockerfileError } from "../errors.ts";
 import { dumpAst } from "./dump.ts";
