@@ -1,3 +1,7 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { expect, test } from "@playwright/test";
 import { screenshot } from "./screenshot.ts";
 
@@ -58,4 +62,27 @@ test("a shared link opens with its Dockerfile", async ({ page, context }) => {
   await other.goto(link);
   await expect(other.getByRole("textbox", { name: "Dockerfile" })).toContainText("COPY shared.txt /");
   await expect(other).not.toHaveURL(/#df=/);
+});
+
+test("export an image as docker-archive and OCI archive; skopeo reads both", async ({ page }) => {
+  await page.goto("/");
+  await page.getByLabel("Import image archive").setInputFiles(FIXTURE);
+  await expect(page.getByRole("status").filter({ hasText: "Imported" })).toBeVisible();
+  const dir = mkdtempSync(join(tmpdir(), "layerlab-export-"));
+  for (const [label, transport] of [
+    [/docker-archive/, "docker-archive"],
+    [/OCI image layout/, "oci-archive"],
+  ] as const) {
+    await page.getByRole("button", { name: "Export image" }).click();
+    const download = page.waitForEvent("download");
+    await page.getByRole("menuitem", { name: label }).click();
+    const file = join(dir, (await download).suggestedFilename());
+    await (await download).saveAs(file);
+    const out = execFileSync("skopeo", ["inspect", "--raw", `${transport}:${file}`], { encoding: "utf8" });
+    expect(JSON.parse(out).layers).toHaveLength(2);
+    const cfg = JSON.parse(
+      execFileSync("skopeo", ["inspect", "--config", `${transport}:${file}`], { encoding: "utf8" }),
+    );
+    expect(cfg.config.WorkingDir).toBe("/srv/app");
+  }
 });

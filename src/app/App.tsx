@@ -3,6 +3,7 @@ import { DetailsPane } from "./features/details/DetailsPane.tsx";
 import { DockerfileEditor } from "./features/editor/DockerfileEditor.tsx";
 import { ShareButton } from "./features/editor/ShareButton.tsx";
 import { FilesPane } from "./features/files/FilesPane.tsx";
+import { ExportControl } from "./features/images/ExportControl.tsx";
 import { ImagePicker, ImportControl, ImportStatus } from "./features/images/ImportControl.tsx";
 import { Lessons } from "./features/lessons/Lessons.tsx";
 import { LayerStack } from "./features/stack/LayerStack.tsx";
@@ -35,6 +36,7 @@ export function App() {
         </h1>
         <ImagePicker />
         <ImportControl />
+        <ExportControl />
         <StoragePanel />
         <button
           type="button"

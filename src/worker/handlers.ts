@@ -2,6 +2,7 @@ import type { Digest } from "../core/digest.ts";
 import { LayerLabError } from "../core/errors.ts";
 import { diagnoseDockerfile } from "../core/explore/diagnostics.ts";
 import { Explorer, type SyntheticContent } from "../core/explore/explorer.ts";
+import { exportImage } from "../core/image/export.ts";
 import { importArchive } from "../core/image/import.ts";
 import { deleteImage, summarizeLibrary } from "../core/library/library.ts";
 import type { Store } from "../core/store/types.ts";
@@ -68,6 +69,17 @@ export function createHandlers(store: Store, synthetic?: SyntheticContent): Hand
     "image.tree": ({ id, layer, mode }) => explorer.tree(id, layer, mode),
     "image.file": ({ id, layer, path, offset, length }) => explorer.file(id, layer, path, offset, length),
     "image.efficiency": ({ id }) => explorer.efficiency(id),
+    "image.export": async ({ id, format }, ctx) => {
+      // A Blob of parts: the browser may keep a large one on disk rather than in memory.
+      const parts: Uint8Array[] = [];
+      let done = 0;
+      for await (const chunk of exportImage(store, id as Digest, { format, signal: ctx.signal })) {
+        parts.push(chunk);
+        done += chunk.byteLength;
+        ctx.progress({ phase: "export", done });
+      }
+      return new Blob(parts as BlobPart[], { type: "application/x-tar" });
+    },
     "image.delete": async ({ id }) => {
       explorer.invalidate(id);
       return deleteImage(store, id as Digest);

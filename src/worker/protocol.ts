@@ -45,6 +45,7 @@ export interface WorkerMethods {
     result: FileView;
   };
   "image.efficiency": { params: { id: string }; result: EfficiencyReport };
+  "image.export": { params: { id: string; format: "docker" | "oci" }; result: Blob };
   "image.delete": { params: { id: string }; result: { removedBlobs: number; freedBytes: number } };
   "archive.import": { params: { file: Blob; name: string; platform?: string }; result: ImportSummary };
   "storage.stats": { params: undefined; result: StorageStats };
