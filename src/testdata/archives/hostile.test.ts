@@ -1,0 +1,77 @@
+import { describe, expect, it } from "vitest";
+import { collectBytes } from "../../core/archive/bytes.ts";
+import { writeTar } from "../../core/archive/tar-writer.ts";
+import { sha256 } from "../../core/digest.ts";
+import { LayerLabError } from "../../core/errors.ts";
+import { importArchive } from "../../core/image/import.ts";
+import { memoryBlob, minimalConfig, writeOciArchive } from "../../core/image/layout-writer.ts";
+import { openMemoryStore } from "../../core/store/memory.ts";
+import type { Store } from "../../core/store/types.ts";
+import { fixtureStream, snapshot } from "./fixtures.ts";
+import { hostileCases } from "./hostile.ts";
+
+async function* stream(bytes: Uint8Array, size = 8192): AsyncGenerator<Uint8Array> {
+  for (let at = 0; at < bytes.byteLength; at += size) yield bytes.subarray(at, at + size);
+}
+
+/** A store that counts every byte streamed into it, to show a refused bomb never expanded fully. */
+function counting(store: Store): { store: Store; bytes: () => number } {
+  let n = 0;
+  const blobs = Object.create(store.blobs) as Store["blobs"];
+  blobs.putStream = (source, options) =>
+    store.blobs.putStream(
+      (async function* () {
+        for await (const c of source) {
+          n += c.byteLength;
+          yield c;
+        }
+      })(),
+      options,
+    );
+  return { store: { ...store, blobs }, bytes: () => n };
+}
+
+const cases = await hostileCases();
+
+describe("hostile archives are refused, naming the entry, with the store untouched", () => {
+  it.each(cases.map((c) => [c.name, c] as const))("%s", async (_name, c) => {
+    const base = openMemoryStore();
+    await importArchive(base, fixtureStream("oci.tar"));
+    const before = await snapshot(base);
+    const { store, bytes } = counting(base);
+    const err = await importArchive(store, stream(c.bytes), c.limits ? { limits: c.limits } : {}).catch(
+      (e: unknown) => e,
+    );
+    expect(err, c.about).toBeInstanceOf(LayerLabError);
+    expect((err as LayerLabError).code, `${c.about}: ${(err as Error).message}`).toBe(c.code);
+    expect((err as Error).message, (err as Error).message).toMatch(c.message);
+    expect(await snapshot(base)).toEqual(before);
+    if (c.limits?.maxLayerBytes) expect(bytes()).toBeLessThan(c.limits.maxLayerBytes + (2 << 20));
+  });
+
+  it("contains same-type duplicates (the later wins) and aufs metadata, reporting them as warnings", async () => {
+    const te = new TextEncoder();
+    const layer = await collectBytes(
+      writeTar([
+        { name: "etc", type: "dir" },
+        { name: "etc/motd", body: te.encode("first\n") },
+        { name: "etc/motd", body: te.encode("second\n") },
+        { name: ".wh..wh.plnk", type: "dir" },
+      ]),
+    );
+    const archive = await collectBytes(
+      writeOciArchive([
+        {
+          names: ["dup:1"],
+          config: te.encode(JSON.stringify(minimalConfig([await sha256(layer)]))),
+          layers: [{ ...(await memoryBlob(layer)), mediaType: "application/vnd.oci.image.layer.v1.tar" }],
+        },
+      ]),
+    );
+    const r = await importArchive(openMemoryStore(), stream(archive));
+    expect(r.images[0]!.warnings.map((w) => w.message)).toEqual([
+      "duplicate entry: the later one wins",
+      "aufs metadata entry ignored",
+    ]);
+  });
+});
