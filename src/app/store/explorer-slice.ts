@@ -135,11 +135,11 @@ export const createExplorerSlice: StateCreator<AppState, [], [], ExplorerSlice> 
       await get().refreshLibrary();
       const last = result.images.at(-1);
       if (last) await get().selectImage(last.id);
-      void get().refreshStorage();
     } catch (err) {
       set({ importing: { running: false, name: file.name, error: message(err) } });
     } finally {
       if (importAbort === ac) importAbort = undefined;
+      void get().refreshStorage();
     }
   },
 
