@@ -36,5 +36,6 @@ export function printDockerfile(ast: DockerfileAst): string {
     out += `${n.original}\n`;
     for (const h of n.heredocs) out += `${h.content}${h.name}\n`;
   }
-  return out;
+  // A leading U+FEFF would be taken for a byte-order mark and dropped.
+  return out.charCodeAt(0) === 0xfeff ? `\n${out}` : out;
 }

@@ -390,7 +390,7 @@ export function parseGoDuration(s: string): number | undefined {
   while (rest !== "") {
     const m = re.exec(rest);
     if (!m || (m[1] === "" && (m[2] ?? "") === "")) return undefined;
-    const unit = units[m[3]!];
+    const unit = Object.hasOwn(units, m[3]!) ? units[m[3]!] : undefined;
     if (unit === undefined) return undefined;
     total += Number(`${m[1] || "0"}.${m[2] || "0"}`) * unit;
     rest = rest.slice(m[0].length);

@@ -84,6 +84,10 @@ function readCheckDirective(ast: DockerfileAst): { skip: Set<string>; all: boole
   return { skip, all, error };
 }
 
+function buildArgOf(opts: LintOptions, key: string): string | undefined {
+  return opts.buildArgs && Object.hasOwn(opts.buildArgs, key) ? opts.buildArgs[key] : undefined;
+}
+
 function isUpper(s: string): boolean {
   return s === s.toUpperCase();
 }
@@ -241,7 +245,7 @@ export function lintDockerfile(ast: DockerfileAst, opts: LintOptions = {}): Lint
           } catch (e) {
             if (!(e instanceof DockerfileError)) throw e;
           }
-          const given = opts.buildArgs?.[d.key];
+          const given = buildArgOf(opts, d.key);
           globals.set(d.key, given ?? value ?? "");
         }
       }
@@ -301,7 +305,7 @@ export function lintDockerfile(ast: DockerfileAst, opts: LintOptions = {}): Lint
             if (!(e instanceof DockerfileError)) throw e;
           }
         }
-        env.set(d.key, opts.buildArgs?.[d.key] ?? value ?? globals.get(d.key) ?? "");
+        env.set(d.key, buildArgOf(opts, d.key) ?? value ?? globals.get(d.key) ?? "");
       }
     }
   }

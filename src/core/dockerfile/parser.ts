@@ -415,7 +415,7 @@ function nodeFromLine(line: string, esc: number, comments: string[], range: Rang
     rest = trimSpaceGo(ex.rest);
   }
   const keyword = cmd.toLowerCase();
-  const fn = DISPATCH[keyword] ?? parseIgnore;
+  const fn = Object.hasOwn(DISPATCH, keyword) ? DISPATCH[keyword]! : parseIgnore;
   const r = fn(rest, esc);
   const node: InstructionNode = {
     keyword,
