@@ -1,0 +1,128 @@
+import { describe, expect, it } from "vitest";
+import { collectBytes, streamBytes } from "../archive/bytes.ts";
+import { gzip } from "../archive/compression.ts";
+import { type TarWriteEntry, writeTar } from "../archive/tar-writer.ts";
+import { sha256 } from "../digest.ts";
+import { openMemoryStore } from "../store/memory.ts";
+import { describeImage, readLayerIndex } from "./describe.ts";
+import { exportImage } from "./export.ts";
+import { importArchive } from "./import.ts";
+import { cleanEntryPath } from "./layer-index.ts";
+import {
+  type ArchiveImage,
+  memoryBlob,
+  minimalConfig,
+  writeDockerArchive,
+  writeLegacyDockerArchive,
+  writeOciArchive,
+} from "./layout-writer.ts";
+
+const te = new TextEncoder();
+
+async function image(layers: TarWriteEntry[][], compress = false): Promise<ArchiveImage> {
+  const tars = await Promise.all(layers.map((l) => collectBytes(writeTar(l))));
+  const blobs = await Promise.all(tars.map((t) => (compress ? collectBytes(gzip(streamBytes(t))) : t)));
+  const config = minimalConfig(await Promise.all(tars.map((t) => sha256(t))), {
+    history: [
+      { created_by: "ADD a" },
+      { created_by: "ENV X=1", empty_layer: true },
+      { created_by: "RUN rm" },
+    ],
+    config: { Env: ["X=1"], Cmd: ["sh"] },
+  });
+  return {
+    names: ["demo:1"],
+    config: te.encode(JSON.stringify(config)),
+    layers: await Promise.all(
+      blobs.map(async (b) => ({
+        ...(await memoryBlob(b)),
+        mediaType: compress
+          ? "application/vnd.oci.image.layer.v1.tar+gzip"
+          : "application/vnd.oci.image.layer.v1.tar",
+      })),
+    ),
+  };
+}
+
+const layers: TarWriteEntry[][] = [
+  [
+    { name: "./etc/", type: "dir" },
+    { name: "./etc/hosts", body: te.encode("127.0.0.1 localhost\n") },
+    { name: "./var/cache/", type: "dir" },
+    { name: "./var/cache/a", body: te.encode("a") },
+  ],
+  [
+    { name: "etc/.wh.hosts", body: new Uint8Array(0) },
+    { name: "var/cache/.wh..wh..opq", body: new Uint8Array(0) },
+    { name: "var/cache/b", body: te.encode("b") },
+  ],
+];
+
+describe("importArchive", () => {
+  for (const [label, write, compress] of [
+    ["legacy docker save", writeLegacyDockerArchive, false],
+    ["Docker 25+ save", writeDockerArchive, false],
+    ["OCI layout, gzip", writeOciArchive, true],
+  ] as const) {
+    it(`reads a ${label} written by the layout writer, whiteouts and all`, async () => {
+      const store = openMemoryStore();
+      const archive = await collectBytes(write([await image(layers, compress)]));
+      const r = await importArchive(store, streamBytes(archive, [3000]));
+      expect(r.images).toHaveLength(1);
+      expect(r.images[0]!.record.names).toContain("demo:1");
+      const top = await readLayerIndex(store, r.images[0]!.layers[1]!);
+      expect(top.whiteouts).toEqual([
+        { path: "etc/hosts", opaque: false },
+        { path: "var/cache", opaque: true },
+      ]);
+      expect(top.entries.map((e) => e.path)).toEqual(["var/cache/b"]);
+      const d = await describeImage(store, r.images[0]!.record);
+      expect(d.layers.map((l) => l.createdBy)).toEqual(["ADD a", "RUN rm"]);
+      expect(d.config).toEqual({ Env: ["X=1"], Cmd: ["sh"] });
+    });
+  }
+
+  it("reads a layer whose tar happens to start with '{' (held as JSON first)", async () => {
+    const store = openMemoryStore();
+    const odd = [[{ name: "{weird}", body: te.encode("x") }], layers[1]!];
+    const archive = await collectBytes(writeDockerArchive([await image(odd)]));
+    const r = await importArchive(store, streamBytes(archive));
+    const first = await readLayerIndex(store, r.images[0]!.layers[0]!);
+    expect(first.entries.map((e) => e.path)).toEqual(["{weird}"]);
+  });
+
+  it("exports the same bytes twice and re-imports to the same image", async () => {
+    const store = openMemoryStore();
+    const archive = await collectBytes(writeOciArchive([await image(layers, true)]));
+    const r = await importArchive(store, streamBytes(archive));
+    const id = r.images[0]!.record.id;
+    for (const format of ["docker", "oci"] as const) {
+      const a = await collectBytes(exportImage(store, id, { format }));
+      const b = await collectBytes(exportImage(store, id, { format }));
+      expect(a).toEqual(b);
+      const back = await importArchive(openMemoryStore(), streamBytes(a));
+      expect(back.images[0]!.record.id).toBe(id);
+      expect(back.images[0]!.record.layers).toEqual(r.images[0]!.record.layers);
+    }
+  });
+
+  it("counts shared bytes when a layer is already stored", async () => {
+    const store = openMemoryStore();
+    const archive = await collectBytes(writeOciArchive([await image(layers, true)]));
+    const first = await importArchive(store, streamBytes(archive));
+    expect(first.bytesShared).toBe(0);
+    const again = await importArchive(store, streamBytes(archive));
+    expect(again.bytesAdded).toBe(0);
+    expect(again.bytesShared).toBe(first.bytesAdded);
+  });
+});
+
+describe("cleanEntryPath", () => {
+  it("cleans ./ prefixes, double and trailing slashes; refuses .. and absolute paths", () => {
+    expect(cleanEntryPath("./etc//passwd")).toBe("etc/passwd");
+    expect(cleanEntryPath("usr/bin/")).toBe("usr/bin");
+    expect(cleanEntryPath("./")).toBe("");
+    expect(() => cleanEntryPath("a/../../b")).toThrow(/'\.\.' in path refused/);
+    expect(() => cleanEntryPath("/etc/passwd")).toThrow(/absolute path refused/);
+  });
+});
