@@ -1,0 +1,381 @@
+/**
+ * just-bash's IFileSystem over the build's LayerFs, so every file a RUN command writes lands in the
+ * step's layer. Paths are absolute container paths; new files get the step's owner and umask 022.
+ */
+import type {
+  BufferEncoding,
+  CpOptions,
+  FileContent,
+  FsStat,
+  IFileSystem,
+  MkdirOptions,
+  RmOptions,
+} from "just-bash";
+
+type ReadFileOptions = { encoding?: BufferEncoding | null };
+type WriteFileOptions = { encoding?: BufferEncoding };
+type DirentEntry = { name: string; isFile: boolean; isDirectory: boolean; isSymbolicLink: boolean };
+
+import { type FsNode, type LayerFs, LayerFsError, toRel } from "./layer-fs.ts";
+
+const encoder = new TextEncoder();
+
+function encodingOf(
+  options?: ReadFileOptions | WriteFileOptions | BufferEncoding | null,
+): string | undefined {
+  if (!options) return undefined;
+  if (typeof options === "string") return options;
+  return options.encoding ?? undefined;
+}
+
+function toBytes(content: FileContent, encoding?: string): Uint8Array {
+  if (typeof content !== "string") return content;
+  if (encoding === "binary" || encoding === "latin1") {
+    const out = new Uint8Array(content.length);
+    for (let i = 0; i < content.length; i++) out[i] = content.charCodeAt(i) & 0xff;
+    return out;
+  }
+  if (encoding === "base64") return Uint8Array.from(atob(content), (c) => c.charCodeAt(0));
+  return encoder.encode(content);
+}
+
+function fromBytes(bytes: Uint8Array, encoding?: string): string {
+  if (encoding === "binary" || encoding === "latin1") {
+    let s = "";
+    for (let i = 0; i < bytes.length; i += 8192) s += String.fromCharCode(...bytes.subarray(i, i + 8192));
+    return s;
+  }
+  return new TextDecoder().decode(bytes);
+}
+
+/** The owner new files get (the Dockerfile's current USER, resolved). */
+export interface Owner {
+  uid: number;
+  gid: number;
+}
+
+/** An IFileSystem whose reads and writes go to a LayerFs. */
+export class BashFs implements IFileSystem {
+  constructor(
+    readonly fs: LayerFs,
+    public owner: Owner = { uid: 0, gid: 0 },
+  ) {}
+
+  private rel(path: string): string {
+    return toRel(path);
+  }
+
+  private existing(path: string, follow: boolean, op: string): { path: string; node: FsNode } {
+    const r = this.fs.resolve(this.rel(path), follow, op);
+    if (!r.node) throw new LayerFsError("ENOENT", op, path);
+    return r as { path: string; node: FsNode };
+  }
+
+  /** Resolves the parent directory of a path to be created; the last component is not followed. */
+  private parentOf(path: string, op: string): { dir: string; name: string } {
+    const rel = this.rel(path);
+    const i = rel.lastIndexOf("/");
+    const parent = i < 0 ? "" : rel.slice(0, i);
+    const name = i < 0 ? rel : rel.slice(i + 1);
+    const r = this.fs.resolve(parent, true, op);
+    if (!r.node) throw new LayerFsError("ENOENT", op, path);
+    if (r.node.type !== "dir") throw new LayerFsError("ENOTDIR", op, path);
+    return { dir: r.path, name };
+  }
+
+  private childPath(dir: string, name: string): string {
+    return dir === "" ? name : `${dir}/${name}`;
+  }
+
+  async readFile(path: string, options?: ReadFileOptions | BufferEncoding): Promise<string> {
+    return fromBytes(await this.readFileBuffer(path), encodingOf(options));
+  }
+
+  async readFileBuffer(path: string): Promise<Uint8Array> {
+    const { node } = this.existing(path, true, "open");
+    if (node.type === "dir") throw new LayerFsError("EISDIR", "read", path);
+    return this.fs.contentOf(node);
+  }
+
+  /** Writes a file (following a symlink at the path), replacing its bytes. */
+  async writeBytes(path: string, bytes: Uint8Array, mode?: number): Promise<void> {
+    if (this.rel(path) === "") throw new LayerFsError("EISDIR", "open", path);
+    const { dir, name } = this.parentOf(path, "open");
+    let target = this.childPath(dir, name);
+    let old = this.fs.nodeAt(target);
+    if (old?.type === "symlink") {
+      const r = this.fs.resolve(target, true, "open");
+      target = r.path;
+      old = r.node;
+    }
+    if (old?.type === "dir") throw new LayerFsError("EISDIR", "open", path);
+    const node: FsNode = {
+      type: "file",
+      mode: old ? old.mode : (mode ?? 0o644),
+      uid: old ? old.uid : this.owner.uid,
+      gid: old ? old.gid : this.owner.gid,
+      mtime: this.fs.epoch,
+      size: bytes.byteLength,
+      data: bytes,
+      ino: old ? old.ino : this.fs.newIno(),
+    };
+    this.fs.putNode(target, node);
+  }
+
+  async writeFile(
+    path: string,
+    content: FileContent,
+    options?: WriteFileOptions | BufferEncoding,
+  ): Promise<void> {
+    await this.writeBytes(path, toBytes(content, encodingOf(options)));
+  }
+
+  async appendFile(
+    path: string,
+    content: FileContent,
+    options?: WriteFileOptions | BufferEncoding,
+  ): Promise<void> {
+    const add = toBytes(content, encodingOf(options));
+    let before: Uint8Array = new Uint8Array(0);
+    try {
+      before = await this.readFileBuffer(path);
+    } catch (e) {
+      if (!(e instanceof LayerFsError) || e.code !== "ENOENT") throw e;
+    }
+    const out = new Uint8Array(before.byteLength + add.byteLength);
+    out.set(before);
+    out.set(add, before.byteLength);
+    await this.writeBytes(path, out);
+  }
+
+  async exists(path: string): Promise<boolean> {
+    try {
+      return this.fs.resolve(this.rel(path), true).node !== undefined;
+    } catch {
+      return false;
+    }
+  }
+
+  private statOf(node: FsNode): FsStat {
+    return {
+      isFile: node.type === "file",
+      isDirectory: node.type === "dir",
+      isSymbolicLink: node.type === "symlink",
+      mode: node.mode,
+      size: node.type === "symlink" ? (node.target ?? "").length : node.size,
+      mtime: new Date(node.mtime * 1000),
+      ino: node.ino,
+    };
+  }
+
+  async stat(path: string): Promise<FsStat> {
+    return this.statOf(this.existing(path, true, "stat").node);
+  }
+
+  async lstat(path: string): Promise<FsStat> {
+    return this.statOf(this.existing(path, false, "lstat").node);
+  }
+
+  /** Creates a directory with the given mode (default 0755), owned by the step's owner. */
+  mkdirSync(path: string, recursive: boolean, mode = 0o755, owner: Owner = this.owner): void {
+    const rel = this.rel(path);
+    if (rel === "") {
+      if (recursive) return;
+      throw new LayerFsError("EEXIST", "mkdir", path);
+    }
+    let r: { path: string; node: FsNode | undefined } = { path: rel, node: undefined };
+    try {
+      r = this.fs.resolve(rel, true, "mkdir");
+    } catch (e) {
+      if (!recursive || !(e instanceof LayerFsError) || e.code !== "ENOENT") throw e;
+    }
+    if (r.node) {
+      if (recursive && r.node.type === "dir") return;
+      throw new LayerFsError("EEXIST", "mkdir", path);
+    }
+    const i = rel.lastIndexOf("/");
+    const parentRel = i < 0 ? "" : rel.slice(0, i);
+    let parent: { path: string; node: FsNode | undefined };
+    try {
+      parent = this.fs.resolve(parentRel, true, "mkdir");
+    } catch (e) {
+      if (!recursive || !(e instanceof LayerFsError) || e.code !== "ENOENT") throw e;
+      this.mkdirSync(`/${parentRel}`, true, mode, owner);
+      parent = this.fs.resolve(parentRel, true, "mkdir");
+    }
+    if (!parent.node) {
+      if (!recursive) throw new LayerFsError("ENOENT", "mkdir", path);
+      this.mkdirSync(`/${parentRel}`, true, mode, owner);
+      parent = this.fs.resolve(parentRel, true, "mkdir");
+    }
+    if (parent.node?.type !== "dir") throw new LayerFsError("ENOTDIR", "mkdir", path);
+    const name = i < 0 ? rel : rel.slice(i + 1);
+    this.fs.putNode(this.childPath(parent.path, name), {
+      type: "dir",
+      mode,
+      uid: owner.uid,
+      gid: owner.gid,
+      mtime: this.fs.epoch,
+      size: 0,
+      ino: this.fs.newIno(),
+    });
+  }
+
+  async mkdir(path: string, options?: MkdirOptions): Promise<void> {
+    this.mkdirSync(path, options?.recursive ?? false);
+  }
+
+  async readdir(path: string): Promise<string[]> {
+    const r = this.existing(path, true, "scandir");
+    if (r.node.type !== "dir") throw new LayerFsError("ENOTDIR", "scandir", path);
+    return this.fs.childrenOf(r.path);
+  }
+
+  async readdirWithFileTypes(path: string): Promise<DirentEntry[]> {
+    const r = this.existing(path, true, "scandir");
+    if (r.node.type !== "dir") throw new LayerFsError("ENOTDIR", "scandir", path);
+    return this.fs.childrenOf(r.path).map((name) => {
+      const n = this.fs.nodeAt(this.childPath(r.path, name)) as FsNode;
+      return {
+        name,
+        isFile: n.type === "file",
+        isDirectory: n.type === "dir",
+        isSymbolicLink: n.type === "symlink",
+      };
+    });
+  }
+
+  async rm(path: string, options?: RmOptions): Promise<void> {
+    let dir: string;
+    let name: string;
+    try {
+      ({ dir, name } = this.parentOf(path, "rm"));
+    } catch (e) {
+      if (options?.force && e instanceof LayerFsError) return;
+      throw e;
+    }
+    const target = this.childPath(dir, name);
+    const node = this.fs.nodeAt(target);
+    if (!node || target === "") {
+      if (options?.force) return;
+      throw new LayerFsError("ENOENT", "rm", path);
+    }
+    if (node.type === "dir" && !options?.recursive && this.fs.childrenOf(target).length > 0) {
+      throw new LayerFsError("ENOTEMPTY", "rm", path);
+    }
+    this.fs.removeTree(target);
+  }
+
+  async cp(src: string, dest: string, options?: CpOptions): Promise<void> {
+    const from = this.existing(src, true, "cp");
+    if (from.node.type === "dir" && !options?.recursive) throw new LayerFsError("EISDIR", "cp", src);
+    await this.copyNode(from.path, from.node, dest);
+  }
+
+  private async copyNode(fromPath: string, node: FsNode, dest: string): Promise<void> {
+    if (node.type === "dir") {
+      if (!(await this.exists(dest))) this.mkdirSync(dest, false, node.mode);
+      for (const name of this.fs.childrenOf(fromPath)) {
+        const childPath = this.childPath(fromPath, name);
+        const child = this.fs.nodeAt(childPath) as FsNode;
+        await this.copyNode(childPath, child, `${dest.replace(/\/+$/, "")}/${name}`);
+      }
+      return;
+    }
+    if (node.type === "symlink") {
+      await this.symlink(node.target ?? "", dest);
+      return;
+    }
+    const bytes = await this.fs.contentOf(node);
+    const existed = await this.exists(dest);
+    await this.writeBytes(dest, bytes, node.mode);
+    if (!existed) {
+      const r = this.fs.resolve(this.rel(dest), true);
+      if (r.node) this.fs.updateNode(r.path, { ...r.node, mode: node.mode });
+    }
+  }
+
+  async mv(src: string, dest: string): Promise<void> {
+    const { dir, name } = this.parentOf(src, "mv");
+    const from = this.childPath(dir, name);
+    const node = this.fs.nodeAt(from);
+    if (!node) throw new LayerFsError("ENOENT", "mv", src);
+    const to = this.parentOf(dest, "mv");
+    let target = this.childPath(to.dir, to.name);
+    const existing = this.fs.nodeAt(target);
+    if (existing?.type === "dir" && node.type !== "dir") target = this.childPath(target, name);
+    if (target === from) return;
+    if (`${target}/`.startsWith(`${from}/`)) throw new LayerFsError("EINVAL", "mv", dest);
+    const moved: [string, FsNode][] = [];
+    const collect = (p: string, rel: string): void => {
+      const n = this.fs.nodeAt(p) as FsNode;
+      moved.push([rel, n]);
+      if (n.type === "dir")
+        for (const k of this.fs.childrenOf(p)) collect(this.childPath(p, k), `${rel}/${k}`);
+    };
+    collect(from, "");
+    this.fs.removeTree(from);
+    if (this.fs.nodeAt(target)) this.fs.removeTree(target);
+    for (const [rel, n] of moved) this.fs.putNode(`${target}${rel}`, n);
+  }
+
+  resolvePath(base: string, path: string): string {
+    return `/${toRel(path, base)}`;
+  }
+
+  getAllPaths(): string[] {
+    return ["/", ...this.fs.allPaths().map((p) => `/${p}`)];
+  }
+
+  async chmod(path: string, mode: number): Promise<void> {
+    const r = this.existing(path, true, "chmod");
+    this.fs.updateNode(r.path, { ...r.node, mode: mode & 0o7777 });
+  }
+
+  /** Changes a path's owner (just-bash's interface has no chown; our chown command calls this). */
+  chown(path: string, uid: number | undefined, gid: number | undefined, follow = true): void {
+    const r = this.existing(path, follow, "chown");
+    this.fs.updateNode(r.path, { ...r.node, uid: uid ?? r.node.uid, gid: gid ?? r.node.gid });
+  }
+
+  async symlink(target: string, linkPath: string): Promise<void> {
+    const { dir, name } = this.parentOf(linkPath, "symlink");
+    const at = this.childPath(dir, name);
+    if (this.fs.nodeAt(at)) throw new LayerFsError("EEXIST", "symlink", linkPath);
+    this.fs.putNode(at, {
+      type: "symlink",
+      mode: 0o777,
+      uid: this.owner.uid,
+      gid: this.owner.gid,
+      mtime: this.fs.epoch,
+      size: 0,
+      target,
+      ino: this.fs.newIno(),
+    });
+  }
+
+  async link(existingPath: string, newPath: string): Promise<void> {
+    const from = this.existing(existingPath, false, "link");
+    if (from.node.type === "dir") throw new LayerFsError("EPERM", "link", existingPath);
+    const { dir, name } = this.parentOf(newPath, "link");
+    const at = this.childPath(dir, name);
+    if (this.fs.nodeAt(at)) throw new LayerFsError("EEXIST", "link", newPath);
+    this.fs.putNode(at, from.node);
+  }
+
+  async readlink(path: string): Promise<string> {
+    const r = this.existing(path, false, "readlink");
+    if (r.node.type !== "symlink") throw new LayerFsError("EINVAL", "readlink", path);
+    return r.node.target ?? "";
+  }
+
+  async realpath(path: string): Promise<string> {
+    return `/${this.existing(path, true, "realpath").path}`;
+  }
+
+  async utimes(path: string, _atime: Date, mtime: Date): Promise<void> {
+    const r = this.existing(path, true, "utimes");
+    // Any touch is a modification to the differ, whatever time it sets (the build pins times).
+    this.fs.putNode(r.path, { ...r.node, mtime: Math.floor(mtime.getTime() / 1000) && this.fs.epoch });
+  }
+}

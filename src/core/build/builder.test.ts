@@ -1,0 +1,224 @@
+import { describe, expect, it } from "vitest";
+import { openMemoryStore } from "../store/memory.ts";
+import { BuildFailure, buildImage } from "./builder.ts";
+import { BuildCache } from "./cache.ts";
+import { contextFromFiles } from "./context.ts";
+import { aptEntries, fakeCatalog, fakeResolver, mergedFs, readConfig, readText } from "./testing.ts";
+import type { BuildEvent } from "./types.ts";
+
+async function build(
+  dockerfile: string,
+  files: Record<string, string> = {},
+  extra: Partial<Parameters<typeof buildImage>[0]> = {},
+) {
+  const store = extra.store ?? openMemoryStore();
+  const events: BuildEvent[] = [];
+  const result = await buildImage({
+    dockerfile,
+    context: contextFromFiles(files),
+    store,
+    images: fakeResolver(store),
+    onEvent: (e) => events.push(e),
+    ...extra,
+  });
+  return {
+    store,
+    result,
+    events,
+    config: await readConfig(store, result.id),
+    fs: await mergedFs(store, result.id),
+  };
+}
+
+describe("buildImage", () => {
+  it("makes layers only for RUN, COPY and a creating WORKDIR; the rest are empty_layer history", async () => {
+    const { result, config } = await build(
+      'FROM base\nENV A=b\nWORKDIR /app\nRUN echo hi > f\nCOPY . /app\nCMD ["python3"]\nLABEL x=y\nEXPOSE 80\n',
+      { "main.py": "print(1)\n" },
+    );
+    const h = config.history ?? [];
+    const mine = h.slice(1).map((e) => [e.created_by, e.empty_layer === true]);
+    expect(mine).toEqual([
+      ["ENV A=b", true],
+      ["WORKDIR /app", false],
+      ["RUN /bin/sh -c echo hi > f # buildkit", false],
+      ["COPY . /app # buildkit", false],
+      ['CMD ["python3"]', true],
+      ["LABEL x=y", true],
+      ["EXPOSE 80", true],
+    ]);
+    expect(result.layers).toHaveLength(4);
+    expect(config.rootfs.diff_ids).toEqual(result.layers);
+    expect(config.config.Env).toContain("A=b");
+    expect(config.config.WorkingDir).toBe("/app");
+    expect(config.config.Cmd).toEqual(["python3"]);
+    expect(config.config.ArgsEscaped).toBe(true);
+    expect(config.config.Labels).toEqual({ x: "y" });
+    expect(config.config.ExposedPorts).toEqual({ "80/tcp": {} });
+    expect(config.created).toBe("1970-01-01T00:00:00Z");
+  });
+
+  it("is deterministic: the same Dockerfile and context give the same image ID", async () => {
+    const df = "FROM base\nRUN mkdir /x && echo 1 > /x/y\nCOPY a /a\n";
+    const one = await build(df, { a: "A" });
+    const two = await build(df, { a: "A" });
+    expect(two.result.id).toBe(one.result.id);
+    expect(two.result.layers).toEqual(one.result.layers);
+    const three = await build(df, { a: "B" });
+    expect(three.result.id).not.toBe(one.result.id);
+  });
+
+  it("runs shell features over the layer: loops, conditions, pipes, substitution, cd", async () => {
+    const { fs } = await build(
+      "FROM base\nRUN mkdir -p /w && cd /w && for i in 1 2 3; do echo $i >> n; done; if [ -f n ]; then echo yes | tr a-z A-Z > y; fi; echo $(wc -l < n) > count\n",
+    );
+    expect(await readText(fs, "w/n")).toBe("1\n2\n3\n");
+    expect(await readText(fs, "w/y")).toBe("YES\n");
+    expect((await readText(fs, "w/count")).trim()).toBe("3");
+  });
+
+  it("fails at a RUN that exits non-zero with its output, and 127 for a missing command", async () => {
+    await expect(build("FROM base\nRUN echo before && nosuchcmd --x\n")).rejects.toThrow(
+      /line 2: RUN echo before && nosuchcmd --x\): process "\/bin\/sh -c echo before && nosuchcmd --x" did not complete successfully: exit code: 127/,
+    );
+    try {
+      await build("FROM base\nRUN echo out; exit 3\n");
+    } catch (e) {
+      expect(e).toBeInstanceOf(BuildFailure);
+      expect((e as BuildFailure).output).toContain("out");
+      expect((e as BuildFailure).message).toContain("exit code: 3");
+    }
+  });
+
+  it("records deletions as whiteouts and the deleted files disappear from the merged tree", async () => {
+    const { fs, store, result } = await build("FROM base\nRUN rm -rf /opt/data && rm /opt/keep\n");
+    expect(fs.nodeAt("opt/data")).toBeUndefined();
+    expect(fs.nodeAt("opt/keep")).toBeUndefined();
+    const layer = await store.meta.get("layers", result.layers[result.layers.length - 1] as string);
+    const tar = await store.blobs.get(layer?.blob as `sha256:${string}`);
+    const text = new TextDecoder().decode(tar);
+    expect(text).toContain("opt/.wh.data");
+    expect(text).toContain("opt/.wh.keep");
+    expect(text).not.toContain(".wh.sub");
+  });
+
+  it("WORKDIR creates its directory with 0755, relative to the previous WORKDIR; an existing one makes no layer", async () => {
+    const { fs, config, result } = await build("FROM base\nWORKDIR /a\nWORKDIR b\nWORKDIR /opt\n");
+    expect(fs.nodeAt("a/b")?.mode).toBe(0o755);
+    expect(config.config.WorkingDir).toBe("/opt");
+    const h = (config.history ?? []).slice(1);
+    expect(h.map((e) => e.empty_layer === true)).toEqual([false, false, true]);
+    expect(result.layers).toHaveLength(3);
+  });
+
+  it("ENV and ARG: ARG values reach RUN but not the image; RUN history carries |N args", async () => {
+    const { fs, config } = await build(
+      "FROM base\nARG V=1\nENV E=$V-env\nRUN echo $V $E > /out\n",
+      {},
+      { buildArgs: { V: "9" } },
+    );
+    expect(await readText(fs, "out")).toBe("9 9-env\n");
+    expect(config.config.Env).toContain("E=9-env");
+    expect((config.config.Env ?? []).some((e) => e.startsWith("V="))).toBe(false);
+    expect(config.history?.[3]?.created_by).toBe("RUN |1 V=9 /bin/sh -c echo $V $E > /out # buildkit");
+  });
+
+  it("sets the config fields where Docker puts them", async () => {
+    const { config } = await build(
+      'FROM base\nUSER app\nVOLUME /data\nSTOPSIGNAL SIGTERM\nSHELL ["/bin/sh", "-ec"]\nENTRYPOINT echo hi\nHEALTHCHECK --interval=30s --retries=3 CMD true\nONBUILD RUN echo child\n',
+    );
+    const c = config.config;
+    expect(c.User).toBe("app");
+    expect(c.Volumes).toEqual({ "/data": {} });
+    expect(c.StopSignal).toBe("SIGTERM");
+    expect(c.Shell).toEqual(["/bin/sh", "-ec"]);
+    expect(c.Entrypoint).toEqual(["/bin/sh", "-ec", "echo hi"]);
+    expect(c.Cmd).toBeNull();
+    expect(c.Healthcheck).toEqual({ Test: ["CMD-SHELL", "true"], Interval: 30e9, Retries: 3 });
+    expect(c.OnBuild).toEqual(["RUN echo child"]);
+    const hist = (config.history ?? []).map((h) => h.created_by);
+    expect(hist).toContain('HEALTHCHECK &{["CMD-SHELL" "true"] "30s" "0s" "0s" "0s" \'\\x03\'}');
+    expect(hist).toContain('ENTRYPOINT ["/bin/sh" "-ec" "echo hi"]');
+    expect(hist).toContain("VOLUME [/data]");
+  });
+
+  it("runs ONBUILD triggers in the child build and clears them", async () => {
+    const store = openMemoryStore();
+    await build("FROM base\nONBUILD RUN echo from-trigger > /trig\n", {}, { store, tags: ["parent:1"] });
+    const child = await build("FROM parent:1\nRUN cat /trig > /copy\n", {}, { store });
+    expect(await readText(child.fs, "copy")).toBe("from-trigger\n");
+    expect(child.config.config.OnBuild ?? null).toBeNull();
+  });
+
+  it("multi-stage: COPY --from a stage, --target picks a stage, unused stages are skipped", async () => {
+    const df =
+      "FROM base AS one\nRUN echo 1 > /one\nFROM base AS unused\nRUN exit 1\nFROM base\nCOPY --from=one /one /got\n";
+    const { fs } = await build(df);
+    expect(await readText(fs, "got")).toBe("1\n");
+    const t = await build(df, {}, { target: "one" });
+    expect(t.fs.nodeAt("got")).toBeUndefined();
+    expect(await readText(t.fs, "one")).toBe("1\n");
+  });
+
+  it("FROM scratch has no shell: RUN fails as runc does", async () => {
+    await expect(build("FROM scratch\nRUN echo hi\n")).rejects.toThrow(
+      /exec: "\/bin\/sh": stat \/bin\/sh: no such file or directory/,
+    );
+  });
+
+  it("an unknown base image fails with what to do offline", async () => {
+    await expect(build("FROM nosuch:1\n")).rejects.toThrow(
+      /nosuch:1: image not found. LayerLab builds offline/,
+    );
+  });
+
+  it("RUN --mount=type=cache keeps its writes out of the layer but across builds", async () => {
+    const cache = new BuildCache();
+    const { fs } = await build(
+      "FROM base\nRUN --mount=type=cache,target=/var/cache/x echo data > /var/cache/x/f && echo ok > /done\n",
+      {},
+      { cache },
+    );
+    expect(fs.nodeAt("var/cache/x/f")).toBeUndefined();
+    expect(await readText(fs, "done")).toBe("ok\n");
+  });
+
+  it("heredoc RUN works", async () => {
+    const { fs } = await build("FROM base\nRUN <<EOF\necho one > /h1\necho two >> /h1\nEOF\n");
+    expect(await readText(fs, "h1")).toBe("one\ntwo\n");
+  });
+
+  it("apt-get from the catalog: update writes lists, install writes files, clean in the same RUN removes the cache", async () => {
+    const store = openMemoryStore();
+    const images = fakeResolver(store, "deb:1", { packages: fakeCatalog() }, aptEntries());
+    const noUpdate = buildImage({
+      dockerfile: "FROM deb:1\nRUN apt-get install -y hello\n",
+      context: contextFromFiles({}),
+      store,
+      images,
+    });
+    await expect(noUpdate).rejects.toThrow(/exit code: 100/);
+    const r = await buildImage({
+      dockerfile:
+        "FROM deb:1\nRUN apt-get update && apt-get install -y hello\nRUN apt-get clean && rm -rf /var/lib/apt/lists/*\n",
+      context: contextFromFiles({}),
+      store,
+      images,
+    });
+    const fs = await mergedFs(store, r.id);
+    expect(fs.nodeAt("usr/bin/hello")?.size).toBe(2000);
+    expect(fs.nodeAt("var/lib/apt/lists/deb_main_Packages")).toBeUndefined();
+    const sizes = r.events
+      .filter((e) => e.kind === "step-done" && e.layerSize !== undefined)
+      .map((e) => (e as { layerSize: number }).layerSize);
+    expect(sizes[0]).toBeGreaterThan(5000 + 2000 + 1200);
+  });
+
+  it("streams a log: step n/N, output, done", async () => {
+    const { events } = await build("FROM base\nRUN echo hello\n");
+    const steps = events.filter((e) => e.kind === "step");
+    expect(steps.map((e) => (e as { step: number; steps: number }).step)).toEqual([1, 2]);
+    expect(events.some((e) => e.kind === "output" && e.text === "hello\n")).toBe(true);
+    expect(events[events.length - 1]?.kind).toBe("done");
+  });
+});

@@ -1,0 +1,95 @@
+/**
+ * Where FROM and COPY --from find images: the Store (imported archives, earlier builds, committed
+ * containers) by name:tag, digest or ID prefix, then any further resolvers (built-in bases).
+ */
+import { synthesizeContent } from "../catalog/synthesize.ts";
+import type { Digest } from "../digest.ts";
+import { LayerLabError } from "../errors.ts";
+import type { ContentRef } from "../fs/types.ts";
+import { decodeLayerIndex } from "../image/layer-index.ts";
+import { findImage } from "../library/library.ts";
+import type { ImageRecord, Store } from "../store/types.ts";
+import type { ContentReader } from "./layer-fs.ts";
+import type { BaseImage, BuildImageConfig, ImageResolver } from "./types.ts";
+
+/** Reads contents from the store (layer tars, blobs), inline bytes and synthetic seeds. */
+export function storeContentReader(store: Store): ContentReader {
+  return async (ref: ContentRef, size: number) => {
+    switch (ref.kind) {
+      case "inline":
+        return ref.bytes;
+      case "synthetic":
+        return synthesizeContent(ref.seed, size);
+      case "blob": {
+        const b = await store.blobs.get(ref.blob);
+        if (!b) throw new LayerLabError("NOT_FOUND", `blob ${ref.blob} is not in the store`);
+        return b;
+      }
+      case "tar":
+        return size === 0 ? new Uint8Array(0) : store.blobs.read(ref.blob, ref.offset, size);
+    }
+  };
+}
+
+/** The spellings of a reference the store may hold it under (docker.io/library/x:tag is x:tag). */
+export function referenceVariants(ref: string): string[] {
+  const r = ref.trim();
+  const out = [r];
+  const stripped = r.replace(/^(docker\.io\/)?(library\/)?/, "").replace(/^localhost\//, "");
+  if (stripped !== r) out.push(stripped);
+  if (!r.includes("/")) out.push(`docker.io/library/${r}`, `localhost/${r}`);
+  return out;
+}
+
+/** Resolves images stored in the Store. */
+export function storeResolver(store: Store): ImageResolver {
+  const readContent = storeContentReader(store);
+  return {
+    readContent,
+    async resolve(ref) {
+      const images = await store.meta.list("images");
+      let rec: ImageRecord | undefined;
+      for (const v of referenceVariants(ref)) {
+        rec = findImage(images, v);
+        if (rec) break;
+      }
+      if (!rec) return undefined;
+      const cfgBytes = await store.blobs.get(rec.config);
+      if (!cfgBytes)
+        throw new LayerLabError(
+          "NOT_FOUND",
+          `${ref}: its config blob ${rec.config} is missing from the store`,
+        );
+      const config = JSON.parse(new TextDecoder().decode(cfgBytes)) as BuildImageConfig;
+      const layers: BaseImage["layers"] = [];
+      for (const id of rec.layers) {
+        const l = await store.meta.get("layers", id);
+        if (!l?.index)
+          throw new LayerLabError("NOT_FOUND", `${ref}: layer ${id} has no entry index in the store`);
+        const idx = await store.blobs.get(l.index);
+        if (!idx) throw new LayerLabError("NOT_FOUND", `${ref}: the entry index of layer ${id} is missing`);
+        const cs = decodeLayerIndex(idx, id as Digest);
+        layers.push({ diffId: id, changeset: { entries: cs.entries, whiteouts: cs.whiteouts } });
+      }
+      const img: BaseImage = { ref, id: rec.id, config, layers };
+      if (rec.notes?.standIn) img.standIn = rec.notes.standIn;
+      return img;
+    },
+  };
+}
+
+/** Tries resolvers in order; contents are read by the first (the store reader covers all kinds). */
+export function chainResolvers(...resolvers: ImageResolver[]): ImageResolver {
+  const first = resolvers[0];
+  if (!first) throw new LayerLabError("BUILD", "no image resolver");
+  return {
+    readContent: first.readContent,
+    async resolve(ref, platform) {
+      for (const r of resolvers) {
+        const img = await r.resolve(ref, platform);
+        if (img) return img;
+      }
+      return undefined;
+    },
+  };
+}

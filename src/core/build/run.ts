@@ -1,0 +1,127 @@
+/**
+ * RUN in a simulated shell: just-bash interprets the command over the step's LayerFs, so every
+ * file the command writes lands in the new layer. LayerLab adds the commands a container has that
+ * just-bash lacks (chown, package managers); anything else missing exits 127, as in a container.
+ */
+import { Bash, type CustomCommand, defineCommand } from "just-bash";
+import { BashFs, type Owner } from "./bash-fs.ts";
+import type { LayerFs } from "./layer-fs.ts";
+import { packageCommands } from "./packages.ts";
+import type { PackageCatalog } from "./types.ts";
+import { resolveUser } from "./users.ts";
+
+/** What one RUN process produced. */
+export interface RunOutcome {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** How to run one command. */
+export interface RunSpec {
+  /** The argv BuildKit would exec: `["/bin/sh", "-c", script]` for the shell form. */
+  argv: string[];
+  env: Record<string, string>;
+  cwd: string;
+  owner: Owner;
+  packages?: PackageCatalog;
+  signal?: AbortSignal;
+}
+
+const SHELLS = new Set(["/bin/sh", "/bin/bash", "sh", "bash", "/usr/bin/bash", "/bin/ash", "/bin/dash"]);
+
+function quote(arg: string): string {
+  return /^[A-Za-z0-9_\-./=:@%+,]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`;
+}
+
+function chownCommand(bfs: BashFs): CustomCommand {
+  return defineCommand("chown", async (args, ctx) => {
+    let recursive = false;
+    let noDeref = false;
+    const rest: string[] = [];
+    for (const a of args) {
+      if (a === "-R" || a === "--recursive") recursive = true;
+      else if (a === "-h" || a === "--no-dereference") noDeref = true;
+      else if (/^-[Rhv]+$/.test(a)) {
+        if (a.includes("R")) recursive = true;
+        if (a.includes("h")) noDeref = true;
+      } else rest.push(a);
+    }
+    const [spec, ...paths] = rest;
+    if (!spec || paths.length === 0) return { stdout: "", stderr: "chown: missing operand\n", exitCode: 1 };
+    let ids: { uid?: number; gid?: number };
+    try {
+      if (spec.startsWith(":")) {
+        const g = await resolveUser(bfs.fs, `0${spec}`, "chown");
+        ids = { gid: g.gid };
+      } else {
+        const r = await resolveUser(bfs.fs, spec.replace(/\.$/, ""), "chown");
+        ids = spec.includes(":") ? r : { uid: r.uid };
+      }
+    } catch {
+      return { stdout: "", stderr: `chown: invalid user: '${spec}'\n`, exitCode: 1 };
+    }
+    let err = "";
+    const apply = async (p: string, top: boolean): Promise<void> => {
+      bfs.chown(p, ids.uid, ids.gid, top ? !noDeref : false);
+      if (!recursive) return;
+      const st = await bfs.lstat(p);
+      if (!st.isDirectory) return;
+      for (const name of await bfs.readdir(p)) await apply(`${p.replace(/\/$/, "")}/${name}`, false);
+    };
+    for (const p of paths) {
+      try {
+        await apply(bfs.resolvePath(ctx.cwd, p), true);
+      } catch {
+        err += `chown: ${p}: No such file or directory\n`;
+      }
+    }
+    return { stdout: "", stderr: err, exitCode: err ? 1 : 0 };
+  });
+}
+
+/** Runs one RUN command over the filesystem; never throws for a failing command (that is data). */
+export async function runCommand(fs: LayerFs, spec: RunSpec): Promise<RunOutcome> {
+  const [exe = "", ...rest] = spec.argv;
+  // The executable must exist in the image, as runc requires: FROM scratch has no /bin/sh.
+  if (exe.startsWith("/")) {
+    let found = false;
+    try {
+      found = fs.resolve(exe.slice(1), true).node !== undefined;
+    } catch {
+      found = false;
+    }
+    if (!found) {
+      return {
+        exitCode: 127,
+        stdout: "",
+        stderr: `runc run failed: unable to start container process: exec: "${exe}": stat ${exe}: no such file or directory\n`,
+      };
+    }
+  }
+  const bfs = new BashFs(fs, spec.owner);
+  const custom: CustomCommand[] = [chownCommand(bfs), ...packageCommands(bfs, spec.packages)];
+  const bash = new Bash({
+    fs: bfs,
+    cwd: spec.cwd,
+    env: spec.env,
+    customCommands: custom,
+    processInfo: { uid: spec.owner.uid, gid: spec.owner.gid },
+    executionLimits: {
+      maxCommandCount: 1_000_000,
+      maxLoopIterations: 1_000_000,
+      maxOutputSize: 64 * 1024 * 1024,
+    },
+  });
+  let script: string;
+  if (SHELLS.has(exe) && rest[0] === "-c") script = rest[1] ?? "";
+  else script = spec.argv.map(quote).join(" ");
+  const r = await bash.exec(script, {
+    cwd: spec.cwd,
+    env: spec.env,
+    replaceEnv: true,
+    rawScript: true,
+    ...(spec.signal ? { signal: spec.signal } : {}),
+  });
+  return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
+}

@@ -1,0 +1,149 @@
+/**
+ * The builder's public shapes: options, the streamed log events, the result, and the narrow ports
+ * through which it reaches images (the Store, built-in bases) and the package catalog.
+ */
+import type { Digest } from "../digest.ts";
+import type { Changeset, FileEntry } from "../fs/types.ts";
+import type { ContainerConfig, HistoryEntry, ImageConfig } from "../image/oci.ts";
+import type { Store } from "../store/types.ts";
+import type { BuildCache } from "./cache.ts";
+import type { BuildContext } from "./context.ts";
+import type { ContentReader } from "./layer-fs.ts";
+
+/** A health check as Docker stores it in the image config (durations in nanoseconds). */
+export interface HealthConfig {
+  Test?: string[];
+  Interval?: number;
+  Timeout?: number;
+  StartPeriod?: number;
+  StartInterval?: number;
+  Retries?: number;
+}
+
+/** The container config a build writes: the OCI fields plus the Docker ones BuildKit sets. */
+export interface BuildContainerConfig extends ContainerConfig {
+  Healthcheck?: HealthConfig;
+  OnBuild?: string[] | null;
+  ArgsEscaped?: boolean;
+}
+
+/** The image config a build writes. */
+export interface BuildImageConfig extends ImageConfig {
+  config: BuildContainerConfig;
+  author?: string;
+}
+
+/** An image the builder can start FROM or COPY --from: its config and layer changesets. */
+export interface BaseImage {
+  /** The reference it was found by. */
+  ref: string;
+  /** Config digest (image ID) when it is a stored image. */
+  id?: Digest;
+  config: BuildImageConfig;
+  /** Layer changesets, bottom first, with their diffIds. */
+  layers: { diffId: Digest; changeset: Changeset }[];
+  /** Set for teaching stand-ins: the honest label to show ("stand-in for ubuntu:20.04; ..."). */
+  standIn?: string;
+  /** Package manager simulated for it. */
+  packages?: PackageCatalog;
+}
+
+/** Finds images by reference (name:tag, digest, ID prefix); the Store and the built-in bases. */
+export interface ImageResolver {
+  resolve(ref: string, platform?: string): Promise<BaseImage | undefined>;
+  /** Reads bytes of contents the resolved layers point at. */
+  readContent: ContentReader;
+}
+
+/** What installing one package does. */
+export interface PackagePlan {
+  name: string;
+  version: string;
+  /** Size of the downloaded archive (.deb), kept in the cache dir unless the image's apt config cleans it. */
+  archiveSize: number;
+  archiveFile: string;
+  /** The files it installs (real paths, modes and sizes; contents inline or synthetic). */
+  files: FileEntry[];
+}
+
+/** The package catalog a simulated apt-get reads (real file lists and sizes). */
+export interface PackageCatalog {
+  /** What `apt-get update` writes under /var/lib/apt/lists, and apt's output. */
+  update(): { files: FileEntry[]; output: string };
+  /** Files of /var/cache/apt apt writes when the image does not suppress them (pkgcache.bin ...). */
+  cacheFiles(): FileEntry[];
+  /** The packages `apt-get install` of these names installs, in order; unknown names listed apart. */
+  plan(names: string[], options: { recommends: boolean }): { packages: PackagePlan[]; unknown: string[] };
+}
+
+/** A line of the build log, streamed as the build runs (the UI and the CLI render the same events). */
+export type BuildEvent =
+  | { kind: "start"; steps: number; stages: number }
+  | { kind: "stage"; index: number; name: string; base: string; standIn?: string }
+  | {
+      kind: "step";
+      step: number;
+      steps: number;
+      stage: string;
+      instruction: string;
+      line: number;
+    }
+  | { kind: "output"; step: number; stream: "stdout" | "stderr"; text: string }
+  | {
+      kind: "step-done";
+      step: number;
+      cached: boolean;
+      /** Why it was not taken from the cache (when it was not). */
+      reason?: string;
+      ms: number;
+      /** Bytes of the layer tar it made; undefined for config-only steps. */
+      layerSize?: number;
+      diffId?: Digest;
+      emptyLayer: boolean;
+    }
+  | { kind: "warning"; step?: number; message: string; line?: number }
+  | { kind: "done"; image: Digest; ms: number; layers: number; cachedSteps: number };
+
+/** Options of one build. */
+export interface BuildOptions {
+  dockerfile: string;
+  context: BuildContext;
+  store: Store;
+  /** Where FROM and COPY --from find images; default: the Store (plus built-in bases when given). */
+  images?: ImageResolver;
+  /** Built-in teaching bases (stand-ins), consulted after the Store. */
+  builtins?: ImageResolver;
+  /** Names to give the image (`-t`). */
+  tags?: string[];
+  buildArgs?: Record<string, string>;
+  target?: string;
+  noCache?: boolean;
+  /** Layer cache kept between builds (Docker's build cache). */
+  cache?: BuildCache;
+  /** Seconds since the epoch used for every time stamp (SOURCE_DATE_EPOCH); default 0. */
+  epoch?: number;
+  platform?: string;
+  signal?: AbortSignal;
+  onEvent?: (event: BuildEvent) => void;
+}
+
+/** One layer the build produced (or reused). */
+export interface BuiltLayer {
+  diffId: Digest;
+  size: number;
+  createdBy: string;
+  cached: boolean;
+}
+
+/** What a build made. */
+export interface BuildResult {
+  /** The image ID (config digest). */
+  id: Digest;
+  manifest: Digest;
+  config: BuildImageConfig;
+  layers: Digest[];
+  history: HistoryEntry[];
+  events: BuildEvent[];
+  cachedSteps: number;
+  totalSteps: number;
+}
