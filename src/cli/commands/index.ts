@@ -1,6 +1,7 @@
 import type { Command } from "../command.ts";
 import { convert } from "./convert.ts";
 import { inspect } from "./inspect.ts";
+import { parse } from "./parse.ts";
 
 /** Every subcommand, in the order `layerlab help` lists them. Each lives in its own file. */
-export const commands: Command[] = [inspect, convert];
+export const commands: Command[] = [inspect, convert, parse];
