@@ -1,7 +1,23 @@
 /**
  * The overlay filesystem: layer changesets stacked into merged trees (OCI image-spec rules),
- * per-layer diffs, image efficiency, and canonical tree dumps.
+ * per-layer diffs, image efficiency, canonical tree dumps, and the writable container layer.
  */
+
+export {
+  type ContainerCommit,
+  type ContainerFs,
+  type ContainerFsOptions,
+  type ContainerLayerData,
+  type ContentReader,
+  createContainerFs,
+  type FileStat,
+  type HistoryData,
+  type MkdirOptions,
+  type RmOptions,
+  type UpperEntry,
+  type WriteOptions,
+} from "./container.ts";
+export { loadContainer, saveContainer, storeContentReader } from "./container-store.ts";
 export {
   buildDiffTree,
   type ChangedAttribute,

@@ -5,6 +5,8 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { FsError } from "../errors.ts";
+import { type ContainerFs, type ContentReader, createContainerFs } from "./container.ts";
 import { compareEntries, diffLayer } from "./diff.ts";
 import { type DumpRow, dumpRows, dumpTree } from "./dump.ts";
 import { computeEfficiency } from "./efficiency.ts";
@@ -248,6 +250,338 @@ describe("efficiency against the reference model", () => {
         expect(report.inefficiencies.reduce((s, i) => s + i.wastedBytes, 0)).toBe(total - final);
         expect(report.score).toBeGreaterThanOrEqual(0);
         expect(report.score).toBeLessThanOrEqual(1);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The container layer against a model filesystem: one flat Map of visible paths, POSIX rules
+// applied directly (no layers), with hardlinked names sharing one inode object.
+
+interface MInode {
+  mode: number;
+  uid: number;
+  data: string;
+  link?: string;
+}
+interface MNode {
+  type: "file" | "dir" | "symlink";
+  ino: MInode;
+}
+type MFs = Map<string, MNode>;
+
+class ModelError extends Error {
+  constructor(readonly errno: string) {
+    super(errno);
+  }
+}
+
+function contentOf(seed: number, size: number): string {
+  return `s${seed}`.padEnd(size, "#").slice(0, size);
+}
+
+const readSynthetic: ContentReader = async (ref, size) => {
+  if (ref.kind !== "synthetic") throw new Error(`unexpected ${ref.kind}`);
+  return new TextEncoder().encode(contentOf(ref.seed, size));
+};
+
+function modelFs(m: Model): MFs {
+  const fs: MFs = new Map([["", { type: "dir", ino: { mode: 0o755, uid: 0, data: "" } }]]);
+  for (const [p, v] of m) {
+    const e = v.entry;
+    const type = e.type as MNode["type"];
+    const ino: MInode = { mode: e.mode, uid: e.uid, data: "" };
+    if (type === "file") ino.data = contentOf((e.content as { seed: number }).seed, e.size);
+    if (type === "symlink") ino.link = e.linkname!;
+    fs.set(p, { type, ino });
+  }
+  return fs;
+}
+
+function mParent(p: string): string {
+  return p.includes("/") ? p.slice(0, p.lastIndexOf("/")) : "";
+}
+
+/** The model's path resolution: the same rules, written out plainly. */
+function mResolve(fs: MFs, input: string, followLast: boolean): string {
+  let todo = input.split("/").filter((s) => s !== "" && s !== ".");
+  let done: string[] = [];
+  let links = 0;
+  while (todo.length) {
+    const seg = todo.shift()!;
+    if (seg === "..") {
+      done.pop();
+      continue;
+    }
+    const p = [...done, seg].join("/");
+    const n = fs.get(p);
+    if (n?.type === "symlink" && (todo.length > 0 || followLast)) {
+      if (++links > 40) throw new ModelError("ELOOP");
+      const t = n.ino.link!;
+      if (t.startsWith("/")) done = [];
+      todo = [...t.split("/").filter((s) => s !== "" && s !== "."), ...todo];
+      continue;
+    }
+    if (todo.length > 0) {
+      if (!n) throw new ModelError("ENOENT");
+      if (n.type !== "dir") throw new ModelError("ENOTDIR");
+    }
+    done.push(seg);
+  }
+  return done.join("/");
+}
+
+function mParentOk(fs: MFs, p: string): void {
+  if (p === "") return;
+  const parent = fs.get(mParent(p));
+  if (!parent) throw new ModelError("ENOENT");
+  if (parent.type !== "dir") throw new ModelError("ENOTDIR");
+}
+
+function mBelow(fs: MFs, p: string): string[] {
+  return [...fs.keys()].filter((k) => k === p || k.startsWith(`${p}/`));
+}
+
+type Op =
+  | { op: "write"; path: string; text: string }
+  | { op: "mkdir"; path: string; recursive: boolean }
+  | { op: "rm"; path: string; recursive: boolean }
+  | { op: "rename"; from: string; to: string }
+  | { op: "chmod"; path: string; mode: number }
+  | { op: "symlink"; target: string; path: string }
+  | { op: "link"; from: string; to: string };
+
+function mApply(fs: MFs, o: Op): void {
+  switch (o.op) {
+    case "write": {
+      const p = mResolve(fs, o.path, true);
+      if (p === "") throw new ModelError("EISDIR");
+      const n = fs.get(p);
+      if (n?.type === "dir") throw new ModelError("EISDIR");
+      if (n) n.ino.data = o.text;
+      else {
+        mParentOk(fs, p);
+        fs.set(p, { type: "file", ino: { mode: 0o644, uid: 0, data: o.text } });
+      }
+      return;
+    }
+    case "mkdir": {
+      if (o.recursive) {
+        const segs = o.path.split("/").filter((s) => s !== "" && s !== ".");
+        for (let i = 1; i <= segs.length; i++) {
+          const sub = segs.slice(0, i).join("/");
+          const p = mResolve(fs, sub, true);
+          const n = fs.get(p);
+          if (n) {
+            if (n.type !== "dir") throw new ModelError("ENOTDIR");
+            continue;
+          }
+          mkdirOne(fs, sub);
+        }
+        return;
+      }
+      mkdirOne(fs, o.path);
+      return;
+    }
+    case "rm": {
+      const p = mResolve(fs, o.path, false);
+      const n = fs.get(p);
+      if (!n) throw new ModelError("ENOENT");
+      if (p === "") throw new ModelError("EPERM");
+      if (n.type === "dir" && !o.recursive && mBelow(fs, p).length > 1) throw new ModelError("ENOTEMPTY");
+      for (const k of mBelow(fs, p)) fs.delete(k);
+      return;
+    }
+    case "rename": {
+      const a = mResolve(fs, o.from, false);
+      const na = fs.get(a);
+      if (!na) throw new ModelError("ENOENT");
+      const b = mResolve(fs, o.to, false);
+      mParentOk(fs, b);
+      if (a === "" || b === "") throw new ModelError("EPERM");
+      if (a === b) return;
+      if (na.type === "dir" && b.startsWith(`${a}/`)) throw new ModelError("EINVAL");
+      const nb = fs.get(b);
+      if (nb) {
+        if (na.type === "dir" && nb.type !== "dir") throw new ModelError("ENOTDIR");
+        if (na.type !== "dir" && nb.type === "dir") throw new ModelError("EISDIR");
+        if (nb.type === "dir" && mBelow(fs, b).length > 1) throw new ModelError("ENOTEMPTY");
+        fs.delete(b);
+      }
+      for (const k of mBelow(fs, a)) {
+        const n = fs.get(k)!;
+        fs.delete(k);
+        fs.set(b + k.slice(a.length), n);
+      }
+      return;
+    }
+    case "chmod": {
+      const p = mResolve(fs, o.path, true);
+      const n = fs.get(p);
+      if (!n) throw new ModelError("ENOENT");
+      n.ino.mode = o.mode;
+      return;
+    }
+    case "symlink": {
+      const p = mResolve(fs, o.path, false);
+      mParentOk(fs, p);
+      if (p === "" || fs.has(p)) throw new ModelError("EEXIST");
+      fs.set(p, { type: "symlink", ino: { mode: 0o777, uid: 0, data: "", link: o.target } });
+      return;
+    }
+    case "link": {
+      const a = mResolve(fs, o.from, false);
+      const na = fs.get(a);
+      if (!na) throw new ModelError("ENOENT");
+      if (na.type === "dir") throw new ModelError("EPERM");
+      const b = mResolve(fs, o.to, false);
+      mParentOk(fs, b);
+      if (b === "" || fs.has(b)) throw new ModelError("EEXIST");
+      fs.set(b, na);
+    }
+  }
+}
+
+function mkdirOne(fs: MFs, path: string): void {
+  const p = mResolve(fs, path, false);
+  mParentOk(fs, p);
+  if (p === "" || fs.has(p)) throw new ModelError("EEXIST");
+  fs.set(p, { type: "dir", ino: { mode: 0o755, uid: 0, data: "" } });
+}
+
+async function runOp(c: ContainerFs, o: Op): Promise<void> {
+  switch (o.op) {
+    case "write":
+      return c.writeFile(o.path, o.text);
+    case "mkdir":
+      return c.mkdir(o.path, { recursive: o.recursive });
+    case "rm":
+      return c.rm(o.path, { recursive: o.recursive });
+    case "rename":
+      return c.rename(o.from, o.to);
+    case "chmod":
+      return c.chmod(o.path, o.mode);
+    case "symlink":
+      return c.symlink(o.target, o.path);
+    case "link":
+      return c.link(o.from, o.to);
+  }
+}
+
+function mListing(fs: MFs): string[] {
+  const out: string[] = [];
+  for (const [p, n] of fs) {
+    if (p === "") continue;
+    const what = n.type === "file" ? n.ino.data : n.type === "symlink" ? `-> ${n.ino.link}` : "";
+    out.push(`${p} ${n.type} ${n.ino.mode.toString(8)} ${n.ino.uid} ${what}`);
+  }
+  return out.sort();
+}
+
+async function containerListing(c: ContainerFs): Promise<string[]> {
+  const out: string[] = [];
+  const dec = new TextDecoder();
+  const walk = async (dir: string) => {
+    for (const name of await c.readdir(`/${dir}`)) {
+      const p = dir === "" ? name : `${dir}/${name}`;
+      const st = await c.lstat(`/${p}`);
+      const what =
+        st.type === "file"
+          ? dec.decode(await c.readFile(`/${p}`))
+          : st.type === "symlink"
+            ? `-> ${st.linkname}`
+            : "";
+      out.push(`${p} ${st.type} ${st.mode.toString(8)} ${st.uid} ${what}`);
+      if (st.type === "dir") await walk(p);
+    }
+  };
+  await walk("");
+  return out.sort();
+}
+
+/** What the committed layer gives when applied on the image, read back through the tree. */
+async function committedListing(c: ContainerFs): Promise<string[]> {
+  const out: string[] = [];
+  const dec = new TextDecoder();
+  for (const n of c.tree().walk()) {
+    const src = n.hardlinkTarget ?? n;
+    const e = src.entry;
+    let what = "";
+    if (e.type === "file") {
+      const ref = e.content!;
+      what = ref.kind === "inline" ? dec.decode(ref.bytes) : dec.decode(await readSynthetic(ref, e.size));
+    } else if (e.type === "symlink") what = `-> ${e.linkname}`;
+    const type = e.type === "hardlink" ? "file" : e.type;
+    out.push(`${n.path} ${type} ${e.mode.toString(8)} ${e.uid} ${what}`);
+  }
+  return out.sort();
+}
+
+const arbUserPath = fc.oneof(
+  arbPath,
+  arbPath.map((p) => `/${p}`),
+  arbPath.map((p) => `${p}/..`),
+);
+const arbTarget = fc.oneof(
+  arbPath,
+  arbPath.map((p) => `/${p}`),
+  arbPath.map((p) => `../${p}`),
+);
+const arbOp: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({ op: fc.constant("write" as const), path: arbUserPath, text: fc.constantFrom("x", "yy", "") }),
+  fc.record({ op: fc.constant("mkdir" as const), path: arbUserPath, recursive: fc.boolean() }),
+  fc.record({ op: fc.constant("rm" as const), path: arbUserPath, recursive: fc.boolean() }),
+  fc.record({ op: fc.constant("rename" as const), from: arbUserPath, to: arbUserPath }),
+  fc.record({ op: fc.constant("chmod" as const), path: arbUserPath, mode: fc.constantFrom(0o600, 0o755) }),
+  fc.record({ op: fc.constant("symlink" as const), target: arbTarget, path: arbUserPath }),
+  fc.record({ op: fc.constant("link" as const), from: arbUserPath, to: arbUserPath }),
+);
+
+/** Image layers for container tests: no hardlinks (a copy-up breaks them, unlike the model). */
+const arbImage = fc.array(
+  arbChangeset.map((cs) => ({
+    whiteouts: cs.whiteouts,
+    entries: cs.entries
+      .filter((e) => e.type !== "hardlink")
+      .map((e) =>
+        e.type === "file" ? { ...e, content: { kind: "synthetic" as const, seed: e.mode + e.size } } : e,
+      ),
+  })),
+  { minLength: 1, maxLength: 3 },
+);
+
+describe("container layer against the model filesystem", () => {
+  it("every operation succeeds or fails alike, and the container, its commit and the model agree", async () => {
+    await fc.assert(
+      fc.asyncProperty(arbImage, fc.array(arbOp, { maxLength: 16 }), async (layers, ops) => {
+        const stack = stackLayers(layers);
+        const model = modelFs(modelStack(layers).at(-1)!);
+        const c = createContainerFs(stack.top, readSynthetic, { now: () => 0 });
+        for (const o of ops) {
+          let want = "ok";
+          try {
+            mApply(model, o);
+          } catch (err) {
+            if (!(err instanceof ModelError)) throw err;
+            want = err.errno;
+          }
+          let got = "ok";
+          try {
+            await runOp(c, o);
+          } catch (err) {
+            if (!(err instanceof FsError)) throw err;
+            got = err.errno;
+          }
+          expect(`${JSON.stringify(o)} ${got}`).toBe(`${JSON.stringify(o)} ${want}`);
+        }
+        const listing = await containerListing(c);
+        expect(listing).toEqual(mListing(model));
+        expect(await committedListing(c)).toEqual(listing);
+        // A saved and restored container layer is the same layer.
+        const again = createContainerFs(stack.top, readSynthetic, { state: structuredClone(c.save()) });
+        expect(await containerListing(again)).toEqual(listing);
       }),
       { numRuns: 300 },
     );
