@@ -1,11 +1,11 @@
 import { useEffect } from "react";
+import { BottomPanel } from "./features/build/BottomPanel.tsx";
 import { DetailsPane } from "./features/details/DetailsPane.tsx";
 import { DockerfileEditor } from "./features/editor/DockerfileEditor.tsx";
 import { ShareButton } from "./features/editor/ShareButton.tsx";
 import { FilesPane } from "./features/files/FilesPane.tsx";
 import { ExportControl } from "./features/images/ExportControl.tsx";
 import { ImagePicker, ImportControl, ImportStatus } from "./features/images/ImportControl.tsx";
-import { Lessons } from "./features/lessons/Lessons.tsx";
 import { LayerStack } from "./features/stack/LayerStack.tsx";
 import { StoragePanel } from "./features/storage/StoragePanel.tsx";
 import { useAppStore } from "./store/index.ts";
@@ -15,15 +15,19 @@ export function App() {
   const setTheme = useAppStore((s) => s.setTheme);
   const loadDockerfile = useAppStore((s) => s.loadDockerfile);
   const refreshLibrary = useAppStore((s) => s.refreshLibrary);
+  const loadContext = useAppStore((s) => s.loadContext);
+  const runBuild = useAppStore((s) => s.runBuild);
+  const building = useAppStore((s) => s.build.running);
   useEffect(() => {
     void loadDockerfile();
+    void loadContext();
     void refreshLibrary();
-  }, [loadDockerfile, refreshLibrary]);
+  }, [loadDockerfile, loadContext, refreshLibrary]);
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
   }, [theme]);
 
-  const build = () => {};
+  const build = () => void runBuild();
 
   return (
     <div className="app">
@@ -54,7 +58,13 @@ export function App() {
             <h2 id="editor-title">Dockerfile</h2>
             <span className="pane-actions">
               <ShareButton />
-              <button type="button" className="button-primary" onClick={build} title="Build (Ctrl+Enter)">
+              <button
+                type="button"
+                className="button-primary"
+                onClick={build}
+                disabled={building}
+                title="Build (Ctrl+Enter)"
+              >
                 Build
               </button>
             </span>
@@ -69,7 +79,7 @@ export function App() {
         </section>
         <FilesPane />
         <DetailsPane />
-        <Lessons />
+        <BottomPanel />
       </main>
     </div>
   );

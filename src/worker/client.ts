@@ -26,6 +26,8 @@ export interface WorkerPort {
 
 export interface CallOptions {
   onProgress?: (p: Progress) => void;
+  /** Events a long call streams (a build's log lines). */
+  onEvent?: (e: unknown) => void;
   signal?: AbortSignal;
 }
 
@@ -42,13 +44,19 @@ export function createWorkerClient(port: WorkerPort): WorkerClient {
   let nextId = 1;
   const pending = new Map<
     number,
-    { resolve: (v: unknown) => void; reject: (e: Error) => void; onProgress?: (p: Progress) => void }
+    {
+      resolve: (v: unknown) => void;
+      reject: (e: Error) => void;
+      onProgress?: (p: Progress) => void;
+      onEvent?: (e: unknown) => void;
+    }
   >();
   port.addEventListener("message", (ev) => {
     const msg = ev.data;
     const p = pending.get(msg.id);
     if (!p) return;
     if (msg.type === "progress") p.onProgress?.(msg.progress);
+    else if (msg.type === "event") p.onEvent?.(msg.event);
     else {
       pending.delete(msg.id);
       if (msg.type === "result") p.resolve(msg.result);
@@ -63,11 +71,13 @@ export function createWorkerClient(port: WorkerPort): WorkerClient {
           resolve: resolve as (v: unknown) => void,
           reject,
           onProgress: options?.onProgress,
-        });
-        options?.signal?.addEventListener("abort", () => port.postMessage({ type: "cancel", id }), {
-          once: true,
+          onEvent: options?.onEvent,
         });
         port.postMessage({ type: "call", id, method, params } as RequestMessage);
+        const signal = options?.signal;
+        if (signal?.aborted) port.postMessage({ type: "cancel", id });
+        else
+          signal?.addEventListener("abort", () => port.postMessage({ type: "cancel", id }), { once: true });
       });
     },
   };

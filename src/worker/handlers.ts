@@ -1,3 +1,7 @@
+import { buildImage } from "../core/build/builder.ts";
+import { BuildCache } from "../core/build/cache.ts";
+import { contextFromFiles } from "../core/build/context.ts";
+import type { ImageResolver } from "../core/build/types.ts";
 import type { Digest } from "../core/digest.ts";
 import { LayerLabError } from "../core/errors.ts";
 import { diagnoseDockerfile } from "../core/explore/diagnostics.ts";
@@ -11,6 +15,8 @@ import type { MethodName, Progress, StorageStats, WorkerMethods } from "./protoc
 /** What a handler gets besides its params: progress reporting and cancellation. */
 export interface CallContext {
   progress(p: Progress): void;
+  /** Streams one event of a long call to the page. */
+  emit(event: unknown): void;
   signal: AbortSignal;
 }
 
@@ -36,8 +42,13 @@ function blobSource(blob: Blob): AsyncIterable<Uint8Array> {
 }
 
 /** The worker's methods over one opened store; plain functions, testable in Node. */
-export function createHandlers(store: Store, synthetic?: SyntheticContent): Handlers {
-  const explorer = new Explorer(store, synthetic);
+export function createHandlers(
+  store: Store,
+  options: { synthetic?: SyntheticContent; builtins?: ImageResolver } = {},
+): Handlers {
+  const explorer = new Explorer(store, options.synthetic);
+  // Docker's build cache: steps are reused across builds while their inputs are unchanged.
+  const cache = new BuildCache();
   async function stats(): Promise<StorageStats> {
     const [b, images, layers, containers, quota] = await Promise.all([
       store.blobs.stats(),
@@ -68,6 +79,33 @@ export function createHandlers(store: Store, synthetic?: SyntheticContent): Hand
     "image.view": ({ id }) => explorer.image(id),
     "image.tree": ({ id, layer, mode }) => explorer.tree(id, layer, mode),
     "image.file": ({ id, layer, path, offset, length }) => explorer.file(id, layer, path, offset, length),
+    "image.build": async ({ dockerfile, context, tag, buildArgs, target, noCache }, ctx) => {
+      const t0 = performance.now();
+      const r = await buildImage({
+        dockerfile,
+        context: contextFromFiles(context),
+        store,
+        builtins: options.builtins,
+        tags: tag ? [tag] : [],
+        buildArgs,
+        target,
+        noCache,
+        cache,
+        signal: ctx.signal,
+        onEvent: (e) => ctx.emit(e),
+      });
+      explorer.invalidate(r.id);
+      const image = await explorer.image(r.id);
+      return {
+        id: r.id,
+        names: image.image.names,
+        size: image.layers.reduce((n, l) => n + l.size, 0),
+        layers: image.layers.length,
+        cachedSteps: r.cachedSteps,
+        totalSteps: r.totalSteps,
+        ms: performance.now() - t0,
+      };
+    },
     "image.efficiency": ({ id }) => explorer.efficiency(id),
     "image.export": async ({ id, format }, ctx) => {
       // A Blob of parts: the browser may keep a large one on disk rather than in memory.

@@ -3,6 +3,7 @@
  * Each method names its params and result; progress events carry their call's id.
  */
 
+import type { BuildEvent } from "../core/build/types.ts";
 /** Bytes and blobs in the store, and the browser's quota for this origin. */
 import type { Diagnostic } from "../core/explore/diagnostics.ts";
 import type { FileView, HistoryRow, ImageView } from "../core/explore/explorer.ts";
@@ -10,7 +11,16 @@ import type { EfficiencyReport } from "../core/fs/efficiency.ts";
 import type { LibrarySummary } from "../core/library/library.ts";
 import type { TreeSnapshot } from "../core/view/tree.ts";
 
-export type { Diagnostic, EfficiencyReport, FileView, HistoryRow, ImageView, LibrarySummary, TreeSnapshot };
+export type {
+  BuildEvent,
+  Diagnostic,
+  EfficiencyReport,
+  FileView,
+  HistoryRow,
+  ImageView,
+  LibrarySummary,
+  TreeSnapshot,
+};
 
 /** Bytes and blobs in the store, and the browser's quota for this origin. */
 export interface StorageStats {
@@ -23,6 +33,18 @@ export interface StorageStats {
   usage?: number;
   quota?: number;
   persisted?: boolean;
+}
+
+/** What a build made, as the page shows it. */
+export interface BuildSummary {
+  id: string;
+  names: string[];
+  /** Sum of the image's layer sizes. */
+  size: number;
+  layers: number;
+  cachedSteps: number;
+  totalSteps: number;
+  ms: number;
 }
 
 /** What an archive import did, as the page shows it. */
@@ -43,6 +65,17 @@ export interface WorkerMethods {
   "image.file": {
     params: { id: string; layer: number; path: string; offset?: number; length?: number };
     result: FileView;
+  };
+  "image.build": {
+    params: {
+      dockerfile: string;
+      context: Record<string, string | Uint8Array>;
+      tag?: string;
+      buildArgs?: Record<string, string>;
+      target?: string;
+      noCache?: boolean;
+    };
+    result: BuildSummary;
   };
   "image.efficiency": { params: { id: string }; result: EfficiencyReport };
   "image.export": { params: { id: string; format: "docker" | "oci" }; result: Blob };
@@ -73,4 +106,5 @@ export type ControlMessage = { type: "cancel"; id: number };
 export type ResponseMessage =
   | { type: "result"; id: number; result: unknown }
   | { type: "error"; id: number; error: { code: string; message: string } }
-  | { type: "progress"; id: number; progress: Progress };
+  | { type: "progress"; id: number; progress: Progress }
+  | { type: "event"; id: number; event: unknown };

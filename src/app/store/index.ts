@@ -1,4 +1,6 @@
 import { create } from "zustand";
+import { type BuildSlice, createBuildSlice } from "./build-slice.ts";
+import { type ContextSlice, createContextSlice } from "./context-slice.ts";
 import { createEditorSlice, type EditorSlice } from "./editor-slice.ts";
 import { createExplorerSlice, type ExplorerSlice } from "./explorer-slice.ts";
 import { createStorageSlice, type StorageSlice } from "./storage-slice.ts";
@@ -6,7 +8,13 @@ import { createTreeSlice, type TreeSlice } from "./tree-slice.ts";
 import { createUiSlice, type UiSlice } from "./ui-slice.ts";
 
 /** The whole app state: one zustand store built from slices (see each slice for its part). */
-export type AppState = StorageSlice & EditorSlice & UiSlice & TreeSlice & ExplorerSlice;
+export type AppState = StorageSlice &
+  EditorSlice &
+  UiSlice &
+  TreeSlice &
+  ExplorerSlice &
+  ContextSlice &
+  BuildSlice;
 
 export const useAppStore = create<AppState>()((...a) => ({
   ...createStorageSlice(...a),
@@ -14,4 +22,6 @@ export const useAppStore = create<AppState>()((...a) => ({
   ...createUiSlice(...a),
   ...createTreeSlice(...a),
   ...createExplorerSlice(...a),
+  ...createContextSlice(...a),
+  ...createBuildSlice(...a),
 }));

@@ -14,11 +14,13 @@ export interface UiSlice {
     selectedLayer: LayerSelection;
     selectedPath?: string;
     detailsTab: "file" | "history" | "config" | "efficiency" | "images";
+    bottomTab: "lessons" | "context" | "log";
   };
   setTheme(theme: Theme): void;
   selectLayer(layer: LayerSelection): void;
   selectPath(path: string | undefined): void;
   setDetailsTab(tab: UiSlice["ui"]["detailsTab"]): void;
+  setBottomTab(tab: UiSlice["ui"]["bottomTab"]): void;
 }
 
 function initialTheme(): Theme {
@@ -30,7 +32,7 @@ function initialTheme(): Theme {
 }
 
 export const createUiSlice: StateCreator<AppState, [], [], UiSlice> = (set, get) => ({
-  ui: { theme: initialTheme(), selectedLayer: "container", detailsTab: "file" },
+  ui: { theme: initialTheme(), selectedLayer: "container", detailsTab: "file", bottomTab: "lessons" },
   setTheme(theme) {
     localStorage.setItem("layerlab.theme", theme);
     set((s) => ({ ui: { ...s.ui, theme } }));
@@ -44,5 +46,8 @@ export const createUiSlice: StateCreator<AppState, [], [], UiSlice> = (set, get)
   },
   setDetailsTab(detailsTab) {
     set((s) => ({ ui: { ...s.ui, detailsTab } }));
+  },
+  setBottomTab(bottomTab) {
+    set((s) => ({ ui: { ...s.ui, bottomTab } }));
   },
 });

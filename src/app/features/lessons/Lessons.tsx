@@ -35,7 +35,6 @@ export const LESSONS = [
 export function Lessons() {
   return (
     <section className="lessons" aria-label="Lessons">
-      <h2>Lessons</h2>
       <ol>
         {LESSONS.map((l) => (
           <li key={l.id}>

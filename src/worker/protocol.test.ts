@@ -1,0 +1,87 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { openMemoryStore } from "../core/store/memory.ts";
+import { createWorkerClient, WorkerCallError } from "./client.ts";
+import { createHandlers } from "./handlers.ts";
+import type { ResponseMessage } from "./protocol.ts";
+import { serveProtocol } from "./serve.ts";
+
+/** A client wired to the handlers in-process, as the page is to the worker. */
+function connect() {
+  const store = openMemoryStore();
+  const listeners: ((ev: MessageEvent<ResponseMessage>) => void)[] = [];
+  const handle = serveProtocol(createHandlers(store), (msg) => {
+    for (const l of listeners) l({ data: structuredClone(msg) } as MessageEvent<ResponseMessage>);
+  });
+  const client = createWorkerClient({
+    postMessage: (msg) => void handle(structuredClone(msg)),
+    addEventListener: (_t, fn) => listeners.push(fn),
+  });
+  return { client, store };
+}
+
+const FIXTURE = new URL("../testdata/archives/skopeo-docker-archive.tar", import.meta.url);
+
+describe("worker protocol", () => {
+  it("answers calls with typed results", async () => {
+    const { client } = connect();
+    const stats = await client.call("storage.stats", undefined);
+    expect(stats).toMatchObject({ blobs: 0, images: 0 });
+    await client.call("kv.set", { key: "x", value: { a: 1 } });
+    expect(await client.call("kv.get", { key: "x" })).toEqual({ a: 1 });
+  });
+
+  it("reports errors with their code", async () => {
+    const { client } = connect();
+    const err = await client.call("image.view", { id: "sha256:nope" }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkerCallError);
+    expect((err as WorkerCallError).code).toBe("NOT_FOUND");
+  });
+
+  it("streams import progress, then the image is browsable", async () => {
+    const { client } = connect();
+    const progress: number[] = [];
+    const file = new Blob([readFileSync(FIXTURE)]);
+    const r = await client.call(
+      "archive.import",
+      { file, name: "fixture.tar" },
+      { onProgress: (p) => progress.push(p.done) },
+    );
+    expect(progress.length).toBeGreaterThan(0);
+    expect(r.images[0]!.layers).toBe(2);
+    const lib = await client.call("library.list", undefined);
+    expect(lib.images).toHaveLength(1);
+  });
+
+  it("streams build events and reuses the cache on the second build", async () => {
+    const { client } = connect();
+    const events: { kind: string; cached?: boolean }[] = [];
+    const params = {
+      dockerfile: "FROM scratch\nCOPY . /app\nENV A=b\n",
+      context: { "hello.txt": "hi\n" },
+      tag: "t:1",
+    };
+    const first = await client.call("image.build", params, { onEvent: (e) => events.push(e as never) });
+    expect(events.some((e) => e.kind === "step")).toBe(true);
+    expect(first.layers).toBe(1);
+    events.length = 0;
+    const second = await client.call("image.build", params, { onEvent: (e) => events.push(e as never) });
+    expect(second.id).toBe(first.id);
+    // Every step after FROM (which only names the base) comes from the cache.
+    const done = events.filter((e) => e.kind === "step-done");
+    expect(done.slice(1).every((e) => e.cached)).toBe(true);
+    expect(second.cachedSteps).toBe(second.totalSteps - 1);
+  });
+
+  it("cancels a call when its signal aborts", async () => {
+    const { client } = connect();
+    const ac = new AbortController();
+    ac.abort();
+    const file = new Blob([readFileSync(FIXTURE)]);
+    const err = await client
+      .call("archive.import", { file, name: "f.tar" }, { signal: ac.signal })
+      .catch((e: unknown) => e);
+    expect((err as WorkerCallError).code).toBe("CANCELLED");
+    expect((await client.call("storage.stats", undefined)).blobs).toBe(0);
+  });
+});
