@@ -29,32 +29,52 @@ describe("compression", () => {
     expect(sniffCompression(text)).toBe("none");
   });
 
-  it("decompresses multi-member gzip streams", async () => {
-    const gz = await concat(gzipSync(text), gzipSync(text));
-    expect(same(await collect(decompress(chunks(gz, 777), "gzip")), await concat(text, text))).toBe(true);
-  });
+  for (const gzipEngine of ["fflate", "native"] as const) {
+    it(`${gzipEngine}: decompresses multi-member gzip streams`, async () => {
+      const gz = await concat(gzipSync(text), gzipSync(text));
+      expect(
+        same(await collect(decompress(chunks(gz, 777), "gzip", { gzipEngine })), await concat(text, text)),
+      ).toBe(true);
+    });
 
-  it("ends a decompression bomb at the limit with ARCHIVE_TOO_LARGE, without producing it all", async () => {
-    const bomb = gzipSync(new Uint8Array(64 << 20));
-    let produced = 0;
-    const err = await (async () => {
-      for await (const c of decompress(chunks(bomb, 4096), "gzip", { limit: 1 << 20, entry: "bomb.gz" })) {
-        produced += c.byteLength;
-      }
-    })().catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ArchiveError);
-    expect((err as ArchiveError).code).toBe("ARCHIVE_TOO_LARGE");
-    expect((err as ArchiveError).message).toMatch(/bomb\.gz.*limit/);
-    expect(produced).toBeLessThanOrEqual(1 << 20);
-  });
+    it(`${gzipEngine}: ends a decompression bomb at the limit with ARCHIVE_TOO_LARGE, without producing it all`, async () => {
+      const bomb = gzipSync(new Uint8Array(64 << 20));
+      let produced = 0;
+      const err = await (async () => {
+        for await (const c of decompress(chunks(bomb, 4096), "gzip", {
+          limit: 1 << 20,
+          entry: "bomb.gz",
+          gzipEngine,
+        })) {
+          produced += c.byteLength;
+        }
+      })().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ArchiveError);
+      expect((err as ArchiveError).code).toBe("ARCHIVE_TOO_LARGE");
+      expect((err as ArchiveError).message).toMatch(/bomb\.gz.*limit/);
+      expect(produced).toBeLessThanOrEqual(1 << 20);
+    });
 
-  it("refuses corrupt gzip data with an ArchiveError", async () => {
-    const gz = gzipSync(text);
-    gz[20]! ^= 0xff;
-    await expect(collect(decompress(chunks(gz), "gzip", { entry: "l.gz" }))).rejects.toBeInstanceOf(
-      ArchiveError,
-    );
-  });
+    it(`${gzipEngine}: refuses corrupt gzip data with an ArchiveError`, async () => {
+      const gz = gzipSync(text);
+      gz[20]! ^= 0xff;
+      await expect(
+        collect(decompress(chunks(gz), "gzip", { entry: "l.gz", gzipEngine })),
+      ).rejects.toBeInstanceOf(ArchiveError);
+    });
+
+    it(`${gzipEngine}: refuses truncated gzip and passes source errors on unchanged`, async () => {
+      const gz = gzipSync(text);
+      await expect(
+        collect(decompress(chunks(gz.subarray(0, gz.byteLength - 100)), "gzip", { gzipEngine })),
+      ).rejects.toBeInstanceOf(ArchiveError);
+      const failing = (async function* () {
+        yield gz.subarray(0, 100);
+        throw new RangeError("disk went away");
+      })();
+      await expect(collect(decompress(failing, "gzip", { gzipEngine }))).rejects.toThrow(RangeError);
+    });
+  }
 
   it("gzips deterministically (mtime 0, output independent of input chunking)", async () => {
     const a = await collect(gzip(chunks(text)));

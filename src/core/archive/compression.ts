@@ -56,8 +56,18 @@ export async function peek(
   return { head, stream: stream() };
 }
 
+/** Which gzip decoder to use: fflate (JavaScript) or the platform's DecompressionStream (native zlib). */
+export type GzipEngine = "fflate" | "native";
+
+/** The faster engine where it exists: DecompressionStream decoded gzip about 2x faster than fflate in the import benchmark. */
+export function defaultGzipEngine(): GzipEngine {
+  return typeof DecompressionStream === "function" ? "native" : "fflate";
+}
+
 /** Options of a decompression stream. */
 export interface DecompressOptions {
+  /** gzip decoder; default defaultGzipEngine(). */
+  gzipEngine?: GzipEngine;
   /** Output beyond this many bytes ends the stream with ARCHIVE_TOO_LARGE (a decompression bomb). */
   limit?: number;
   /** Names the blob in errors. */
@@ -85,6 +95,10 @@ export async function* decompress(
     }
     return;
   }
+  if (kind === "gzip" && (options.gzipEngine ?? defaultGzipEngine()) === "native") {
+    yield* decompressNative(source, limit, options.entry);
+    return;
+  }
   const out: Uint8Array[] = [];
   let produced = 0;
   const ondata = (chunk: Uint8Array) => {
@@ -94,8 +108,15 @@ export async function* decompress(
     out.push(chunk);
   };
   let engine: Pusher;
+  // fflate checks no gzip trailer, so a cut-off stream would end quietly: compare ISIZE ourselves.
+  let memberStart = 0;
+  const tail = new Uint8Array(8);
+  let tailFill = 0;
   if (kind === "gzip") {
     const g = new Gunzip((chunk) => ondata(chunk));
+    g.onmember = () => {
+      memberStart = produced;
+    };
     engine = g;
   } else {
     const z = new ZstdDecompress((chunk) => ondata(chunk));
@@ -117,13 +138,101 @@ export async function* decompress(
   for await (const chunk of source) {
     for (let at = 0; at < chunk.byteLength; at += STEP) {
       sawInput = true;
-      feed(chunk.subarray(at, Math.min(chunk.byteLength, at + STEP)), false);
+      const piece = chunk.subarray(at, Math.min(chunk.byteLength, at + STEP));
+      if (kind === "gzip") keepTail(piece);
+      feed(piece, false);
       while (out.length) yield out.shift()!;
     }
   }
   if (!sawInput) throw new ArchiveError(`empty ${kind} stream`, { entry: options.entry });
   feed(new Uint8Array(0), true);
   while (out.length) yield out.shift()!;
+  if (kind === "gzip") {
+    const isize =
+      tailFill < 8 ? -1 : (tail[4]! | (tail[5]! << 8) | (tail[6]! << 16) | (tail[7]! << 24)) >>> 0;
+    if (isize !== (produced - memberStart) % 2 ** 32) {
+      throw new ArchiveError("truncated or corrupt gzip data (its trailer does not match)", {
+        entry: options.entry,
+      });
+    }
+  }
+
+  function keepTail(piece: Uint8Array): void {
+    if (piece.byteLength >= 8) {
+      tail.set(piece.subarray(piece.byteLength - 8));
+      tailFill = 8;
+      return;
+    }
+    const keep = Math.min(tailFill, 8 - piece.byteLength);
+    tail.copyWithin(0, tailFill - keep, tailFill);
+    tail.set(piece, keep);
+    tailFill = keep + piece.byteLength;
+  }
+}
+
+/** gzip through the platform's DecompressionStream, fed and drained concurrently. */
+async function* decompressNative(
+  source: AsyncIterable<Uint8Array>,
+  limit: number,
+  entry: string | undefined,
+): AsyncGenerator<Uint8Array> {
+  const ds = new DecompressionStream("gzip");
+  const writer = ds.writable.getWriter();
+  const reader = ds.readable.getReader();
+  let sourceError: { err: unknown } | undefined;
+  let sawInput = false;
+  const pump = (async () => {
+    const it = source[Symbol.asyncIterator]();
+    for (;;) {
+      let r: IteratorResult<Uint8Array>;
+      try {
+        r = await it.next();
+      } catch (err) {
+        // The source failed (not the gzip data): pass its error on unchanged.
+        sourceError = { err };
+        await writer.abort(err).catch(() => {});
+        return;
+      }
+      try {
+        if (r.done) {
+          await writer.close();
+          return;
+        }
+        if (r.value.byteLength === 0) continue;
+        sawInput = true;
+        // Wait for room rather than for this chunk, so the decoder always has input queued.
+        await writer.ready;
+        writer.write(r.value as Uint8Array<ArrayBuffer>).catch(() => {});
+      } catch {
+        // The decoder failed; the reader reports it.
+        await it.return?.();
+        return;
+      }
+    }
+  })();
+  let produced = 0;
+  try {
+    for (;;) {
+      let r: ReadableStreamReadResult<Uint8Array>;
+      try {
+        r = await reader.read();
+      } catch (err) {
+        await pump;
+        if (sourceError) throw sourceError.err;
+        throw new ArchiveError(`corrupt gzip data: ${(err as Error)?.message ?? String(err)}`, { entry });
+      }
+      if (r.done) break;
+      produced += r.value.byteLength;
+      if (produced > limit) throw tooLarge(limit, entry);
+      yield r.value;
+    }
+    await pump;
+    if (sourceError) throw sourceError.err;
+    if (!sawInput) throw new ArchiveError("empty gzip stream", { entry });
+  } finally {
+    await reader.cancel().catch(() => {});
+    await pump;
+  }
 }
 
 function tooLarge(limit: number, entry: string | undefined): ArchiveError {

@@ -1,5 +1,12 @@
 import { Channel } from "../archive/channel.ts";
-import { type Compression, decompress, peek, SNIFF_BYTES, sniffCompression } from "../archive/compression.ts";
+import {
+  type Compression,
+  decompress,
+  type GzipEngine,
+  peek,
+  SNIFF_BYTES,
+  sniffCompression,
+} from "../archive/compression.ts";
 import { readAll, readTar, TarParser } from "../archive/tar-reader.ts";
 import { type Digest, isDigest, sha256 } from "../digest.ts";
 import {
@@ -60,6 +67,8 @@ export interface ImportOptions {
   limits?: ImportLimits;
   /** Compute each regular file's sha256 (default true). */
   hashFiles?: boolean;
+  /** gzip decoder (default: the platform's DecompressionStream where there is one, else fflate). */
+  gzipEngine?: GzipEngine;
 }
 
 /** One image an import stored. */
@@ -234,7 +243,11 @@ class Importer {
       const compressed = rawChan ? tap(guarded, rawChan) : guarded;
       const remaining = this.limits.maxTotalBytes - this.totalUncompressed;
       const limit = Math.min(this.limits.maxLayerBytes, remaining);
-      for await (const out of decompress(compressed, compression, { limit, entry: path })) {
+      for await (const out of decompress(compressed, compression, {
+        limit,
+        entry: path,
+        gzipEngine: this.options.gzipEngine,
+      })) {
         size += out.byteLength;
         parser.push(out);
         await tarChan.write(out);

@@ -1,0 +1,289 @@
+/**
+ * Import throughput of a generated image archive (N layers, M files, S bytes, gzip or zstd) in
+ * Node, beside the native pipeline on the same layers in the same run: per layer
+ * `gzip -dc | tee >(sha256sum) | tar -t` (or `zstd -dc`). Peak memory of the import is measured
+ * in a child process (so generating the archive does not count). Also measures the decompressors
+ * and hashers LayerLab could use, on the same bytes.
+ *
+ * Size by environment (defaults give a run of well under a minute):
+ *   LAYERLAB_BENCH_MB=50 LAYERLAB_BENCH_FILES=5000 LAYERLAB_BENCH_LAYERS=5 LAYERLAB_BENCH_COMPRESSION=gzip
+ * The issue's figure: LAYERLAB_BENCH_MB=500 LAYERLAB_BENCH_FILES=50000 LAYERLAB_BENCH_LAYERS=10.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { constants, createGzip } from "node:zlib";
+import { Gunzip } from "fflate";
+import { Decompress as ZstdDecompress } from "fzstd";
+import { createSHA256 } from "hash-wasm";
+import { writeTar } from "../core/archive/tar-writer.ts";
+import { createSha256, type Digest } from "../core/digest.ts";
+import { importArchive } from "../core/image/import.ts";
+import { type BlobSource, minimalConfig, writeOciArchive } from "../core/image/layout-writer.ts";
+import { type SyntheticSpec, syntheticLayerEntries } from "../core/image/synthetic.ts";
+import { openMemoryStore } from "../core/store/memory.ts";
+import type { BlobStore, PutOptions, PutResult, Store } from "../core/store/types.ts";
+import type { Benchmark } from "./index.ts";
+import { row } from "./measure.ts";
+
+const MiB = 1024 * 1024;
+
+function settings() {
+  const env = process.env;
+  return {
+    spec: {
+      layers: Number(env.LAYERLAB_BENCH_LAYERS ?? 5),
+      files: Number(env.LAYERLAB_BENCH_FILES ?? 5000),
+      bytes: Number(env.LAYERLAB_BENCH_MB ?? 50) * MiB,
+      seed: 1,
+    } satisfies SyntheticSpec,
+    compression: (env.LAYERLAB_BENCH_COMPRESSION ?? "gzip") as "gzip" | "zstd",
+  };
+}
+
+/** Writes a stream to a file while hashing it. */
+async function writeHashed(
+  source: AsyncIterable<Uint8Array>,
+  path: string,
+): Promise<{ digest: Digest; size: number }> {
+  const h = createHash("sha256");
+  const out = createWriteStream(path);
+  let size = 0;
+  for await (const c of source) {
+    h.update(c);
+    size += c.byteLength;
+    if (!out.write(c)) await new Promise<void>((r) => out.once("drain", () => r()));
+  }
+  await new Promise<void>((r, j) => out.end((e?: Error | null) => (e ? j(e) : r())));
+  return { digest: `sha256:${h.digest("hex")}`, size };
+}
+
+/** Generates the archive: every layer compressed to its own file, then the OCI layout around them. */
+export async function generateArchive(dir: string, spec: SyntheticSpec, compression: "gzip" | "zstd") {
+  const layers: (BlobSource & { mediaType: string; file: string })[] = [];
+  const diffIds: Digest[] = [];
+  for (let i = 0; i < spec.layers; i++) {
+    const tarFile = join(dir, `layer${i}.tar`);
+    const t = await writeHashed(writeTar(syntheticLayerEntries(spec, i)), tarFile);
+    diffIds.push(t.digest);
+    const file = join(dir, `layer${i}.${compression === "gzip" ? "gz" : "zst"}`);
+    if (compression === "gzip") {
+      await writeHashed(
+        createReadStream(tarFile).pipe(createGzip({ level: constants.Z_DEFAULT_COMPRESSION })),
+        file,
+      );
+    } else {
+      execFileSync("zstd", ["-q", "-3", "-f", tarFile, "-o", file]);
+    }
+    rmSync(tarFile);
+    const bytes = statSync(file).size;
+    const h = createHash("sha256");
+    for await (const c of createReadStream(file)) h.update(c as Buffer);
+    layers.push({
+      digest: `sha256:${h.digest("hex")}`,
+      size: bytes,
+      open: () => createReadStream(file),
+      mediaType: `application/vnd.oci.image.layer.v1.tar+${compression}`,
+      file,
+    });
+  }
+  const config = new TextEncoder().encode(JSON.stringify(minimalConfig(diffIds)));
+  const archive = join(dir, "image.tar");
+  await writeHashed(writeOciArchive([{ names: ["bench:1"], config, layers }]), archive);
+  return { archive, layers, uncompressed: spec.bytes };
+}
+
+/**
+ * A blob store that hashes and counts what is put and keeps nothing, so the figure is the
+ * pipeline's (read, decompress, hash, index), not a storage backend's, and memory stays honest.
+ */
+function discardingStore(): Store {
+  const base = openMemoryStore();
+  const sizes = new Map<Digest, number>();
+  const blobs: BlobStore = {
+    ...base.blobs,
+    has: async (d) => sizes.has(d),
+    size: async (d) => sizes.get(d),
+    put: (bytes, options) =>
+      blobs.putStream(
+        (async function* () {
+          yield bytes;
+        })(),
+        options,
+      ),
+    async putStream(source: AsyncIterable<Uint8Array>, options?: PutOptions): Promise<PutResult> {
+      const h = await createSha256();
+      let size = 0;
+      for await (const c of source) {
+        h.update(c);
+        size += c.byteLength;
+      }
+      const digest = h.finish();
+      const deduplicated = sizes.has(digest);
+      sizes.set(digest, size);
+      if (options?.expected && options.expected !== digest) throw new Error("digest mismatch");
+      return { digest, size, deduplicated };
+    },
+    delete: async (d) => sizes.delete(d),
+  };
+  return { ...base, blobs };
+}
+
+/** Child mode: import the archive once and report time and memory as JSON. */
+async function child(archive: string, variant: string): Promise<void> {
+  let peak = 0;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 20);
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  const r = await importArchive(discardingStore(), createReadStream(archive, { highWaterMark: MiB }), {
+    gzipEngine: variant.includes("fflate") ? "fflate" : "native",
+    hashFiles: !variant.includes("nofilehash"),
+  });
+  const ms = performance.now() - t0;
+  clearInterval(timer);
+  peak = Math.max(peak, process.memoryUsage().rss);
+  const cpu = process.cpuUsage(cpu0);
+  process.stdout.write(
+    JSON.stringify({
+      ms,
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      peakRss: peak,
+      maxRss: process.resourceUsage().maxRSS * 1024,
+      layers: r.images[0]!.layers.length,
+    }),
+  );
+}
+
+function nativePipeline(
+  layers: { file: string }[],
+  compression: "gzip" | "zstd",
+): { ms: number; cpuMs: number } {
+  const tool = compression === "gzip" ? "gzip -dc" : "zstd -dc";
+  const script = layers
+    .map((l) => `${tool} '${l.file}' | tee >(sha256sum >/dev/null) | tar -t >/dev/null`)
+    .join("\n");
+  const t0 = performance.now();
+  const r = spawnSync("bash", ["-c", `TIMEFORMAT='%U %S'; time { ${script}; }`], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`native pipeline failed: ${r.stderr}`);
+  const ms = performance.now() - t0;
+  const [u, s] = r.stderr.trim().split(/\s+/).slice(-2).map(Number);
+  return { ms, cpuMs: ((u ?? 0) + (s ?? 0)) * 1000 };
+}
+
+async function timeIt(fn: () => Promise<unknown>): Promise<number> {
+  const t0 = performance.now();
+  await fn();
+  return performance.now() - t0;
+}
+
+async function* fileChunks(file: string): AsyncGenerator<Uint8Array> {
+  for await (const c of createReadStream(file, { highWaterMark: MiB })) yield c as Buffer;
+}
+
+/** The decompressors and hashers LayerLab could use, on the same layer files. */
+async function alternatives(layers: { file: string }[], compression: "gzip" | "zstd", uncompressed: number) {
+  const rate = (ms: number) => (uncompressed / MiB / (ms / 1000)).toFixed(1);
+  if (compression === "gzip") {
+    const fflateMs = await timeIt(async () => {
+      for (const l of layers) {
+        const g = new Gunzip(() => {});
+        for await (const c of fileChunks(l.file)) {
+          for (let at = 0; at < c.byteLength; at += 64 * 1024) g.push(c.subarray(at, at + 64 * 1024));
+        }
+        g.push(new Uint8Array(0), true);
+      }
+    });
+    const dsMs = await timeIt(async () => {
+      for (const l of layers) {
+        const ds = new DecompressionStream("gzip");
+        const writer = ds.writable.getWriter();
+        const reading = (async () => {
+          const reader = ds.readable.getReader();
+          while (!(await reader.read()).done) {
+            /* drain */
+          }
+        })();
+        for await (const c of fileChunks(l.file)) await writer.write(c as Uint8Array<ArrayBuffer>);
+        await writer.close();
+        await reading;
+      }
+    });
+    console.log(row("gunzip: fflate Gunzip (chosen) MiB/s", rate(fflateMs)));
+    console.log(row("gunzip: DecompressionStream (native zlib) MiB/s", rate(dsMs)));
+  } else {
+    const fzstdMs = await timeIt(async () => {
+      for (const l of layers) {
+        const z = new ZstdDecompress(() => {});
+        for await (const c of fileChunks(l.file)) z.push(c);
+        z.push(new Uint8Array(0), true);
+      }
+    });
+    console.log(row("unzstd: fzstd MiB/s", rate(fzstdMs)));
+  }
+  const block = new Uint8Array(64 * MiB).fill(97);
+  const wasm = await createSHA256();
+  const wasmMs = await timeIt(async () => {
+    wasm.init();
+    for (let i = 0; i < 4; i++) wasm.update(block);
+    wasm.digest("hex");
+  });
+  const nodeMs = await timeIt(async () => {
+    const h = createHash("sha256");
+    for (let i = 0; i < 4; i++) h.update(block);
+    h.digest("hex");
+  });
+  console.log(row("sha256: hash-wasm (chosen, runs in browsers) MiB/s", (256 / (wasmMs / 1000)).toFixed(1)));
+  console.log(row("sha256: node:crypto (OpenSSL, reference) MiB/s", (256 / (nodeMs / 1000)).toFixed(1)));
+}
+
+export const importBenchmark: Benchmark = {
+  name: "import",
+  summary: "import a generated image archive (Node) beside gzip -dc | sha256sum + tar -t on the same layers",
+  async run() {
+    const { spec, compression } = settings();
+    const dir = mkdtempSync(join(tmpdir(), "ll-bench-import-"));
+    try {
+      console.log(
+        `generating ${spec.layers} ${compression} layers, ${spec.files} files, ${spec.bytes / MiB} MiB uncompressed...`,
+      );
+      const { archive, layers, uncompressed } = await generateArchive(dir, spec, compression);
+      const archiveBytes = statSync(archive).size;
+      console.log(row("archive size (MiB)", archiveBytes / MiB));
+      const native = nativePipeline(layers, compression);
+      const self = fileURLToPath(import.meta.url);
+      const rate = (ms: number) => uncompressed / MiB / (ms / 1000);
+      console.log(row("", "wall ms", "MiB/s (uncomp.)", "CPU ms", "peak RSS MiB"));
+      console.log(
+        row(`native: ${compression} -dc | tee sha256sum | tar -t`, native.ms, rate(native.ms), native.cpuMs),
+      );
+      const variants: [string, string][] = [
+        ["LayerLab import (native gunzip, file digests)", "native"],
+        ["LayerLab import (fflate gunzip, file digests)", "fflate"],
+        ["LayerLab import (native gunzip, no file digests)", "native-nofilehash"],
+      ];
+      for (const [label, variant] of compression === "gzip" ? variants : variants.slice(0, 1)) {
+        const r = spawnSync(process.execPath, ["--import", "tsx", self, "--child", archive, variant], {
+          encoding: "utf8",
+        });
+        if (r.status !== 0) throw new Error(`import child failed: ${r.stderr}`);
+        const ll = JSON.parse(r.stdout) as { ms: number; cpuMs: number; peakRss: number; maxRss: number };
+        console.log(row(label, ll.ms, rate(ll.ms), ll.cpuMs, Math.max(ll.peakRss, ll.maxRss) / MiB));
+        console.log(row("  throughput vs native (wall)", "", (native.ms / ll.ms).toFixed(2)));
+      }
+      await alternatives(layers, compression, uncompressed);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
+
+if (process.argv[2] === "--child" && process.argv[3]) {
+  await child(process.argv[3], process.argv[4] ?? "");
+} else if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  await importBenchmark.run();
+}
