@@ -1,3 +1,4 @@
+import { dockerfileBenchmark } from "./dockerfile.ts";
 import { overlayBenchmark } from "./overlay.ts";
 
 /** A benchmark: prints its figures (and a reference's) to stdout. */
@@ -8,4 +9,4 @@ export interface Benchmark {
 }
 
 /** Every benchmark `npm run bench` runs; each lives in its own file beside this one. */
-export const benchmarks: Benchmark[] = [overlayBenchmark];
+export const benchmarks: Benchmark[] = [overlayBenchmark, dockerfileBenchmark];
