@@ -365,18 +365,19 @@ function commandLine(node: InstructionNode): CommandLine {
     : { cmdLine: [node.args.join(" ")], prependShell: true };
 }
 
+const DURATION_UNITS: Record<string, number> = {
+  ns: 1,
+  us: 1e3,
+  µs: 1e3,
+  μs: 1e3,
+  ms: 1e6,
+  s: 1e9,
+  m: 60e9,
+  h: 3600e9,
+};
+
 /** Go's time.ParseDuration, in nanoseconds. */
 export function parseGoDuration(s: string): number | undefined {
-  const units: Record<string, number> = {
-    ns: 1,
-    us: 1e3,
-    µs: 1e3,
-    μs: 1e3,
-    ms: 1e6,
-    s: 1e9,
-    m: 60e9,
-    h: 3600e9,
-  };
   let rest = s;
   let sign = 1;
   if (rest.startsWith("-") || rest.startsWith("+")) {
@@ -390,7 +391,7 @@ export function parseGoDuration(s: string): number | undefined {
   while (rest !== "") {
     const m = re.exec(rest);
     if (!m || (m[1] === "" && (m[2] ?? "") === "")) return undefined;
-    const unit = Object.hasOwn(units, m[3]!) ? units[m[3]!] : undefined;
+    const unit = Object.hasOwn(DURATION_UNITS, m[3]!) ? DURATION_UNITS[m[3]!] : undefined;
     if (unit === undefined) return undefined;
     total += Number(`${m[1] || "0"}.${m[2] || "0"}`) * unit;
     rest = rest.slice(m[0].length);
@@ -469,20 +470,20 @@ function exactlyOne(node: InstructionNode, what: string): string {
 
 /** ParseInstruction: one AST node to a typed instruction (FROM gives a FromInstruction). */
 export function parseInstruction(node: InstructionNode): Instruction | FromInstruction {
-  const base = { node, range: node.range };
+  const range = node.range;
   switch (node.keyword) {
     case "env": {
       parseFlags(node, {});
-      return { ...base, kind: "env", pairs: kvps(node, "ENV") };
+      return { kind: "env", node, range, pairs: kvps(node, "ENV") };
     }
     case "label": {
       parseFlags(node, {});
-      return { ...base, kind: "label", pairs: kvps(node, "LABEL") };
+      return { kind: "label", node, range, pairs: kvps(node, "LABEL") };
     }
     case "maintainer": {
       const maintainer = exactlyOne(node, "MAINTAINER");
       parseFlags(node, {});
-      return { ...base, kind: "maintainer", maintainer };
+      return { kind: "maintainer", node, range, maintainer };
     }
     case "add":
     case "copy": {
@@ -497,18 +498,20 @@ export function parseInstruction(node: InstructionNode): Instruction | FromInstr
       const c = copyLike(node, what, flags);
       if (node.keyword === "add") {
         return {
-          ...base,
-          ...c,
           kind: "add",
+          node,
+          range,
+          ...c,
           keepGitDir: bool(flags, "keep-git-dir"),
           checksum: str(flags, "checksum"),
           unpack: bool(flags, "unpack"),
         };
       }
       return {
-        ...base,
-        ...c,
         kind: "copy",
+        node,
+        range,
+        ...c,
         from: str(flags, "from"),
         parents: bool(flags, "parents") ?? false,
       };
@@ -533,8 +536,9 @@ export function parseInstruction(node: InstructionNode): Instruction | FromInstr
       }
       const flags = parseFlags(node, FLAGS.from!);
       return {
-        ...base,
         kind: "from",
+        node,
+        range,
         baseName: a[0]!,
         stageName,
         stageNameAsWritten: stageName === undefined ? undefined : a[2],
@@ -551,12 +555,12 @@ export function parseInstruction(node: InstructionNode): Instruction | FromInstr
       if (t === "MAINTAINER" || t === "FROM") fail(node, `${t} isn't allowed as an ONBUILD trigger`);
       let expression = node.original.replace(ONBUILD_PREFIX, "");
       for (const h of node.heredocs) expression += `\n${h.content}${h.name}`;
-      return { ...base, kind: "onbuild", expression, trigger };
+      return { kind: "onbuild", node, range, expression, trigger };
     }
     case "workdir": {
       const path = exactlyOne(node, "WORKDIR");
       parseFlags(node, {});
-      return { ...base, kind: "workdir", path };
+      return { kind: "workdir", node, range, path };
     }
     case "run": {
       const flags = parseFlags(node, FLAGS.run!);
@@ -571,10 +575,13 @@ export function parseInstruction(node: InstructionNode): Instruction | FromInstr
       if (security !== undefined && !["sandbox", "insecure"].includes(security)) {
         fail(node, `unsupported security mode "${security}"`, { at: "--security" });
       }
+      const cl = commandLine(node);
       return {
-        ...base,
-        ...commandLine(node),
         kind: "run",
+        node,
+        range,
+        cmdLine: cl.cmdLine,
+        prependShell: cl.prependShell,
         mounts: list(flags, "mount"),
         network,
         security,
@@ -589,33 +596,33 @@ export function parseInstruction(node: InstructionNode): Instruction | FromInstr
     }
     case "cmd": {
       parseFlags(node, {});
-      return { ...base, ...commandLine(node), kind: "cmd" };
+      return { kind: "cmd", node, range, ...commandLine(node) };
     }
     case "entrypoint": {
       parseFlags(node, {});
-      return { ...base, ...commandLine(node), kind: "entrypoint" };
+      return { kind: "entrypoint", node, range, ...commandLine(node) };
     }
     case "healthcheck":
       return parseHealthcheck(node);
     case "expose": {
       if (node.args.length === 0) fail(node, "EXPOSE requires at least one argument");
       parseFlags(node, {});
-      return { ...base, kind: "expose", ports: [...node.args].sort() };
+      return { kind: "expose", node, range, ports: [...node.args].sort() };
     }
     case "user": {
       const user = exactlyOne(node, "USER");
       parseFlags(node, {});
-      return { ...base, kind: "user", user };
+      return { kind: "user", node, range, user };
     }
     case "volume": {
       if (node.args.length === 0) fail(node, "VOLUME requires at least one argument");
       parseFlags(node, {});
       const volumes = node.args.map((v) => v.trim());
       if (volumes.includes("")) fail(node, "VOLUME specified can not be an empty string");
-      return { ...base, kind: "volume", volumes };
+      return { kind: "volume", node, range, volumes };
     }
     case "stopsignal":
-      return { ...base, kind: "stopsignal", signal: exactlyOne(node, "STOPSIGNAL") };
+      return { kind: "stopsignal", node, range, signal: exactlyOne(node, "STOPSIGNAL") };
     case "arg": {
       if (node.args.length === 0) fail(node, "ARG requires at least one argument");
       parseFlags(node, {});
@@ -624,7 +631,7 @@ export function parseInstruction(node: InstructionNode): Instruction | FromInstr
         if (eq === 0) fail(node, "ARG names can not be blank", { at: a });
         return eq < 0 ? { key: a, value: undefined } : { key: a.slice(0, eq), value: a.slice(eq + 1) };
       });
-      return { ...base, kind: "arg", args };
+      return { kind: "arg", node, range, args };
     }
     case "shell": {
       parseFlags(node, {});
@@ -636,7 +643,7 @@ export function parseInstruction(node: InstructionNode): Instruction | FromInstr
           suggestion: `SHELL ${JSON.stringify(node.args.join(" ").split(/\s+/))}`,
         });
       }
-      return { ...base, kind: "shell", shell: [...node.args] };
+      return { kind: "shell", node, range, shell: [...node.args] };
     }
   }
   const s = suggest(node.keywordAsWritten, INSTRUCTION_KEYWORDS);
@@ -648,13 +655,21 @@ export function parseInstruction(node: InstructionNode): Instruction | FromInstr
 
 function parseHealthcheck(node: InstructionNode): HealthcheckInstruction {
   if (node.args.length === 0) fail(node, "HEALTHCHECK requires at least one argument");
-  const base = { node, range: node.range, kind: "healthcheck" as const };
   const typ = node.args[0]!.toUpperCase();
   const args = node.args.slice(1);
-  const none = { intervalNs: 0, timeoutNs: 0, startPeriodNs: 0, startIntervalNs: 0, retries: 0 };
   if (typ === "NONE") {
     if (args.length !== 0) fail(node, "HEALTHCHECK NONE takes no arguments");
-    return { ...base, ...none, test: ["NONE"] };
+    return {
+      kind: "healthcheck",
+      node,
+      range: node.range,
+      test: ["NONE"],
+      intervalNs: 0,
+      timeoutNs: 0,
+      startPeriodNs: 0,
+      startIntervalNs: 0,
+      retries: 0,
+    };
   }
   const flags = parseFlags(node, FLAGS.healthcheck!);
   if (typ !== "CMD") {
@@ -672,7 +687,9 @@ function parseHealthcheck(node: InstructionNode): HealthcheckInstruction {
     if (retries < 0) fail(node, `--retries cannot be negative (${retries})`, { at: "--retries" });
   }
   return {
-    ...base,
+    kind: "healthcheck",
+    node,
+    range: node.range,
     test: [node.json ? "CMD" : "CMD-SHELL", ...cmd],
     intervalNs: duration(node, flags, "interval"),
     timeoutNs: duration(node, flags, "timeout"),
