@@ -28,3 +28,29 @@ export async function* streamBytes(
     at += n;
   }
 }
+
+/**
+ * An async iterable over a byte stream: Node streams and most ReadableStreams already are one;
+ * a ReadableStream without async iteration (older browsers) is read through its reader.
+ */
+export function asyncIterable(
+  source: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>,
+): AsyncIterable<Uint8Array> {
+  if (Symbol.asyncIterator in source) return source as AsyncIterable<Uint8Array>;
+  const stream = source as ReadableStream<Uint8Array>;
+  return {
+    async *[Symbol.asyncIterator]() {
+      const reader = stream.getReader();
+      try {
+        for (;;) {
+          const r = await reader.read();
+          if (r.done) return;
+          yield r.value;
+        }
+      } finally {
+        await reader.cancel().catch(() => {});
+        reader.releaseLock();
+      }
+    },
+  };
+}

@@ -117,6 +117,84 @@ describe("importArchive", () => {
   });
 });
 
+describe("importArchive sources and platforms", () => {
+  it("reads a browser-style File stream, with or without async iteration", async () => {
+    const archive = await collectBytes(writeOciArchive([await image(layers, true)]));
+    const file = new Blob([archive as Uint8Array<ArrayBuffer>]);
+    const a = await importArchive(openMemoryStore(), file.stream());
+    const plain = { getReader: () => file.stream().getReader() } as unknown as ReadableStream<Uint8Array>;
+    const b = await importArchive(openMemoryStore(), plain);
+    expect(b.images[0]!.record.id).toBe(a.images[0]!.record.id);
+  });
+
+  it("skips a platform whose manifest is present but whose layers were never pulled", async () => {
+    const amd = await image(layers, true);
+    const armConfig = JSON.parse(new TextDecoder().decode(amd.config));
+    armConfig.architecture = "arm64";
+    const arm: ArchiveImage = { ...amd, config: te.encode(JSON.stringify(armConfig)) };
+    const missingLayer = await memoryBlob(te.encode("never pulled"));
+    const armManifest = te.encode(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: "application/vnd.oci.image.manifest.v1+json",
+        config: {
+          mediaType: "application/vnd.oci.image.config.v1+json",
+          digest: await sha256(arm.config),
+          size: arm.config.byteLength,
+        },
+        layers: [
+          { mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", digest: missingLayer.digest, size: 12 },
+        ],
+      }),
+    );
+    // Write both images, then drop the arm layer blob and wrap both manifests in one index.
+    const entries = new Map<string, Uint8Array>();
+    const { readTar, readAll } = await import("../archive/tar-reader.ts");
+    const both = await collectBytes(writeOciArchive([{ ...arm, manifest: armManifest, layers: [] }, amd]));
+    for await (const e of readTar(streamBytes(both))) {
+      if (e.header.type === "file") entries.set(e.header.name, await readAll(e.body, 1 << 20));
+    }
+    const amdManifest = JSON.parse(new TextDecoder().decode(entries.get("index.json"))).manifests[1];
+    const nested = te.encode(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: "application/vnd.oci.image.index.v1+json",
+        manifests: [
+          {
+            mediaType: "application/vnd.oci.image.manifest.v1+json",
+            digest: await sha256(armManifest),
+            size: armManifest.byteLength,
+            platform: { os: "linux", architecture: "arm64" },
+          },
+          { ...amdManifest, platform: { os: "linux", architecture: "amd64" } },
+        ],
+      }),
+    );
+    entries.set(`blobs/sha256/${(await sha256(nested)).slice(7)}`, nested);
+    entries.set(
+      "index.json",
+      te.encode(
+        JSON.stringify({
+          schemaVersion: 2,
+          manifests: [
+            {
+              mediaType: "application/vnd.oci.image.index.v1+json",
+              digest: await sha256(nested),
+              size: nested.byteLength,
+            },
+          ],
+        }),
+      ),
+    );
+    const archive = await collectBytes(writeTar([...entries].map(([name, body]) => ({ name, body }))));
+    const r = await importArchive(openMemoryStore(), streamBytes(archive), { platform: undefined });
+    expect(r.images[0]!.record.platform).toBe("linux/amd64");
+    await expect(
+      importArchive(openMemoryStore(), streamBytes(archive), { platform: "linux/arm64" }),
+    ).rejects.toThrow(/linux\/arm64 is not in the archive \(present: linux\/amd64\)/);
+  });
+});
+
 describe("cleanEntryPath", () => {
   it("cleans ./ prefixes, double and trailing slashes; refuses .. and absolute paths", () => {
     expect(cleanEntryPath("./etc//passwd")).toBe("etc/passwd");

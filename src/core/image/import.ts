@@ -1,3 +1,4 @@
+import { asyncIterable } from "../archive/bytes.ts";
 import { Channel } from "../archive/channel.ts";
 import {
   type Compression,
@@ -403,10 +404,12 @@ function pickPlatform(
   from: string,
   requested: string | undefined,
 ): Descriptor[] {
+  // A platform is present when its manifest, config and layers all are (containerd exports name
+  // platforms that were never pulled).
   const present = (index.manifests ?? []).filter((d) => {
     if (!isDigest(d.digest)) return false;
     if (d.platform && (d.platform.os === "unknown" || d.platform.architecture === "unknown")) return false;
-    return imp.byDigest.has(d.digest) || imp.byPath.has(`blobs/sha256/${d.digest.slice(7)}`);
+    return isComplete(imp, d.digest, 0);
   });
   if (present.length === 0) {
     throw new ArchiveError("index names no manifest present in the archive", { entry: from });
@@ -422,6 +425,26 @@ function pickPlatform(
     throw new ArchiveError(`platform ${requested} is not in the archive (present: ${have})`, { entry: from });
   }
   return [withPlatform[0]!];
+}
+
+function isComplete(imp: Importer, digest: Digest, depth: number): boolean {
+  const e = imp.byDigest.get(digest) ?? imp.byPath.get(`blobs/sha256/${digest.slice(7)}`);
+  if (!e) return false;
+  if (e.kind !== "json" || depth > 8) return true;
+  let doc: Partial<ImageManifest & ImageIndex>;
+  try {
+    doc = JSON.parse(new TextDecoder().decode(e.bytes));
+  } catch {
+    return true; // reported as invalid JSON when it is read
+  }
+  if (Array.isArray(doc.manifests))
+    return doc.manifests.some((m) => isDigest(m.digest) && isComplete(imp, m.digest, depth + 1));
+  const has = (d: Descriptor | undefined) =>
+    !d ||
+    !isDigest(d.digest) ||
+    imp.byDigest.has(d.digest) ||
+    imp.byPath.has(`blobs/sha256/${d.digest.slice(7)}`);
+  return has(doc.config) && (doc.layers ?? []).every(has);
 }
 
 function platformMatches(d: Descriptor, want: string): boolean {
@@ -556,12 +579,12 @@ function mediaTypeFor(c: Compression): string {
  */
 export async function importArchive(
   store: Store,
-  source: AsyncIterable<Uint8Array>,
+  source: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>,
   options: ImportOptions = {},
 ): Promise<ImportResult> {
   const imp = new Importer(store, options);
   try {
-    await imp.scan(source);
+    await imp.scan(asyncIterable(source));
     throwIfAborted(options.signal, "import");
     const found = findImages(imp);
     if (found.length === 0) throw new ArchiveError("the archive holds no image", { entry: "index.json" });
