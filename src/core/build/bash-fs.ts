@@ -48,6 +48,55 @@ function fromBytes(bytes: Uint8Array, encoding?: string): string {
   return new TextDecoder().decode(bytes);
 }
 
+/**
+ * Commands a POSIX shell (busybox sh, dash, bash) has built in, which just-bash implements as
+ * commands found through PATH: they must work in images that have no file for them.
+ */
+const SHELL_BUILTINS = new Set([
+  "echo",
+  "printf",
+  "pwd",
+  "kill",
+  "umask",
+  "alias",
+  "unalias",
+  "trap",
+  "ulimit",
+  "times",
+]);
+
+/** Device files a container's runtime provides under /dev; they never land in a layer. */
+const DEVICES = new Set([
+  "/dev/null",
+  "/dev/zero",
+  "/dev/random",
+  "/dev/urandom",
+  "/dev/stdout",
+  "/dev/stderr",
+  "/dev/tty",
+]);
+
+function deviceBytes(path: string): Uint8Array {
+  if (path === "/dev/zero") return new Uint8Array(65536);
+  if (path === "/dev/random" || path === "/dev/urandom") {
+    // Deterministic "randomness" keeps builds reproducible.
+    const out = new Uint8Array(65536);
+    let x = 0x9e3779b9;
+    for (let i = 0; i < out.length; i++) {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      out[i] = x & 0xff;
+    }
+    return out;
+  }
+  return new Uint8Array(0);
+}
+
+function normAbs(path: string): string {
+  return `/${toRel(path)}`;
+}
+
 /** The owner new files get (the Dockerfile's current USER, resolved). */
 export interface Owner {
   uid: number;
@@ -92,6 +141,7 @@ export class BashFs implements IFileSystem {
   }
 
   async readFileBuffer(path: string): Promise<Uint8Array> {
+    if (DEVICES.has(normAbs(path))) return deviceBytes(normAbs(path));
     const { node } = this.existing(path, true, "open");
     if (node.type === "dir") throw new LayerFsError("EISDIR", "read", path);
     return this.fs.contentOf(node);
@@ -99,6 +149,7 @@ export class BashFs implements IFileSystem {
 
   /** Writes a file (following a symlink at the path), replacing its bytes. */
   async writeBytes(path: string, bytes: Uint8Array, mode?: number): Promise<void> {
+    if (DEVICES.has(normAbs(path))) return;
     if (this.rel(path) === "") throw new LayerFsError("EISDIR", "open", path);
     const { dir, name } = this.parentOf(path, "open");
     let target = this.childPath(dir, name);
@@ -135,6 +186,7 @@ export class BashFs implements IFileSystem {
     content: FileContent,
     options?: WriteFileOptions | BufferEncoding,
   ): Promise<void> {
+    if (DEVICES.has(normAbs(path))) return;
     const add = toBytes(content, encodingOf(options));
     let before: Uint8Array = new Uint8Array(0);
     try {
@@ -148,7 +200,42 @@ export class BashFs implements IFileSystem {
     await this.writeBytes(path, out);
   }
 
+  /** A file the runtime or the shell provides although the image has none at that path. */
+  private virtual(path: string): FsStat | undefined {
+    const abs = normAbs(path);
+    if (DEVICES.has(abs)) {
+      return {
+        isFile: false,
+        isDirectory: false,
+        isSymbolicLink: false,
+        mode: 0o666,
+        size: 0,
+        mtime: new Date(0),
+      };
+    }
+    const m = /^\/(?:usr\/)?bin\/([^/]+)$/.exec(abs);
+    if (m && SHELL_BUILTINS.has(m[1] as string)) {
+      for (const p of [`bin/${m[1]}`, `usr/bin/${m[1]}`]) {
+        try {
+          if (this.fs.resolve(p, true).node) return undefined;
+        } catch {
+          // A missing directory on the way: the builtin is still there.
+        }
+      }
+      return {
+        isFile: true,
+        isDirectory: false,
+        isSymbolicLink: false,
+        mode: 0o755,
+        size: 0,
+        mtime: new Date(0),
+      };
+    }
+    return undefined;
+  }
+
   async exists(path: string): Promise<boolean> {
+    if (this.virtual(path)) return true;
     try {
       return this.fs.resolve(this.rel(path), true).node !== undefined;
     } catch {
@@ -169,10 +256,14 @@ export class BashFs implements IFileSystem {
   }
 
   async stat(path: string): Promise<FsStat> {
+    const v = this.virtual(path);
+    if (v) return v;
     return this.statOf(this.existing(path, true, "stat").node);
   }
 
   async lstat(path: string): Promise<FsStat> {
+    const v = this.virtual(path);
+    if (v) return v;
     return this.statOf(this.existing(path, false, "lstat").node);
   }
 

@@ -119,16 +119,18 @@ export function packageCommands(bfs: BashFs, catalog: PackageCatalog | undefined
       const haveLists = fs
         .childrenOf(LISTS)
         .some((k) => k.endsWith("Packages") || k.endsWith("Packages.lz4"));
-      const plan = catalog.plan(names, { recommends: !opts.has("--no-install-recommends") });
+      let dpkgStatus = "";
+      const status = fs.nodeAt("var/lib/dpkg/status");
+      if (status?.type === "file") dpkgStatus = new TextDecoder().decode(await fs.contentOf(status));
+      const plan = catalog.plan(names, { recommends: !opts.has("--no-install-recommends"), dpkgStatus });
       out += "Building dependency tree...\nReading state information...\n";
       const missing = haveLists ? plan.unknown : names;
-      if (missing.length > 0) {
-        return {
-          stdout: out,
-          stderr: `${err}E: Unable to locate package ${missing[0]}\n`,
-          exitCode: 100,
-        };
+      if (missing.length > 0 || (plan.errors?.length ?? 0) > 0) {
+        const lines =
+          missing.length > 0 ? missing.map((m) => `E: Unable to locate package ${m}`) : (plan.errors ?? []);
+        return { stdout: out, stderr: `${err}${lines.join("\n")}\n`, exitCode: 100 };
       }
+      for (const a of plan.already ?? []) out += `${a} is already the newest version.\n`;
       const pkgs = plan.packages.filter(
         (p) => !exists(`var/lib/dpkg/info/${p.name}.list`) || names.includes(p.name),
       );

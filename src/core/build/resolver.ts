@@ -12,6 +12,13 @@ import type { ImageRecord, Store } from "../store/types.ts";
 import type { ContentReader } from "./layer-fs.ts";
 import type { BaseImage, BuildImageConfig, ImageResolver } from "./types.ts";
 
+/** Reads contents that need no store: inline bytes and synthetic seeds. */
+export const basicContentReader: ContentReader = async (ref, size) => {
+  if (ref.kind === "inline") return ref.bytes;
+  if (ref.kind === "synthetic") return synthesizeContent(ref.seed, size);
+  throw new LayerLabError("NOT_FOUND", `content in ${ref.kind} ${ref.blob} needs the store`);
+};
+
 /** Reads contents from the store (layer tars, blobs), inline bytes and synthetic seeds. */
 export function storeContentReader(store: Store): ContentReader {
   return async (ref: ContentRef, size: number) => {

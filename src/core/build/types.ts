@@ -72,8 +72,14 @@ export interface PackageCatalog {
   update(): { files: FileEntry[]; output: string };
   /** Files of /var/cache/apt apt writes when the image does not suppress them (pkgcache.bin ...). */
   cacheFiles(): FileEntry[];
-  /** The packages `apt-get install` of these names installs, in order; unknown names listed apart. */
-  plan(names: string[], options: { recommends: boolean }): { packages: PackagePlan[]; unknown: string[] };
+  /**
+   * The packages `apt-get install` of these names installs, in order (what the image's dpkg status
+   * already has is left out); unknown names listed apart; apt's error lines when it would fail.
+   */
+  plan(
+    names: string[],
+    options: { recommends: boolean; dpkgStatus?: string },
+  ): { packages: PackagePlan[]; unknown: string[]; errors?: string[]; already?: string[] };
 }
 
 /** A line of the build log, streamed as the build runs (the UI and the CLI render the same events). */
