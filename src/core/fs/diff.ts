@@ -10,7 +10,7 @@
  * `modified` row whose `hiddenSize` is the size of the directory's former contents.
  */
 import type { AppliedLayer, LayerStack, MergedNode, MergedTree } from "./overlay.ts";
-import { joinPath, parentPath } from "./paths.ts";
+import { parentPath } from "./paths.ts";
 import type { ContentRef, EntryType, FileEntry } from "./types.ts";
 
 /** How one path changed in a layer. */
@@ -172,20 +172,10 @@ export function diffApplied(lower: MergedTree, applied: AppliedLayer): LayerDiff
   // Directories this layer re-created over lower directories: their lower contents are gone.
   const restarted: [MergedNode, MergedNode][] = [];
   // Rows for the paths this layer supplies, implicit parents included.
-  for (const e of applied.changeset.entries) {
-    if (e.path === "" || rows.has(e.path)) continue;
-    let node: MergedNode | undefined = upper.root;
-    let path = "";
-    for (const seg of e.path.split("/")) {
-      node = node.child(seg);
-      if (!node) break;
-      path = joinPath(path, seg);
-      if (node.layer === n && !rows.has(path) && (node.implicit || path === e.path)) {
-        const prev = lower.get(path);
-        rows.set(path, entryRow(node, prev));
-        if (node.fresh && prev?.isDir) restarted.push([prev, node]);
-      }
-    }
+  for (const node of applied.written) {
+    const prev = lower.get(node.path);
+    rows.set(node.path, entryRow(node, prev));
+    if (node.fresh && prev?.isDir) restarted.push([prev, node]);
   }
 
   // Removed rows: lower paths gone from the new tree whose parent is still a directory.

@@ -62,65 +62,55 @@ export interface EfficiencyReport {
 
 /** Computes an image's efficiency from its stacked layers. Cost: O(all entries of all layers). */
 export function computeEfficiency(stack: LayerStack): EfficiencyReport {
-  const history = new Map<
-    string,
-    { occurrences: PathOccurrence[]; wasted: number; total: number; removed: boolean }
-  >();
-  const top = stack.top;
-  let totalBytes = 0;
-  let finalBytes = 0;
-  const at = (path: string) => {
-    let h = history.get(path);
-    if (!h) {
-      h = { occurrences: [], wasted: 0, total: 0, removed: false };
-      history.set(path, h);
-    }
-    return h;
-  };
-
+  // Paths with a hidden version: only these can be inefficient.
+  const history = new Map<string, { occurrences: PathOccurrence[]; wasted: number; total: number }>();
+  let hiddenBytes = 0;
   for (const applied of stack.layers) {
-    const tree = applied.tree;
-    // Removals first: in a layer they act on the tree below, before its entries are applied.
+    const layer = applied.index;
+    // Each version is hidden once, by exactly one record of exactly one layer.
     for (const rec of applied.hidden) {
-      if (rec.cause === "replaced" && !rec.node.isDir) continue; // an overwrite: counted as a write
-      const stackOfNodes: MergedNode[] = [rec.node];
-      while (stackOfNodes.length) {
-        const node = stackOfNodes.pop()!;
+      const overwrite = rec.cause === "replaced" && !rec.node.isDir;
+      const todo: MergedNode[] = [rec.node];
+      while (todo.length) {
+        const node = todo.pop()!;
         if (node.isDir) {
-          for (const c of node.readdir()) stackOfNodes.push(c);
+          for (const c of node.readdir()) todo.push(c);
           continue;
         }
-        if (node.layer === applied.index) continue; // written and replaced within this one tar
-        const h = at(node.path);
-        h.removed = true;
+        if (node.layer === layer) continue; // written and replaced within this one tar
+        let h = history.get(node.path);
+        if (!h) {
+          h = { occurrences: [], wasted: 0, total: 0 };
+          history.set(node.path, h);
+        }
+        h.wasted += node.entry.size;
+        hiddenBytes += node.entry.size;
+        if (overwrite) continue; // an overwrite shows as the layer's own write
         const by = rec.cause === "opaque" ? parentPath(rec.path) : rec.path;
-        h.occurrences.push({
-          layer: applied.index,
-          action: "removed",
-          size: node.entry.size,
-          by,
-          cause: rec.cause,
-        });
+        h.occurrences.push({ layer, action: "removed", size: node.entry.size, by, cause: rec.cause });
       }
     }
-    for (const e of applied.changeset.entries) {
-      if (e.type === "dir") continue;
-      // Only versions the layer really applied (not superseded in the same tar, not refused).
-      if (tree.get(e.path)?.entry !== e || tree.get(e.path)?.layer !== applied.index) continue;
-      const visible = top.get(e.path)?.entry === e;
-      totalBytes += e.size;
-      if (visible) finalBytes += e.size;
-      const h = at(e.path);
-      h.total += e.size;
-      if (!visible) h.wasted += e.size;
-      h.occurrences.push({ layer: applied.index, action: "written", size: e.size });
+  }
+  let totalBytes = 0;
+  for (const applied of stack.layers) {
+    for (const node of applied.written) {
+      if (node.isDir) continue;
+      const size = node.entry.size;
+      totalBytes += size;
+      const h = history.get(node.path);
+      if (h) {
+        h.total += size;
+        h.occurrences.push({ layer: applied.index, action: "written", size });
+      }
     }
   }
 
   const inefficiencies: Inefficiency[] = [];
   for (const [path, h] of history) {
-    const writes = h.occurrences.filter((o) => o.action === "written").length;
-    if (writes === 0 || (writes < 2 && !h.removed && h.wasted === 0)) continue;
+    // Oldest first; in one layer its removals (applied first) before its write.
+    h.occurrences.sort(
+      (a, b) => a.layer - b.layer || (a.action === b.action ? 0 : a.action === "removed" ? -1 : 1),
+    );
     inefficiencies.push({
       path,
       wastedBytes: h.wasted,
@@ -131,10 +121,10 @@ export function computeEfficiency(stack: LayerStack): EfficiencyReport {
   inefficiencies.sort(
     (a, b) => b.wastedBytes - a.wastedBytes || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0),
   );
-  const wastedBytes = totalBytes - finalBytes;
+  const finalBytes = totalBytes - hiddenBytes;
   return {
     score: totalBytes === 0 ? 1 : finalBytes / totalBytes,
-    wastedBytes,
+    wastedBytes: hiddenBytes,
     totalBytes,
     finalBytes,
     inefficiencies,

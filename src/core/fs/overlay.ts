@@ -99,6 +99,11 @@ export interface AppliedLayer {
   changeset: Changeset;
   /** The merged tree of layers 0..index. */
   tree: MergedTree;
+  /**
+   * The nodes this layer wrote that are in its tree: its entries (a later duplicate replacing an
+   * earlier one) and the implicit directories it made, in the order they were applied.
+   */
+  written: readonly MergedNode[];
   hidden: HiddenRecord[];
   problems: LayerProblem[];
 }
@@ -143,6 +148,8 @@ class Node implements MergedNode {
   lower: Node | undefined;
   hardlinkTarget: Node | undefined;
   fresh = false;
+  /** Written by its layer, then replaced by a later entry of the same layer (in no finished tree). */
+  superseded = false;
   /** Sorted children (a shared array while owned); undefined for non-directories. */
   kids: readonly Node[] | undefined;
   /** Changes of an owned directory: a node, or null for a removed name. */
@@ -331,6 +338,7 @@ export function applyChangeset(
   const problems: LayerProblem[] = [];
   const removed = new Map<string, Node>();
   const owned: Node[] = [];
+  const written: Node[] = [];
   const problem = (path: string, message: string) => problems.push({ layer, path, message });
   const lowerRoot = lower.root as Node;
   const root = lowerRoot.own(gen, owned);
@@ -416,12 +424,14 @@ export function applyChangeset(
         const sub = path.slice(0, end);
         if (child) {
           hidden.push({ path: sub, node: child, cause: "parent-replaced" });
+          supersede(child, gen, layer);
           problem(sub, `a ${child.entry.type} stood where ${path} needs a directory; replaced by one`);
         }
         const below = child ? (child.layer === layer ? child.lower : child) : removed.get(sub);
         next = new Node(gen, sub, implicitDir(sub), layer, true, below, NO_CHILDREN);
         next.fresh = true;
         owned.push(next);
+        written.push(next);
       }
       dir.set(seg, next);
       dir = next;
@@ -432,6 +442,7 @@ export function applyChangeset(
     let node: Node;
     if (old?.kids && e.type === "dir") {
       node = old.own(gen, owned);
+      if (node.layer !== layer) written.push(node);
       node.entry = e;
       node.lower = old.layer === layer ? old.lower : prev;
       if (old.layer !== layer) node.fresh = false;
@@ -442,8 +453,10 @@ export function applyChangeset(
       if (old) {
         hidden.push({ path: e.path, node: old, cause: "replaced" });
         below = old.layer === layer ? old.lower : prev;
+        supersede(old, gen, layer);
       } else below = removed.get(e.path);
       node = new Node(gen, e.path, e, layer, false, below, e.type === "dir" ? NO_CHILDREN : undefined);
+      written.push(node);
       if (e.type === "dir") {
         node.fresh = true;
         owned.push(node);
@@ -454,7 +467,22 @@ export function applyChangeset(
     if (e.type === "hardlink") node.hardlinkTarget = resolveHardlink(root, e, problem);
   }
   for (const n of owned) n.freeze();
-  return { index: layer, changeset, tree: new Tree(layer, root), hidden, problems };
+  return {
+    index: layer,
+    changeset,
+    tree: new Tree(layer, root),
+    written: written.filter((n) => !n.superseded),
+    hidden,
+    problems,
+  };
+}
+
+/** Marks what a layer wrote at and below a replaced node as replaced too (it is in no finished tree). */
+function supersede(node: Node, gen: number, layer: number): void {
+  if (node.gen !== gen) return;
+  if (node.layer === layer) node.superseded = true;
+  if (node.kids) for (const c of node.kids) supersede(c, gen, layer);
+  if (node.pending) for (const c of node.pending.values()) if (c) supersede(c, gen, layer);
 }
 
 function resolveHardlink(
