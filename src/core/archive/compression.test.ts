@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { ArchiveError } from "../errors.ts";
 import { collectBytes, streamBytes } from "./bytes.ts";
 import { Channel } from "./channel.ts";
-import { decompress, gzip, peek, sniffCompression } from "./compression.ts";
+import { decompress, gzip, peek, sniffCompression, zstdWindow } from "./compression.ts";
 
 const chunks = (bytes: Uint8Array, size = 1000) => streamBytes(bytes, [size]);
 const collect = collectBytes;
@@ -81,6 +81,16 @@ describe("compression", () => {
     const b = await collect(gzip(chunks(text, 333)));
     expect(same(a, b)).toBe(true);
     expect([...a.subarray(4, 8)]).toEqual([0, 0, 0, 0]);
+  });
+
+  it("refuses a zstd frame declaring a 2 GiB window before the decoder allocates it", async () => {
+    const frame = new Uint8Array([0x28, 0xb5, 0x2f, 0xfd, 0x00, 21 << 3, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(zstdWindow(frame)).toBe(2 ** 31);
+    const err = await collect(decompress(chunks(frame), "zstd", { entry: "big.zst" })).catch(
+      (e: unknown) => e,
+    );
+    expect((err as ArchiveError).code).toBe("ARCHIVE_TOO_LARGE");
+    expect((err as Error).message).toMatch(/big\.zst: zstd frame declares a 2147483648-byte window/);
   });
 
   it("peek gives back the head and the whole stream", async () => {

@@ -122,6 +122,7 @@ export async function* decompress(
     const z = new ZstdDecompress((chunk) => ondata(chunk));
     engine = z;
   }
+  let headerChecked = kind !== "zstd";
   // fflate and fzstd decode whole pushed chunks at once; slicing bounds the output of each call.
   const STEP = kind === "gzip" ? 64 * 1024 : 1 << 20;
   let sawInput = false;
@@ -140,6 +141,18 @@ export async function* decompress(
       sawInput = true;
       const piece = chunk.subarray(at, Math.min(chunk.byteLength, at + STEP));
       if (kind === "gzip") keepTail(piece);
+      if (!headerChecked && piece.byteLength >= 14) {
+        // fzstd allocates the window a frame declares up front: refuse absurd ones before it does.
+        headerChecked = true;
+        const declared = zstdWindow(piece);
+        if (declared > Math.min(limit, MAX_ZSTD_WINDOW)) {
+          throw new ArchiveError(
+            `zstd frame declares a ${declared}-byte window, over the limit of ${Math.min(limit, MAX_ZSTD_WINDOW)}`,
+            { entry: options.entry },
+            "ARCHIVE_TOO_LARGE",
+          );
+        }
+      }
       feed(piece, false);
       while (out.length) yield out.shift()!;
     }
@@ -168,6 +181,28 @@ export async function* decompress(
     tail.set(piece, keep);
     tailFill = keep + piece.byteLength;
   }
+}
+
+/** Largest zstd window accepted (zstd's own decoder default limit is 128 MiB; --long=31 needs 2 GiB). */
+const MAX_ZSTD_WINDOW = 256 * 1024 * 1024;
+
+/** The window (or, for single-segment frames, content) size a zstd frame header declares. */
+export function zstdWindow(head: Uint8Array): number {
+  if (sniffCompression(head) !== "zstd" || head.byteLength < 6) return 0;
+  const flags = head[4]!;
+  const singleSegment = (flags >> 5) & 1;
+  const fcsFlag = flags >> 6;
+  if (!singleSegment) {
+    const wd = head[5]!;
+    const base = 2 ** (10 + (wd >> 3));
+    return base + (base / 8) * (wd & 7);
+  }
+  const dictBytes = [0, 1, 2, 4][flags & 3]!;
+  const at = 5 + dictBytes;
+  const size = [1, 2, 4, 8][fcsFlag]!;
+  let n = 0;
+  for (let i = size - 1; i >= 0; i--) n = n * 256 + (head[at + i] ?? 0);
+  return fcsFlag === 1 ? n + 256 : n;
 }
 
 /** gzip through the platform's DecompressionStream, fed and drained concurrently. */
