@@ -1,4 +1,5 @@
 import { dockerfileBenchmark } from "./dockerfile.ts";
+import { importBenchmark } from "./import.ts";
 import { overlayBenchmark } from "./overlay.ts";
 
 /** A benchmark: prints its figures (and a reference's) to stdout. */
@@ -9,4 +10,4 @@ export interface Benchmark {
 }
 
 /** Every benchmark `npm run bench` runs; each lives in its own file beside this one. */
-export const benchmarks: Benchmark[] = [overlayBenchmark, dockerfileBenchmark];
+export const benchmarks: Benchmark[] = [overlayBenchmark, dockerfileBenchmark, importBenchmark];
