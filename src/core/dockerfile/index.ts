@@ -3,13 +3,22 @@
  * (typed, grouped into stages), resolve (ARG/ENV scoping and expansion), shell (word expansion) and
  * lint (findings as data).
  */
-export { dumpAst, dumpInstruction } from "./dump.ts";
+export type { Diagnosis, Diagnostic } from "./diagnose.ts";
+export { diagnoseDockerfile } from "./diagnose.ts";
+export { dumpAst, dumpInstruction, printDockerfile } from "./dump.ts";
 export type * from "./instructions.ts";
-export { buildStages, parseInstruction, suggest } from "./instructions.ts";
+export { buildStages, parseInstruction, parseOnbuildTrigger, suggest } from "./instructions.ts";
 export type { LintFinding, LintOptions, LintRule } from "./lint.ts";
 export { lintDockerfile } from "./lint.ts";
-export type { Directive, DockerfileAst, Heredoc, InstructionNode, ParseWarning } from "./parser.ts";
-export { INSTRUCTION_KEYWORDS, parseDockerfile } from "./parser.ts";
+export type {
+  Directive,
+  DockerfileAst,
+  Heredoc,
+  InstructionNode,
+  LineSegment,
+  ParseWarning,
+} from "./parser.ts";
+export { INSTRUCTION_KEYWORDS, parseDockerfile, positionInNode, rangeInNode } from "./parser.ts";
 export { goQuote } from "./quote.ts";
 export type {
   ExpandedWords,
@@ -18,6 +27,12 @@ export type {
   ResolvedStep,
   ResolveOptions,
 } from "./resolve.ts";
-export { BuildEnv, DEFAULT_PATH, expandInstruction, resolveDockerfile } from "./resolve.ts";
+export {
+  BuildEnv,
+  DEFAULT_PATH,
+  expandHeredocBody,
+  expandInstruction,
+  resolveDockerfile,
+} from "./resolve.ts";
 export type { ExpandResult, LexOptions, ShellEnv } from "./shell.ts";
 export { emptyEnv, envFromMap, envFromPairs, expandWord, expandWords, lexWord } from "./shell.ts";

@@ -142,6 +142,10 @@ describe("errors with line, column and suggestion", () => {
     expect(e.message).toMatch(re);
     expect(e.range.start.line).toBe(2);
   });
+  it("a bad flag on a continuation line is placed on that line", () => {
+    const e = errorOf("FROM a\nCOPY --link \\\n    --chmod=644 \\\n  --bogus=1 a b\n");
+    expect(e.range).toEqual({ start: { line: 4, column: 3 }, end: { line: 4, column: 10 } });
+  });
   it("FROM x as-typo suggests AS", () => {
     expect(errorOf("FROM a AZ b\n").suggestion).toBe("AS");
   });

@@ -9,7 +9,9 @@ import {
   type Heredoc,
   INSTRUCTION_KEYWORDS,
   type InstructionNode,
+  parseDockerfile,
   parseHeredocWord,
+  rangeInNode,
 } from "./parser.ts";
 
 /** A key/value pair of ENV or LABEL, raw. */
@@ -300,19 +302,7 @@ function fail(
   message: string,
   opts: { suggestion?: string; at?: string } = {},
 ): never {
-  let range = node.range;
-  if (opts.at !== undefined) {
-    const i = node.original.indexOf(opts.at);
-    const firstLine = node.original.indexOf("\n") < 0;
-    if (i >= 0 && firstLine) {
-      const lead = node.original.length - node.original.trimStart().length;
-      const column = range.start.column + i - lead;
-      range = {
-        start: { line: range.start.line, column },
-        end: { line: range.start.line, column: column + opts.at.length },
-      };
-    }
-  }
+  const range = opts.at === undefined ? node.range : rangeInNode(node, opts.at);
   throw new DockerfileError(message, range, {
     code: "DOCKERFILE_SEMANTIC",
     ...(opts.suggestion ? { suggestion: opts.suggestion } : {}),
@@ -697,6 +687,18 @@ function parseHealthcheck(node: InstructionNode): HealthcheckInstruction {
     startIntervalNs: duration(node, flags, "start-interval"),
     retries,
   };
+}
+
+/**
+ * Parses an ONBUILD trigger as BuildKit does when a child stage runs it: the expression alone, as a
+ * one-instruction Dockerfile with the default escape token.
+ */
+export function parseOnbuildTrigger(expression: string): Instruction {
+  const ast = parseDockerfile(expression);
+  const node = ast.instructions[0]!;
+  const inst = parseInstruction(node);
+  if (inst.kind === "from") fail(node, "FROM isn't allowed as an ONBUILD trigger");
+  return inst;
 }
 
 /**

@@ -52,6 +52,39 @@ export interface InstructionNode {
   range: Range;
   /** Comment lines directly above the instruction, `#` removed and trimmed. */
   comments: string[];
+  /**
+   * Where the pieces of `original` came from: each entry maps `original` offsets from `offset` on to
+   * a physical line and the column of that offset. Use positionInNode to place a word in the file.
+   */
+  segments: LineSegment[];
+}
+
+/** A piece of an instruction's logical line, as it sits in the file. */
+export interface LineSegment {
+  offset: number;
+  line: number;
+  column: number;
+}
+
+/** The file position of an offset into `node.original` (offsets past the end map to its end). */
+export function positionInNode(node: InstructionNode, offset: number): Position {
+  let seg = node.segments[0] ?? { offset: 0, line: node.range.start.line, column: node.range.start.column };
+  for (const s of node.segments) {
+    if (s.offset > offset) break;
+    seg = s;
+  }
+  return { line: seg.line, column: seg.column + (offset - seg.offset) };
+}
+
+/** The range of the first occurrence of `text` in the instruction, or the whole instruction. */
+export function rangeInNode(node: InstructionNode, text: string, from = 0): Range {
+  const i = text === "" ? -1 : node.original.indexOf(text, from);
+  if (i < 0) return node.range;
+  const start = positionInNode(node, i);
+  const end = positionInNode(node, i + text.length);
+  return end.line === start.line
+    ? { start, end }
+    : { start, end: { line: start.line, column: start.column + text.length } };
 }
 
 /** A parser warning (an expected outcome, so data rather than an exception). */
@@ -427,6 +460,7 @@ function nodeFromLine(line: string, esc: number, comments: string[], range: Rang
     original: line,
     range,
     comments,
+    segments: [],
   };
   if (r.trigger) {
     r.trigger.range = range;
@@ -580,6 +614,7 @@ export function parseDockerfile(input: string | Uint8Array): DockerfileAst {
     let lastRaw = raw;
     const first = trimContinuation(token.charCodeAt(0) === 0x23 ? "" : token, esc);
     let line = first.text;
+    const segments: LineSegment[] = [{ offset: 0, line: startLine, column: indent + 1 }];
     let continues = first.continues;
     if (!continues && line === "") continue;
 
@@ -596,6 +631,7 @@ export function parseDockerfile(input: string | Uint8Array): DockerfileAst {
         continue;
       }
       const c = trimContinuation(t, esc);
+      segments.push({ offset: line.length, line: reader.line, column: 1 });
       line += c.text;
       continues = c.continues;
     }
@@ -614,6 +650,11 @@ export function parseDockerfile(input: string | Uint8Array): DockerfileAst {
     let node: InstructionNode;
     try {
       node = nodeFromLine(line, esc, comments, range);
+      node.segments = segments;
+      if (node.trigger) {
+        const shift = line.indexOf(node.trigger.original, node.keywordAsWritten.length);
+        node.trigger.segments = segments.map((g) => ({ ...g, offset: g.offset - Math.max(shift, 0) }));
+      }
     } catch (e) {
       if (e instanceof LineError) throw new DockerfileError(e.message, range);
       throw e;

@@ -1,9 +1,10 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are Dockerfile text, where ${VAR} is literal.
 import { describe, expect, it } from "vitest";
 import { DockerfileError } from "../errors.ts";
-import { buildStages } from "./instructions.ts";
+import { buildStages, parseOnbuildTrigger } from "./instructions.ts";
 import { parseDockerfile } from "./parser.ts";
-import { expandInstruction, type ResolveOptions, resolveDockerfile } from "./resolve.ts";
+import { expandHeredocBody, expandInstruction, type ResolveOptions, resolveDockerfile } from "./resolve.ts";
+import { envFromMap } from "./shell.ts";
 
 const resolve = (src: string, opts?: ResolveOptions) =>
   resolveDockerfile(buildStages(parseDockerfile(src)), opts);
@@ -127,5 +128,27 @@ describe("expandInstruction: what the builder expands", () => {
   it("the Dockerfile's escape token is used", () => {
     const r = resolve('# escape=`\nFROM a\nENV P="C:\\dir `$HOME"\nRUN x\n');
     expect(r.stages[0]!.steps.at(-1)!.env.get("P")).toBe("C:\\dir $HOME");
+  });
+});
+
+describe("heredoc bodies and ONBUILD triggers", () => {
+  it("COPY heredoc bodies expand with quotes kept (testHeredocVarSubstitution)", () => {
+    const env = envFromMap({ name: "world" });
+    expect(expandHeredocBody("Hello ${name}!\n", env)).toBe("Hello world!\n");
+    expect(expandHeredocBody("Hello '${name}'!\n", env)).toBe("Hello 'world'!\n");
+    expect(expandHeredocBody('say "\\$name"\n', env)).toBe('say "$name"\n');
+  });
+  it("an ONBUILD trigger re-parses to a typed instruction", () => {
+    const df = buildStages(parseDockerfile("FROM a\nONBUILD COPY --from=src <<EOF /x\nhi\nEOF\n"));
+    const onbuild = df.stages[0]!.instructions[0]!;
+    expect(onbuild.kind).toBe("onbuild");
+    if (onbuild.kind !== "onbuild") return;
+    expect(onbuild.expression).toBe("COPY --from=src <<EOF /x\nhi\nEOF");
+    expect(parseOnbuildTrigger(onbuild.expression)).toMatchObject({
+      kind: "copy",
+      from: "src",
+      heredocSources: [{ name: "EOF", data: "hi\n", expand: true }],
+      dest: "/x",
+    });
   });
 });

@@ -357,3 +357,12 @@ function expandWordsAt(word: string, env: ShellEnv, range: Range, opts: LexOptio
     throw e;
   }
 }
+
+/**
+ * Expands a COPY/ADD heredoc body whose delimiter was unquoted, as BuildKit's ExpandRaw does: quotes
+ * are ordinary characters, `\\` is always the escape, `$VAR` and `${VAR...}` are expanded.
+ */
+export function expandHeredocBody(data: string, env: ShellEnv, range?: Range): string {
+  const opts: LexOptions = { skipProcessQuotes: true, escapeToken: "\\" };
+  return range ? expandAt(data, env, range, opts) : expandWord(data, env, opts);
+}
