@@ -117,6 +117,20 @@ describe("importArchive", () => {
   });
 });
 
+describe("importArchive and layers stored before", () => {
+  it("keeps a stored layer's record and index, leaving no orphan blob from a re-import", async () => {
+    const store = openMemoryStore();
+    const archive = await collectBytes(writeOciArchive([await image(layers, true)]));
+    await importArchive(store, streamBytes(archive), { hashFiles: false });
+    const before = (await store.blobs.list()).length;
+    const layerBefore = await store.meta.list("layers");
+    const again = await importArchive(store, streamBytes(archive), { hashFiles: true });
+    expect((await store.blobs.list()).length).toBe(before);
+    expect(await store.meta.list("layers")).toEqual(layerBefore);
+    expect(again.blobsAdded).toBe(0);
+  });
+});
+
 describe("importArchive sources and platforms", () => {
   it("reads a browser-style File stream, with or without async iteration", async () => {
     const archive = await collectBytes(writeOciArchive([await image(layers, true)]));

@@ -628,7 +628,7 @@ export async function importArchive(
         }
         const mediaType = desc?.mediaType ?? mediaTypeFor(cand.compression);
         descriptors.push({ mediaType, digest: cand.digest, size: cand.blobSize });
-        referenced.add(cand.digest).add(cand.diffId).add(cand.index);
+        referenced.add(cand.digest).add(cand.diffId);
         warnings.push(...cand.warnings.map((w) => ({ ...w, entry: `${cand.path}: ${w.entry}` })));
         const existing = layerPuts.get(cand.diffId) ?? (await store.meta.get("layers", cand.diffId));
         const rec: LayerRecord = existing ?? {
@@ -640,7 +640,8 @@ export async function importArchive(
           index: cand.index,
         };
         if (!existing) layerPuts.set(rec.id, rec);
-        if (existing?.index) referenced.add(existing.index);
+        // A layer stored before keeps its own index; this import's copy goes unless it is the same.
+        if (rec.index) referenced.add(rec.index);
         layers.push(rec);
       }
       const configRes = imp.note(await store.blobs.put(cfgEntry.bytes, { expected: cfgEntry.digest }));
