@@ -12,7 +12,7 @@ export function renderEvent(e: BuildEvent): string {
     case "start":
       return `[+] Building ${e.steps} steps in ${e.stages} stage${e.stages === 1 ? "" : "s"}\n`;
     case "stage":
-      return e.standIn ? `    note: ${e.base} is a LayerLab ${e.standIn}\n` : "";
+      return "";
     case "step":
       return `Step ${e.step}/${e.steps} [${e.stage}] : ${e.instruction}\n`;
     case "output":

@@ -1,0 +1,96 @@
+import { describe, expect, it } from "vitest";
+import { openMemoryStore } from "../store/memory.ts";
+import { buildImage } from "./builder.ts";
+import { BuildCache } from "./cache.ts";
+import { contextFromFiles } from "./context.ts";
+import { fakeResolver, mergedFs, readText } from "./testing.ts";
+import type { BuildEvent, BuildOptions } from "./types.ts";
+
+const DOCKERFILE = `FROM base
+RUN echo 1 > /one
+COPY a.txt /a.txt
+RUN echo 2 > /two
+COPY b.txt /b.txt
+RUN cat /b.txt > /three
+`;
+
+function setup() {
+  const store = openMemoryStore();
+  const cache = new BuildCache();
+  const run = async (files: Record<string, string>, extra: Partial<BuildOptions> = {}) => {
+    const events: BuildEvent[] = [];
+    const result = await buildImage({
+      dockerfile: DOCKERFILE,
+      context: contextFromFiles(files),
+      store,
+      cache,
+      images: fakeResolver(store),
+      onEvent: (e) => events.push(e),
+      ...extra,
+    });
+    const done = events.filter((e) => e.kind === "step-done") as Extract<BuildEvent, { kind: "step-done" }>[];
+    return { result, done, cached: done.map((d) => d.cached), reasons: done.map((d) => d.reason) };
+  };
+  return { store, cache, run };
+}
+
+describe("build cache", () => {
+  it("reuses every step when nothing changed, and gives the same image", async () => {
+    const { run } = setup();
+    const cold = await run({ "a.txt": "A", "b.txt": "B" });
+    expect(cold.cached).toEqual([false, false, false, false, false, false]);
+    const warm = await run({ "a.txt": "A", "b.txt": "B" });
+    expect(warm.cached).toEqual([false, true, true, true, true, true]);
+    expect(warm.result.id).toBe(cold.result.id);
+    expect(warm.result.cachedSteps).toBe(5);
+  });
+
+  it("changing one file rebuilds only from its COPY on, and says why", async () => {
+    const { run, store } = setup();
+    const cold = await run({ "a.txt": "A", "b.txt": "B" });
+    const warm = await run({ "a.txt": "A", "b.txt": "B changed" });
+    expect(warm.cached).toEqual([false, true, true, true, false, false]);
+    expect(warm.reasons[4]).toBe("source files changed: b.txt");
+    expect(warm.reasons[5]).toBe("a previous step was rebuilt");
+    expect(warm.result.layers.slice(0, 4)).toEqual(cold.result.layers.slice(0, 4));
+    expect(warm.result.layers[4]).not.toBe(cold.result.layers[4]);
+    expect(await readText(await mergedFs(store, warm.result.id), "three")).toBe("B changed");
+  });
+
+  it("a file the sources do not name does not invalidate anything", async () => {
+    const { run } = setup();
+    await run({ "a.txt": "A", "b.txt": "B" });
+    const warm = await run({ "a.txt": "A", "b.txt": "B", "other.txt": "new" });
+    expect(warm.cached).toEqual([false, true, true, true, true, true]);
+  });
+
+  it("a changed instruction rebuilds from there", async () => {
+    const { run } = setup();
+    await run({ "a.txt": "A", "b.txt": "B" });
+    const changed = await run(
+      { "a.txt": "A", "b.txt": "B" },
+      { dockerfile: DOCKERFILE.replace("echo 2 > /two", "echo 22 > /two") },
+    );
+    expect(changed.cached).toEqual([false, true, true, false, false, false]);
+    expect(changed.reasons[3]).toBe("the instruction changed (or is new) since the last build");
+  });
+
+  it("--no-cache rebuilds everything and still gives the same image (deterministic)", async () => {
+    const { run } = setup();
+    const cold = await run({ "a.txt": "A", "b.txt": "B" });
+    const again = await run({ "a.txt": "A", "b.txt": "B" }, { noCache: true });
+    expect(again.cached.every((c) => !c)).toBe(true);
+    expect(again.reasons[1]).toBe("--no-cache");
+    expect(again.result.id).toBe(cold.result.id);
+  });
+
+  it("a different --build-arg value rebuilds from the ARG on", async () => {
+    const { run } = setup();
+    const df = "FROM base\nRUN echo base > /b\nARG V=1\nRUN echo $V > /v\n";
+    await run({}, { dockerfile: df });
+    const same = await run({}, { dockerfile: df });
+    expect(same.cached).toEqual([false, true, true, true]);
+    const other = await run({}, { dockerfile: df, buildArgs: { V: "2" } });
+    expect(other.cached).toEqual([false, true, false, false]);
+  });
+});
