@@ -159,6 +159,11 @@ describe("JSON form", () => {
       expect(e.range.start.line).toBe(2);
     },
   );
+  it("suggests the array with every element quoted", () => {
+    const e = errorOf(() => parseDockerfile('FROM a\nEXPOSE 1\nCMD ["sleep", 10]\n'));
+    expect(e.suggestion).toBe('["sleep", "10"]');
+    expect(e.range.start).toEqual({ line: 3, column: 1 });
+  });
   it("invalid JSON falls back to shell form", () => {
     expect(dumpAst(parseDockerfile("CMD ['a','b']\nRUN [\"a\"\n"))).toBe(
       '(cmd "[\'a\',\'b\']")\n(run "[\\"a\\"")\n',
@@ -219,6 +224,22 @@ describe("lines, directives and ranges", () => {
   it("empty input and only comments are errors", () => {
     expect(() => parseDockerfile("")).toThrow(/file with no instructions/);
     expect(() => parseDockerfile("# hi\n\n")).toThrow(/file with no instructions/);
+  });
+});
+
+describe("argument shapes", () => {
+  it("unknown keywords keep one empty argument; keywords are case-insensitive", () => {
+    expect(dumpAst(parseDockerfile("FOO bar baz\nRuN x\nENV\nONBUILD\nARG\nCOPY\n"))).toBe(
+      '(foo "")\n(run "x")\n(env)\n(onbuild)\n(arg)\n(copy)\n',
+    );
+  });
+  it("ENV legacy form keeps the rest verbatim; new form keeps quotes", () => {
+    expect(dumpAst(parseDockerfile('ENV A  b  c\nLABEL "k"="v w" x=\n'))).toBe(
+      '(env "A" "b  c" "")\n(label "\\"k\\"" "\\"v w\\"" "=" "x" "" "=")\n',
+    );
+  });
+  it("flags are scanned as bytes, as BuildKit does (non-ASCII is mangled)", () => {
+    expect(parseDockerfile("COPY --chown=é a b\n").instructions[0]!.flags).toEqual(["--chown=\u00c3\u00a9"]);
   });
 });
 

@@ -310,7 +310,14 @@ export function parseWords(rest: string, esc: number): string[] {
   return words;
 }
 
-class LineError extends Error {}
+class LineError extends Error {
+  constructor(
+    message: string,
+    readonly suggestion?: string,
+  ) {
+    super(message);
+  }
+}
 
 const NOT_STRINGS = "when using JSON array syntax, arrays must be comprised of strings only";
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
@@ -328,7 +335,10 @@ function parseJson(rest: string): string[] | undefined {
   if (!Array.isArray(value) || !withinGoLimits(value)) return undefined;
   const out: string[] = [];
   for (const v of value) {
-    if (typeof v !== "string") throw new LineError(NOT_STRINGS);
+    if (typeof v !== "string") {
+      const fixed = value.map((x) => (typeof x === "string" ? x : JSON.stringify(x)));
+      throw new LineError(NOT_STRINGS, JSON.stringify(fixed).replace(/","/g, '", "'));
+    }
     out.push(v.replace(LONE_SURROGATE, "\ufffd"));
   }
   return out;
@@ -656,7 +666,9 @@ export function parseDockerfile(input: string | Uint8Array): DockerfileAst {
         node.trigger.segments = segments.map((g) => ({ ...g, offset: g.offset - Math.max(shift, 0) }));
       }
     } catch (e) {
-      if (e instanceof LineError) throw new DockerfileError(e.message, range);
+      if (e instanceof LineError) {
+        throw new DockerfileError(e.message, range, e.suggestion ? { suggestion: e.suggestion } : {});
+      }
       throw e;
     }
 
