@@ -90,7 +90,12 @@ export const inspect: Command = {
     const images: ImageSummary[] = [];
     for (const im of result.images) images.push(await describeImage(store, im.record, { files: true }));
     if (bools.has("json")) io.out(`${JSON.stringify({ images }, null, 2)}\n`);
-    else io.out(renderText(images));
+    else {
+      io.out(renderText(images));
+      io.out(
+        `read ${kb(result.bytesRead)}; stored ${result.blobsAdded} blobs (${kb(result.bytesAdded)}), ${kb(result.bytesShared)} deduplicated\n`,
+      );
+    }
     return 0;
   },
 };

@@ -32,6 +32,8 @@ export interface FileSummary {
   gid: number;
   size: number;
   linkname?: string;
+  /** sha256 of a regular file's content, when computed at import. */
+  digest?: Digest;
 }
 
 /** The config fields people look at. */
@@ -120,6 +122,7 @@ export async function describeImage(
         gid: e.gid,
         size: e.size,
         ...(e.linkname !== undefined ? { linkname: e.linkname } : {}),
+        ...(e.digest !== undefined ? { digest: e.digest } : {}),
       }));
       layer.whiteouts = index.whiteouts;
       if (index.warnings.length) layer.warnings = index.warnings;
