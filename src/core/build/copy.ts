@@ -211,7 +211,7 @@ export async function copyInto(fs: LayerFs, req: CopyRequest): Promise<void> {
     }
   };
 
-  const writeFile = async (src: string, n: SourceNode, to: string): Promise<void> => {
+  const writeFile = async (src: string, n: SourceNode, to: string, bytes?: Uint8Array): Promise<void> => {
     const parent = to.includes("/") ? to.slice(0, to.lastIndexOf("/")) : "";
     const realParent = mkdirp(parent);
     const at = join(realParent, base(to));
@@ -245,7 +245,7 @@ export async function copyInto(fs: LayerFs, req: CopyRequest): Promise<void> {
         if (n.fsNode.data) node.data = n.fsNode.data;
         if (n.fsNode.ref) node.ref = n.fsNode.ref;
         if (n.fsNode.digest) node.digest = n.fsNode.digest;
-      } else node.data = await req.tree.read(src, n);
+      } else node.data = bytes ?? (await req.tree.read(src, n));
     }
     fs.putNode(at, node);
   };
@@ -321,16 +321,11 @@ export async function copyInto(fs: LayerFs, req: CopyRequest): Promise<void> {
     destIsDir || destDirExists() ? join(destRel, base(src)) : destRel;
 
   for (const h of req.heredocs) {
-    const n: SourceNode = { type: "file", mode: 0o644, uid: 0, gid: 0, size: 0 };
     const bytes = new TextEncoder().encode(h.content);
-    const to =
-      destIsDir || destDirExists() || req.heredocs.length + req.sources.length > 1
-        ? join(destRel, h.name)
-        : destRel;
-    await writeFile(h.name, { ...n, size: bytes.byteLength }, to);
-    const at = fs.resolve(to, true).path;
-    const node = fs.nodeAt(at) as FsNode;
-    fs.putNode(at, { ...node, data: bytes, size: bytes.byteLength });
+    const n: SourceNode = { type: "file", mode: 0o644, uid: 0, gid: 0, size: bytes.byteLength };
+    const many = req.heredocs.length + req.sources.length > 1;
+    const to = destIsDir || destDirExists() || many ? join(destRel, h.name) : destRel;
+    await writeFile(h.name, n, to, bytes);
   }
 
   for (const raw of req.sources) {
