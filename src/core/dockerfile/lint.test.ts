@@ -47,6 +47,9 @@ describe("lint rules (BuildKit names)", () => {
   });
   it("WorkdirRelativePath only before an absolute WORKDIR", () => {
     expect(rules("FROM a\nWORKDIR app\nWORKDIR /srv\nWORKDIR sub\n")).toEqual(["2:WorkdirRelativePath"]);
+    expect(
+      rules("FROM a AS x\nWORKDIR /srv\nFROM x\nWORKDIR sub\nFROM a AS y\nFROM y\nWORKDIR rel\n"),
+    ).toEqual(["7:WorkdirRelativePath"]);
   });
   it("MultipleInstructionsDisallowed, NoEmptyContinuation, UndefinedArgInFrom", () => {
     expect(rules('FROM a\nCMD ["a"]\nCMD ["b"]\nRUN x \\\n\n y\nFROM $BASE\n')).toEqual([

@@ -139,6 +139,7 @@ export function lintDockerfile(ast: DockerfileAst, opts: LintOptions = {}): Lint
       }
     | undefined;
   const stageEnvs = new Map<string, BuildEnv>();
+  const stageAbsWorkdir = new Map<string, boolean>();
 
   const finishStage = () => {
     if (!stage) return;
@@ -151,7 +152,10 @@ export function lintDockerfile(ast: DockerfileAst, opts: LintOptions = {}): Lint
         );
       }
     }
-    if (stage.name) stageEnvs.set(stage.name, stage.env);
+    if (stage.name) {
+      stageEnvs.set(stage.name, stage.env);
+      stageAbsWorkdir.set(stage.name, stage.hasAbsWorkdir);
+    }
   };
 
   const undefinedVars = (names: Iterable<string>, env: BuildEnv, range: Range) => {
@@ -203,7 +207,8 @@ export function lintDockerfile(ast: DockerfileAst, opts: LintOptions = {}): Lint
         }
         if (!env.has("PATH")) env.set("PATH", DEFAULT_PATH);
       }
-      stage = { env, hasAbsWorkdir: parentEnv !== undefined, shellSet: false, counts: new Map() };
+      const inherited = stageAbsWorkdir.get(base) ?? false;
+      stage = { env, hasAbsWorkdir: inherited, shellSet: false, counts: new Map() };
       const asName = inst.stageNameAsWritten;
       if (asName !== undefined && inst.stageName !== undefined) {
         stage.name = inst.stageName;
