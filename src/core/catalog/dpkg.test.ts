@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  addToDpkgStatus,
   compileDpkgPathFilters,
   dpkgGlobToRegExp,
   filterRows,
@@ -70,5 +71,18 @@ describe("dpkg status and dependency fields", () => {
       ["debconf"],
     ]);
     expect(parseDependencyField("")).toEqual([]);
+  });
+});
+
+describe("addToDpkgStatus", () => {
+  it("merges new stanzas in package-name order, each followed by a blank line", () => {
+    const status =
+      "Package: apt\nStatus: install ok installed\n\nPackage: zlib1g\nStatus: install ok installed\n\n";
+    const out = addToDpkgStatus(status, ["Package: python3\nStatus: install ok installed\n"]);
+    expect(out).toBe(
+      "Package: apt\nStatus: install ok installed\n\nPackage: python3\nStatus: install ok installed\n\n" +
+        "Package: zlib1g\nStatus: install ok installed\n\n",
+    );
+    expect([...parseDpkgStatus(out).keys()]).toEqual(["apt", "python3", "zlib1g"]);
   });
 });

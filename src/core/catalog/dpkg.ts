@@ -118,3 +118,16 @@ export function filterRows(rows: readonly CatalogRow[], filters: readonly DpkgPa
   const keep = compileDpkgPathFilters(filters);
   return rows.filter((r) => keep(r[0], r[1]));
 }
+
+/**
+ * /var/lib/dpkg/status after dpkg records newly installed packages: their stanzas merged in, the
+ * file kept in package-name order as dpkg writes it, each stanza followed by a blank line.
+ */
+export function addToDpkgStatus(status: string, stanzas: readonly string[]): string {
+  const byName = new Map<string, string>();
+  const nameOf = (stanza: string): string => /^Package: (\S+)/m.exec(stanza)?.[1] ?? "";
+  for (const s of status.split(/\n\n+/)) if (s.trim()) byName.set(nameOf(s), s.replace(/\n+$/, ""));
+  for (const s of stanzas) byName.set(nameOf(s), s.replace(/\n+$/, ""));
+  const names = [...byName.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return names.map((n) => `${byName.get(n)}\n\n`).join("");
+}

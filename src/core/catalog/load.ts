@@ -121,7 +121,7 @@ export function rowsToEntries(
       e.devminor = Number(minor);
     }
     if (type === "file") {
-      const text = texts[path];
+      const text = Object.hasOwn(texts, path) ? texts[path] : undefined;
       const content: ContentRef =
         text !== undefined
           ? { kind: "inline", bytes: encoder.encode(text) }
