@@ -5,7 +5,10 @@ import type { ImageResolver } from "../core/build/types.ts";
 import type { Digest } from "../core/digest.ts";
 import { LayerLabError } from "../core/errors.ts";
 import { diagnoseDockerfile } from "../core/explore/diagnostics.ts";
+import { synthesizeContent } from "../core/catalog/synthesize.ts";
+import { Containers } from "../core/explore/containers.ts";
 import { Explorer, type SyntheticContent } from "../core/explore/explorer.ts";
+import { storeContentReader } from "../core/fs/container-store.ts";
 import { exportImage } from "../core/image/export.ts";
 import { importArchive } from "../core/image/import.ts";
 import { deleteImage, summarizeLibrary } from "../core/library/library.ts";
@@ -46,7 +49,17 @@ export function createHandlers(
   store: Store,
   options: { synthetic?: SyntheticContent; builtins?: ImageResolver } = {},
 ): Handlers {
-  const explorer = new Explorer(store, options.synthetic);
+  // Built-in teaching bases carry large contents as seeds: their bytes are made when read.
+  const synthetic: SyntheticContent =
+    options.synthetic ?? ((seed, size, offset, length) => synthesizeContent(seed, size).slice(offset, offset + length));
+  const explorer = new Explorer(store, synthetic);
+  const containers = new Containers(
+    store,
+    explorer,
+    storeContentReader(store, async (ref, size) =>
+      ref.kind === "synthetic" ? synthetic(ref.seed, size, 0, size) : new Uint8Array(0),
+    ),
+  );
   // Docker's build cache: steps are reused across builds while their inputs are unchanged.
   const cache = new BuildCache();
   async function stats(): Promise<StorageStats> {
@@ -154,6 +167,19 @@ export function createHandlers(
         bytesRead: r.bytesRead,
       };
     },
+    "container.list": ({ image }) => containers.list(image),
+    "container.ensure": ({ image }) => containers.ensure(image),
+    "container.create": ({ image, name }) => containers.create(image, name),
+    "container.apply": ({ id, op }) => containers.apply(id, op),
+    "container.undo": ({ id }) => containers.undoLast(id),
+    "container.reset": ({ id }) => containers.reset(id),
+    "container.remove": async ({ id }) => {
+      await containers.remove(id);
+      return undefined;
+    },
+    "container.commit": ({ id, tag }) => containers.commit(id, tag),
+    "container.tree": ({ id }) => containers.tree(id),
+    "container.file": ({ id, path, offset, length }) => containers.file(id, path, offset, length),
     "kv.get": async ({ key }) => (await store.meta.get("kv", key))?.value,
     "kv.set": async ({ key, value }) => {
       await store.meta.put("kv", { id: key, value });

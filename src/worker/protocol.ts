@@ -5,6 +5,7 @@
 
 import type { BuildEvent } from "../core/build/types.ts";
 /** Bytes and blobs in the store, and the browser's quota for this origin. */
+import type { ContainerOp, ContainerSummary } from "../core/explore/containers.ts";
 import type { Diagnostic } from "../core/explore/diagnostics.ts";
 import type { FileView, HistoryRow, ImageView } from "../core/explore/explorer.ts";
 import type { EfficiencyReport } from "../core/fs/efficiency.ts";
@@ -13,6 +14,8 @@ import type { TreeSnapshot } from "../core/view/tree.ts";
 
 export type {
   BuildEvent,
+  ContainerOp,
+  ContainerSummary,
   Diagnostic,
   EfficiencyReport,
   FileView,
@@ -83,6 +86,19 @@ export interface WorkerMethods {
   "archive.import": { params: { file: Blob; name: string; platform?: string }; result: ImportSummary };
   "storage.stats": { params: undefined; result: StorageStats };
   "storage.clear": { params: undefined; result: StorageStats };
+  "container.list": { params: { image?: string }; result: ContainerSummary[] };
+  "container.ensure": { params: { image: string }; result: ContainerSummary };
+  "container.create": { params: { image: string; name?: string }; result: ContainerSummary };
+  "container.apply": { params: { id: string; op: ContainerOp }; result: ContainerSummary };
+  "container.undo": { params: { id: string }; result: ContainerSummary };
+  "container.reset": { params: { id: string }; result: ContainerSummary };
+  "container.remove": { params: { id: string }; result: undefined };
+  "container.commit": { params: { id: string; tag: string }; result: { image: string; container: ContainerSummary } };
+  "container.tree": { params: { id: string }; result: TreeSnapshot };
+  "container.file": {
+    params: { id: string; path: string; offset?: number; length?: number };
+    result: FileView & { copiedUpFrom?: number };
+  };
   "kv.get": { params: { key: string }; result: unknown };
   "kv.set": { params: { key: string; value: unknown }; result: undefined };
 }

@@ -1,5 +1,7 @@
 import type { StateCreator } from "zustand";
 import type {
+  ContainerOp,
+  ContainerSummary,
   FileView,
   ImageView,
   ImportSummary,
@@ -17,9 +19,15 @@ export interface ExplorerSlice {
     image?: ImageView;
     snapshot?: TreeSnapshot;
     treeLoading: boolean;
-    file?: FileView;
+    file?: FileView & { copiedUpFrom?: number };
     fileError?: string;
     error?: string;
+    /** The container shown as the writable layer, and the image's other containers. */
+    container?: ContainerSummary;
+    containers: ContainerSummary[];
+    containerError?: string;
+    /** A sentence about what the last container edit did, shown in place of a file. */
+    notice?: string;
   };
   importing: {
     running: boolean;
@@ -35,6 +43,12 @@ export interface ExplorerSlice {
   importArchive(file: File): Promise<void>;
   cancelImport(): void;
   deleteImage(id: string): Promise<void>;
+  selectContainer(id: string): Promise<void>;
+  newContainer(): Promise<void>;
+  editContainer(op: ContainerOp): Promise<boolean>;
+  undoContainer(): Promise<void>;
+  resetContainer(): Promise<void>;
+  commitContainer(tag: string): Promise<boolean>;
 }
 
 let importAbort: AbortController | undefined;
@@ -44,113 +58,230 @@ function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-export const createExplorerSlice: StateCreator<AppState, [], [], ExplorerSlice> = (set, get) => ({
-  explorer: { treeLoading: false },
-  importing: { running: false },
+export const createExplorerSlice: StateCreator<AppState, [], [], ExplorerSlice> = (set, get) => {
+  /** The container shown for an image: the chosen one, or the image's latest (made when none). */
+  async function ensureContainer(image: string): Promise<ContainerSummary> {
+    const current = get().explorer.container;
+    if (current && current.image === image) return current;
+    const container = await workerClient().call("container.ensure", { image });
+    const containers = await workerClient().call("container.list", { image });
+    set((s) => ({ explorer: { ...s.explorer, container, containers } }));
+    return container;
+  }
 
-  async refreshLibrary() {
-    const library = await workerClient().call("library.list", undefined);
-    set((s) => ({ explorer: { ...s.explorer, library } }));
-    const selected = get().ui.selectedImage;
-    if (!selected || !library.images.some((i) => i.id === selected)) {
-      await get().selectImage(library.images.at(-1)?.id);
-    }
-  },
-
-  async selectImage(id) {
-    set((s) => ({
-      ui: { ...s.ui, selectedImage: id, selectedPath: undefined },
-      explorer: { ...s.explorer, image: undefined, snapshot: undefined, file: undefined, error: undefined },
-    }));
-    if (!id) return;
+  /** Runs a container action, then shows its result: the summary, the tree, the open file. */
+  async function containerAction(run: (id: string) => Promise<ContainerSummary>): Promise<boolean> {
+    const c = get().explorer.container;
+    if (!c) return false;
     try {
-      const image = await workerClient().call("image.view", { id });
-      if (get().ui.selectedImage !== id) return;
-      const top = image.layers.length - 1;
+      const container = await run(c.id);
       set((s) => ({
-        explorer: { ...s.explorer, image },
-        ui: {
-          ...s.ui,
-          selectedLayer: typeof s.ui.selectedLayer === "number" ? Math.min(s.ui.selectedLayer, top) : top,
+        explorer: {
+          ...s.explorer,
+          container,
+          containerError: undefined,
+          containers: s.explorer.containers.map((x) => (x.id === container.id ? container : x)),
         },
       }));
       await get().loadTree();
+      const path = get().ui.selectedPath;
+      if (path) await get().openFile(path);
+      return true;
     } catch (err) {
-      set((s) => ({ explorer: { ...s.explorer, error: message(err) } }));
+      set((s) => ({ explorer: { ...s.explorer, containerError: message(err) } }));
+      return false;
     }
-  },
+  }
 
-  async loadTree() {
-    const { ui, tree, explorer } = get();
-    const image = explorer.image;
-    if (!image || image.layers.length === 0) {
-      set((s) => ({ explorer: { ...s.explorer, snapshot: undefined } }));
-      return;
-    }
-    const layer = ui.selectedLayer === "container" ? image.layers.length - 1 : ui.selectedLayer;
-    const mode = ui.selectedLayer === "container" ? "merged" : tree.mode;
-    const req = ++treeRequest;
-    set((s) => ({ explorer: { ...s.explorer, treeLoading: true } }));
-    try {
-      const snapshot = await workerClient().call("image.tree", { id: image.image.id, layer, mode });
-      if (req !== treeRequest) return;
-      set((s) => ({ explorer: { ...s.explorer, snapshot, treeLoading: false } }));
-    } catch (err) {
-      if (req === treeRequest)
-        set((s) => ({ explorer: { ...s.explorer, treeLoading: false, error: message(err) } }));
-    }
-  },
+  return {
+    explorer: { treeLoading: false, containers: [] },
+    importing: { running: false },
 
-  async openFile(path, offset = 0) {
-    const { ui, explorer } = get();
-    const image = explorer.image;
-    if (!image) return;
-    const layer = ui.selectedLayer === "container" ? image.layers.length - 1 : ui.selectedLayer;
-    set((s) => ({ ui: { ...s.ui, selectedPath: path, detailsTab: "file" } }));
-    try {
-      const file = await workerClient().call("image.file", { id: image.image.id, layer, path, offset });
-      set((s) => ({ explorer: { ...s.explorer, file, fileError: undefined } }));
-    } catch (err) {
-      set((s) => ({ explorer: { ...s.explorer, file: undefined, fileError: message(err) } }));
-    }
-  },
+    async refreshLibrary() {
+      const library = await workerClient().call("library.list", undefined);
+      set((s) => ({ explorer: { ...s.explorer, library } }));
+      const selected = get().ui.selectedImage;
+      if (!selected || !library.images.some((i) => i.id === selected)) {
+        await get().selectImage(library.images.at(-1)?.id);
+      }
+    },
 
-  async importArchive(file) {
-    importAbort?.abort();
-    const ac = new AbortController();
-    importAbort = ac;
-    set({
-      importing: { running: true, name: file.name, progress: { phase: "import", done: 0, total: file.size } },
-    });
-    try {
-      const result = await workerClient().call(
-        "archive.import",
-        { file, name: file.name },
-        {
-          signal: ac.signal,
-          onProgress: (progress) => set((s) => ({ importing: { ...s.importing, progress } })),
+    async selectImage(id) {
+      set((s) => ({
+        ui: { ...s.ui, selectedImage: id, selectedPath: undefined },
+        explorer: {
+          ...s.explorer,
+          image: undefined,
+          snapshot: undefined,
+          file: undefined,
+          error: undefined,
+          container: undefined,
+          containers: [],
         },
-      );
-      set({ importing: { running: false, name: file.name, result } });
+      }));
+      if (!id) return;
+      try {
+        const image = await workerClient().call("image.view", { id });
+        if (get().ui.selectedImage !== id) return;
+        const top = image.layers.length - 1;
+        set((s) => ({
+          explorer: { ...s.explorer, image },
+          ui: {
+            ...s.ui,
+            selectedLayer: typeof s.ui.selectedLayer === "number" ? Math.min(s.ui.selectedLayer, top) : top,
+          },
+        }));
+        await get().loadTree();
+      } catch (err) {
+        set((s) => ({ explorer: { ...s.explorer, error: message(err) } }));
+      }
+    },
+
+    async loadTree() {
+      const { ui, tree, explorer } = get();
+      const image = explorer.image;
+      if (!image || image.layers.length === 0) {
+        set((s) => ({ explorer: { ...s.explorer, snapshot: undefined } }));
+        return;
+      }
+      const req = ++treeRequest;
+      set((s) => ({ explorer: { ...s.explorer, treeLoading: true } }));
+      try {
+        let snapshot: TreeSnapshot;
+        if (ui.selectedLayer === "container") {
+          const c = await ensureContainer(image.image.id);
+          snapshot = await workerClient().call("container.tree", { id: c.id });
+        } else {
+          const layer = ui.selectedLayer;
+          snapshot = await workerClient().call("image.tree", { id: image.image.id, layer, mode: tree.mode });
+        }
+        if (req !== treeRequest) return;
+        set((s) => ({ explorer: { ...s.explorer, snapshot, treeLoading: false } }));
+      } catch (err) {
+        if (req === treeRequest)
+          set((s) => ({ explorer: { ...s.explorer, treeLoading: false, error: message(err) } }));
+      }
+    },
+
+    async openFile(path, offset = 0) {
+      const { ui, explorer } = get();
+      const image = explorer.image;
+      if (!image) return;
+      set((s) => ({ ui: { ...s.ui, selectedPath: path, detailsTab: "file" } }));
+      try {
+        const container = explorer.container;
+        const file =
+          ui.selectedLayer === "container" && container
+            ? await workerClient().call("container.file", { id: container.id, path, offset })
+            : await workerClient().call("image.file", {
+                id: image.image.id,
+                layer: ui.selectedLayer === "container" ? image.layers.length - 1 : ui.selectedLayer,
+                path,
+                offset,
+              });
+        set((s) => ({ explorer: { ...s.explorer, file, fileError: undefined, notice: undefined } }));
+      } catch (err) {
+        set((s) => ({ explorer: { ...s.explorer, file: undefined, fileError: message(err) } }));
+      }
+    },
+
+    async importArchive(file) {
+      importAbort?.abort();
+      const ac = new AbortController();
+      importAbort = ac;
+      set({
+        importing: {
+          running: true,
+          name: file.name,
+          progress: { phase: "import", done: 0, total: file.size },
+        },
+      });
+      try {
+        const result = await workerClient().call(
+          "archive.import",
+          { file, name: file.name },
+          {
+            signal: ac.signal,
+            onProgress: (progress) => set((s) => ({ importing: { ...s.importing, progress } })),
+          },
+        );
+        set({ importing: { running: false, name: file.name, result } });
+        await get().refreshLibrary();
+        const last = result.images.at(-1);
+        if (last) await get().selectImage(last.id);
+      } catch (err) {
+        set({ importing: { running: false, name: file.name, error: message(err) } });
+      } finally {
+        if (importAbort === ac) importAbort = undefined;
+        void get().refreshStorage();
+      }
+    },
+
+    cancelImport() {
+      importAbort?.abort();
+    },
+
+    async deleteImage(id) {
+      await workerClient().call("image.delete", { id });
+      if (get().ui.selectedImage === id) await get().selectImage(undefined);
       await get().refreshLibrary();
-      const last = result.images.at(-1);
-      if (last) await get().selectImage(last.id);
-    } catch (err) {
-      set({ importing: { running: false, name: file.name, error: message(err) } });
-    } finally {
-      if (importAbort === ac) importAbort = undefined;
       void get().refreshStorage();
-    }
-  },
+    },
+    async selectContainer(id) {
+      const c = get().explorer.containers.find((x) => x.id === id);
+      if (!c) return;
+      set((s) => ({ explorer: { ...s.explorer, container: c } }));
+      get().selectLayer("container");
+    },
 
-  cancelImport() {
-    importAbort?.abort();
-  },
+    async newContainer() {
+      const image = get().explorer.image;
+      if (!image) return;
+      const container = await workerClient().call("container.create", { image: image.image.id });
+      const containers = await workerClient().call("container.list", { image: image.image.id });
+      set((s) => ({ explorer: { ...s.explorer, container, containers } }));
+      get().selectLayer("container");
+    },
 
-  async deleteImage(id) {
-    await workerClient().call("image.delete", { id });
-    if (get().ui.selectedImage === id) await get().selectImage(undefined);
-    await get().refreshLibrary();
-    void get().refreshStorage();
-  },
-});
+    async editContainer(op) {
+      const removing = op.kind === "rm" ? op.path.replace(/^\/+/, "") : undefined;
+      if (removing !== undefined && get().ui.selectedPath === removing) {
+        // The deleted file is no longer there to show: say what the delete did instead.
+        set((s) => ({
+          ui: { ...s.ui, selectedPath: undefined },
+          explorer: {
+            ...s.explorer,
+            file: undefined,
+            fileError: undefined,
+            notice: `Deleted /${removing}: a whiteout in the container layer now hides it. The image's layers still hold it.`,
+          },
+        }));
+      }
+      return containerAction((id) => workerClient().call("container.apply", { id, op }));
+    },
+    undoContainer: async () => {
+      await containerAction((id) => workerClient().call("container.undo", { id }));
+    },
+    resetContainer: async () => {
+      await containerAction((id) => workerClient().call("container.reset", { id }));
+    },
+
+    async commitContainer(tag) {
+      const c = get().explorer.container;
+      if (!c) return false;
+      try {
+        const r = await workerClient().call("container.commit", { id: c.id, tag });
+        await get().refreshLibrary();
+        await get().selectImage(r.image);
+        set((s) => ({ explorer: { ...s.explorer, container: r.container, containerError: undefined } }));
+        const top = get().explorer.image?.layers.length;
+        if (top) get().selectLayer(top - 1);
+        void get().refreshStorage();
+        return true;
+      } catch (err) {
+        set((s) => ({ explorer: { ...s.explorer, containerError: message(err) } }));
+        return false;
+      }
+    },
+  };
+};

@@ -75,11 +75,16 @@ describe("image library", () => {
     await expect(deleteImage(store, a.id)).rejects.toThrow(/no image/);
   });
 
-  it("refuses to delete an image a container still uses", async () => {
+  it("refuses to delete an image whose container has changes; clean containers go with it", async () => {
     const store = openMemoryStore();
     const img = await putImage(store, ["x:1"], [await putLayer(store, "l", 10)], 1);
-    await store.meta.put("containers", { id: "c1", name: "busy", image: img.id as Digest, createdAt: 1 });
-    await expect(deleteImage(store, img.id)).rejects.toThrow(/used by container busy/);
+    const changes = (await store.blobs.put(new TextEncoder().encode("{}"))).digest;
+    await store.meta.put("containers", { id: "c1", name: "busy", image: img.id as Digest, createdAt: 1, changes });
+    await store.meta.put("containers", { id: "c2", name: "idle", image: img.id as Digest, createdAt: 2 });
+    await expect(deleteImage(store, img.id)).rejects.toThrow(/used by container busy, which has changes/);
     expect(await store.meta.get("images", img.id)).toBeDefined();
+    await store.meta.delete("containers", "c1");
+    await deleteImage(store, img.id);
+    expect(await store.meta.list("containers")).toEqual([]);
   });
 });

@@ -101,20 +101,22 @@ export async function deleteImage(
   const target = images.find((i) => i.id === id);
   if (!target) throw new LayerLabError("NOT_FOUND", `no image ${id} in the store`);
   const containers = (await store.meta.list("containers")).filter((c) => c.image === id);
-  if (containers.length > 0) {
+  const busy = containers.filter((c) => c.changes);
+  if (busy.length > 0) {
     throw new LayerLabError(
       "STORE",
-      `image ${target.names[0] ?? id} is used by container ${containers.map((c) => c.name).join(", ")}: delete or commit it first`,
+      `image ${target.names[0] ?? id} is used by container ${busy.map((c) => c.name).join(", ")}, which has changes: commit or reset it first`,
     );
   }
   const layerRecs = new Map((await store.meta.list("layers")).map((l) => [l.id, l]));
   const remaining = images.filter((i) => i.id !== id);
   const keep = new Set<string>();
   for (const img of remaining) for (const d of blobsOf(img, layerRecs)) keep.add(d);
-  for (const c of await store.meta.list("containers")) if (c.changes) keep.add(c.changes);
+  for (const c of await store.meta.list("containers")) if (c.changes && c.image !== id) keep.add(c.changes);
   const stillUsedLayers = new Set(remaining.flatMap((i) => i.layers));
   const dropLayers = target.layers.filter((l) => !stillUsedLayers.has(l));
-  await store.meta.apply({ delete: { images: [id], layers: dropLayers } });
+  // Containers with no changes go with their image.
+  await store.meta.apply({ delete: { images: [id], layers: dropLayers, containers: containers.map((c) => c.id) } });
   let removedBlobs = 0;
   let freedBytes = 0;
   for (const d of new Set(blobsOf(target, layerRecs))) {

@@ -3,6 +3,7 @@ import { formatBytes } from "../../../core/format.ts";
 import { formatHexLines, looksLikeText, sniffImageType } from "../../../core/view/hex.ts";
 import type { FileView } from "../../../worker/protocol.ts";
 import { useAppStore } from "../../store/index.ts";
+import { FileActions } from "../container/FileActions.tsx";
 
 const PAGE = 64 * 1024;
 
@@ -42,7 +43,10 @@ function download(file: FileView) {
 export function FileDetails() {
   const file = useAppStore((s) => s.explorer.file);
   const error = useAppStore((s) => s.explorer.fileError);
+  const notice = useAppStore((s) => s.explorer.notice);
   const openFile = useAppStore((s) => s.openFile);
+  const inContainer = useAppStore((s) => s.ui.selectedLayer === "container");
+  const imageLayers = useAppStore((s) => s.explorer.image?.layers.length ?? 0);
   const content = useMemo(() => {
     if (file?.entry.type !== "file") return undefined;
     const img =
@@ -63,6 +67,7 @@ export function FileDetails() {
         {error}
       </p>
     );
+  if (!file && notice) return <p role="status">{notice}</p>;
   if (!file) return <p className="muted">Open a file in the tree (Enter or double-click) to see it here.</p>;
   const e = file.entry;
   const pages = Math.ceil(file.size / PAGE);
@@ -102,7 +107,10 @@ export function FileDetails() {
           </>
         )}
         <dt>From</dt>
-        <dd>layer {file.layer + 1}</dd>
+        <dd data-testid="file-from">
+          {file.layer >= imageLayers ? "the container layer" : `layer ${file.layer + 1}`}
+          {file.copiedUpFrom !== undefined && ` (copied up from layer ${file.copiedUpFrom + 1})`}
+        </dd>
         <dt>Hides</dt>
         <dd>
           {file.shadows.length ? file.shadows.map((l) => `layer ${l + 1}`).join(", ") : "nothing below"}
@@ -135,6 +143,19 @@ export function FileDetails() {
             </span>
           )}
         </div>
+      )}
+      {inContainer && (
+        <FileActions
+          path={file.path}
+          mode={e.mode}
+          text={
+            content?.kind === "text" && file.bytes.byteLength === file.size
+              ? content.text
+              : e.type === "file" && file.size === 0
+                ? ""
+                : undefined
+          }
+        />
       )}
       {content?.kind === "image" && (
         <img className="preview" src={content.url} alt={`Preview of ${file.path}`} />

@@ -166,6 +166,7 @@ export function FileTree({ snapshot, onOpen }: { snapshot: TreeSnapshot; onOpen?
         aria-level={rows.depth[i]! + 1}
         aria-expanded={dir ? open : undefined}
         aria-selected={i === activeIndex}
+        aria-label={`${snapshot.names[id]}, ${kind}, ${formatBytes(snapshot.size[id]!)}`}
         className={`tree-row kind-${kind}${i === activeIndex ? " active" : ""}`}
         style={{ top: i * ROW, paddingLeft: 8 + rows.depth[i]! * 16 }}
         onClick={() => {
@@ -187,7 +188,6 @@ export function FileTree({ snapshot, onOpen }: { snapshot: TreeSnapshot; onOpen?
             <span className="tree-link"> → {snapshot.links[id]}</span>
           )}
         </span>
-        <span className="visually-hidden">, {kind}</span>
         <span className="tree-size">{formatBytes(snapshot.size[id]!)}</span>
       </div>,
     );

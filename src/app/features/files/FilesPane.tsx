@@ -1,5 +1,6 @@
 import { useAppStore } from "../../store/index.ts";
 import { ALL_KINDS } from "../../store/tree-slice.ts";
+import { NewEntry } from "../container/FileActions.tsx";
 import { FileTree, KIND_SYMBOL } from "./FileTree.tsx";
 
 /** The file tree with its controls: what to show, sort, and filters by path and change kind. */
@@ -41,6 +42,7 @@ export function FilesPane() {
           </label>
         </fieldset>
       </div>
+      {isContainer && snapshot && <NewEntry />}
       <div className="tree-toolbar">
         <input
           type="search"

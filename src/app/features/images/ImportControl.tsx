@@ -114,8 +114,8 @@ export function ImagePicker() {
   if (!library || library.images.length === 0) return null;
   return (
     <label className="image-picker">
-      Image{" "}
-      <select value={selected ?? ""} onChange={(e) => void selectImage(e.target.value)}>
+      <span className="visually-hidden">Image</span>
+      <select aria-label="Image" value={selected ?? ""} onChange={(e) => void selectImage(e.target.value)}>
         {library.images.map((i) => (
           <option key={i.id} value={i.id}>
             {i.names[0] ?? i.id.slice(7, 19)} ({i.layers.length} layers)

@@ -2,6 +2,7 @@ import { shortDigest } from "../../../core/digest.ts";
 import { formatBytes } from "../../../core/format.ts";
 import type { HistoryRow } from "../../../worker/protocol.ts";
 import { useAppStore } from "../../store/index.ts";
+import { ContainerBar } from "../container/ContainerBar.tsx";
 
 /** The instruction text people wrote, from a history `created_by` (as `docker history` shows it). */
 export function instructionOf(createdBy: string): string {
@@ -42,6 +43,7 @@ export function LayerStack() {
           <span className="stack-kind">writable</span>
           <code className="stack-instruction">copy-up on write · whiteouts on delete</code>
         </button>
+        {image && selected === "container" && <ContainerBar />}
       </li>
       {rows.map((r) => {
         const text = instructionOf(r.createdBy);
