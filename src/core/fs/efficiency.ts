@@ -20,6 +20,8 @@
  * - finalBytes = Σ sizes of the versions visible at the top (what a container sees);
  * - wastedBytes = totalBytes − finalBytes, the bytes that could be reclaimed by squashing;
  * - score = finalBytes / totalBytes in 0..1 (1 when there are no bytes at all).
+ * Sizes are those of tar entries, so a hardlink counts 0 bytes (its file's bytes count once, at the
+ * file), and a layer's entry replaced by a later entry of the same tar is not a version.
  * This equals dive's score whenever the kept version is the smallest one (or the file is deleted),
  * and differs exactly where dive's guesses are wrong. Inefficiencies list every path written in
  * two or more layers, or written and later removed, with each layer that wrote or removed it and
