@@ -86,3 +86,24 @@ test("export an image as docker-archive and OCI archive; skopeo reads both", asy
     expect(cfg.config.WorkingDir).toBe("/srv/app");
   }
 });
+
+test("diff a file between two layers; efficiency names the wasted bytes and jumps to the layer", async ({
+  page,
+}) => {
+  await page.goto("/");
+  await page.getByLabel("Import image archive").setInputFiles(FIXTURE);
+  await expect(page.getByRole("status").filter({ hasText: "Imported" })).toBeVisible();
+  const stack = page.getByRole("list", { name: "Layer stack" });
+  await stack.getByRole("button", { name: /Layer 2/ }).click();
+  const tree = page.getByRole("tree", { name: "Files" });
+  await tree.getByRole("treeitem", { name: /^etc/ }).click();
+  await tree.getByRole("treeitem", { name: /os-release/ }).dblclick();
+  await page.getByRole("combobox", { name: "Compare with layer" }).selectOption("0");
+  const diff = page.getByRole("region", { name: "Differences" });
+  await expect(diff).toContainText("- base-os 1.0");
+  await expect(diff).toContainText("+ base-os 2.0");
+  await page.getByRole("tab", { name: "Efficiency" }).click();
+  await expect(page.getByTestId("efficiency-wasted")).toContainText("12 B");
+  await page.getByRole("button", { name: "+1" }).click();
+  await expect(stack.locator("li[aria-current=true]")).toContainText("Layer 1");
+});

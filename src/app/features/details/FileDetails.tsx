@@ -4,6 +4,7 @@ import { formatHexLines, looksLikeText, sniffImageType } from "../../../core/vie
 import type { FileView } from "../../../worker/protocol.ts";
 import { useAppStore } from "../../store/index.ts";
 import { FileActions } from "../container/FileActions.tsx";
+import { FileDiff } from "./FileDiff.tsx";
 
 const PAGE = 64 * 1024;
 
@@ -47,6 +48,8 @@ export function FileDetails() {
   const openFile = useAppStore((s) => s.openFile);
   const inContainer = useAppStore((s) => s.ui.selectedLayer === "container");
   const imageLayers = useAppStore((s) => s.explorer.image?.layers.length ?? 0);
+  const selectedLayer = useAppStore((s) => s.ui.selectedLayer);
+  const viewLayer = typeof selectedLayer === "number" ? selectedLayer : imageLayers - 1;
   const content = useMemo(() => {
     if (file?.entry.type !== "file") return undefined;
     const img =
@@ -157,6 +160,7 @@ export function FileDetails() {
           }
         />
       )}
+      {!inContainer && e.type === "file" && <FileDiff path={file.path} layer={viewLayer} />}
       {content?.kind === "image" && (
         <img className="preview" src={content.url} alt={`Preview of ${file.path}`} />
       )}
