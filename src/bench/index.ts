@@ -1,3 +1,4 @@
+import { buildBenchmark } from "./build.ts";
 import { dockerfileBenchmark } from "./dockerfile.ts";
 import { importBenchmark } from "./import.ts";
 import { overlayBenchmark } from "./overlay.ts";
@@ -10,4 +11,4 @@ export interface Benchmark {
 }
 
 /** Every benchmark `npm run bench` runs; each lives in its own file beside this one. */
-export const benchmarks: Benchmark[] = [overlayBenchmark, dockerfileBenchmark, importBenchmark];
+export const benchmarks: Benchmark[] = [overlayBenchmark, dockerfileBenchmark, importBenchmark, buildBenchmark];

@@ -5,7 +5,7 @@
  * entry with `empty_layer: true`. Time stamps are pinned (SOURCE_DATE_EPOCH), so the same
  * Dockerfile and context always give the same digests.
  */
-import { sha256 } from "../digest.ts";
+import { type Digest, sha256 } from "../digest.ts";
 import type { InstructionNode } from "../dockerfile/parser.ts";
 import { parseDockerfile } from "../dockerfile/parser.ts";
 import { envFromMap, expandWord, expandWords } from "../dockerfile/shell.ts";
@@ -47,6 +47,9 @@ export class BuildFailure extends LayerLabError {
     this.output = output;
   }
 }
+
+/** Layers written for image changesets that came without a stored tar (built-in bases). */
+const materialised = new WeakMap<Changeset, Digest>();
 
 const DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 const DEFAULT_SHELL = ["/bin/sh", "-c"];
@@ -513,11 +516,17 @@ class Builder {
       stage.config.rootfs = { type: "layers", diff_ids: img.layers.map((l) => l.diffId) };
       stage.layers = [];
       for (const l of img.layers) {
-        const rec = await this.opts.store.meta.get("layers", l.diffId);
+        const known = materialised.get(l.changeset);
+        const rec =
+          (await this.opts.store.meta.get("layers", l.diffId)) ??
+          (known ? await this.opts.store.meta.get("layers", known) : undefined);
         if (rec) stage.layers.push(rec);
         else {
+          // A built-in base has no tar yet: write it once and remember which layer it became.
           const tar = await writeLayerTar(l.changeset, this.images.readContent, this.epoch);
-          stage.layers.push(await storeLayer(this.opts.store, tar));
+          const stored = await storeLayer(this.opts.store, tar);
+          materialised.set(l.changeset, stored.id);
+          stage.layers.push(stored);
         }
       }
       stage.config.rootfs.diff_ids = stage.layers.map((l) => l.id);

@@ -67,6 +67,8 @@ export function builtinResolver(load?: CatalogLoader): ImageResolver {
   let index: Promise<CatalogIndex | undefined> | undefined;
   const bases = new Map<string, Promise<BaseCatalog>>();
   const apts = new Map<string, Promise<AptCatalog | undefined>>();
+  // One BaseImage per name, so its layer is materialised and stored once per store, not per build.
+  const resolved = new Map<string, Promise<BaseImage | undefined>>();
   const readContent = basicContentReader;
   const loadIndex = () => {
     index ??= (async () => {
@@ -77,7 +79,17 @@ export function builtinResolver(load?: CatalogLoader): ImageResolver {
   };
   return {
     readContent,
-    async resolve(ref) {
+    resolve(ref) {
+      let p = resolved.get(ref);
+      if (!p) {
+        p = resolveBuiltin(ref);
+        resolved.set(ref, p);
+      }
+      return p;
+    },
+  };
+  async function resolveBuiltin(ref: string): Promise<BaseImage | undefined> {
+    {
       const idx = await loadIndex();
       if (!idx || !load) return undefined;
       const variants = referenceVariants(ref).flatMap((v) => (/:[^/]+$/.test(v) ? [v] : [v, `${v}:latest`]));
@@ -128,6 +140,6 @@ export function builtinResolver(load?: CatalogLoader): ImageResolver {
         if (apt) img.packages = aptPackageCatalog(apt, base);
       }
       return img;
-    },
-  };
+    }
+  }
 }
