@@ -65,6 +65,11 @@ describe("options", () => {
     expect(expandWords("x${NOPE:-y} z", emptyEnv)).toEqual(["xy", "z"]);
     expect(expandWords('$S"$S"', env)).toEqual(["a", "ba b"]);
   });
+  it("deep nesting is a DockerfileError, not a stack overflow", () => {
+    const deep = (n: number) => `${"${a:-".repeat(n)}x${"}".repeat(n)}`;
+    expect(expandWord(deep(300), emptyEnv)).toBe("x");
+    expect(() => expandWord(deep(20000), emptyEnv)).toThrow(/nested more than 400 deep/);
+  });
   it("errors carry the given range", () => {
     const at = { start: { line: 7, column: 3 }, end: { line: 7, column: 9 } };
     try {

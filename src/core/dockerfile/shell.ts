@@ -146,8 +146,11 @@ class Words {
   }
 }
 
+const MAX_NESTING = 400;
+
 class Lexer {
   pos = 0;
+  depth = 0;
   readonly esc: number;
   rawEscapes: boolean;
   readonly matched = new Set<string>();
@@ -169,7 +172,8 @@ class Lexer {
       start: { line: 1, column: this.pos + 1 },
       end: { line: 1, column: this.pos + 1 },
     };
-    throw new DockerfileError(`${message} (in ${JSON.stringify(this.src)})`, range, {
+    const src = this.src.length > 80 ? `${this.src.slice(0, 77)}...` : this.src;
+    throw new DockerfileError(`${message} (in ${JSON.stringify(src)})`, range, {
       code: "DOCKERFILE_SEMANTIC",
     });
   }
@@ -377,11 +381,15 @@ class Lexer {
   }
 
   stopOrMissing(stop: number, rawEscapes: boolean, missing: string): string {
+    // Go's growable stacks take any nesting; a JS stack does not, so deep nesting is refused.
+    if (++this.depth > MAX_NESTING) this.fail(`variable references nested more than ${MAX_NESTING} deep`);
     try {
       return this.processStopOn(stop, rawEscapes).result;
     } catch (e) {
       if (this.peek() === EOF && e instanceof DockerfileError) this.fail(missing);
       throw e;
+    } finally {
+      this.depth--;
     }
   }
 
