@@ -4,11 +4,12 @@ import { readdirSync, readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { DockerfileError } from "../errors.ts";
+import { diagnoseDockerfile } from "./diagnose.ts";
 import { dumpAst, printDockerfile } from "./dump.ts";
 import { buildStages } from "./instructions.ts";
 import { lintDockerfile } from "./lint.ts";
 import { type DockerfileAst, parseDockerfile } from "./parser.ts";
-import { resolveDockerfile } from "./resolve.ts";
+import { expandInstruction, resolveDockerfile } from "./resolve.ts";
 import { envFromMap, expandWord, expandWords } from "./shell.ts";
 
 /** Runs `fn`; anything thrown must be a DockerfileError. Returns the result or undefined. */
@@ -27,7 +28,12 @@ function runAll(text: string): DockerfileAst | undefined {
   if (!ast) return undefined;
   lintDockerfile(ast);
   const staged = onlyDockerfileErrors(() => buildStages(ast));
-  if (staged) onlyDockerfileErrors(() => resolveDockerfile(staged, { buildArgs: { A: "1" } }));
+  const resolved = staged && onlyDockerfileErrors(() => resolveDockerfile(staged, { buildArgs: { A: "1" } }));
+  for (const stage of resolved?.stages ?? []) {
+    for (const step of stage.steps)
+      onlyDockerfileErrors(() => expandInstruction(step.instruction, step.env, ast.escapeToken));
+  }
+  diagnoseDockerfile(text);
   return ast;
 }
 
