@@ -221,4 +221,40 @@ describe("buildImage", () => {
     expect(events.some((e) => e.kind === "output" && e.text === "hello\n")).toBe(true);
     expect(events[events.length - 1]?.kind).toBe("done");
   });
+
+  it("a binary of the image that the shell cannot run says so and exits 126", async () => {
+    const store = openMemoryStore();
+    const elf = new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]);
+    const images = fakeResolver(store, "base:latest", {}, [
+      { path: "usr", type: "dir", mode: 0o755, uid: 0, gid: 0, size: 0, mtime: 0 },
+      { path: "usr/bin", type: "dir", mode: 0o755, uid: 0, gid: 0, size: 0, mtime: 0 },
+      {
+        path: "usr/bin/python3",
+        type: "file",
+        mode: 0o755,
+        uid: 0,
+        gid: 0,
+        size: 8,
+        mtime: 0,
+        content: { kind: "inline", bytes: elf },
+      },
+    ]);
+    const run = buildImage({
+      dockerfile: "FROM base\nRUN python3 -c 'print(1)'\n",
+      context: contextFromFiles({}),
+      store,
+      images,
+    });
+    await expect(run).rejects.toThrow(/exit code: 126/);
+    try {
+      await buildImage({
+        dockerfile: "FROM base\nRUN python3 -c 'print(1)'\n",
+        context: contextFromFiles({}),
+        store,
+        images,
+      });
+    } catch (e) {
+      expect((e as BuildFailure).output).toContain("python3: LayerLab cannot run this program");
+    }
+  });
 });

@@ -3,9 +3,9 @@
  * file the command writes lands in the new layer. LayerLab adds the commands a container has that
  * just-bash lacks (chown, package managers); anything else missing exits 127, as in a container.
  */
-import { Bash, type CustomCommand, defineCommand } from "just-bash";
+import { Bash, type CustomCommand, defineCommand, getCommandNames } from "just-bash";
 import { BashFs, type Owner } from "./bash-fs.ts";
-import type { LayerFs } from "./layer-fs.ts";
+import type { FsNode, LayerFs } from "./layer-fs.ts";
 import { packageCommands } from "./packages.ts";
 import type { PackageCatalog } from "./types.ts";
 import { resolveUser } from "./users.ts";
@@ -80,6 +80,50 @@ function chownCommand(bfs: BashFs): CustomCommand {
   });
 }
 
+let shellCommands: Set<string> | undefined;
+
+/**
+ * Programs of the image the simulated shell cannot run: executables in /bin and /usr/bin that are
+ * binaries (synthesized or ELF contents), not just-bash commands or scripts. Each becomes a command
+ * that says so and exits 126, instead of the shell trying to parse machine code as a script.
+ */
+function binaryStubs(fs: LayerFs, taken: Set<string>): CustomCommand[] {
+  shellCommands ??= new Set(getCommandNames());
+  const out: CustomCommand[] = [];
+  for (const dir of ["usr/bin", "bin"]) {
+    let real: string;
+    try {
+      const r = fs.resolve(dir, true);
+      if (r.node?.type !== "dir") continue;
+      real = r.path;
+    } catch {
+      continue;
+    }
+    for (const name of fs.childrenOf(real)) {
+      if (taken.has(name) || shellCommands.has(name)) continue;
+      let node: FsNode | undefined;
+      try {
+        node = fs.resolve(`${real}/${name}`, true).node;
+      } catch {
+        continue;
+      }
+      if (node?.type !== "file" || (node.mode & 0o111) === 0) continue;
+      const data = node.data;
+      const binary = data ? data[0] === 0x7f && data[1] === 0x45 : node.ref?.kind !== "inline";
+      if (!binary) continue;
+      taken.add(name);
+      out.push(
+        defineCommand(name, async () => ({
+          stdout: "",
+          stderr: `${name}: LayerLab cannot run this program: /${dir}/${name} comes from the image's file list and its bytes are synthesized, not the real binary. The shell and its utilities run; other programs only exist as files.\n`,
+          exitCode: 126,
+        })),
+      );
+    }
+  }
+  return out;
+}
+
 /** Runs one RUN command over the filesystem; never throws for a failing command (that is data). */
 export async function runCommand(fs: LayerFs, spec: RunSpec): Promise<RunOutcome> {
   const [exe = "", ...rest] = spec.argv;
@@ -101,6 +145,7 @@ export async function runCommand(fs: LayerFs, spec: RunSpec): Promise<RunOutcome
   }
   const bfs = new BashFs(fs, spec.owner);
   const custom: CustomCommand[] = [chownCommand(bfs), ...packageCommands(bfs, spec.packages)];
+  custom.push(...binaryStubs(fs, new Set(custom.map((c) => c.name))));
   const bash = new Bash({
     fs: bfs,
     cwd: spec.cwd,
