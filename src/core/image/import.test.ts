@@ -12,6 +12,8 @@ import {
   type ArchiveImage,
   memoryBlob,
   minimalConfig,
+  qualifiedName,
+  taggedName,
   writeDockerArchive,
   writeLegacyDockerArchive,
   writeOciArchive,
@@ -206,6 +208,16 @@ describe("importArchive sources and platforms", () => {
     await expect(
       importArchive(openMemoryStore(), streamBytes(archive), { platform: "linux/arm64" }),
     ).rejects.toThrow(/linux\/arm64 is not in the archive \(present: linux\/amd64\)/);
+  });
+});
+
+describe("names in written archives", () => {
+  it("makes tags explicit for docker load and qualifies names as containerd does", () => {
+    expect(taggedName("bbase")).toBe("bbase:latest");
+    expect(taggedName("localhost:5000/x")).toBe("localhost:5000/x:latest");
+    expect(qualifiedName("bbase")).toBe("docker.io/library/bbase:latest");
+    expect(qualifiedName("me/app:1")).toBe("docker.io/me/app:1");
+    expect(qualifiedName("ghcr.io/me/app:1")).toBe("ghcr.io/me/app:1");
   });
 });
 

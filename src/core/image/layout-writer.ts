@@ -55,6 +55,22 @@ export function splitReference(name: string): { repo: string; tag: string } {
   return { repo: name, tag: "latest" };
 }
 
+/** "repo:tag" with the tag made explicit (docker load wants one). */
+export function taggedName(name: string): string {
+  const { repo, tag } = splitReference(name);
+  return `${repo}:${tag}`;
+}
+
+/** The fully qualified form containerd and Docker 25+ write (`docker.io/library/x:tag`). */
+export function qualifiedName(name: string): string {
+  const tagged = taggedName(name);
+  const first = tagged.split("/")[0]!;
+  const hasDomain =
+    tagged.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost");
+  if (hasDomain) return tagged;
+  return tagged.includes("/") ? `docker.io/${tagged}` : `docker.io/library/${tagged}`;
+}
+
 interface Planned {
   image: ArchiveImage;
   manifest: Uint8Array;
@@ -98,7 +114,7 @@ function indexJson(planned: Planned[], docker: boolean): Uint8Array {
     for (const name of names) {
       const annotations: Record<string, string> = {};
       if (name) {
-        if (docker) annotations["io.containerd.image.name"] = name;
+        if (docker) annotations["io.containerd.image.name"] = qualifiedName(name);
         annotations["org.opencontainers.image.ref.name"] = docker ? splitReference(name).tag : name;
       }
       manifests.push(Object.keys(annotations).length ? { ...base, annotations } : base);
@@ -118,7 +134,7 @@ export async function* writeDockerArchive(images: ArchiveImage[]): AsyncGenerato
   const { planned, blobs } = await plan(images);
   const manifestJson = planned.map((p) => ({
     Config: `blobs/sha256/${p.configDigest.slice(7)}`,
-    RepoTags: p.image.names,
+    RepoTags: p.image.names.map(taggedName),
     Layers: p.image.layers.map((l) => `blobs/sha256/${l.digest.slice(7)}`),
   }));
   const repositories: Record<string, Record<string, string>> = {};
