@@ -16,7 +16,7 @@ describe("pattern operators", () => {
     ["${FILE%\\*}", "/a/b/c.tar.gz"],
     ["${V/-/_}", "a_b-c"],
     ["${V//-/_}", "a_b_c"],
-    ["${V//?/x}", "xxxxx"],
+    ["${V//?/y}", "yyyyy"],
     ["${V/b*/}", "a-"],
     ["${UNSET/a/b}", ""],
     ["${NL#*}", "x\ny"],
