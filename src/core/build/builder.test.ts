@@ -174,13 +174,25 @@ describe("buildImage", () => {
 
   it("RUN --mount=type=cache keeps its writes out of the layer but across builds", async () => {
     const cache = new BuildCache();
+    const store = openMemoryStore();
+    const df = (n: number) =>
+      `FROM base\nRUN --mount=type=cache,target=/var/cache/x echo ${n} >> /var/cache/x/f && cat /var/cache/x/f > /seen\n`;
+    const one = await build(df(1), {}, { cache, store });
+    expect(one.fs.nodeAt("var/cache/x/f")).toBeUndefined();
+    expect(one.fs.nodeAt("var/cache/x")?.type).toBe("dir");
+    expect(await readText(one.fs, "seen")).toBe("1\n");
+    const two = await build(df(2), {}, { cache, store });
+    expect(await readText(two.fs, "seen")).toBe("1\n2\n");
+  });
+
+  it("RUN --mount=type=bind sees context or stage files that never land in the layer", async () => {
     const { fs } = await build(
-      "FROM base\nRUN --mount=type=cache,target=/var/cache/x echo data > /var/cache/x/f && echo ok > /done\n",
-      {},
-      { cache },
+      "FROM base AS src\nRUN echo from-stage > /made\nFROM base\nRUN --mount=type=bind,source=conf,target=/mnt/conf --mount=type=bind,from=src,source=/made,target=/mnt/made cat /mnt/conf/a /mnt/made > /out\n",
+      { "conf/a": "ctx\n" },
     );
-    expect(fs.nodeAt("var/cache/x/f")).toBeUndefined();
-    expect(await readText(fs, "done")).toBe("ok\n");
+    expect(await readText(fs, "out")).toBe("ctx\nfrom-stage\n");
+    expect(fs.nodeAt("mnt/conf/a")).toBeUndefined();
+    expect(fs.nodeAt("mnt/made")).toBeUndefined();
   });
 
   it("heredoc RUN works", async () => {

@@ -48,6 +48,17 @@ export class BuildFailure extends LayerLabError {
   }
 }
 
+/** A RUN --mount. */
+interface Mount {
+  type: string;
+  target: string;
+  id: string;
+  from?: string;
+  source?: string;
+  /** Set for a bind mount of a single file. */
+  file?: boolean;
+}
+
 /** Layers written for image changesets that came without a stored tar (built-in bases). */
 const materialised = new WeakMap<Changeset, Digest>();
 
@@ -976,27 +987,27 @@ class Builder {
     };
   }
 
-  private readonly mountCaches = new Map<string, Changeset>();
-
-  private parseMount(
-    stage: Stage,
-    spec: string,
-    node: InstructionNode,
-  ): { type: string; target: string; id: string; from?: string; source?: string } {
+  private parseMount(stage: Stage, spec: string, node: InstructionNode): Mount {
     const fields = new Map<string, string>();
     for (const part of spec.split(",")) {
-      const [k = "", v = "true"] = part.split("=", 2) as [string, string?];
-      fields.set(k.toLowerCase(), this.expand(stage, v, node));
+      const eq = part.indexOf("=");
+      const k = (eq < 0 ? part : part.slice(0, eq)).toLowerCase();
+      fields.set(k, this.expand(stage, eq < 0 ? "true" : part.slice(eq + 1), node));
     }
     const type = fields.get("type") ?? "bind";
-    const target = fields.get("target") ?? fields.get("dst") ?? fields.get("destination");
+    if (!["bind", "cache", "tmpfs", "secret", "ssh"].includes(type)) {
+      throw new DockerfileError(`unsupported mount type "${type}"`, node.range, {
+        code: "DOCKERFILE_SEMANTIC",
+      });
+    }
+    const wd = stage.config.config.WorkingDir || "/";
+    let target = fields.get("target") ?? fields.get("dst") ?? fields.get("destination");
+    if (!target && type === "secret") target = `/run/secrets/${fields.get("id") ?? ""}`;
+    if (!target && type === "ssh") target = "/run/buildkit/ssh_agent.0";
     if (!target)
       throw new DockerfileError(`mount: no target in '${spec}'`, node.range, { code: "DOCKERFILE_SEMANTIC" });
-    const m: { type: string; target: string; id: string; from?: string; source?: string } = {
-      type,
-      target: `/${toRel(target, stage.config.config.WorkingDir || "/")}`,
-      id: fields.get("id") ?? `/${toRel(target, stage.config.config.WorkingDir || "/")}`,
-    };
+    const abs = `/${toRel(target, wd)}`;
+    const m: Mount = { type, target: abs, id: fields.get("id") ?? abs };
     const from = fields.get("from");
     if (from) m.from = from;
     const source = fields.get("source") ?? fields.get("src");
@@ -1004,35 +1015,69 @@ class Builder {
     return m;
   }
 
-  /** Puts mounted contents in place; their writes are taken out again after the command. */
-  private async mountIn(
-    stage: Stage,
-    mounts: { type: string; target: string; id: string }[],
-  ): Promise<LayerFs | undefined> {
+  /** The tree a bind mount (or a cache mount with `from`) reads: a stage, an image or the context. */
+  private async mountSource(stage: Stage, m: Mount): Promise<SourceTree> {
+    if (m.from) {
+      const st = this.stageRef(m.from, stage.def.index);
+      const built = st ? this.stages.get(st.index) : undefined;
+      if (built) return fsSource(built.fs);
+      const img = await this.resolveImage(m.from);
+      if (!img) throw new LayerLabError("BUILD", `mount from=${m.from}: no stage or image of that name`);
+      const fs = new LayerFs(this.images.readContent, this.epoch);
+      for (const l of img.layers) fs.applyChangeset(l.changeset);
+      return fsSource(fs);
+    }
+    if (!this.view) this.view = await ContextView.open(this.opts.context);
+    return contextSource(this.view);
+  }
+
+  /** Puts mounted contents in place; what the command writes under a mount is taken out again after it. */
+  private async mountIn(stage: Stage, mounts: Mount[]): Promise<LayerFs | undefined> {
     if (mounts.length === 0) return undefined;
     const before = stage.fs.fork();
     for (const m of mounts) {
       const rel = toRel(m.target);
       const bfs = new BashFs(stage.fs, { uid: 0, gid: 0 });
-      bfs.mkdirSync(m.target, true);
-      if (m.type === "cache") {
-        const cached = this.mountCaches.get(m.id);
-        if (cached) {
-          writeEntries(
-            bfs,
-            cached.entries.map((e) => ({ ...e, path: `${rel}/${e.path}` })),
-          );
-        }
+      if (m.type === "bind") {
+        const tree = await this.mountSource(stage, m);
+        const src = toRel(m.source ?? "/");
+        const isDir = src === "" || tree.get(src)?.type === "dir";
+        m.file = !isDir;
+        if (stage.fs.nodeAt(rel)) stage.fs.removeTree(rel);
+        await copyInto(stage.fs, {
+          isAdd: false,
+          sources: [src === "" ? "." : src],
+          heredocs: [],
+          dest: isDir ? `${m.target}/` : m.target,
+          workdir: "/",
+          tree,
+          excludes: [],
+          parents: false,
+          unpack: false,
+          epoch: this.epoch,
+        });
+        continue;
       }
+      if (m.type === "secret" || m.type === "ssh") {
+        // Secrets are not available offline: the file exists and is empty, and never lands in the layer.
+        const parent = rel.includes("/") ? rel.slice(0, rel.lastIndexOf("/")) : "";
+        bfs.mkdirSync(`/${parent}`, true);
+        await bfs.writeBytes(m.target, new Uint8Array(0), 0o400);
+        continue;
+      }
+      bfs.mkdirSync(m.target, true);
+      for (const k of stage.fs.childrenOf(rel)) stage.fs.removeTree(`${rel}/${k}`);
+      const cached = m.type === "cache" ? this.cache.mounts.get(m.id) : undefined;
+      if (cached)
+        writeEntries(
+          bfs,
+          cached.entries.map((e) => ({ ...e, path: `${rel}/${e.path}` })),
+        );
     }
     return before;
   }
 
-  private mountOut(
-    stage: Stage,
-    mounts: { type: string; target: string; id: string }[],
-    before: LayerFs | undefined,
-  ): void {
+  private mountOut(stage: Stage, mounts: Mount[], before: LayerFs | undefined): void {
     if (!before) return;
     for (const m of mounts) {
       const rel = toRel(m.target);
@@ -1060,11 +1105,15 @@ class Builder {
           }
         };
         walk(rel);
-        this.mountCaches.set(m.id, { entries, whiteouts: [] });
+        this.cache.mounts.set(m.id, { entries, whiteouts: [] });
       }
-      // What the command wrote under the mount point stays out of the layer.
-      for (const k of stage.fs.childrenOf(rel)) stage.fs.removeTree(`${rel}/${k}`);
-      for (const k of before.childrenOf(rel)) copySubtree(before, stage.fs, `${rel}/${k}`);
+      // What was under the mount point before comes back; what the command wrote there is gone.
+      if (stage.fs.nodeAt(rel)) stage.fs.removeTree(rel);
+      copySubtree(before, stage.fs, rel);
+      if (!stage.fs.nodeAt(rel) && !m.file && m.type !== "secret" && m.type !== "ssh") {
+        // The runtime created the mount point, and it stays in the layer as an empty directory.
+        new BashFs(stage.fs, { uid: 0, gid: 0 }).mkdirSync(m.target, true);
+      }
     }
   }
 

@@ -60,6 +60,8 @@ export function missReason(
 export class BuildCache {
   private readonly records = new Map<string, CacheRecord>();
   private readonly byParent = new Map<string, CacheRecord[]>();
+  /** Contents of RUN --mount=type=cache directories, by mount id; they outlive builds, never in layers. */
+  readonly mounts = new Map<string, Changeset>();
 
   constructor(private readonly maxRecords = 2000) {}
 
@@ -95,5 +97,6 @@ export class BuildCache {
   clear(): void {
     this.records.clear();
     this.byParent.clear();
+    this.mounts.clear();
   }
 }
