@@ -58,6 +58,13 @@ describe("lint rules (BuildKit names)", () => {
       "7:UndefinedArgInFrom",
     ]);
   });
+  it("SecretsUsedInArgOrEnv and ExposeProtoCasing", () => {
+    expect(
+      rules(
+        "FROM a\nARG GITHUB_TOKEN\nENV PUBLIC_KEY=x DB_PASSWORD=y\nARG KEYBOARD=us\nEXPOSE 80/TCP 53/udp\n",
+      ),
+    ).toEqual(["2:SecretsUsedInArgOrEnv", "3:SecretsUsedInArgOrEnv", "5:ExposeProtoCasing"]);
+  });
   it("# check=skip=... and error=true", () => {
     const f = lint("# check=skip=JSONArgsRecommended;error=true\nFROM a\nCMD x\nMAINTAINER m\n");
     expect(f.map((x) => [x.rule, x.severity])).toEqual([["MaintainerDeprecated", "error"]]);

@@ -23,7 +23,9 @@ export type LintRule =
   | "NoEmptyContinuation"
   | "ReservedStageName"
   | "MultipleInstructionsDisallowed"
-  | "UndefinedArgInFrom";
+  | "UndefinedArgInFrom"
+  | "SecretsUsedInArgOrEnv"
+  | "ExposeProtoCasing";
 
 /** One lint finding. */
 export interface LintFinding {
@@ -83,6 +85,10 @@ function readCheckDirective(ast: DockerfileAst): { skip: Set<string>; all: boole
   }
   return { skip, all, error };
 }
+
+const SECRET_NAME =
+  /(?:_|^)(?:apikey|auth|credential|credentials|key|password|pword|passwd|secret|token)(?:_|$)/i;
+const PUBLIC_NAME = /(?:_|^)(?:public)(?:_|$)/i;
 
 function buildArgOf(opts: LintOptions, key: string): string | undefined {
   return opts.buildArgs && Object.hasOwn(opts.buildArgs, key) ? opts.buildArgs[key] : undefined;
@@ -270,6 +276,33 @@ export function lintDockerfile(ast: DockerfileAst, opts: LintOptions = {}): Lint
       );
     }
     if (inst.kind === "shell") stage.shellSet = true;
+    const secretNames =
+      inst.kind === "env"
+        ? inst.pairs.map((p) => p.key)
+        : inst.kind === "arg"
+          ? inst.args.map((a) => a.key)
+          : [];
+    for (const key of secretNames) {
+      if (SECRET_NAME.test(key) && !PUBLIC_NAME.test(key)) {
+        add(
+          "SecretsUsedInArgOrEnv",
+          `Do not use ARG or ENV instructions for sensitive data (${inst.kind.toUpperCase()} "${key}")`,
+          inst.range,
+        );
+      }
+    }
+    if (inst.kind === "expose") {
+      for (const port of inst.ports) {
+        const proto = port.split("/")[1];
+        if (proto && proto !== proto.toLowerCase()) {
+          add(
+            "ExposeProtoCasing",
+            `Defined protocol '${port}' in EXPOSE instruction should be lowercase`,
+            inst.range,
+          );
+        }
+      }
+    }
     if ((inst.kind === "env" || inst.kind === "label") && inst.pairs.some((p) => p.legacyForm)) {
       const k = inst.kind.toUpperCase();
       add(
