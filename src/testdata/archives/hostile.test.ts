@@ -1,3 +1,4 @@
+import "fake-indexeddb/auto";
 import { describe, expect, it } from "vitest";
 import { collectBytes } from "../../core/archive/bytes.ts";
 import { writeTar } from "../../core/archive/tar-writer.ts";
@@ -5,6 +6,7 @@ import { sha256 } from "../../core/digest.ts";
 import { LayerLabError } from "../../core/errors.ts";
 import { importArchive } from "../../core/image/import.ts";
 import { memoryBlob, minimalConfig, writeOciArchive } from "../../core/image/layout-writer.ts";
+import { openIndexedDbStore } from "../../core/store/indexeddb.ts";
 import { openMemoryStore } from "../../core/store/memory.ts";
 import type { Store } from "../../core/store/types.ts";
 import { fixtureStream, snapshot } from "./fixtures.ts";
@@ -33,22 +35,34 @@ function counting(store: Store): { store: Store; bytes: () => number } {
 
 const cases = await hostileCases();
 
-describe("hostile archives are refused, naming the entry, with the store untouched", () => {
-  it.each(cases.map((c) => [c.name, c] as const))("%s", async (_name, c) => {
-    const base = openMemoryStore();
-    await importArchive(base, fixtureStream("oci.tar"));
-    const before = await snapshot(base);
-    const { store, bytes } = counting(base);
-    const err = await importArchive(store, stream(c.bytes), c.limits ? { limits: c.limits } : {}).catch(
-      (e: unknown) => e,
-    );
-    expect(err, c.about).toBeInstanceOf(LayerLabError);
-    expect((err as LayerLabError).code, `${c.about}: ${(err as Error).message}`).toBe(c.code);
-    expect((err as Error).message, (err as Error).message).toMatch(c.message);
-    expect(await snapshot(base)).toEqual(before);
-    if (c.limits?.maxLayerBytes) expect(bytes()).toBeLessThan(c.limits.maxLayerBytes + (2 << 20));
-  });
+let dbs = 0;
+const stores = [
+  ["memory", async () => openMemoryStore()],
+  ["indexeddb", async () => openIndexedDbStore(`ll-hostile-${++dbs}`)],
+] as const;
 
+describe.each(stores)(
+  "hostile archives are refused, naming the entry, with the %s store untouched",
+  (_kind, open) => {
+    it.each(cases.map((c) => [c.name, c] as const))("%s", async (_name, c) => {
+      const base = await open();
+      await importArchive(base, fixtureStream("oci.tar"));
+      const before = await snapshot(base);
+      const { store, bytes } = counting(base);
+      const err = await importArchive(store, stream(c.bytes), c.limits ? { limits: c.limits } : {}).catch(
+        (e: unknown) => e,
+      );
+      expect(err, c.about).toBeInstanceOf(LayerLabError);
+      expect((err as LayerLabError).code, `${c.about}: ${(err as Error).message}`).toBe(c.code);
+      expect((err as Error).message, (err as Error).message).toMatch(c.message);
+      expect(await snapshot(base)).toEqual(before);
+      if (c.limits?.maxLayerBytes) expect(bytes()).toBeLessThan(c.limits.maxLayerBytes + (2 << 20));
+      base.close();
+    });
+  },
+);
+
+describe("contained problems", () => {
   it("contains same-type duplicates (the later wins) and aufs metadata, reporting them as warnings", async () => {
     const te = new TextEncoder();
     const layer = await collectBytes(

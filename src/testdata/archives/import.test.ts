@@ -1,8 +1,10 @@
+import "fake-indexeddb/auto";
 import { describe, expect, it } from "vitest";
 import { sha256 } from "../../core/digest.ts";
 import { ArchiveError, CancelledError } from "../../core/errors.ts";
 import { describeImage, readLayerIndex } from "../../core/image/describe.ts";
 import { importArchive } from "../../core/image/import.ts";
+import { openIndexedDbStore } from "../../core/store/indexeddb.ts";
 import { openMemoryStore } from "../../core/store/memory.ts";
 import { fixtureStream, snapshot } from "./fixtures.ts";
 
@@ -134,5 +136,43 @@ describe("importing real archives", () => {
       onProgress: (p) => progress.push(p.layersDone),
     });
     expect(done.images).toHaveLength(1);
+  });
+});
+
+let dbs = 0;
+describe.each([
+  ["memory", async () => openMemoryStore()],
+  ["indexeddb (fake-indexeddb)", async () => openIndexedDbStore(`ll-import-${++dbs}`)],
+] as const)("import into the %s store", (_kind, open) => {
+  it("stores every fixture, reads file contents by range, and a failed import changes nothing", async () => {
+    const store = await open();
+    for (const f of [
+      "skopeo-docker-archive.tar",
+      "oci.tar",
+      "oci-zstd.tar",
+      "docker25.tar",
+      "multi-platform.tar",
+    ]) {
+      await importArchive(store, fixtureStream(f, 3000));
+    }
+    const images = await store.meta.list("images");
+    // ll-fix-app (docker-archive, OCI latest, zstd and the multi-platform amd64 share one config), whiteouts, docker25.
+    expect(images.length).toBe(3);
+    const layer = (await store.meta.get("layers", DIFF_IDS[1]!))!;
+    const index = await readLayerIndex(store, layer);
+    const main = index.entries.find((e) => e.path === "srv/app/main.py")!;
+    const bytes = await store.blobs.read(layer.id, (main.content as { offset: number }).offset, main.size);
+    expect(new TextDecoder().decode(bytes)).toBe('print("app")\n');
+    const before = await snapshot(store);
+    const ac = new AbortController();
+    const err = await importArchive(store, fixtureStream("oci.tar", 1024), {
+      signal: ac.signal,
+      onProgress: (p) => {
+        if (p.bytesRead > 8000) ac.abort();
+      },
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CancelledError);
+    expect(await snapshot(store)).toEqual(before);
+    store.close();
   });
 });
