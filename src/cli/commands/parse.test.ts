@@ -36,6 +36,7 @@ describe("layerlab parse", () => {
     expect(r.code).toBe(0);
     expect(r.out).toContain("node-multistage.Dockerfile: 3 stages, 18 instructions, escape \\");
     expect(r.out).toContain("stage 1 build: FROM deps");
+    expect(r.out).toMatch(/global ARGs:\n {2}3 +ARG +NODE_VERSION=20.11\n/);
     expect(r.out).toMatch(/ {2}9-10 +RUN +--mount=type=cache,target=\/root\/.npm npm ci --omit=dev\n/);
   });
 

@@ -25,7 +25,8 @@ function summary(file: string, ast: DockerfileAst, staged: StagedDockerfile): st
     `${file}: ${staged.stages.length} stage${staged.stages.length === 1 ? "" : "s"}, ${count} instruction${count === 1 ? "" : "s"}, escape ${ast.escapeToken}`,
   ];
   for (const d of ast.directives) out.push(`directive ${d.name}=${d.value}`);
-  for (const a of staged.metaArgs) out.push(`global ${describeInstruction(a).trim()}`);
+  if (staged.metaArgs.length > 0) out.push("global ARGs:");
+  for (const a of staged.metaArgs) out.push(describeInstruction(a));
   for (const s of staged.stages) {
     const platform = s.from.platform ? ` --platform=${s.from.platform}` : "";
     out.push(`stage ${s.index} ${s.id}: FROM ${s.from.baseName}${platform}`);
