@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { writeTar } from "../archive/tar-writer.ts";
+import { sha256 } from "../digest.ts";
 import { openMemoryStore } from "../store/memory.ts";
 import { buildImage } from "./builder.ts";
+import { bunzip2 } from "./bzip2.ts";
 import { type ContextFileInit, contextFromFiles, DockerIgnore, matchPath } from "./context.ts";
 import { parseChmod, sniffArchive } from "./copy.ts";
 import { fakeResolver, mergedFs, readText } from "./testing.ts";
@@ -172,5 +174,36 @@ describe("COPY and ADD", () => {
     expect(fs.nodeAt("d/alias")).toMatchObject({ type: "symlink", target: "target" });
     expect(fs.nodeAt("followed")?.type).toBe("file");
     expect(await readText(fs, "followed")).toBe("t");
+  });
+});
+
+const BZ2 =
+  "QlpoMTFBWSZTWcDaNfoAATn/////////////////////////////////////////////sAGaIgQ//1VVABMACYBMAATAAAmAAAGgEwAAAABPQAAAAAAAAAAAAAAAAABMACTAATAAEwAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAG1VJMjaNIANMgBoAaAAADQZNAADIyZAyGhoPSaAGgNDTQaYTQAAAANAMmgDQ00GmIAANDTQBev8oKcDSNROSdDWMRsG0ZD6kKdk8J6T4n5QCglCKGUQb0cR1HkfSBIUiSN/SSJKt8BAICTpQlKVJWliWpcl6YJimT+0zTRNU2TdOE5TpO08T1Pk/UBQVCUNRH+KKoyjqQpKlKWpimqcp6oKiqSpqoqqrKurCsrxAoFW1cV1XlfWAeh7MIXu+D4MH1JYVJYxIWHSTSP6QsSPwxBJ+fxqMUYsgUhNaQoAZALGjBIWOGaQrwQIwSFkBiZEyRky+pCZlPP2mbQkyGAoIcMoNBBmVMsZczBmTNGbM4QTBsIwrDMOxDEsUxbGMaxzHsgyLJMmyjKssy7MMyzTNs4zrPM+0DQtE0bSNK0zTtQ1LVNW1jWtc17YNi2TZto2rbNu3Dct03beN63zfuA4LhOG4jiuM47kOS5TluY5rnOe6Douk6bqOq6zruw7LtO27juu877wPC8TxvI8rzPO9D0vU9b2Pa9z3vg/98XyfN9H1fZgID7oJ+H5fp+xdyRThQkMDaNfo=";
+
+describe("bzip2", () => {
+  const data = Uint8Array.from(atob(BZ2), (c) => c.charCodeAt(0));
+
+  it("decodes what python's bz2 wrote (runs, all byte values), and concatenated streams", async () => {
+    const out = bunzip2(data);
+    expect(out.byteLength).toBe(1632);
+    expect(await sha256(out)).toBe("sha256:c55075eaf23a10a55742bd68eb3ca1a36321560d28c766b7f2d6bb032744285a");
+    const twice = new Uint8Array(data.byteLength * 2);
+    twice.set(data);
+    twice.set(data, data.byteLength);
+    expect(bunzip2(twice).byteLength).toBe(3264);
+  });
+
+  it("refuses corrupt data with an archive error", () => {
+    const bad = data.slice();
+    bad[100] = (bad[100] as number) ^ 0xff;
+    expect(() => bunzip2(bad)).toThrow(/bzip2/);
+    expect(() => bunzip2(data.subarray(0, 60))).toThrow(/bzip2/);
+  });
+
+  it("ADD of an xz archive says exactly what is missing", async () => {
+    const xz = new Uint8Array([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00, 0, 0]);
+    await expect(build("FROM base\nADD a.tar.xz /x/\n", { "a.tar.xz": xz })).rejects.toThrow(
+      /has no xz decoder/,
+    );
   });
 });

@@ -7,6 +7,7 @@ import { decompress, sniffCompression } from "../archive/compression.ts";
 import { readAll, readTar } from "../archive/tar-reader.ts";
 import { LayerLabError } from "../errors.ts";
 import { BashFs, type Owner } from "./bash-fs.ts";
+import { bunzip2 } from "./bzip2.ts";
 import { type ContextView, DockerIgnore, hasWildcard, matchPath } from "./context.ts";
 import { type FsNode, type LayerFs, toRel } from "./layer-fs.ts";
 import { writeEntries } from "./packages.ts";
@@ -272,19 +273,23 @@ export async function copyInto(fs: LayerFs, req: CopyRequest): Promise<void> {
 
   const extract = async (bytes: Uint8Array, to: string): Promise<boolean> => {
     const kind = sniffArchive(bytes);
-    if (kind === "bzip2" || kind === "xz") {
+    if (kind === "xz") {
       throw new LayerLabError(
         "BUILD",
-        `ADD: this is a ${kind} archive; LayerLab extracts plain, gzip and zstd tar archives but has no ${kind} decoder. Recompress it with gzip or zstd, or use COPY to keep it as a file`,
+        "ADD: this is an xz archive; LayerLab extracts plain, gzip, bzip2 and zstd tar archives but has no xz decoder. Recompress it with gzip, bzip2 or zstd, or use COPY to keep it as a file",
       );
     }
-    const source = (async function* () {
-      yield bytes;
-    })();
-    const stream = kind === "none" ? source : decompress(source, kind, { limit: 4 * 2 ** 30, entry: "ADD" });
     let tarBytes: Uint8Array;
     try {
-      tarBytes = await readAll(stream, 4 * 2 ** 30, "ADD");
+      if (kind === "bzip2") tarBytes = bunzip2(bytes);
+      else {
+        const source = (async function* () {
+          yield bytes;
+        })();
+        const stream =
+          kind === "none" ? source : decompress(source, kind, { limit: 4 * 2 ** 30, entry: "ADD" });
+        tarBytes = await readAll(stream, 4 * 2 ** 30, "ADD");
+      }
     } catch {
       return false;
     }
