@@ -385,6 +385,8 @@ export function applyChangeset(
     removed.set(w.path, gone);
   }
   // 3. Entries in tar order, each applied over what the earlier ones made (a later duplicate wins).
+  let lastDir: Node | undefined;
+  let lastParent = "";
   for (const e of changeset.entries) {
     if (e.path === "") {
       if (e.type !== "dir") problem("", `a ${e.type} cannot replace the root directory; ignored`);
@@ -406,8 +408,11 @@ export function applyChangeset(
       problem(path, "a whiteout name left as a plain entry; ignored");
       continue;
     }
+    // Tars list a directory's entries together: reuse the last parent found while it stays valid.
+    const parent = cut < 0 ? "" : path.slice(0, cut);
     let dir = root;
     let start = 0;
+    if (lastDir && parent === lastParent) start = cut + 1;
     while (start <= cut) {
       const end = path.indexOf("/", start);
       const seg = path.slice(start, end);
@@ -423,6 +428,7 @@ export function applyChangeset(
       } else {
         const sub = path.slice(0, end);
         if (child) {
+          lastDir = undefined;
           hidden.push({ path: sub, node: child, cause: "parent-replaced" });
           supersede(child, gen, layer);
           problem(sub, `a ${child.entry.type} stood where ${path} needs a directory; replaced by one`);
@@ -436,6 +442,10 @@ export function applyChangeset(
       dir.set(seg, next);
       dir = next;
     }
+    if (start > 0 && !(lastDir && parent === lastParent)) {
+      lastDir = dir;
+      lastParent = parent;
+    } else if (lastDir && parent === lastParent) dir = lastDir;
     const old = dir.child(name);
     // The version `old` stands for in the lower tree (an owned copy is not in any finished tree).
     const prev = old && old.gen === gen && old.layer !== layer ? lookup(lowerRoot, e.path) : old;
@@ -451,6 +461,8 @@ export function applyChangeset(
     } else {
       let below: Node | undefined;
       if (old) {
+        // The cached parent may lie at or below the replaced node: forget it.
+        if (old.kids) lastDir = undefined;
         hidden.push({ path: e.path, node: old, cause: "replaced" });
         below = old.layer === layer ? old.lower : prev;
         supersede(old, gen, layer);
