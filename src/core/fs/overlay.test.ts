@@ -131,4 +131,41 @@ describe("stacking layers (OCI image-spec rules)", () => {
     expect(tree.get("d")?.descendantCount()).toBe(3);
     expect(tree.count()).toBe(4);
   });
+
+  it("reports per-path problems as data and keeps going", () => {
+    const stack = stackLayers([
+      layer([file("../etc/passwd"), file("a/.wh.b"), file(""), file("ok"), symlink("s", "ok")]),
+      layer([file("s/x")], [{ path: "/abs", opaque: false }]),
+    ]);
+    expect(stack.layers[0]!.problems.map((p) => p.message)).toEqual([
+      "entry with an unclean path ignored",
+      "a whiteout name left as a plain entry; ignored",
+      "a file cannot replace the root directory; ignored",
+    ]);
+    expect(stack.layers[1]!.problems.map((p) => `${p.path}: ${p.message}`)).toEqual([
+      "/abs: whiteout with an unclean path ignored",
+      "s: a symlink stood where s/x needs a directory; replaced by one",
+    ]);
+    expect(stack.top.get("ok")?.layer).toBe(0);
+  });
+
+  it("dumps a tree as sorted canonical lines, escaping spaces and control characters", () => {
+    const tree = mergeLayers([
+      layer([
+        dir("a b"),
+        file("a b/c\td", 3, { uid: 5, gid: 6, mode: 0o4755 }),
+        symlink("a-link", "/a b"),
+        dir("a"),
+      ]),
+    ]);
+    expect(dumpTree(tree)).toBe(
+      [
+        "a dir 0755 0:0 0 - 0",
+        "a\\x20b dir 0755 0:0 0 - 0",
+        "a\\x20b/c\\x09d file 4755 5:6 3 - 0",
+        "a-link symlink 0777 0:0 0 /a\\x20b 0",
+        "",
+      ].join("\n"),
+    );
+  });
 });
