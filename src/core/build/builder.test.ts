@@ -269,4 +269,17 @@ describe("buildImage", () => {
       expect((e as BuildFailure).output).toContain("python3: LayerLab cannot run this program");
     }
   });
+
+  it("writes COPY history as BuildKit does: shown flags, sources, heredoc names, destination", async () => {
+    const { config } = await build(
+      "FROM base\nARG D=/dst\nCOPY --chown=app --chmod=644 a* $D/\nCOPY <<EOF b /x/\nhi\nEOF\n",
+      {
+        a1: "1",
+        b: "2",
+      },
+    );
+    const h = (config.history ?? []).map((e) => e.created_by);
+    expect(h).toContain("COPY --chown=app --chmod=644 a* /dst/ # buildkit");
+    expect(h).toContain("COPY b <<EOF /x/ # buildkit");
+  });
 });

@@ -934,7 +934,8 @@ class Builder {
       ].join("\n");
       argv = [...(cc.Shell ?? DEFAULT_SHELL), script];
     } else argv = [...(cc.Shell ?? DEFAULT_SHELL), node.args.join(" ")];
-    const declared = [...stage.args].filter(([, v]) => v !== undefined) as [string, string][];
+    // BuildKit's runCommandString: every declared stage ARG, valued from the build environment.
+    const declared = [...stage.args].map(([k, v]): [string, string] => [k, stage.env.get(k) ?? v ?? ""]);
     const prefix =
       declared.length > 0 ? `|${declared.length} ${declared.map(([k, v]) => `${k}=${v}`).join(" ")} ` : "";
     const createdBy = `RUN ${prefix}${argv.join(" ")} # buildkit`;
@@ -1239,7 +1240,13 @@ class Builder {
       unpack,
       from: sourceKey,
     });
-    const createdBy = `${isAdd ? "ADD" : "COPY"} ${[...rawSources.map((s) => (s.startsWith("<<") ? s : this.expand(stage, s, node))), dest].join(" ")} # buildkit`;
+    // BuildKit's commit message: flags it shows, sources, heredoc names, the destination as written (expanded).
+    const shown = [isAdd ? "ADD" : "COPY"];
+    if (parents) shown.push("--parents");
+    if (chown !== undefined) shown.push(`--chown=${chown}`);
+    if (chmod !== undefined) shown.push(`--chmod=${chmod}`);
+    shown.push(...sources, ...heredocs.map((h) => `<<${h.name}`), dest);
+    const createdBy = `${shown.join(" ")} # buildkit`;
     return {
       instruction,
       sources: checksums,

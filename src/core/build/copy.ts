@@ -80,11 +80,18 @@ export type ChmodSpec = (mode: number, isDir: boolean) => number;
 export function parseChmod(value: string): ChmodSpec {
   if (/^[0-7]+$/.test(value)) {
     const m = Number.parseInt(value, 8);
-    if (m > 0o7777) throw new LayerLabError("BUILD", `invalid chmod parameter: '${value}'`);
+    if (m > 0o7777)
+      throw new LayerLabError(
+        "BUILD",
+        `invalid chmod parameter: '${value}'. it should be octal string and between 0 and 07777`,
+      );
     return () => m;
   }
   if (/^\d+$/.test(value) || !/^([ugoa]*[-+=][rwxXst]*)(,[ugoa]*[-+=][rwxXst]*)*$/.test(value)) {
-    throw new LayerLabError("BUILD", `invalid chmod parameter: '${value}'`);
+    throw new LayerLabError(
+      "BUILD",
+      `invalid chmod parameter: '${value}'. it should be octal string and between 0 and 07777`,
+    );
   }
   const clauses = value.split(",");
   return (mode, isDir) => {
