@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { computeEfficiency } from "./efficiency.ts";
 import { changeset, dirEntry, fakeDigest, fileEntry } from "./fixtures.ts";
 import { stackLayers } from "./overlay.ts";
+import { summarizeOverlay } from "./report.ts";
 
 describe("efficiency (dive's idea, reclaimable bytes counted once)", () => {
   it("matches the hand-computed figures of an image with duplicated and deleted files", () => {
@@ -103,5 +104,37 @@ describe("efficiency (dive's idea, reclaimable bytes counted once)", () => {
       stackLayers([changeset([fileEntry("a", 5)]), changeset([fileEntry("b", 6)])]),
     );
     expect(once).toMatchObject({ score: 1, wastedBytes: 0, inefficiencies: [] });
+  });
+});
+
+describe("the overlay summary for inspect --json", () => {
+  it("lists only real changes per layer, and the efficiency figures", () => {
+    const stack = stackLayers([
+      changeset([dirEntry("etc"), fileEntry("etc/a", 10)]),
+      changeset([dirEntry("etc"), fileEntry("etc/b", 4)], ["etc/a"]),
+    ]);
+    const s = summarizeOverlay(stack);
+    expect(s.changes).toEqual([
+      [
+        { path: "etc", kind: "added", type: "dir", size: 0 },
+        { path: "etc/a", kind: "added", type: "file", size: 10 },
+      ],
+      [
+        { path: "etc/a", kind: "removed", type: "file", size: 10 },
+        { path: "etc/b", kind: "added", type: "file", size: 4 },
+      ],
+    ]);
+    expect(s.efficiency).toMatchObject({ score: 4 / 14, wastedBytes: 10, totalBytes: 14 });
+    expect(s.efficiency.inefficiencies).toEqual([
+      {
+        path: "etc/a",
+        wastedBytes: 10,
+        layers: [
+          { layer: 0, action: "written", size: 10 },
+          { layer: 1, action: "removed", size: 10 },
+        ],
+      },
+    ]);
+    expect(JSON.parse(JSON.stringify(s))).toEqual(s);
   });
 });

@@ -52,4 +52,5 @@ export {
   stackLayers,
 } from "./overlay.ts";
 export { baseName, cleanPath, isCleanPath, joinPath, parentPath, splitPath } from "./paths.ts";
+export { type ChangeJson, type EfficiencyJson, summarizeOverlay } from "./report.ts";
 export type { Changeset, ContentRef, EntryType, FileEntry, Whiteout } from "./types.ts";
