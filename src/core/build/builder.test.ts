@@ -45,7 +45,7 @@ describe("buildImage", () => {
       ["COPY . /app # buildkit", false],
       ['CMD ["python3"]', true],
       ["LABEL x=y", true],
-      ["EXPOSE 80", true],
+      ["EXPOSE [80/tcp]", true],
     ]);
     expect(result.layers).toHaveLength(4);
     expect(config.rootfs.diff_ids).toEqual(result.layers);
@@ -140,6 +140,8 @@ describe("buildImage", () => {
     expect(hist).toContain('HEALTHCHECK &{["CMD-SHELL" "true"] "30s" "0s" "0s" "0s" \'\\x03\'}');
     expect(hist).toContain('ENTRYPOINT ["/bin/sh" "-ec" "echo hi"]');
     expect(hist).toContain("VOLUME [/data]");
+    expect(hist.some((h) => h?.startsWith("ONBUILD"))).toBe(false);
+    expect(c.ArgsEscaped).toBeUndefined();
   });
 
   it("runs ONBUILD triggers in the child build and clears them", async () => {

@@ -630,7 +630,7 @@ class Builder {
         }
       }
       if (!layer) history.empty_layer = true;
-      (stage.config.history as HistoryEntry[]).push(history);
+      if (plan.history !== false) (stage.config.history as HistoryEntry[]).push(history);
       stage.key = key;
       const rec: CacheRecord = {
         key,
@@ -695,6 +695,8 @@ class Builder {
     instruction: string;
     sources?: Map<string, string>;
     layer: boolean;
+    /** False for instructions BuildKit writes no history entry for (ONBUILD). */
+    history?: boolean;
     execute: (step: number) => Promise<{ createdBy: string }>;
   }> {
     const cc = stage.config.config;
@@ -791,7 +793,7 @@ class Builder {
         for (const a of node.args)
           ports.push(...expandWords(a, envFromMap(stage.env), { escapeToken: this.escapeToken }));
         const norm = ports.map((p) => (p.includes("/") ? p.toLowerCase() : `${p}/tcp`)).sort();
-        return simple(`EXPOSE ${norm.join(" ")}`, `EXPOSE ${ports.join(" ")}`, () => {
+        return simple(`EXPOSE ${norm.join(" ")}`, `EXPOSE [${norm.join(" ")}]`, () => {
           cc.ExposedPorts = { ...(cc.ExposedPorts ?? {}) };
           for (const p of norm) cc.ExposedPorts[p] = {};
         });
@@ -832,14 +834,15 @@ class Builder {
         const argv = node.json ? [...node.args] : [...(cc.Shell ?? DEFAULT_SHELL), node.args.join(" ")];
         const text = `${kw.toUpperCase()} ${goQuoteList(argv)}`;
         return simple(text, text, () => {
+          // BuildKit sets ArgsEscaped on CMD only (Docker-format compatibility), not on ENTRYPOINT.
           if (kw === "cmd") {
             cc.Cmd = argv;
+            cc.ArgsEscaped = true;
             stage.cmdSet = true;
           } else {
             cc.Entrypoint = argv;
             if (!stage.cmdSet) cc.Cmd = null;
           }
-          cc.ArgsEscaped = true;
         });
       }
       case "healthcheck": {
@@ -895,9 +898,13 @@ class Builder {
           trig.heredocs.length > 0
             ? `${text}\n${trig.heredocs.map((h) => `${h.content}${h.name}`).join("\n")}`
             : text;
-        return simple(`ONBUILD ${full}`, `ONBUILD ${text}`, () => {
-          cc.OnBuild = [...(cc.OnBuild ?? []), full];
-        });
+        // BuildKit records the trigger in the config only: ONBUILD adds no history entry.
+        return {
+          ...simple(`ONBUILD ${full}`, "", () => {
+            cc.OnBuild = [...(cc.OnBuild ?? []), full];
+          }),
+          history: false,
+        };
       }
       case "run":
         return this.planRun(stage, node);
