@@ -202,26 +202,115 @@ export class TarParser {
   private finishMeta(): void {
     const raw = this.metaRaw!;
     const data = this.metaBuf!;
-    const at = this.meta.start!;
     this.metaRaw = undefined;
     this.metaBuf = undefined;
-    switch (raw.typeflag) {
-      case "x":
-        this.meta.local = { ...(this.meta.local ?? {}), ...parsePax(data, raw.name, at) };
-        break;
-      case "g":
-        this.meta.global = { ...this.meta.global, ...parsePax(data, raw.name, at) };
-        // A global header is an entry of its own, not a prefix of the next one.
-        this.meta.start = undefined;
-        break;
-      case "L":
-        this.meta.longName = nulTerminated(data);
-        break;
-      case "K":
-        this.meta.longLink = nulTerminated(data);
-        break;
-    }
+    applyMeta(this.meta, raw, data);
     this.state = this.pad > 0 ? "pad" : "header";
+  }
+}
+
+/** Applies one PAX / GNU long-name record to the pending meta of the next header. */
+function applyMeta(meta: PendingMeta, raw: RawHeader, data: Uint8Array): void {
+  const at = meta.start!;
+  switch (raw.typeflag) {
+    case "x":
+      meta.local = { ...(meta.local ?? {}), ...parsePax(data, raw.name, at) };
+      break;
+    case "g":
+      meta.global = { ...meta.global, ...parsePax(data, raw.name, at) };
+      // A global header is an entry of its own, not a prefix of the next one.
+      meta.start = undefined;
+      break;
+    case "L":
+      meta.longName = nulTerminated(data);
+      break;
+    case "K":
+      meta.longLink = nulTerminated(data);
+      break;
+  }
+}
+
+/** Random access to an archive's bytes (a browser File or Blob; Node's fs.openAsBlob). */
+export interface RandomAccess {
+  readonly size: number;
+  slice(
+    start: number,
+    end: number,
+  ): { arrayBuffer(): Promise<ArrayBuffer>; stream(): ReadableStream<Uint8Array> };
+}
+
+/**
+ * Reads only the headers of a tar held in a File or Blob, jumping over the data by offset, so the
+ * entries' data can then be read independently (in parallel) with `slice`.
+ */
+export async function* readTarHeaders(
+  file: RandomAccess,
+  options: TarParserOptions & { signal?: AbortSignal } = {},
+): AsyncGenerator<TarHeader> {
+  const maxMeta = options.maxMetaBytes ?? 1 << 20;
+  const read = async (at: number, n: number) => new Uint8Array(await file.slice(at, at + n).arrayBuffer());
+  let meta: PendingMeta = {
+    global: {},
+    local: undefined,
+    longName: undefined,
+    longLink: undefined,
+    start: undefined,
+  };
+  let off = 0;
+  if (file.size === 0) throw new ArchiveError("empty input: not a tar archive", { offset: 0 });
+  while (off < file.size) {
+    throwIfAborted(options.signal, "reading the archive");
+    if (off + BLOCK > file.size) {
+      throw new ArchiveError("truncated tar archive: input ended inside a header", { offset: off });
+    }
+    const block = await read(off, BLOCK);
+    if (isZeroBlock(block)) {
+      if (meta.start !== undefined) {
+        throw new ArchiveError("end of archive right after a PAX or long-name record", { offset: off });
+      }
+      if (off + 2 * BLOCK <= file.size && !isZeroBlock(await read(off + BLOCK, BLOCK))) {
+        throw new ArchiveError("corrupt tar archive: a lone zero block before more entries", { offset: off });
+      }
+      return;
+    }
+    const raw = decodeHeader(block, off);
+    const dataAt = off + BLOCK;
+    const padded = Math.ceil(raw.size / BLOCK) * BLOCK;
+    if (isMetaType(raw.typeflag)) {
+      if (raw.size > maxMeta) {
+        throw new ArchiveError(
+          `tar meta record of ${raw.size} bytes exceeds the limit of ${maxMeta}`,
+          { entry: raw.name, offset: off },
+          "ARCHIVE_TOO_LARGE",
+        );
+      }
+      if (dataAt + raw.size > file.size) {
+        throw new ArchiveError("truncated tar archive: input ended inside an entry", {
+          entry: raw.name,
+          offset: file.size,
+        });
+      }
+      meta.start ??= off;
+      applyMeta(meta, raw, await read(dataAt, raw.size));
+      off = dataAt + padded;
+      continue;
+    }
+    const header = resolveHeader(raw, meta, meta.start ?? off, dataAt);
+    meta = {
+      global: meta.global,
+      local: undefined,
+      longName: undefined,
+      longLink: undefined,
+      start: undefined,
+    };
+    if (dataAt + header.size > file.size) {
+      throw new ArchiveError("truncated tar archive: input ended inside an entry", {
+        entry: header.name,
+        offset: file.size,
+      });
+    }
+    yield header;
+    off = dataAt + Math.ceil(header.size / BLOCK) * BLOCK;
   }
 }
 

@@ -8,7 +8,8 @@ import {
   SNIFF_BYTES,
   sniffCompression,
 } from "../archive/compression.ts";
-import { readAll, readTar, TarParser } from "../archive/tar-reader.ts";
+import type { TarHeader } from "../archive/tar-header.ts";
+import { type RandomAccess, readAll, readTar, readTarHeaders, TarParser } from "../archive/tar-reader.ts";
 import { type Digest, isDigest, sha256 } from "../digest.ts";
 import {
   ArchiveError,
@@ -70,6 +71,8 @@ export interface ImportOptions {
   hashFiles?: boolean;
   /** gzip decoder (default: the platform's DecompressionStream where there is one, else fflate). */
   gzipEngine?: GzipEngine;
+  /** Entries read at once when the source is a File or Blob (default 2). */
+  concurrency?: number;
 }
 
 /** One image an import stored. */
@@ -140,10 +143,17 @@ class Importer {
   readonly byDigest = new Map<Digest, Entry>();
   readonly limits: Required<Omit<ImportLimits, keyof LayerLimits>> & LayerLimits;
 
+  /** Aborted by the caller's signal, or by the first failure of parallel entries (to stop the rest). */
+  readonly internal = new AbortController();
+  readonly signal = this.internal.signal;
+
   constructor(
     readonly store: Store,
     readonly options: ImportOptions,
   ) {
+    const outer = options.signal;
+    if (outer?.aborted) this.internal.abort();
+    else outer?.addEventListener("abort", () => this.internal.abort(), { once: true });
     const l = options.limits ?? {};
     this.limits = {
       ...l,
@@ -171,7 +181,7 @@ class Importer {
 
   async *count(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
     for await (const chunk of source) {
-      throwIfAborted(this.options.signal, "import");
+      throwIfAborted(this.signal, "import");
       this.bytesRead += chunk.byteLength;
       this.progress();
       yield chunk;
@@ -180,40 +190,90 @@ class Importer {
 
   /** First pass: every entry streams past once; layers go to the store, JSON stays in memory. */
   async scan(source: AsyncIterable<Uint8Array>): Promise<void> {
-    for await (const { header, body } of readTar(this.count(source), { signal: this.options.signal })) {
-      const path = cleanEntryPath(header.name);
-      if (header.type === "symlink" || header.type === "hardlink") {
-        this.links.set(path, { target: header.linkname, symlink: header.type === "symlink" });
-        continue;
-      }
-      if (header.type !== "file") continue;
-      this.progress(path);
-      const { head, stream } = await peek(body, SNIFF_BYTES);
-      const looksJson = head[0] === 0x7b || head[0] === 0x5b;
-      let entry: Entry;
-      if (looksJson && header.size <= this.limits.maxJsonBytes) {
-        this.heldJson += header.size;
-        if (this.heldJson > this.limits.maxMetadataBytes) {
-          throw new ArchiveError(
-            `JSON entries exceed ${this.limits.maxMetadataBytes} bytes in total`,
-            { entry: header.name },
-            "ARCHIVE_TOO_LARGE",
-          );
-        }
-        const bytes = await readAll(stream, this.limits.maxJsonBytes, header.name);
-        entry = { kind: "json", path, digest: await sha256(bytes), bytes };
-      } else if (header.size === 0) {
-        continue;
-      } else {
-        entry = await this.ingestLayer(stream, head, path);
-      }
-      const m = BLOB_PATH.exec(path);
-      if (m && entry.digest && entry.digest !== `sha256:${m[1]}`) {
-        throw new DigestMismatchError(`sha256:${m[1]}`, entry.digest, header.name);
-      }
-      this.byPath.set(path, entry);
-      if (entry.digest) this.byDigest.set(entry.digest, entry);
+    for await (const { header, body } of readTar(this.count(source), { signal: this.signal })) {
+      await this.handleEntry(header, body);
     }
+  }
+
+  /**
+   * First pass over a File or Blob: headers are read by offset and up to `concurrency` entries
+   * stream at once from their own slices, so several layers decompress and hash in parallel.
+   */
+  async scanFile(file: RandomAccess, concurrency: number): Promise<void> {
+    const pending = new Set<Promise<void>>();
+    let failure: { err: unknown } | undefined;
+    const run = (p: Promise<void>) => {
+      const tracked = p.then(
+        () => {
+          pending.delete(tracked);
+        },
+        (err: unknown) => {
+          pending.delete(tracked);
+          // Errors after the abort are its echoes in the other entries; the first one is the cause.
+          if (!this.signal.aborted) failure ??= { err };
+          this.internal.abort();
+        },
+      );
+      pending.add(tracked);
+    };
+    let headerError: { err: unknown } | undefined;
+    try {
+      for await (const header of readTarHeaders(file, { signal: this.signal })) {
+        if (failure) break;
+        const body =
+          header.type === "file" && header.size > 0
+            ? this.count(
+                asyncIterable(file.slice(header.dataOffset, header.dataOffset + header.size).stream()),
+              )
+            : (async function* () {})();
+        run(this.handleEntry(header, body));
+        while (pending.size >= concurrency) await Promise.race(pending);
+      }
+    } catch (err) {
+      if (!failure) headerError = { err };
+      this.internal.abort();
+    }
+    // Every started entry must settle before the caller cleans up what they stored.
+    while (pending.size) await Promise.allSettled([...pending]);
+    // The first real failure wins over the cancellations it caused in the others.
+    if (failure) throw failure.err;
+    if (headerError) throw headerError.err;
+    throwIfAborted(this.signal, "import");
+  }
+
+  async handleEntry(header: TarHeader, body: AsyncIterable<Uint8Array>): Promise<void> {
+    const path = cleanEntryPath(header.name);
+    if (header.type === "symlink" || header.type === "hardlink") {
+      this.links.set(path, { target: header.linkname, symlink: header.type === "symlink" });
+      return;
+    }
+    if (header.type !== "file") return;
+    this.progress(path);
+    const { head, stream } = await peek(body, SNIFF_BYTES);
+    const looksJson = head[0] === 0x7b || head[0] === 0x5b;
+    let entry: Entry;
+    if (looksJson && header.size <= this.limits.maxJsonBytes) {
+      this.heldJson += header.size;
+      if (this.heldJson > this.limits.maxMetadataBytes) {
+        throw new ArchiveError(
+          `JSON entries exceed ${this.limits.maxMetadataBytes} bytes in total`,
+          { entry: header.name },
+          "ARCHIVE_TOO_LARGE",
+        );
+      }
+      const bytes = await readAll(stream, this.limits.maxJsonBytes, header.name);
+      entry = { kind: "json", path, digest: await sha256(bytes), bytes };
+    } else if (header.size === 0) {
+      return;
+    } else {
+      entry = await this.ingestLayer(stream, head, path);
+    }
+    const m = BLOB_PATH.exec(path);
+    if (m && entry.digest && entry.digest !== `sha256:${m[1]}`) {
+      throw new DigestMismatchError(`sha256:${m[1]}`, entry.digest, header.name);
+    }
+    this.byPath.set(path, entry);
+    if (entry.digest) this.byDigest.set(entry.digest, entry);
   }
 
   /** Streams one entry: stores it as it came, decompresses, stores the tar (its diffId) and indexes it. */
@@ -223,7 +283,7 @@ class Importer {
     path: string,
   ): Promise<LayerCandidate | FailedCandidate> {
     const compression = sniffCompression(head);
-    const signal = this.options.signal;
+    const signal = this.signal;
     const rawChan = compression === "none" ? undefined : new Channel();
     const tarChan = new Channel();
     const rawPut = rawChan ? this.store.blobs.putStream(rawChan, { signal }) : undefined;
@@ -348,6 +408,13 @@ class Importer {
     }
     return e;
   }
+}
+
+function isRandomAccess(s: unknown): s is RandomAccess {
+  const r = s as RandomAccess;
+  return (
+    typeof r.slice === "function" && typeof r.size === "number" && !(Symbol.asyncIterator in (s as object))
+  );
 }
 
 /** An error of the outer archive seen while reading one entry: never mistaken for the entry's own. */
@@ -579,12 +646,13 @@ function mediaTypeFor(c: Compression): string {
  */
 export async function importArchive(
   store: Store,
-  source: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>,
+  source: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array> | RandomAccess,
   options: ImportOptions = {},
 ): Promise<ImportResult> {
   const imp = new Importer(store, options);
   try {
-    await imp.scan(asyncIterable(source));
+    if (isRandomAccess(source)) await imp.scanFile(source, Math.max(1, options.concurrency ?? 2));
+    else await imp.scan(asyncIterable(source));
     throwIfAborted(options.signal, "import");
     const found = findImages(imp);
     if (found.length === 0) throw new ArchiveError("the archive holds no image", { entry: "index.json" });

@@ -37,21 +37,25 @@ const cases = await hostileCases();
 
 let dbs = 0;
 const stores = [
-  ["memory", async () => openMemoryStore()],
-  ["indexeddb", async () => openIndexedDbStore(`ll-hostile-${++dbs}`)],
+  ["memory", async () => openMemoryStore(), "stream"],
+  ["indexeddb", async () => openIndexedDbStore(`ll-hostile-${++dbs}`), "stream"],
+  ["memory (archive as a Blob)", async () => openMemoryStore(), "blob"],
 ] as const;
 
 describe.each(stores)(
   "hostile archives are refused, naming the entry, with the %s store untouched",
-  (_kind, open) => {
+  (_kind, open, sourceKind) => {
     it.each(cases.map((c) => [c.name, c] as const))("%s", async (_name, c) => {
       const base = await open();
       await importArchive(base, fixtureStream("oci.tar"));
       const before = await snapshot(base);
       const { store, bytes } = counting(base);
-      const err = await importArchive(store, stream(c.bytes), c.limits ? { limits: c.limits } : {}).catch(
-        (e: unknown) => e,
-      );
+      const source = sourceKind === "blob" ? new Blob([c.bytes as Uint8Array<ArrayBuffer>]) : stream(c.bytes);
+      const err = await importArchive(
+        store,
+        source,
+        c.limits ? { limits: c.limits, concurrency: 3 } : { concurrency: 3 },
+      ).catch((e: unknown) => e);
       expect(err, c.about).toBeInstanceOf(LayerLabError);
       expect((err as LayerLabError).code, `${c.about}: ${(err as Error).message}`).toBe(c.code);
       expect((err as Error).message, (err as Error).message).toMatch(c.message);

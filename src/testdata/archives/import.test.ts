@@ -1,4 +1,6 @@
 import "fake-indexeddb/auto";
+import { openAsBlob } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { sha256 } from "../../core/digest.ts";
 import { ArchiveError, CancelledError } from "../../core/errors.ts";
@@ -6,7 +8,7 @@ import { describeImage, readLayerIndex } from "../../core/image/describe.ts";
 import { importArchive } from "../../core/image/import.ts";
 import { openIndexedDbStore } from "../../core/store/indexeddb.ts";
 import { openMemoryStore } from "../../core/store/memory.ts";
-import { fixtureStream, snapshot } from "./fixtures.ts";
+import { FIXTURES, fixtureStream, snapshot } from "./fixtures.ts";
 
 const DIFF_IDS = [
   "sha256:fdb505f0c618a2f7f0187eb62a0f62e75f28d8868f7af7d91dfbd5c5b4d14360",
@@ -136,6 +138,50 @@ describe("importing real archives", () => {
       onProgress: (p) => progress.push(p.layersDone),
     });
     expect(done.images).toHaveLength(1);
+  });
+});
+
+describe("importing from a File or Blob (headers by offset, entries in parallel)", () => {
+  it.each(["skopeo-docker-archive.tar", "oci.tar", "oci-zstd.tar", "docker25.tar", "multi-platform.tar"])(
+    "%s gives the same images and blobs as the stream",
+    async (name) => {
+      const streamed = openMemoryStore();
+      await importArchive(streamed, fixtureStream(name));
+      for (const concurrency of [1, 3]) {
+        const sliced = openMemoryStore();
+        const progress: number[] = [];
+        await importArchive(sliced, await openAsBlob(join(FIXTURES, name)), {
+          concurrency,
+          onProgress: (p) => progress.push(p.bytesRead),
+        });
+        const a = await snapshot(streamed);
+        const b = await snapshot(sliced);
+        expect(b.blobs).toEqual(a.blobs);
+        expect(b.layers).toEqual(a.layers);
+        expect(b.images.map((i) => ({ ...i, storedAt: 0 }))).toEqual(
+          a.images.map((i) => ({ ...i, storedAt: 0 })),
+        );
+        expect(progress.at(-1)).toBeGreaterThan(0);
+      }
+    },
+  );
+});
+
+describe("a cancelled import from a Blob", () => {
+  it("stops every parallel entry and leaves the store as it was", async () => {
+    const store = openMemoryStore();
+    await importArchive(store, fixtureStream("skopeo-docker-archive.tar"));
+    const before = await snapshot(store);
+    const ac = new AbortController();
+    const err = await importArchive(store, await openAsBlob(join(FIXTURES, "oci.tar")), {
+      concurrency: 4,
+      signal: ac.signal,
+      onProgress: (p) => {
+        if (p.layersDone >= 1) ac.abort();
+      },
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CancelledError);
+    expect(await snapshot(store)).toEqual(before);
   });
 });
 
