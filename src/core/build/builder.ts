@@ -587,12 +587,15 @@ class Builder {
     const where = { line: shown.range.start.line, step, instruction: shown.original.trim() };
     try {
       const plan = await this.plan(stage, node);
+      // COPY --link makes a layer independent of what is below it, so its cache key has no parent.
+      const parentKey = plan.linked ? "link" : stage.key;
       const key = await sha256(
-        `${stage.key}\n${plan.instruction}\n${plan.sources ? [...plan.sources].join("\n") : ""}`,
+        `${parentKey}\n${plan.instruction}\n${plan.sources ? [...plan.sources].join("\n") : ""}`,
       );
       const hit = this.opts.noCache ? undefined : this.cache.get(key);
       if (hit && (!hit.layer || (await this.layerPresent(hit)))) {
-        await this.restore(stage, hit, key);
+        if (plan.linked) await this.applyLinked(stage, hit, await sha256(`${stage.key}\n${key}`));
+        else await this.restore(stage, hit, key);
         this.cachedSteps += 1;
         this.emit({
           kind: "step-done",
@@ -608,19 +611,19 @@ class Builder {
         ? "--no-cache"
         : stage.missed
           ? "a previous step was rebuilt"
-          : missReason(this.cache, stage.key, plan.instruction, plan.sources);
+          : missReason(this.cache, parentKey, plan.instruction, plan.sources);
       stage.missed = true;
       stage.fs.beginStep();
       const out = await plan.execute(step);
-      const parent = stage.key;
+      const parent = parentKey;
       const history: HistoryEntry = {
         created: isoTime(this.epoch),
         created_by: out.createdBy,
         comment: "buildkit.dockerfile.v0",
       };
       let layer: CacheRecord["layer"];
-      if (plan.layer && stage.fs.stepChanged) {
-        const cs = stage.fs.diffStep();
+      if (plan.layer && (out.layer || stage.fs.stepChanged)) {
+        const cs = out.layer ?? stage.fs.diffStep();
         if (cs.entries.length > 0 || cs.whiteouts.length > 0) {
           const tar = await writeLayerTar(cs, this.images.readContent, this.epoch);
           const rec = await storeLayer(this.opts.store, tar);
@@ -631,7 +634,7 @@ class Builder {
       }
       if (!layer) history.empty_layer = true;
       if (plan.history !== false) (stage.config.history as HistoryEntry[]).push(history);
-      stage.key = key;
+      stage.key = plan.linked ? await sha256(`${stage.key}\n${key}`) : key;
       const rec: CacheRecord = {
         key,
         parent,
@@ -670,6 +673,20 @@ class Builder {
     return true;
   }
 
+  /** A cached COPY --link layer goes on top of whatever is below, as BuildKit's merge does. */
+  private async applyLinked(stage: Stage, hit: CacheRecord, chainKey: string): Promise<void> {
+    if (hit.layer) {
+      stage.fs.applyChangeset(hit.layer.changeset);
+      const rec = await this.opts.store.meta.get("layers", hit.layer.diffId);
+      if (rec) {
+        stage.layers.push(rec);
+        stage.config.rootfs.diff_ids.push(rec.id);
+      }
+    }
+    (stage.config.history as HistoryEntry[]).push({ ...hit.history });
+    stage.key = chainKey;
+  }
+
   private metaOf(stage: Stage): StageMeta {
     return { config: clone(stage.config), env: [...stage.env], args: [...stage.args], cmdSet: stage.cmdSet };
   }
@@ -697,7 +714,9 @@ class Builder {
     layer: boolean;
     /** False for instructions BuildKit writes no history entry for (ONBUILD). */
     history?: boolean;
-    execute: (step: number) => Promise<{ createdBy: string }>;
+    /** COPY/ADD --link: the layer is made on its own and merged on top. */
+    linked?: boolean;
+    execute: (step: number) => Promise<{ createdBy: string; layer?: Changeset }>;
   }> {
     const cc = stage.config.config;
     const kw = node.keyword;
@@ -1230,6 +1249,8 @@ class Builder {
     const excludes = (flags.get("exclude") as string[] | undefined) ?? [];
     const parents = flags.get("parents") === true;
     const unpack = flags.get("unpack") !== false;
+    // BuildKit: --link with --chmod silently falls back to a normal copy.
+    const linked = flags.get("link") === true && chmod === undefined;
     const checksums =
       tree.kind === "context"
         ? await sourceChecksums(tree, sources, this.opts.context)
@@ -1258,9 +1279,13 @@ class Builder {
       instruction,
       sources: checksums,
       layer: true,
+      linked,
       execute: async () => {
         const owner = chown !== undefined ? await resolveChown(stage.fs, chown) : undefined;
-        await copyInto(stage.fs, {
+        // --link copies onto an empty filesystem: it cannot see (or follow symlinks in) what is below.
+        const target = linked ? new LayerFs(this.images.readContent, this.epoch) : stage.fs;
+        target.beginStep();
+        await copyInto(target, {
           isAdd,
           sources,
           heredocs,
@@ -1274,7 +1299,10 @@ class Builder {
           unpack,
           epoch: this.epoch,
         });
-        return { createdBy };
+        if (!linked) return { createdBy };
+        const layer = target.diffStep();
+        stage.fs.applyChangeset(layer);
+        return { createdBy, layer };
       },
     };
   }

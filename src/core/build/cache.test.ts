@@ -93,4 +93,16 @@ describe("build cache", () => {
     const other = await run({}, { dockerfile: df, buildArgs: { V: "2" } });
     expect(other.cached).toEqual([false, true, false, false]);
   });
+
+  it("a COPY --link layer is reused even when a step below it changed", async () => {
+    const { run, store } = setup();
+    const df = (n: number) =>
+      `FROM base\nRUN echo ${n} > /below\nCOPY --link a.txt /app/a.txt\nRUN cat /below /app/a.txt > /both\n`;
+    const first = await run({ "a.txt": "A" }, { dockerfile: df(1) });
+    const second = await run({ "a.txt": "A" }, { dockerfile: df(2) });
+    expect(second.cached).toEqual([false, false, true, false]);
+    expect(second.result.layers[2]).toBe(first.result.layers[2]);
+    const fs = await mergedFs(store, second.result.id);
+    expect(await readText(fs, "both")).toBe("2\nA");
+  });
 });
