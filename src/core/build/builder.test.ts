@@ -284,4 +284,22 @@ describe("buildImage", () => {
     expect(h).toContain("COPY --chown=app --chmod=644 a* /dst/ # buildkit");
     expect(h).toContain("COPY b <<EOF /x/ # buildkit");
   });
+
+  it("reports Dockerfile mistakes with their line: unknown instruction, bad stage name, unknown target, unknown user", async () => {
+    await expect(build("FROM base\nFROB x\n")).rejects.toThrow(/line 2, column 1: unknown instruction: FROB/);
+    await expect(build("FROM base AS 1bad\n")).rejects.toThrow(/invalid name for build stage/);
+    await expect(build("FROM base\n", {}, { target: "nope" })).rejects.toThrow(
+      /target stage "nope" could not be found/,
+    );
+    await expect(build("FROM base\nUSER ghost\nRUN true\n")).rejects.toThrow(/unable to find user ghost/);
+    await expect(build("RUN true\nFROM base\n")).rejects.toThrow(/before the first FROM/);
+  });
+
+  it("global ARGs feed FROM; a stage sees them only after declaring ARG", async () => {
+    const { fs } = await build(
+      'ARG B=base\nARG V=1\nFROM $B\nRUN echo "[$V]" > /before\nARG V\nRUN echo "[$V]" > /after\n',
+    );
+    expect(await readText(fs, "before")).toBe("[]\n");
+    expect(await readText(fs, "after")).toBe("[1]\n");
+  });
 });
