@@ -263,7 +263,7 @@ export const importBenchmark: Benchmark = {
       const native = nativePipeline(layers, compression);
       const self = fileURLToPath(import.meta.url);
       const rate = (ms: number) => uncompressed / MiB / (ms / 1000);
-      console.log(row("", "wall ms", "MiB/s (uncomp.)", "CPU ms", "peak RSS MiB"));
+      console.log(row("", "wall ms", "MiB/s uncomp", "CPU ms", "peak RSS MiB"));
       console.log(
         row(`native: ${compression} -dc | tee sha256sum | tar -t`, native.ms, rate(native.ms), native.cpuMs),
       );
