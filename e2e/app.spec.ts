@@ -1,10 +1,11 @@
 import { expect, test } from "@playwright/test";
+import { openApp } from "./helpers.ts";
 import { screenshot } from "./screenshot.ts";
 
 test("the first screen shows the example Dockerfile, the layer stack, files, lessons and storage", async ({
   page,
 }) => {
-  await page.goto("/");
+  await openApp(page);
   const editor = page.getByRole("textbox", { name: "Dockerfile" });
   await expect(editor).toContainText("FROM ubuntu:20.04");
   await expect(editor).toContainText("RUN apt-get update && apt-get install -y python3");
@@ -19,7 +20,7 @@ test("the first screen shows the example Dockerfile, the layer stack, files, les
 });
 
 test("the Dockerfile survives a reload", async ({ page }) => {
-  await page.goto("/");
+  await openApp(page);
   const editor = page.getByRole("textbox", { name: "Dockerfile" });
   await expect(editor).toContainText("COPY . /app");
   await editor.click();
@@ -33,7 +34,7 @@ test("the Dockerfile survives a reload", async ({ page }) => {
 
 test("dark theme and projector size render the same regions", async ({ page }) => {
   await page.setViewportSize({ width: 1920, height: 1080 });
-  await page.goto("/");
+  await openApp(page);
   await page.getByRole("button", { name: "Use dark theme" }).click();
   await expect(page.locator("html")).toHaveAttribute("data-theme", "dark");
   await expect(page.getByRole("list", { name: "Layer stack" })).toBeVisible();
@@ -41,7 +42,7 @@ test("dark theme and projector size render the same regions", async ({ page }) =
 });
 
 test("clearing the store empties it", async ({ page }) => {
-  await page.goto("/");
+  await openApp(page);
   await expect(page.getByTestId("storage-blobs")).toHaveText(/^\d+$/);
   page.once("dialog", (d) => d.accept());
   await page.getByRole("button", { name: "Clear store" }).click();

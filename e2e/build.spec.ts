@@ -1,18 +1,10 @@
-import { expect, type Page, test } from "@playwright/test";
-
-async function setDockerfile(page: Page, text: string) {
-  const editor = page.getByRole("textbox", { name: "Dockerfile" });
-  await expect(editor).toContainText("FROM");
-  await editor.click();
-  await page.keyboard.press("ControlOrMeta+A");
-  await page.keyboard.press("Delete");
-  await page.keyboard.insertText(text);
-}
+import { expect, test } from "@playwright/test";
+import { openApp, setDockerfile } from "./helpers.ts";
 
 test("build a Dockerfile from scratch: one layer per COPY, metadata as thin rows, CACHED on rebuild", async ({
   page,
 }) => {
-  await page.goto("/");
+  await openApp(page);
   await setDockerfile(page, "FROM scratch\nCOPY . /app\nENV GREETING=hello\nCOPY README /docs/\n");
   await page.getByRole("button", { name: "Build" }).click();
   const log = page.getByRole("tabpanel").filter({ has: page.locator(".build-log") });

@@ -1,4 +1,5 @@
 import { expect, test } from "@playwright/test";
+import { importFixture, openApp } from "./helpers.ts";
 import { screenshot } from "./screenshot.ts";
 
 const FIXTURE = "src/testdata/archives/skopeo-docker-archive.tar";
@@ -6,9 +7,8 @@ const FIXTURE = "src/testdata/archives/skopeo-docker-archive.tar";
 test("edit, delete and commit in the container layer; the stack and library change; it survives reload", async ({
   page,
 }) => {
-  await page.goto("/");
-  await page.getByLabel("Import image archive").setInputFiles(FIXTURE);
-  await expect(page.getByRole("status").filter({ hasText: "Imported" })).toBeVisible();
+  await openApp(page);
+  await importFixture(page, FIXTURE);
   const stack = page.getByRole("list", { name: "Layer stack" });
   await stack.getByRole("button", { name: /Container layer/ }).click();
   await expect(page.getByTestId("container-summary")).toContainText("No changes yet");
@@ -43,7 +43,7 @@ test("edit, delete and commit in the container layer; the stack and library chan
   await expect(stack.getByRole("button", { name: /Layer 3/ })).toBeVisible();
   await expect(stack.getByRole("listitem")).toHaveCount(4);
   await page.getByRole("tab", { name: "Images" }).click();
-  await expect(page.getByTestId("library-summary")).toContainText("2 images");
+  await expect(page.getByTestId("library-summary")).toContainText("3 images");
   await expect(page.getByTestId("library-summary")).toContainText("saved by sharing");
   await expect(stack.getByRole("button", { name: /Layer 1/ })).toContainText("shared with 1 image");
 });

@@ -1,8 +1,9 @@
 import { expect, test } from "@playwright/test";
+import { openApp } from "./helpers.ts";
 import { screenshot } from "./screenshot.ts";
 
 test("a Dockerfile error is underlined at its line with its message", async ({ page }) => {
-  await page.goto("/");
+  await openApp(page);
   const editor = page.getByRole("textbox", { name: "Dockerfile" });
   await expect(editor).toContainText("COPY . /app");
   await editor.click();

@@ -3,14 +3,14 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, test } from "@playwright/test";
+import { importFixture, openApp } from "./helpers.ts";
 import { screenshot } from "./screenshot.ts";
 
 const FIXTURE = "src/testdata/archives/skopeo-docker-archive.tar";
 
 test("import a real docker-archive, browse its layers and files, open one", async ({ page }) => {
-  await page.goto("/");
-  await page.getByLabel("Import image archive").setInputFiles(FIXTURE);
-  await expect(page.getByRole("status").filter({ hasText: "Imported" })).toBeVisible();
+  await openApp(page);
+  await importFixture(page, FIXTURE);
   const stack = page.getByRole("list", { name: "Layer stack" });
   await expect(stack.getByRole("listitem").first()).toContainText("Container layer");
   await expect(stack.getByRole("button", { name: /Layer 1/ })).toBeVisible();
@@ -27,9 +27,8 @@ test("import a real docker-archive, browse its layers and files, open one", asyn
 test("the URL holds the selection: reload and Back restore it, and the import survives reload", async ({
   page,
 }) => {
-  await page.goto("/");
-  await page.getByLabel("Import image archive").setInputFiles(FIXTURE);
-  await expect(page.getByRole("status").filter({ hasText: "Imported" })).toBeVisible();
+  await openApp(page);
+  await importFixture(page, FIXTURE);
   const stack = page.getByRole("list", { name: "Layer stack" });
   await stack.getByRole("button", { name: /Layer 2/ }).click();
   await expect(page).toHaveURL(/layer=2/);
@@ -49,7 +48,7 @@ test("the URL holds the selection: reload and Back restore it, and the import su
 
 test("a shared link opens with its Dockerfile", async ({ page, context }) => {
   await context.grantPermissions(["clipboard-read", "clipboard-write"]);
-  await page.goto("/");
+  await openApp(page);
   const editor = page.getByRole("textbox", { name: "Dockerfile" });
   await editor.click();
   await page.keyboard.press("ControlOrMeta+A");
@@ -65,9 +64,8 @@ test("a shared link opens with its Dockerfile", async ({ page, context }) => {
 });
 
 test("export an image as docker-archive and OCI archive; skopeo reads both", async ({ page }) => {
-  await page.goto("/");
-  await page.getByLabel("Import image archive").setInputFiles(FIXTURE);
-  await expect(page.getByRole("status").filter({ hasText: "Imported" })).toBeVisible();
+  await openApp(page);
+  await importFixture(page, FIXTURE);
   const dir = mkdtempSync(join(tmpdir(), "layerlab-export-"));
   for (const [label, transport] of [
     [/docker-archive/, "docker-archive"],
@@ -90,9 +88,8 @@ test("export an image as docker-archive and OCI archive; skopeo reads both", asy
 test("diff a file between two layers; efficiency names the wasted bytes and jumps to the layer", async ({
   page,
 }) => {
-  await page.goto("/");
-  await page.getByLabel("Import image archive").setInputFiles(FIXTURE);
-  await expect(page.getByRole("status").filter({ hasText: "Imported" })).toBeVisible();
+  await openApp(page);
+  await importFixture(page, FIXTURE);
   const stack = page.getByRole("list", { name: "Layer stack" });
   await stack.getByRole("button", { name: /Layer 2/ }).click();
   const tree = page.getByRole("tree", { name: "Files" });

@@ -19,10 +19,12 @@ export function App() {
   const runBuild = useAppStore((s) => s.runBuild);
   const building = useAppStore((s) => s.build.running);
   useEffect(() => {
-    void loadDockerfile();
-    void loadContext();
-    void refreshLibrary();
-  }, [loadDockerfile, loadContext, refreshLibrary]);
+    // On a first visit (nothing stored yet) the example is built at once, so the stack is there to see.
+    void Promise.all([loadDockerfile(), loadContext(), refreshLibrary()]).then(() => {
+      const s = useAppStore.getState();
+      if (s.explorer.library?.images.length === 0) void runBuild({ auto: true });
+    });
+  }, [loadDockerfile, loadContext, refreshLibrary, runBuild]);
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
   }, [theme]);

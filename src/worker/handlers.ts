@@ -2,11 +2,11 @@ import { buildImage } from "../core/build/builder.ts";
 import { BuildCache } from "../core/build/cache.ts";
 import { contextFromFiles } from "../core/build/context.ts";
 import type { ImageResolver } from "../core/build/types.ts";
+import { synthesizeContent } from "../core/catalog/synthesize.ts";
 import type { Digest } from "../core/digest.ts";
 import { LayerLabError } from "../core/errors.ts";
-import { diagnoseDockerfile } from "../core/explore/diagnostics.ts";
-import { synthesizeContent } from "../core/catalog/synthesize.ts";
 import { Containers } from "../core/explore/containers.ts";
+import { editorDiagnostics } from "../core/explore/diagnostics.ts";
 import { Explorer, type SyntheticContent } from "../core/explore/explorer.ts";
 import { storeContentReader } from "../core/fs/container-store.ts";
 import { exportImage } from "../core/image/export.ts";
@@ -51,7 +51,8 @@ export function createHandlers(
 ): Handlers {
   // Built-in teaching bases carry large contents as seeds: their bytes are made when read.
   const synthetic: SyntheticContent =
-    options.synthetic ?? ((seed, size, offset, length) => synthesizeContent(seed, size).slice(offset, offset + length));
+    options.synthetic ??
+    ((seed, size, offset, length) => synthesizeContent(seed, size).slice(offset, offset + length));
   const explorer = new Explorer(store, synthetic);
   const containers = new Containers(
     store,
@@ -86,7 +87,7 @@ export function createHandlers(
       explorer.invalidate();
       return stats();
     },
-    "dockerfile.check": async ({ text }) => diagnoseDockerfile(text),
+    "dockerfile.check": async ({ text }) => editorDiagnostics(text),
     "library.list": async () =>
       summarizeLibrary(await store.meta.list("images"), await store.meta.list("layers")),
     "image.view": ({ id }) => explorer.image(id),

@@ -93,7 +93,10 @@ export interface WorkerMethods {
   "container.undo": { params: { id: string }; result: ContainerSummary };
   "container.reset": { params: { id: string }; result: ContainerSummary };
   "container.remove": { params: { id: string }; result: undefined };
-  "container.commit": { params: { id: string; tag: string }; result: { image: string; container: ContainerSummary } };
+  "container.commit": {
+    params: { id: string; tag: string };
+    result: { image: string; container: ContainerSummary };
+  };
   "container.tree": { params: { id: string }; result: TreeSnapshot };
   "container.file": {
     params: { id: string; path: string; offset?: number; length?: number };

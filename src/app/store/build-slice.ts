@@ -32,7 +32,8 @@ export interface BuildSlice {
     previousSize?: number;
     error?: string;
   };
-  runBuild(options?: { noCache?: boolean }): Promise<void>;
+  /** Builds the editor's Dockerfile; `auto` builds (the first visit's) leave the tabs as they are. */
+  runBuild(options?: { noCache?: boolean; auto?: boolean }): Promise<void>;
   cancelBuild(): void;
 }
 
@@ -96,8 +97,9 @@ export const createBuildSlice: StateCreator<AppState, [], [], BuildSlice> = (set
     const ac = new AbortController();
     buildAbort = ac;
     const previousSize = get().build.result?.size;
+    const selectedAtStart = get().ui.selectedImage;
     set({ build: { running: true, steps: [], warnings: [], stages: [], previousSize } });
-    set((s) => ({ ui: { ...s.ui, bottomTab: "log" } }));
+    if (!options?.auto) set((s) => ({ ui: { ...s.ui, bottomTab: "log" } }));
     try {
       const result = await workerClient().call(
         "image.build",
@@ -114,7 +116,9 @@ export const createBuildSlice: StateCreator<AppState, [], [], BuildSlice> = (set
       );
       set((s) => ({ build: { ...s.build, running: false, result } }));
       await get().refreshLibrary();
-      await get().selectImage(result.id);
+      // An automatic build does not pull the view away from an image chosen meanwhile.
+      if (!options?.auto || get().ui.selectedImage === selectedAtStart || get().ui.selectedImage === result.id)
+        await get().selectImage(result.id);
       void get().refreshStorage();
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);

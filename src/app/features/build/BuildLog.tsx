@@ -19,7 +19,7 @@ export function BuildLog() {
       {build.stages.map((st) => (
         <p key={st.name} className="log-stage">
           Stage <strong>{st.name}</strong> from <code>{st.base}</code>
-          {st.standIn && <span className="badge badge-standin">{st.standIn}</span>}
+          {st.standIn && <span className="log-standin">{st.standIn}</span>}
         </p>
       ))}
       <ol className="log-steps">

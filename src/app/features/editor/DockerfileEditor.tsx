@@ -29,7 +29,7 @@ const dockerfileLinter = linter(
         ...toOffsets(view.state.doc, d),
         severity: d.severity,
         message: d.message,
-        source: d.rule,
+        source: d.source,
       }),
     );
   },

@@ -1,4 +1,5 @@
 import { shortDigest } from "../../../core/digest.ts";
+import { INSTRUCTION_KEYWORDS } from "../../../core/dockerfile/parser.ts";
 import { formatBytes } from "../../../core/format.ts";
 import type { HistoryRow } from "../../../worker/protocol.ts";
 import { useAppStore } from "../../store/index.ts";
@@ -9,11 +10,18 @@ export function instructionOf(createdBy: string): string {
   let t = createdBy.replace(/\s*# buildkit$/, "");
   t = t.replace(/^\/bin\/sh -c #\(nop\)\s*/, "");
   t = t.replace(/^\/bin\/sh -c /, "RUN ");
+  t = t.replace(/^RUN \/bin\/sh -c /, "RUN ");
+  t = t.replace(/^RUN \|\d+ [^ ]+=\S* (?:[^ ]+=\S* )*\/bin\/sh -c /, "RUN ");
   return t.trim() || "(no history)";
 }
 
-function keyword(text: string): string {
-  return /^[A-Z]+/.exec(text)?.[0] ?? "LAYER";
+const KEYWORDS = new Set(INSTRUCTION_KEYWORDS);
+
+/** The instruction keyword of a history line, or what the layer is when it names none. */
+function keyword(text: string, layer: number): string {
+  const k = /^[A-Z]+\b/.exec(text)?.[0];
+  if (k && KEYWORDS.has(k)) return k;
+  return layer === 0 ? "base" : "layer";
 }
 
 /**
@@ -64,7 +72,7 @@ export function LayerStack() {
           <li key={`l${n}`} className="stack-row" aria-current={selected === n ? "true" : undefined}>
             <button type="button" className="stack-button" onClick={() => select(n)}>
               <span className="stack-title">
-                Layer {n + 1}: {keyword(text)}
+                Layer {n + 1}: {keyword(text, n)}
                 {isBase && standIn && (
                   <span className="badge badge-standin" title={standIn}>
                     stand-in

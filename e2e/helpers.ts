@@ -1,0 +1,28 @@
+import { expect, type Page } from "@playwright/test";
+
+/** Opens the app and waits for the first visit's automatic build of the example to finish. */
+export async function openApp(page: Page, path = "/"): Promise<void> {
+  await page.goto(path);
+  await expect(page.getByRole("combobox", { name: "Image" })).toContainText("layerlab/example", {
+    timeout: 60_000,
+  });
+  await expect(
+    page.getByRole("list", { name: "Layer stack" }).getByRole("button", { name: /Layer 3/ }),
+  ).toBeVisible();
+}
+
+/** Replaces the editor's text. */
+export async function setDockerfile(page: Page, text: string): Promise<void> {
+  const editor = page.getByRole("textbox", { name: "Dockerfile" });
+  await expect(editor).toContainText("FROM");
+  await editor.click();
+  await page.keyboard.press("ControlOrMeta+A");
+  await page.keyboard.press("Delete");
+  await page.keyboard.insertText(text);
+}
+
+/** Imports an archive through the file input and waits for it to be stored. */
+export async function importFixture(page: Page, file: string): Promise<void> {
+  await page.getByLabel("Import image archive").setInputFiles(file);
+  await expect(page.getByRole("status").filter({ hasText: "Imported" })).toBeVisible();
+}
