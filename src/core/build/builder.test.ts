@@ -302,4 +302,14 @@ describe("buildImage", () => {
     expect(await readText(fs, "before")).toBe("[]\n");
     expect(await readText(fs, "after")).toBe("[1]\n");
   });
+
+  it("FROM finds stored images by name:tag, by ID prefix and by name@manifest-digest", async () => {
+    const store = openMemoryStore();
+    const first = await build("FROM base\nRUN echo p > /p\n", {}, { store, tags: ["parent:2"] });
+    const rec = await store.meta.get("images", first.result.id);
+    for (const ref of ["parent:2", first.result.id.slice(7, 19), `parent@${rec?.manifest}`]) {
+      const child = await build(`FROM ${ref}\nRUN cat /p > /q\n`, {}, { store });
+      expect(await readText(child.fs, "q")).toBe("p\n");
+    }
+  });
 });

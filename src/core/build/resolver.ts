@@ -56,7 +56,13 @@ export function storeResolver(store: Store): ImageResolver {
     async resolve(ref) {
       const images = await store.meta.list("images");
       let rec: ImageRecord | undefined;
-      for (const v of referenceVariants(ref)) {
+      const at = ref.indexOf("@sha256:");
+      if (at >= 0) {
+        // name@digest: the manifest digest (as registries name images) or the image ID.
+        const digest = ref.slice(at + 1);
+        rec = images.find((i) => i.manifest === digest || i.id === digest);
+      }
+      for (const v of rec ? [] : referenceVariants(ref)) {
         rec = findImage(images, v);
         if (rec) break;
       }
