@@ -117,7 +117,11 @@ export const createBuildSlice: StateCreator<AppState, [], [], BuildSlice> = (set
       set((s) => ({ build: { ...s.build, running: false, result } }));
       await get().refreshLibrary();
       // An automatic build does not pull the view away from an image chosen meanwhile.
-      if (!options?.auto || get().ui.selectedImage === selectedAtStart || get().ui.selectedImage === result.id)
+      if (
+        !options?.auto ||
+        get().ui.selectedImage === selectedAtStart ||
+        get().ui.selectedImage === result.id
+      )
         await get().selectImage(result.id);
       void get().refreshStorage();
     } catch (err) {

@@ -79,7 +79,13 @@ describe("image library", () => {
     const store = openMemoryStore();
     const img = await putImage(store, ["x:1"], [await putLayer(store, "l", 10)], 1);
     const changes = (await store.blobs.put(new TextEncoder().encode("{}"))).digest;
-    await store.meta.put("containers", { id: "c1", name: "busy", image: img.id as Digest, createdAt: 1, changes });
+    await store.meta.put("containers", {
+      id: "c1",
+      name: "busy",
+      image: img.id as Digest,
+      createdAt: 1,
+      changes,
+    });
     await store.meta.put("containers", { id: "c2", name: "idle", image: img.id as Digest, createdAt: 2 });
     await expect(deleteImage(store, img.id)).rejects.toThrow(/used by container busy, which has changes/);
     expect(await store.meta.get("images", img.id)).toBeDefined();

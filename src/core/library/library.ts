@@ -116,7 +116,9 @@ export async function deleteImage(
   const stillUsedLayers = new Set(remaining.flatMap((i) => i.layers));
   const dropLayers = target.layers.filter((l) => !stillUsedLayers.has(l));
   // Containers with no changes go with their image.
-  await store.meta.apply({ delete: { images: [id], layers: dropLayers, containers: containers.map((c) => c.id) } });
+  await store.meta.apply({
+    delete: { images: [id], layers: dropLayers, containers: containers.map((c) => c.id) },
+  });
   let removedBlobs = 0;
   let freedBytes = 0;
   for (const d of new Set(blobsOf(target, layerRecs))) {
