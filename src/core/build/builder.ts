@@ -32,7 +32,7 @@ import type {
   ImageResolver,
   PackageCatalog,
 } from "./types.ts";
-import { resolveUser } from "./users.ts";
+import { homeOf, resolveUser } from "./users.ts";
 
 /** A build that stopped at an instruction: where, why, and the command's output. */
 export class BuildFailure extends LayerLabError {
@@ -980,6 +980,8 @@ class Builder {
         const env: Record<string, string> = {};
         for (const [k, v] of stage.env) env[k] = v;
         const owner = cc.User ? await this.owner(stage, cc.User) : { uid: 0, gid: 0 };
+        // runc sets HOME from the user's /etc/passwd entry when the environment has none.
+        if (env.HOME === undefined) env.HOME = await homeOf(stage.fs, owner.uid);
         const cwd = cc.WorkingDir || "/";
         const bfs = new BashFs(stage.fs, owner);
         if (cwd !== "/" && !(await bfs.exists(cwd))) bfs.mkdirSync(cwd, true, 0o755, owner);

@@ -66,3 +66,9 @@ export async function resolveUser(
   }
   return { uid, gid: gid ?? 0 };
 }
+
+/** The home directory of a uid in /etc/passwd, "/" when it has none (as runc does). */
+export async function homeOf(fs: LayerFs, uid: number): Promise<string> {
+  const row = (await readLines(fs, "etc/passwd")).find((r) => r[2] === String(uid));
+  return row?.[5] || "/";
+}
