@@ -73,6 +73,12 @@ export interface ImportOptions {
   gzipEngine?: GzipEngine;
   /** Entries read at once when the source is a File or Blob (default 2). */
   concurrency?: number;
+  /**
+   * With a File or Blob source: ingests one large entry elsewhere (a worker running
+   * ingestArchiveEntry on `file.slice(start, end)` into the same store), so layers decompress and
+   * hash on several cores. Default: in this thread.
+   */
+  ingestEntry?: (job: EntryJob) => Promise<IngestedEntry>;
 }
 
 /** One image an import stored. */
@@ -94,6 +100,56 @@ export interface ImportResult {
   bytesShared: number;
   /** Archive bytes read. */
   bytesRead: number;
+}
+
+/** One large archive entry to ingest: its path and byte range in the archive. */
+export interface EntryJob {
+  path: string;
+  start: number;
+  end: number;
+}
+
+/** What ingesting one entry stored: the layer (or why it is not one) and the blobs it added. */
+export type IngestedEntry = (
+  | Omit<LayerCandidate, "kind">
+  | { path: string; digest: undefined; failed: { code: string; message: string } }
+) & {
+  /** Blobs this ingest added (not there before), with their sizes: removed again if the import fails. */
+  added: [Digest, number][];
+  bytesShared: number;
+};
+
+/**
+ * Ingests one archive entry as a layer into the store: stores it as it came, its uncompressed
+ * tar and its entry index. For workers of a parallel import (see ImportOptions.ingestEntry): the
+ * caller passes the result back to the import, which verifies it and owns the cleanup.
+ */
+export async function ingestArchiveEntry(
+  store: Store,
+  body: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>,
+  path: string,
+  options: Pick<ImportOptions, "limits" | "hashFiles" | "gzipEngine" | "signal"> = {},
+): Promise<IngestedEntry> {
+  const imp = new Importer(store, options);
+  try {
+    const { head, stream } = await peek(asyncIterable(body), SNIFF_BYTES);
+    const c = await imp.ingestLayer(stream, head, path);
+    const added = [...imp.added];
+    if (c.kind === "failed") {
+      return {
+        path,
+        digest: undefined,
+        failed: { code: c.error.code, message: c.error.message },
+        added,
+        bytesShared: 0,
+      };
+    }
+    const { kind: _, ...layer } = c;
+    return { ...layer, added, bytesShared: imp.bytesShared };
+  } catch (err) {
+    for (const digest of imp.added.keys()) await store.blobs.delete(digest).catch(() => false);
+    throw err;
+  }
 }
 
 /** A large archive entry streamed through layer ingestion as it passed. */
@@ -226,7 +282,12 @@ class Importer {
                 asyncIterable(file.slice(header.dataOffset, header.dataOffset + header.size).stream()),
               )
             : (async function* () {})();
-        run(this.handleEntry(header, body));
+        const remote = this.options.ingestEntry;
+        run(
+          remote && header.type === "file" && header.size > this.limits.maxJsonBytes
+            ? this.handleRemote(header, remote)
+            : this.handleEntry(header, body),
+        );
         while (pending.size >= concurrency) await Promise.race(pending);
       }
     } catch (err) {
@@ -239,6 +300,45 @@ class Importer {
     if (failure) throw failure.err;
     if (headerError) throw headerError.err;
     throwIfAborted(this.signal, "import");
+  }
+
+  /** An entry too large to be JSON, ingested by the caller's worker; its result joins this import. */
+  async handleRemote(header: TarHeader, ingest: (job: EntryJob) => Promise<IngestedEntry>): Promise<void> {
+    const path = cleanEntryPath(header.name);
+    this.progress(path);
+    const r = await ingest({ path, start: header.dataOffset, end: header.dataOffset + header.size });
+    for (const [digest, size] of r.added) if (!this.added.has(digest)) this.added.set(digest, size);
+    this.bytesShared += r.bytesShared;
+    this.bytesRead += header.size;
+    let entry: Entry;
+    if ("failed" in r) {
+      const code = r.failed.code === "ARCHIVE_INVALID" ? "ARCHIVE_INVALID" : "ARCHIVE_HOSTILE";
+      entry = {
+        kind: "failed",
+        path,
+        digest: undefined,
+        error: new ArchiveError(r.failed.message, {}, code),
+      };
+    } else {
+      this.layersDone += 1;
+      this.totalUncompressed += r.size;
+      if (this.totalUncompressed > this.limits.maxTotalBytes) {
+        throw new ArchiveError(
+          `layers expand to more than ${this.limits.maxTotalBytes} bytes in total`,
+          { entry: path },
+          "ARCHIVE_TOO_LARGE",
+        );
+      }
+      const { added: _a, bytesShared: _b, ...layer } = r;
+      entry = { kind: "layer", ...layer };
+    }
+    this.progress(path);
+    const m = BLOB_PATH.exec(path);
+    if (m && entry.digest && entry.digest !== `sha256:${m[1]}`) {
+      throw new DigestMismatchError(`sha256:${m[1]}`, entry.digest, header.name);
+    }
+    this.byPath.set(path, entry);
+    if (entry.digest) this.byDigest.set(entry.digest, entry);
   }
 
   async handleEntry(header: TarHeader, body: AsyncIterable<Uint8Array>): Promise<void> {

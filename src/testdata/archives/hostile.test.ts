@@ -4,7 +4,7 @@ import { collectBytes } from "../../core/archive/bytes.ts";
 import { writeTar } from "../../core/archive/tar-writer.ts";
 import { sha256 } from "../../core/digest.ts";
 import { LayerLabError } from "../../core/errors.ts";
-import { importArchive } from "../../core/image/import.ts";
+import { type EntryJob, importArchive, ingestArchiveEntry } from "../../core/image/import.ts";
 import { memoryBlob, minimalConfig, writeOciArchive } from "../../core/image/layout-writer.ts";
 import { openIndexedDbStore } from "../../core/store/indexeddb.ts";
 import { openMemoryStore } from "../../core/store/memory.ts";
@@ -40,6 +40,7 @@ const stores = [
   ["memory", async () => openMemoryStore(), "stream"],
   ["indexeddb", async () => openIndexedDbStore(`ll-hostile-${++dbs}`), "stream"],
   ["memory (archive as a Blob)", async () => openMemoryStore(), "blob"],
+  ["memory (Blob, layers ingested as by workers)", async () => openMemoryStore(), "workers"],
 ] as const;
 
 describe.each(stores)(
@@ -50,12 +51,20 @@ describe.each(stores)(
       await importArchive(base, fixtureStream("oci.tar"));
       const before = await snapshot(base);
       const { store, bytes } = counting(base);
-      const source = sourceKind === "blob" ? new Blob([c.bytes as Uint8Array<ArrayBuffer>]) : stream(c.bytes);
-      const err = await importArchive(
-        store,
-        source,
-        c.limits ? { limits: c.limits, concurrency: 3 } : { concurrency: 3 },
-      ).catch((e: unknown) => e);
+      const blob = new Blob([c.bytes as Uint8Array<ArrayBuffer>]);
+      const source = sourceKind === "stream" ? stream(c.bytes) : blob;
+      const ingestEntry = (job: EntryJob) =>
+        ingestArchiveEntry(
+          store,
+          blob.slice(job.start, job.end).stream(),
+          job.path,
+          c.limits ? { limits: c.limits } : {},
+        );
+      const err = await importArchive(store, source, {
+        concurrency: 3,
+        ...(c.limits ? { limits: c.limits } : {}),
+        ...(sourceKind === "workers" ? { ingestEntry } : {}),
+      }).catch((e: unknown) => e);
       expect(err, c.about).toBeInstanceOf(LayerLabError);
       expect((err as LayerLabError).code, `${c.about}: ${(err as Error).message}`).toBe(c.code);
       expect((err as Error).message, (err as Error).message).toMatch(c.message);

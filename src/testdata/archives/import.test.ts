@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { sha256 } from "../../core/digest.ts";
 import { ArchiveError, CancelledError } from "../../core/errors.ts";
 import { describeImage, readLayerIndex } from "../../core/image/describe.ts";
-import { importArchive } from "../../core/image/import.ts";
+import { type EntryJob, importArchive, ingestArchiveEntry } from "../../core/image/import.ts";
 import { openIndexedDbStore } from "../../core/store/indexeddb.ts";
 import { openMemoryStore } from "../../core/store/memory.ts";
 import { FIXTURES, fixtureStream, snapshot } from "./fixtures.ts";
@@ -147,12 +147,24 @@ describe("importing from a File or Blob (headers by offset, entries in parallel)
     async (name) => {
       const streamed = openMemoryStore();
       await importArchive(streamed, fixtureStream(name));
-      for (const concurrency of [1, 3]) {
+      for (const [concurrency, workers] of [
+        [1, false],
+        [3, false],
+        [3, true],
+      ] as const) {
         const sliced = openMemoryStore();
         const progress: number[] = [];
-        await importArchive(sliced, await openAsBlob(join(FIXTURES, name)), {
+        const file = await openAsBlob(join(FIXTURES, name));
+        await importArchive(sliced, file, {
           concurrency,
           onProgress: (p) => progress.push(p.bytesRead),
+          // As a worker pool would: each large entry ingested from its own slice into the same store.
+          ...(workers
+            ? {
+                ingestEntry: (job: EntryJob) =>
+                  ingestArchiveEntry(sliced, file.slice(job.start, job.end).stream(), job.path),
+              }
+            : {}),
         });
         const a = await snapshot(streamed);
         const b = await snapshot(sliced);
