@@ -170,6 +170,12 @@ export class BashFs implements IFileSystem {
       data: bytes,
       ino: old ? old.ino : this.fs.newIno(),
     };
+    if (old?.linked) {
+      // A hard-linked file: every name sees the new bytes.
+      node.linked = true;
+      for (const p of this.fs.pathsOfInode(old.ino)) this.fs.putNode(p, node);
+      return;
+    }
     this.fs.putNode(target, node);
   }
 
@@ -451,7 +457,9 @@ export class BashFs implements IFileSystem {
     const { dir, name } = this.parentOf(newPath, "link");
     const at = this.childPath(dir, name);
     if (this.fs.nodeAt(at)) throw new LayerFsError("EEXIST", "link", newPath);
-    this.fs.putNode(at, from.node);
+    const shared: FsNode = { ...from.node, linked: true };
+    if (!from.node.linked) this.fs.updateNode(from.path, shared);
+    this.fs.putNode(at, shared);
   }
 
   async readlink(path: string): Promise<string> {

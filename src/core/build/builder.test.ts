@@ -312,4 +312,10 @@ describe("buildImage", () => {
       expect(await readText(child.fs, "q")).toBe("p\n");
     }
   });
+
+  it("a write through one name of a hard link shows through the other", async () => {
+    const { fs } = await build("FROM base\nRUN echo one > /a && ln /a /b && echo two > /b\n");
+    expect(await readText(fs, "a")).toBe("two\n");
+    expect(fs.nodeAt("b")?.type).toBe("file");
+  });
 });

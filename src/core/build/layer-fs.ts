@@ -30,6 +30,8 @@ export interface FsNode {
   devmajor?: number;
   devminor?: number;
   xattrs?: Record<string, string>;
+  /** Set once the inode has more than one name (a hard link), so writes update every name. */
+  linked?: boolean;
 }
 
 /** A filesystem error with a Node-style message and code, as just-bash's commands expect. */
@@ -138,6 +140,13 @@ export class LayerFs {
   /** A copy that shares nodes with this one. */
   fork(): LayerFs {
     return new LayerFs(this.readContent, this.epoch, this.snapshot());
+  }
+
+  /** Every path whose node is the inode `ino` (hard links), sorted. */
+  pathsOfInode(ino: number): string[] {
+    const out: string[] = [];
+    for (const [p, n] of this.nodes) if (n.ino === ino) out.push(p);
+    return out.sort();
   }
 
   /** Number of paths in the tree (the root included). */
