@@ -8,23 +8,30 @@
  * Size by environment (defaults give a run of well under a minute):
  *   LAYERLAB_BENCH_MB=50 LAYERLAB_BENCH_FILES=5000 LAYERLAB_BENCH_LAYERS=5 LAYERLAB_BENCH_COMPRESSION=gzip
  * The issue's figure: LAYERLAB_BENCH_MB=500 LAYERLAB_BENCH_FILES=50000 LAYERLAB_BENCH_LAYERS=10.
- * LAYERLAB_BENCH_VARIANTS=native,fflate,native-nofilehash,native-parallel2 picks the import
- * variants to run (parallel2: the archive as a Blob, 2 layers read at once; in one JS thread this
- * only overlaps waiting, the hashing stays on the thread: real gains need one worker per layer).
+ * LAYERLAB_BENCH_VARIANTS=native,fflate,native-nofilehash,native-parallel2,native-workers2 picks
+ * the import variants to run (parallel2: the archive as a Blob, 2 layers read at once in one
+ * thread, which only overlaps waiting; workers2: each layer ingested by one of 2 worker threads
+ * through ImportOptions.ingestEntry, as the browser's worker pool can).
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream, mkdtempSync, openAsBlob, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import { constants, createGzip } from "node:zlib";
 import { Gunzip } from "fflate";
 import { Decompress as ZstdDecompress } from "fzstd";
 import { createSHA256 } from "hash-wasm";
 import { writeTar } from "../core/archive/tar-writer.ts";
 import { createSha256, type Digest } from "../core/digest.ts";
-import { importArchive } from "../core/image/import.ts";
+import {
+  type EntryJob,
+  type IngestedEntry,
+  importArchive,
+  ingestArchiveEntry,
+} from "../core/image/import.ts";
 import { type BlobSource, minimalConfig, writeOciArchive } from "../core/image/layout-writer.ts";
 import { type SyntheticSpec, syntheticLayerEntries } from "../core/image/synthetic.ts";
 import { openMemoryStore } from "../core/store/memory.ts";
@@ -135,21 +142,75 @@ function discardingStore(): Store {
   return { ...base, blobs };
 }
 
+/** Worker threads that each ingest one layer at a time from their own slice of the archive. */
+function workerPool(archive: string, n: number) {
+  const self = fileURLToPath(import.meta.url);
+  const idle: Worker[] = [];
+  const waiting: ((w: Worker) => void)[] = [];
+  // tsx's loader hooks do not reach worker threads by themselves: each worker registers them first.
+  const boot = `import("tsx/esm/api").then(async (t) => { t.register(); await import(${JSON.stringify(pathToFileURL(self).href)}); })`;
+  const all = Array.from({ length: n }, () => new Worker(boot, { eval: true, workerData: { archive } }));
+  idle.push(...all);
+  // Started (and their modules compiled) before the clock starts.
+  const ready = Promise.all(all.map((w) => new Promise((r) => w.once("message", r))));
+  const take = () => new Promise<Worker>((r) => (idle.length ? r(idle.pop()!) : waiting.push(r)));
+  const give = (w: Worker) => (waiting.length ? waiting.shift()!(w) : idle.push(w));
+  return {
+    ready,
+    async run(job: EntryJob): Promise<IngestedEntry> {
+      const w = await take();
+      try {
+        return await new Promise<IngestedEntry>((resolve, reject) => {
+          w.once("message", (m: { ok: IngestedEntry } | { error: string }) =>
+            "ok" in m ? resolve(m.ok) : reject(new Error(m.error)),
+          );
+          w.postMessage(job);
+        });
+      } finally {
+        give(w);
+      }
+    },
+    async close() {
+      await Promise.all(all.map((w) => w.terminate()));
+    },
+  };
+}
+
+/** Worker mode: ingest the entries the main thread sends, into a store of this thread. */
+function serveWorker(archive: string): void {
+  const store = discardingStore();
+  const file = openAsBlob(archive);
+  parentPort!.postMessage("ready");
+  parentPort!.on("message", async (job: EntryJob) => {
+    try {
+      const blob = await file;
+      const ok = await ingestArchiveEntry(store, blob.slice(job.start, job.end).stream(), job.path);
+      parentPort!.postMessage({ ok });
+    } catch (err) {
+      parentPort!.postMessage({ error: String((err as Error)?.message ?? err) });
+    }
+  });
+}
+
 /** Child mode: import the archive once and report time and memory as JSON. */
 async function child(archive: string, variant: string): Promise<void> {
   let peak = 0;
   const timer = setInterval(() => {
     peak = Math.max(peak, process.memoryUsage().rss);
   }, 20);
+  const parallel = /(parallel|workers)(\d+)/.exec(variant);
+  const pool = parallel?.[1] === "workers" ? workerPool(archive, Number(parallel[2])) : undefined;
+  await pool?.ready;
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
-  const parallel = /parallel(\d+)/.exec(variant);
   const source = parallel ? await openAsBlob(archive) : createReadStream(archive, { highWaterMark: MiB });
   const r = await importArchive(discardingStore(), source, {
     gzipEngine: variant.includes("fflate") ? "fflate" : "native",
     hashFiles: !variant.includes("nofilehash"),
-    ...(parallel ? { concurrency: Number(parallel[1]) } : {}),
+    ...(parallel ? { concurrency: Number(parallel[2]) } : {}),
+    ...(pool ? { ingestEntry: pool.run } : {}),
   });
+  await pool?.close();
   const ms = performance.now() - t0;
   clearInterval(timer);
   peak = Math.max(peak, process.memoryUsage().rss);
@@ -272,6 +333,7 @@ export const importBenchmark: Benchmark = {
         ["LayerLab import (fflate gunzip, file digests)", "fflate"],
         ["LayerLab import (native gunzip, no file digests)", "native-nofilehash"],
         ["LayerLab import from a Blob, 2 layers at once", "native-parallel2"],
+        ["LayerLab import, 2 worker threads (one layer each)", "native-workers2"],
       ];
       const wanted = process.env.LAYERLAB_BENCH_VARIANTS?.split(",");
       const chosen = (compression === "gzip" ? variants : variants.slice(0, 1)).filter(
@@ -293,7 +355,9 @@ export const importBenchmark: Benchmark = {
   },
 };
 
-if (process.argv[2] === "--child" && process.argv[3]) {
+if (!isMainThread && (workerData as { archive?: string })?.archive) {
+  serveWorker((workerData as { archive: string }).archive);
+} else if (process.argv[2] === "--child" && process.argv[3]) {
   await child(process.argv[3], process.argv[4] ?? "");
 } else if (process.argv[1] === fileURLToPath(import.meta.url)) {
   await importBenchmark.run();
