@@ -105,6 +105,9 @@ export interface Owner {
 
 /** An IFileSystem whose reads and writes go to a LayerFs. */
 export class BashFs implements IFileSystem {
+  /** Names of LayerLab's commands for the image's programs; PATH lookups find them through /usr/bin. */
+  readonly routed = new Set<string>();
+
   constructor(
     readonly fs: LayerFs,
     public owner: Owner = { uid: 0, gid: 0 },
@@ -219,7 +222,34 @@ export class BashFs implements IFileSystem {
         mtime: new Date(0),
       };
     }
+    // just-bash runs a registered command only through /bin or /usr/bin: LayerLab's commands for
+    // programs that live elsewhere on PATH (/usr/sbin/useradd) are reached through /usr/bin.
+    const other = /^\/(?:usr\/local\/sbin|usr\/local\/bin|usr\/sbin|sbin)\/([^/]+)$/.exec(abs);
+    if (other && this.routed.has(other[1] as string)) {
+      try {
+        const n = this.fs.resolve(toRel(abs), true).node;
+        if (n) return { ...this.statOf(n), mode: n.mode & ~0o111 };
+      } catch {
+        return undefined;
+      }
+      return undefined;
+    }
     const m = /^\/(?:usr\/)?bin\/([^/]+)$/.exec(abs);
+    if (m && this.routed.has(m[1] as string)) {
+      try {
+        if (this.fs.resolve(toRel(abs), true).node) return undefined;
+      } catch {
+        // Fall through to the virtual entry.
+      }
+      return {
+        isFile: true,
+        isDirectory: false,
+        isSymbolicLink: false,
+        mode: 0o755,
+        size: 0,
+        mtime: new Date(0),
+      };
+    }
     if (m && SHELL_BUILTINS.has(m[1] as string)) {
       for (const p of [`bin/${m[1]}`, `usr/bin/${m[1]}`]) {
         try {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { FileEntry } from "../fs/types.ts";
 import { openMemoryStore } from "../store/memory.ts";
 import { BuildFailure, buildImage } from "./builder.ts";
 import { BuildCache } from "./cache.ts";
@@ -317,5 +318,52 @@ describe("buildImage", () => {
     const { fs } = await build("FROM base\nRUN echo one > /a && ln /a /b && echo two > /b\n");
     expect(await readText(fs, "a")).toBe("two\n");
     expect(fs.nodeAt("b")?.type).toBe("file");
+  });
+
+  it("useradd and groupadd write the account files, so USER and --chown find the names afterwards", async () => {
+    const store = openMemoryStore();
+    const bin = (path: string): FileEntry => ({
+      path,
+      type: "file",
+      mode: 0o755,
+      uid: 0,
+      gid: 0,
+      size: 64,
+      mtime: 0,
+      content: { kind: "synthetic", seed: 1 },
+    });
+    const dir = (path: string): FileEntry => ({
+      path,
+      type: "dir",
+      mode: 0o755,
+      uid: 0,
+      gid: 0,
+      size: 0,
+      mtime: 0,
+    });
+    const images = fakeResolver(store, "base:latest", {}, [
+      dir("usr"),
+      dir("usr/sbin"),
+      dir("usr/bin"),
+      bin("usr/sbin/useradd"),
+      bin("usr/sbin/groupadd"),
+      bin("usr/bin/id"),
+    ]);
+    const r = await buildImage({
+      dockerfile:
+        "FROM base\nRUN groupadd -g 2000 web && useradd -m -u 2001 -g web -s /bin/sh www\nUSER www\nRUN touch ~/mine && id > ~/id.txt\nCOPY --chown=www:web a /a\n",
+      context: contextFromFiles({ a: "a" }),
+      store,
+      images,
+    });
+    const fs = await mergedFs(store, r.id);
+    expect(await readText(fs, "etc/passwd")).toContain("www:x:2001:2000::/home/www:/bin/sh\n");
+    expect(await readText(fs, "etc/group")).toContain("web:x:2000:\n");
+    expect(fs.nodeAt("home/www")).toMatchObject({ type: "dir", uid: 2001, gid: 2000 });
+    expect(fs.nodeAt("home/www/mine")).toMatchObject({ uid: 2001, gid: 2000 });
+    expect(fs.nodeAt("a")).toMatchObject({ uid: 2001, gid: 2000 });
+    expect(await readText(fs, "home/www/id.txt")).toBe("uid=2001(www) gid=2000(web) groups=2000(web)\n");
+    // An image without useradd has no such command.
+    await expect(build("FROM base\nRUN useradd x\n")).rejects.toThrow(/exit code: 127/);
   });
 });

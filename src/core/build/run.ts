@@ -5,9 +5,10 @@
  */
 import { Bash, type CustomCommand, defineCommand, getCommandNames } from "just-bash";
 import { BashFs, type Owner } from "./bash-fs.ts";
-import type { FsNode, LayerFs } from "./layer-fs.ts";
+import { type FsNode, type LayerFs, toRel } from "./layer-fs.ts";
 import { packageCommands } from "./packages.ts";
 import type { PackageCatalog } from "./types.ts";
+import { userCommands } from "./user-commands.ts";
 import { resolveUser } from "./users.ts";
 
 /** What one RUN process produced. */
@@ -82,44 +83,55 @@ function chownCommand(bfs: BashFs): CustomCommand {
 
 let shellCommands: Set<string> | undefined;
 
-/**
- * Programs of the image the simulated shell cannot run: executables in /bin and /usr/bin that are
- * binaries (synthesized or ELF contents), not just-bash commands or scripts. Each becomes a command
- * that says so and exits 126, instead of the shell trying to parse machine code as a script.
- */
-function binaryStubs(fs: LayerFs, taken: Set<string>): CustomCommand[] {
-  shellCommands ??= new Set(getCommandNames());
-  const out: CustomCommand[] = [];
-  for (const dir of ["usr/bin", "bin"]) {
+const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/** The executable files of the image's PATH directories, by name (the first one PATH finds). */
+function pathExecutables(fs: LayerFs, path: string): Map<string, { dir: string; node: FsNode }> {
+  const out = new Map<string, { dir: string; node: FsNode }>();
+  for (const dir of path.split(":")) {
+    if (!dir.startsWith("/")) continue;
     let real: string;
     try {
-      const r = fs.resolve(dir, true);
+      const r = fs.resolve(toRel(dir), true);
       if (r.node?.type !== "dir") continue;
       real = r.path;
     } catch {
       continue;
     }
     for (const name of fs.childrenOf(real)) {
-      if (taken.has(name) || shellCommands.has(name)) continue;
-      let node: FsNode | undefined;
+      if (out.has(name)) continue;
       try {
-        node = fs.resolve(`${real}/${name}`, true).node;
+        const node = fs.resolve(`${real}/${name}`, true).node;
+        if (node?.type === "file" && (node.mode & 0o111) !== 0) out.set(name, { dir, node });
       } catch {
-        continue;
+        // A dangling link is not a command.
       }
-      if (node?.type !== "file" || (node.mode & 0o111) === 0) continue;
-      const data = node.data;
-      const binary = data ? data[0] === 0x7f && data[1] === 0x45 : node.ref?.kind !== "inline";
-      if (!binary) continue;
-      taken.add(name);
-      out.push(
-        defineCommand(name, async () => ({
-          stdout: "",
-          stderr: `${name}: LayerLab cannot run this program: /${dir}/${name} comes from the image's file list and its bytes are synthesized, not the real binary. The shell and its utilities run; other programs only exist as files.\n`,
-          exitCode: 126,
-        })),
-      );
     }
+  }
+  return out;
+}
+
+/**
+ * Programs of the image the simulated shell cannot run: executables on PATH that are binaries
+ * (synthesized or ELF contents), not just-bash commands or scripts. Each becomes a command that
+ * says so and exits 126, instead of the shell trying to parse machine code as a script.
+ */
+function binaryStubs(exes: Map<string, { dir: string; node: FsNode }>, taken: Set<string>): CustomCommand[] {
+  shellCommands ??= new Set(getCommandNames());
+  const out: CustomCommand[] = [];
+  for (const [name, { dir, node }] of exes) {
+    if (taken.has(name) || shellCommands.has(name)) continue;
+    const data = node.data;
+    const binary = data ? data[0] === 0x7f && data[1] === 0x45 : node.ref?.kind !== "inline";
+    if (!binary) continue;
+    taken.add(name);
+    out.push(
+      defineCommand(name, async () => ({
+        stdout: "",
+        stderr: `${name}: LayerLab cannot run this program: ${dir}/${name} comes from the image's file list and its bytes are synthesized, not the real binary. The shell and its utilities run; other programs only exist as files.\n`,
+        exitCode: 126,
+      })),
+    );
   }
   return out;
 }
@@ -144,8 +156,12 @@ export async function runCommand(fs: LayerFs, spec: RunSpec): Promise<RunOutcome
     }
   }
   const bfs = new BashFs(fs, spec.owner);
-  const custom: CustomCommand[] = [chownCommand(bfs), ...packageCommands(bfs, spec.packages)];
-  custom.push(...binaryStubs(fs, new Set(custom.map((c) => c.name))));
+  const exes = pathExecutables(fs, spec.env.PATH ?? DEFAULT_PATH);
+  // LayerLab's own versions of programs the image has (a command the image lacks stays "not found").
+  const own = [chownCommand(bfs), ...userCommands(bfs)].filter((c) => exes.has(c.name));
+  const custom: CustomCommand[] = [...own, ...packageCommands(bfs, spec.packages)];
+  custom.push(...binaryStubs(exes, new Set(custom.map((c) => c.name))));
+  for (const c of custom) bfs.routed.add(c.name);
   const bash = new Bash({
     fs: bfs,
     cwd: spec.cwd,
