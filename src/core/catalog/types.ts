@@ -77,6 +77,8 @@ export interface AptPackage {
   scriptTexts?: Record<string, string>;
   /** Packages apt had to install in the same step (dependency cycles). */
   installedWith?: string[];
+  /** The stanza dpkg adds to /var/lib/dpkg/status when it is installed (as `dpkg-query -s` printed it). */
+  statusStanza?: string;
 }
 
 /** A command run for real on the slim base, with everything it added, changed and removed. */

@@ -170,6 +170,21 @@ def topo_order(pkgs):
     return order
 
 
+def merged_usr_links(root):
+    """Top-level symlinks of a merged-/usr tree ("lib" -> "usr/lib"), through which dpkg unpacks /lib/... ."""
+    links = {}
+    for name in os.listdir(root):
+        full = os.path.join(root, name)
+        if os.path.islink(full) and os.path.isdir(full):
+            links[name] = os.path.normpath(os.readlink(full))
+    return links
+
+
+def canonical(path, links):
+    top, sep, rest = path.partition("/")
+    return links[top] + sep + rest if top in links and sep else path
+
+
 def main():
     work, out_path = sys.argv[1:3]
     base = os.path.join(work, "rootfs-slim")
@@ -248,6 +263,7 @@ def main():
     # One package at a time, dependencies first: what its installation adds beyond its .deb.
     step_root = os.path.join(work, "apt-steps")
     fresh(upd, step_root)
+    links = merged_usr_links(step_root)
     before = snapshot(step_root)
     have = installed(step_root)
     for n in topo_order(packages):
@@ -260,7 +276,7 @@ def main():
         added, changed, removed, texts = diff(step_root, before, after)
         deb_paths = set()
         for m in new:
-            deb_paths.update(r[0] for r in packages[m]["files"])
+            deb_paths.update(canonical(r[0], links) for r in packages[m]["files"])
         extras = [r for r in added if r[0] not in deb_paths and not SHARED.match(r[0])]
         for m in new:
             if m not in packages:
@@ -271,6 +287,10 @@ def main():
         packages[n]["scriptFiles"] = others
         packages[n]["scriptTexts"] = {p: t for p, t in texts.items() if any(r[0] == p for r in others)}
         packages[n]["installedWith"] = [m for m in new if m != n]
+        for m in new:
+            if m in packages:
+                # The stanza dpkg added to /var/lib/dpkg/status for it, so the simulation can add the same.
+                packages[m]["statusStanza"] = chroot(step_root, "dpkg-query", "-s", m).rstrip("\n") + "\n"
         print(f"step {n}: {len(new)} new, {len(others)} script files", flush=True)
         before, have = after, now
 
