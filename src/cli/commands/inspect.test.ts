@@ -12,6 +12,8 @@ describe("layerlab inspect", () => {
     expect(r.out).toContain("created by: RUN /bin/sh -c true # buildkit");
     expect(r.out).toMatch(/symlink +0777 0:0 +0 +bin\/hi -> hello/);
     expect(r.out).toMatch(/WorkingDir +\/srv\/app/);
+    expect(r.out).toMatch(/changes: \d+ added/);
+    expect(r.out).toMatch(/efficiency \d+\.\d%/);
   });
 
   it("--json gives the keys scripts rely on", async () => {
@@ -31,6 +33,20 @@ describe("layerlab inspect", () => {
     expect(wh.layers[2].createdBy).toBe("umoci repack");
     expect(wh.layers[2].whiteouts).toContainEqual({ path: "opt/keep", opaque: false });
     expect(l.files.map((f: { path: string }) => f.path)).toContain("etc/passwd");
+    // Per-layer changes and efficiency, from the overlay's diff and efficiency functions.
+    expect(wh.layers[2].changes.summary).toMatchObject({ removed: 2 });
+    expect(wh.layers[2].changes.paths).toContainEqual(
+      expect.objectContaining({ path: "opt/keep", kind: "removed" }),
+    );
+    expect(wh.layers[1].changes.paths).toContainEqual(
+      expect.objectContaining({
+        path: "etc/os-release",
+        kind: "modified",
+        changed: expect.arrayContaining(["content"]),
+      }),
+    );
+    expect(wh.efficiency.wastedBytes).toBeGreaterThanOrEqual(5 + 4 + 4 + 12);
+    expect(wh.efficiency.inefficiencies.map((i: { path: string }) => i.path)).toContain("opt/keep");
   });
 
   it("--platform picks from a multi-platform archive; a bad archive fails with the entry named", async () => {

@@ -43,6 +43,12 @@ function renderText(images: ImageSummary[]): string {
     lines.push(`  platform  ${im.platform ?? "unknown"}`);
     if (im.created) lines.push(`  created   ${im.created}`);
     lines.push(`  size      ${kb(im.size)} in ${im.layers.length} layers`);
+    if (im.efficiency) {
+      const e = im.efficiency;
+      lines.push(
+        `  efficiency ${(e.score * 100).toFixed(1)}%: ${kb(e.wastedBytes)} of ${kb(e.totalBytes)} duplicated or deleted in later layers`,
+      );
+    }
     lines.push("  config");
     for (const [k, v] of Object.entries(im.config)) {
       const text = Array.isArray(v)
@@ -60,6 +66,12 @@ function renderText(images: ImageSummary[]): string {
         `    ${String(i + 1).padStart(2)}  ${shortDigest(l.digest)}  diffId ${shortDigest(l.diffId)}  ${kb(l.size).padStart(10)}  ${l.mediaType}`,
       );
       if (l.createdBy) lines.push(`        created by: ${l.createdBy}`);
+      if (l.changes) {
+        const a = l.changes.summary;
+        lines.push(
+          `        changes: ${a.added} added (${kb(a.addedBytes)}), ${a.modified} modified (${kb(a.modifiedBytes)}), ${a.removed} removed (${kb(a.removedBytes)})`,
+        );
+      }
       for (const f of l.files ?? []) {
         const link = f.linkname !== undefined ? ` -> ${f.linkname}` : "";
         lines.push(
@@ -88,7 +100,9 @@ export const inspect: Command = {
     const platform = flags.get("platform")?.[0];
     const { store, result } = await importFile(positional[0]!, io, platform ? { platform } : {});
     const images: ImageSummary[] = [];
-    for (const im of result.images) images.push(await describeImage(store, im.record, { files: true }));
+    for (const im of result.images) {
+      images.push(await describeImage(store, im.record, { files: true, analysis: true }));
+    }
     if (bools.has("json")) io.out(`${JSON.stringify({ images }, null, 2)}\n`);
     else {
       io.out(renderText(images));

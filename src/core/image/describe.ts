@@ -1,6 +1,9 @@
 import type { Digest } from "../digest.ts";
 import { LayerLabError } from "../errors.ts";
-import type { FileEntry, Whiteout } from "../fs/types.ts";
+import { type ChangedAttribute, type ChangeKind, type DiffAggregate, diffLayer } from "../fs/diff.ts";
+import { computeEfficiency, type EfficiencyReport } from "../fs/efficiency.ts";
+import { stackLayers } from "../fs/overlay.ts";
+import type { Changeset, FileEntry, Whiteout } from "../fs/types.ts";
 import type { ImageRecord, LayerRecord, Store } from "../store/types.ts";
 import { decodeLayerIndex, type LayerWarning } from "./layer-index.ts";
 import { type ContainerConfig, historyPerLayer, type ImageConfig, type ImageManifest } from "./oci.ts";
@@ -21,6 +24,20 @@ export interface LayerSummary {
   files?: FileSummary[];
   whiteouts?: Whiteout[];
   warnings?: LayerWarning[];
+  /** What the layer changes against the layers below it (only when analysis was asked for). */
+  changes?: LayerChanges;
+}
+
+/** A layer's changes: counts and bytes, and every path it adds, modifies or removes. */
+export interface LayerChanges {
+  summary: DiffAggregate;
+  paths: {
+    path: string;
+    kind: ChangeKind;
+    type: FileEntry["type"];
+    size: number;
+    changed?: ChangedAttribute[];
+  }[];
 }
 
 /** One file of a layer, flattened for printing. */
@@ -52,6 +69,10 @@ export interface ImageSummary {
   layers: LayerSummary[];
   /** Bytes of all layer blobs. */
   size: number;
+  /** Bytes duplicated across layers or deleted later (only when analysis was asked for). */
+  efficiency?: Omit<EfficiencyReport, "inefficiencies"> & {
+    inefficiencies: { path: string; wastedBytes: number; layers: number[] }[];
+  };
 }
 
 function pick(c: ContainerConfig | undefined): ConfigSummary {
@@ -94,12 +115,13 @@ export async function readLayerIndex(store: Store, layer: LayerRecord) {
 export async function describeImage(
   store: Store,
   image: ImageRecord,
-  options: { files?: boolean } = {},
+  options: { files?: boolean; analysis?: boolean } = {},
 ): Promise<ImageSummary> {
   const config = await json<ImageConfig>(store, image.config, "config");
   const manifest = image.manifest ? await json<ImageManifest>(store, image.manifest, "manifest") : undefined;
   const history = historyPerLayer(config);
   const layers: LayerSummary[] = [];
+  const changesets: Changeset[] = [];
   for (let i = 0; i < image.layers.length; i++) {
     const rec = await store.meta.get("layers", image.layers[i]!);
     if (!rec) throw new LayerLabError("NOT_FOUND", `layer ${image.layers[i]} is not in the store`);
@@ -112,8 +134,12 @@ export async function describeImage(
       mediaType: desc?.mediaType ?? rec.mediaType,
       createdBy: history[i]?.created_by,
     };
-    if (options.files) {
+    if (options.files || options.analysis) {
       const index = await readLayerIndex(store, rec);
+      changesets.push(index);
+    }
+    if (options.files) {
+      const index = changesets.at(-1)!;
       layer.files = index.entries.map((e) => ({
         path: e.path,
         type: e.type,
@@ -125,9 +151,39 @@ export async function describeImage(
         ...(e.digest !== undefined ? { digest: e.digest } : {}),
       }));
       layer.whiteouts = index.whiteouts;
-      if (index.warnings.length) layer.warnings = index.warnings;
+      const warnings = (index as { warnings?: LayerWarning[] }).warnings ?? [];
+      if (warnings.length) layer.warnings = warnings;
     }
     layers.push(layer);
+  }
+  let efficiency: ImageSummary["efficiency"];
+  if (options.analysis) {
+    const stack = stackLayers(changesets);
+    layers.forEach((layer, n) => {
+      const diff = diffLayer(stack, n);
+      layer.changes = {
+        summary: diff.tree.aggregate,
+        paths: diff.changes.map((r) => ({
+          path: r.path,
+          kind: r.kind,
+          type: r.type,
+          size: r.size,
+          ...(r.changed ? { changed: r.changed } : {}),
+        })),
+      };
+    });
+    const e = computeEfficiency(stack);
+    efficiency = {
+      score: e.score,
+      wastedBytes: e.wastedBytes,
+      totalBytes: e.totalBytes,
+      finalBytes: e.finalBytes,
+      inefficiencies: e.inefficiencies.map((i) => ({
+        path: i.path,
+        wastedBytes: i.wastedBytes,
+        layers: i.occurrences.map((o) => o.layer),
+      })),
+    };
   }
   return {
     id: image.id,
@@ -137,5 +193,6 @@ export async function describeImage(
     config: pick(config.config),
     layers,
     size: layers.reduce((n, l) => n + l.size, 0),
+    ...(efficiency ? { efficiency } : {}),
   };
 }
