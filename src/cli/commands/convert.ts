@@ -5,7 +5,7 @@ import { LayerLabError } from "../../core/errors.ts";
 import { type ExportFormat, exportImage } from "../../core/image/export.ts";
 import type { ImportedImage } from "../../core/image/import.ts";
 import { type CliIo, type Command, parseArgs, UsageError } from "../command.ts";
-import { importFile } from "./inspect.ts";
+import { importFile, importFlags } from "./inspect.ts";
 
 /** Finds the image NAME means: a full name, a name without its registry, or an ID prefix. */
 function chooseImage(
@@ -30,10 +30,11 @@ function chooseImage(
 export const convert: Command = {
   name: "convert",
   summary: "read an image archive and write one image back as a docker-archive or OCI layout archive",
-  usage: "layerlab convert IN.tar -o OUT.tar [--format docker|oci] [--image NAME] [--platform OS/ARCH]",
+  usage:
+    "layerlab convert IN.tar -o OUT.tar [--format docker|oci] [--image NAME] [--platform OS/ARCH] [--max-layer-size SIZE]",
   async run(args: string[], io: CliIo): Promise<number> {
     const { flags, positional } = parseArgs(args, {
-      flags: ["output", "format", "image", "platform"],
+      flags: ["output", "format", "image", "platform", "max-layer-size"],
       short: { "-o": "output" },
     });
     if (positional.length !== 1) throw new UsageError("give exactly one input archive");
@@ -42,8 +43,7 @@ export const convert: Command = {
     const format = (flags.get("format")?.[0] ?? "docker") as ExportFormat;
     if (format !== "docker" && format !== "oci")
       throw new UsageError(`--format must be docker or oci, not '${format}'`);
-    const platform = flags.get("platform")?.[0];
-    const { store, result } = await importFile(positional[0]!, io, platform ? { platform } : {});
+    const { store, result } = await importFile(positional[0]!, io, importFlags(flags));
     const { image, names } = chooseImage(result.images, flags.get("image")?.[0]);
     const target = resolve(io.cwd, output);
     const partial = `${target}.partial`;

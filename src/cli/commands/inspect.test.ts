@@ -55,6 +55,11 @@ describe("layerlab inspect", () => {
     const bad = await cli("inspect", "src/testdata/archives/make-fixtures.sh");
     expect(bad.code).toBe(1);
     expect(bad.err).toMatch(/layerlab inspect: .*(checksum|not a tar)/);
+    const small = await cli("inspect", fixture("docker25.tar"), "--max-layer-size", "4k");
+    expect(small.code).toBe(1);
+    expect(small.err).toMatch(/decompressed data exceeds the limit of 4096 bytes/);
+    const badSize = await cli("inspect", fixture("docker25.tar"), "--max-layer-size", "lots");
+    expect(badSize.code).toBe(2);
     const missing = await cli("inspect", "no-such.tar");
     expect(missing.code).toBe(1);
     expect(missing.err).toContain("no such file");

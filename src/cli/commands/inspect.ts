@@ -8,11 +8,26 @@ import { openMemoryStore } from "../../core/store/memory.ts";
 import type { Store } from "../../core/store/types.ts";
 import { type CliIo, type Command, parseArgs, UsageError } from "../command.ts";
 
+/** Parses a byte size like 512M, 2G, 100k or 4096. */
+export function parseSize(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?$/i.exec(text.trim());
+  if (!m) throw new UsageError(`'${text}' is not a size (try 512M or 2G)`);
+  const unit = { "": 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 }[m[2]!.toLowerCase() as "" | "k"]!;
+  return Math.floor(Number(m[1]) * unit);
+}
+
+/** The options inspect and convert share: platform choice and the decompression-bomb limit. */
+export function importFlags(flags: Map<string, string[]>): { platform?: string; maxLayerBytes?: number } {
+  const platform = flags.get("platform")?.[0];
+  const max = flags.get("max-layer-size")?.[0];
+  return { ...(platform ? { platform } : {}), ...(max ? { maxLayerBytes: parseSize(max) } : {}) };
+}
+
 /** Reads an archive file into a fresh memory store, streaming it from disk. */
 export async function importFile(
   path: string,
   io: CliIo,
-  options: { platform?: string } = {},
+  options: { platform?: string; maxLayerBytes?: number } = {},
 ): Promise<{ store: Store; result: ImportResult }> {
   const file = resolve(io.cwd, path);
   let size: number;
@@ -25,6 +40,7 @@ export async function importFile(
   const result = await importArchive(store, createReadStream(file, { highWaterMark: 1 << 20 }), {
     totalBytes: size,
     ...(options.platform ? { platform: options.platform } : {}),
+    ...(options.maxLayerBytes ? { limits: { maxLayerBytes: options.maxLayerBytes } } : {}),
   });
   return { store, result };
 }
@@ -93,12 +109,14 @@ function renderText(images: ImageSummary[]): string {
 export const inspect: Command = {
   name: "inspect",
   summary: "show an image archive's images, platform, config, layers and their files",
-  usage: "layerlab inspect ARCHIVE [--json] [--platform OS/ARCH[/VARIANT]]",
+  usage: "layerlab inspect ARCHIVE [--json] [--platform OS/ARCH[/VARIANT]] [--max-layer-size SIZE]",
   async run(args: string[], io: CliIo): Promise<number> {
-    const { flags, bools, positional } = parseArgs(args, { bools: ["json"], flags: ["platform"] });
+    const { flags, bools, positional } = parseArgs(args, {
+      bools: ["json"],
+      flags: ["platform", "max-layer-size"],
+    });
     if (positional.length !== 1) throw new UsageError("give exactly one ARCHIVE");
-    const platform = flags.get("platform")?.[0];
-    const { store, result } = await importFile(positional[0]!, io, platform ? { platform } : {});
+    const { store, result } = await importFile(positional[0]!, io, importFlags(flags));
     const images: ImageSummary[] = [];
     for (const im of result.images) {
       images.push(await describeImage(store, im.record, { files: true, analysis: true }));
