@@ -11,6 +11,7 @@ import { bunzip2 } from "./bzip2.ts";
 import { type ContextView, DockerIgnore, hasWildcard, matchPath } from "./context.ts";
 import { type FsNode, type LayerFs, toRel } from "./layer-fs.ts";
 import { writeEntries } from "./packages.ts";
+import { unxz } from "./xz.ts";
 
 /** One object a COPY source names, as the source side sees it. */
 interface SourceNode {
@@ -280,15 +281,10 @@ export async function copyInto(fs: LayerFs, req: CopyRequest): Promise<void> {
 
   const extract = async (bytes: Uint8Array, to: string): Promise<boolean> => {
     const kind = sniffArchive(bytes);
-    if (kind === "xz") {
-      throw new LayerLabError(
-        "BUILD",
-        "ADD: this is an xz archive; LayerLab extracts plain, gzip, bzip2 and zstd tar archives but has no xz decoder. Recompress it with gzip, bzip2 or zstd, or use COPY to keep it as a file",
-      );
-    }
     let tarBytes: Uint8Array;
     try {
       if (kind === "bzip2") tarBytes = bunzip2(bytes);
+      else if (kind === "xz") tarBytes = unxz(bytes);
       else {
         const source = (async function* () {
           yield bytes;

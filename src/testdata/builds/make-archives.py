@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes the archives of cases/add-archives deterministically (fixed times, owners, order)."""
-import bz2, gzip, io, os, subprocess, tarfile
+import bz2, gzip, io, lzma, os, subprocess, tarfile
 
 here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cases", "add-archives")
 
@@ -43,6 +43,11 @@ bzipped = tar_bytes([
     ("bz/one.txt", "file", b"bzip2 " * 40 + b"\n", 0o644, 0),
     ("bz/two.txt", "file", bytes(range(256)) * 8, 0o600, 0),
 ])
+xzed = tar_bytes([
+    ("xz/", "dir", None, 0o755, 0),
+    ("xz/x.txt", "file", b"xz data " * 100 + b"\n", 0o644, 0),
+    ("xz/link", "symlink", "x.txt", 0o777, 0),
+])
 zstded = tar_bytes([
     ("zs/", "dir", None, 0o755, 0),
     ("zs/z.txt", "file", b"zstd data\n", 0o644, 0),
@@ -53,6 +58,8 @@ with open(os.path.join(here, "packed.tar.gz"), "wb") as f:
     f.write(gz(packed))
 with open(os.path.join(here, "packed.tar.bz2"), "wb") as f:
     f.write(bz2.compress(bzipped, compresslevel=9))
+with open(os.path.join(here, "packed.tar.xz"), "wb") as f:
+    f.write(lzma.compress(xzed, preset=6))
 with open(os.path.join(here, "packed.tar.zst"), "wb") as f:
     f.write(subprocess.run(["zstd", "-q", "-19", "-c"], input=zstded, capture_output=True, check=True).stdout)
 with open(os.path.join(here, "notatar.gz"), "wb") as f:
