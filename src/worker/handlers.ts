@@ -11,6 +11,8 @@ import { Explorer, type SyntheticContent } from "../core/explore/explorer.ts";
 import { storeContentReader } from "../core/fs/container-store.ts";
 import { exportImage } from "../core/image/export.ts";
 import { importArchive } from "../core/image/import.ts";
+import { buildFactFromEvents, gatherLessonFacts } from "../core/lessons/facts.ts";
+import { type BuildFact, LESSONS } from "../core/lessons/lessons.ts";
 import { deleteImage, summarizeLibrary } from "../core/library/library.ts";
 import type { Store } from "../core/store/types.ts";
 import type { MethodName, Progress, StorageStats, WorkerMethods } from "./protocol.ts";
@@ -63,6 +65,12 @@ export function createHandlers(
   );
   // Docker's build cache: steps are reused across builds while their inputs are unchanged.
   const cache = new BuildCache();
+
+  /** The last builds, kept for the lessons (they survive a reload in the store's settings). */
+  async function recordBuild(fact: BuildFact): Promise<void> {
+    const prev = ((await store.meta.get("kv", "builds"))?.value as BuildFact[] | undefined) ?? [];
+    await store.meta.put("kv", { id: "builds", value: [...prev, fact].slice(-10) });
+  }
   async function stats(): Promise<StorageStats> {
     const [b, images, layers, containers, quota] = await Promise.all([
       store.blobs.stats(),
@@ -110,10 +118,12 @@ export function createHandlers(
       });
       explorer.invalidate(r.id);
       const image = await explorer.image(r.id);
+      const size = image.layers.reduce((n, l) => n + l.size, 0);
+      await recordBuild(buildFactFromEvents(r.events, r.id, size, image.image.names[0]));
       return {
         id: r.id,
         names: image.image.names,
-        size: image.layers.reduce((n, l) => n + l.size, 0),
+        size,
         layers: image.layers.length,
         cachedSteps: r.cachedSteps,
         totalSteps: r.totalSteps,
@@ -181,6 +191,11 @@ export function createHandlers(
     "container.commit": ({ id, tag }) => containers.commit(id, tag),
     "container.tree": ({ id }) => containers.tree(id),
     "container.file": ({ id, path, offset, length }) => containers.file(id, path, offset, length),
+    "lessons.check": async () => {
+      const builds = ((await store.meta.get("kv", "builds"))?.value as BuildFact[] | undefined) ?? [];
+      const facts = await gatherLessonFacts(store, explorer, containers, builds);
+      return Object.fromEntries(LESSONS.map((l) => [l.id, l.check(facts)]));
+    },
     "kv.get": async ({ key }) => (await store.meta.get("kv", key))?.value,
     "kv.set": async ({ key, value }) => {
       await store.meta.put("kv", { id: key, value });

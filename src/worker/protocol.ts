@@ -102,6 +102,7 @@ export interface WorkerMethods {
     params: { id: string; path: string; offset?: number; length?: number };
     result: FileView & { copiedUpFrom?: number };
   };
+  "lessons.check": { params: undefined; result: Record<string, { done: boolean; explanation?: string }> };
   "kv.get": { params: { key: string }; result: unknown };
   "kv.set": { params: { key: string; value: unknown }; result: undefined };
 }

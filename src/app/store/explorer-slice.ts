@@ -1,4 +1,5 @@
 import type { StateCreator } from "zustand";
+import { nodePath } from "../../core/view/tree.ts";
 import type {
   ContainerOp,
   ContainerSummary,
@@ -52,6 +53,17 @@ export interface ExplorerSlice {
 }
 
 let importAbort: AbortController | undefined;
+
+/** Trees this small open fully when shown. */
+const AUTO_EXPAND_NODES = 400;
+
+function directoryPaths(snap: TreeSnapshot): string[] {
+  const out: string[] = [];
+  for (let i = 1; i < snap.names.length; i++) {
+    if (snap.childStart[i + 1]! > snap.childStart[i]!) out.push(nodePath(snap, i));
+  }
+  return out;
+}
 let treeRequest = 0;
 
 function message(err: unknown): string {
@@ -156,7 +168,12 @@ export const createExplorerSlice: StateCreator<AppState, [], [], ExplorerSlice> 
           snapshot = await workerClient().call("image.tree", { id: image.image.id, layer, mode: tree.mode });
         }
         if (req !== treeRequest) return;
-        set((s) => ({ explorer: { ...s.explorer, snapshot, treeLoading: false } }));
+        // A layer that changes little is shown opened up, so every change is in sight at once.
+        const open = snapshot.names.length <= AUTO_EXPAND_NODES ? directoryPaths(snapshot) : [];
+        set((s) => ({
+          explorer: { ...s.explorer, snapshot, treeLoading: false },
+          tree: open.length ? { ...s.tree, expanded: new Set([...s.tree.expanded, ...open]) } : s.tree,
+        }));
       } catch (err) {
         if (req === treeRequest)
           set((s) => ({ explorer: { ...s.explorer, treeLoading: false, error: message(err) } }));

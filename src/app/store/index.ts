@@ -3,6 +3,7 @@ import { type BuildSlice, createBuildSlice } from "./build-slice.ts";
 import { type ContextSlice, createContextSlice } from "./context-slice.ts";
 import { createEditorSlice, type EditorSlice } from "./editor-slice.ts";
 import { createExplorerSlice, type ExplorerSlice } from "./explorer-slice.ts";
+import { createLessonsSlice, type LessonsSlice } from "./lessons-slice.ts";
 import { createStorageSlice, type StorageSlice } from "./storage-slice.ts";
 import { createTreeSlice, type TreeSlice } from "./tree-slice.ts";
 import { createUiSlice, type UiSlice } from "./ui-slice.ts";
@@ -14,7 +15,8 @@ export type AppState = StorageSlice &
   TreeSlice &
   ExplorerSlice &
   ContextSlice &
-  BuildSlice;
+  BuildSlice &
+  LessonsSlice;
 
 export const useAppStore = create<AppState>()((...a) => ({
   ...createStorageSlice(...a),
@@ -24,4 +26,5 @@ export const useAppStore = create<AppState>()((...a) => ({
   ...createExplorerSlice(...a),
   ...createContextSlice(...a),
   ...createBuildSlice(...a),
+  ...createLessonsSlice(...a),
 }));

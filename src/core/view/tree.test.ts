@@ -26,6 +26,14 @@ describe("tree snapshot", () => {
     expect(kinds).toEqual(["unchanged", "added", "modified"]);
     expect(nodePath(snap, snap.names.indexOf("pkgcache.bin"))).toBe("var/cache/apt/pkgcache.bin");
   });
+  it("a removed directory counts the bytes it hides", () => {
+    const s = buildTreeSnapshot([
+      { path: "var/lib/apt/lists", type: "dir", size: 19_867_257, kind: "removed", layer: 3 },
+      { path: "var/lib", type: "dir", size: 0, kind: "unchanged", layer: 3 },
+    ]);
+    expect(s.size[s.names.indexOf("lists")]).toBe(19_867_257);
+    expect(s.size[s.names.indexOf("var")]).toBe(19_867_257);
+  });
   it("lists top-level directories sorted by name when collapsed", () => {
     const rows = layoutTreeRows(snap, { expanded: new Set(), sort: "name" });
     expect(rowsText(rows, snap)).toEqual(["app", "etc", "usr", "var"]);

@@ -91,7 +91,8 @@ export function buildTreeSnapshot(entries: readonly TreeInput[]): TreeSnapshot {
     const id = ensure(e.path);
     types[id] = TYPE_CODE[e.type];
     kinds[id] = KIND_CODE[e.kind];
-    sizes[id] = e.type === "dir" ? 0 : e.size;
+    // A removed directory carries the bytes it hides; other directories sum their children.
+    sizes[id] = e.type === "dir" && e.kind !== "removed" ? 0 : e.size;
     layers[id] = e.layer;
     real[id] = 1;
     links[id] = e.linkname;
@@ -110,6 +111,10 @@ export function buildTreeSnapshot(entries: readonly TreeInput[]): TreeSnapshot {
     childStart: new Int32Array(n + 1),
     childList: new Int32Array(Math.max(0, n - 1)),
   };
+  const counts = new Int32Array(n);
+  for (let i = 1; i < n; i++) counts[snap.parent[i]!]!++;
+  // A node with children listed is the sum of them, never its own figure too.
+  for (let i = 0; i < n; i++) if (counts[i]! > 0) snap.size[i] = 0;
   // Children are created after their parents, so a reverse sweep aggregates bottom-up.
   for (let i = n - 1; i >= 0; i--) {
     snap.kinds[i]! |= 1 << snap.kind[i]!;
@@ -119,8 +124,6 @@ export function buildTreeSnapshot(entries: readonly TreeInput[]): TreeSnapshot {
       snap.kinds[p]! |= snap.kinds[i]!;
     }
   }
-  const counts = new Int32Array(n);
-  for (let i = 1; i < n; i++) counts[snap.parent[i]!]!++;
   for (let i = 0; i < n; i++) snap.childStart[i + 1] = snap.childStart[i]! + counts[i]!;
   const fill = snap.childStart.slice(0, n);
   for (let i = 1; i < n; i++) snap.childList[fill[snap.parent[i]!]!++] = i;

@@ -154,7 +154,7 @@ export function FileTree({ snapshot, onOpen }: { snapshot: TreeSnapshot; onOpen?
     const id = rows.ids[i]!;
     const kind = KIND_BY_CODE[snapshot.kind[id]!]!;
     const type = TYPE_BY_CODE[snapshot.type[id]!]!;
-    const dir = isDir(id) || type === "dir";
+    const dir = isDir(id);
     const open = rows.matched ? true : expandedIds.has(id);
     const path = nodePath(snapshot, id);
     items.push(

@@ -1,47 +1,41 @@
-/** What the document LayerLab grew from teaches, one lesson per point. */
-export const LESSONS = [
-  {
-    id: "layers",
-    title: "An image is a stack of layers",
-    body: "Each filesystem-changing instruction (RUN, COPY, ADD) adds one read-only layer; the others only change the config.",
-  },
-  {
-    id: "container-layer",
-    title: "The container layer is the only writable one",
-    body: "Edit a file: it is copied up into the container layer. Delete one: a whiteout hides it. The layers below never change.",
-  },
-  {
-    id: "sharing",
-    title: "Images share layers, stored once",
-    body: "Two images built on the same base keep one copy of the base layers: the library shows the bytes saved.",
-  },
-  {
-    id: "transfers",
-    title: "Only missing layers move",
-    body: "Change one instruction and only the layers from it up are new: a push or pull transfers just those.",
-  },
-  {
-    id: "cache",
-    title: "The build cache reuses unchanged steps",
-    body: "A step is reused while its parent and its inputs are unchanged; the first changed step and all after it rebuild.",
-  },
-  {
-    id: "waste",
-    title: "Deleting in a later layer does not shrink the image",
-    body: "Files removed by a later RUN still sit in the layer that added them: clean up in the same RUN.",
-  },
-] as const;
+import { useEffect } from "react";
+import { LESSONS } from "../../../core/lessons/lessons.ts";
+import { useAppStore } from "../../store/index.ts";
 
+/** The lessons: each sets one task, is checked live against your own work, and explains the result. */
 export function Lessons() {
+  const lessons = useAppStore((s) => s.lessons);
+  const check = useAppStore((s) => s.checkLessons);
+  // Re-check whenever something a lesson looks at changes.
+  const library = useAppStore((s) => s.explorer.library);
+  const build = useAppStore((s) => s.build.result);
+  const container = useAppStore((s) => s.explorer.container);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: build and container are the triggers, not inputs
+  useEffect(() => {
+    if (library) void check();
+  }, [library, build, container, check]);
+  const done = LESSONS.filter((l) => lessons[l.id]?.done).length;
   return (
     <section className="lessons" aria-label="Lessons">
+      <p className="lessons-progress">
+        {done} of {LESSONS.length} done
+      </p>
       <ol>
-        {LESSONS.map((l) => (
-          <li key={l.id}>
-            <strong>{l.title}</strong>
-            <p>{l.body}</p>
-          </li>
-        ))}
+        {LESSONS.map((l) => {
+          const st = lessons[l.id];
+          return (
+            <li key={l.id} className={st?.done ? "lesson done" : "lesson"}>
+              <strong>
+                <span className="lesson-mark" aria-hidden="true">
+                  {st?.done ? "✓" : "○"}
+                </span>{" "}
+                {l.title}
+                {st?.done && <span className="visually-hidden"> (done)</span>}
+              </strong>
+              {st?.done && st.explanation ? <p>{st.explanation}</p> : <p className="lesson-task">{l.task}</p>}
+            </li>
+          );
+        })}
       </ol>
     </section>
   );

@@ -1,0 +1,88 @@
+import type { BuildEvent } from "../build/types.ts";
+import type { Containers } from "../explore/containers.ts";
+import type { Explorer } from "../explore/explorer.ts";
+import { computeEfficiency } from "../fs/efficiency.ts";
+import { summarizeLibrary } from "../library/library.ts";
+import type { Store } from "../store/types.ts";
+import type { BuildFact, ImageFact, LessonFacts } from "./lessons.ts";
+
+/** Folds a build's streamed events into the record the lessons read. */
+export function buildFactFromEvents(
+  events: readonly BuildEvent[],
+  image: string,
+  size: number,
+  name?: string,
+): BuildFact {
+  const steps = new Map<
+    number,
+    { instruction: string; cached: boolean; emptyLayer: boolean; layerSize?: number; reason?: string }
+  >();
+  for (const e of events) {
+    if (e.kind === "step") steps.set(e.step, { instruction: e.instruction, cached: false, emptyLayer: true });
+    else if (e.kind === "step-done") {
+      const s = steps.get(e.step);
+      if (s)
+        Object.assign(s, {
+          cached: e.cached,
+          emptyLayer: e.emptyLayer,
+          layerSize: e.layerSize,
+          reason: e.reason,
+        });
+    }
+  }
+  return { image, name, size, steps: [...steps.values()] };
+}
+
+/** Gathers what the lessons check: the images (the newest few with their waste), builds and containers. */
+export async function gatherLessonFacts(
+  store: Store,
+  explorer: Explorer,
+  containers: Containers,
+  builds: BuildFact[],
+  newest = 6,
+): Promise<LessonFacts> {
+  const lib = summarizeLibrary(await store.meta.list("images"), await store.meta.list("layers"));
+  const images: ImageFact[] = [];
+  for (const img of lib.images.slice(-newest)) {
+    const view = await explorer.image(img.id);
+    const fact: ImageFact = {
+      id: img.id,
+      name: img.names[0] ?? img.id.slice(7, 19),
+      source: img.source,
+      layers: img.layers.map((l, i) => ({
+        id: l.id,
+        size: l.size,
+        sharedWith: l.sharedWith,
+        createdBy: view.history.find((h) => h.layer === i)?.createdBy ?? "",
+      })),
+      emptyHistory: view.history.filter((h) => h.emptyLayer).length,
+    };
+    const eff = computeEfficiency(await explorer.stack(img.id));
+    fact.wastedBytes = eff.wastedBytes;
+    const top = eff.inefficiencies.find((w) => w.occurrences.some((o) => o.action === "removed"));
+    if (top) {
+      const written = top.occurrences.find((o) => o.action === "written");
+      const removed = top.occurrences.find((o) => o.action === "removed");
+      fact.topWaste = {
+        path: top.path,
+        bytes: top.wastedBytes,
+        writtenIn: written?.layer ?? 0,
+        removedIn: removed?.layer,
+      };
+    }
+    images.push(fact);
+  }
+  const cs = await containers.list();
+  return {
+    images,
+    builds,
+    containers: cs.map((c) => ({
+      name: c.name,
+      image: c.image,
+      added: c.added,
+      modified: c.modified,
+      removed: c.removed,
+    })),
+    savedBytes: lib.savedBytes,
+  };
+}
