@@ -273,8 +273,7 @@ function decodeLzma2(data: Uint8Array, start: number, out: Output): number {
   let dictStart = out.len;
   let needProps = true;
   for (;;) {
-    const control = data[pos++];
-    if (control === undefined) fail("data ends early");
+    const control: number = data[pos++] ?? fail("data ends early");
     if (control === 0) return pos;
     if (control === 1 || control === 2) {
       if (control === 1) dictStart = out.len;
