@@ -4,7 +4,7 @@ import { LayerLabError } from "../errors.ts";
 import type { FileEntry } from "../fs/types.ts";
 import { findBuiltinBase, normalizeImageName } from "./builtin.ts";
 import { parseDpkgStatus } from "./dpkg.ts";
-import { baseEntries, contentBytes, parseBaseCatalog } from "./load.ts";
+import { baseEntries, contentBytes, fetchCatalogBytes, parseBaseCatalog } from "./load.ts";
 import { seedFor } from "./synthesize.ts";
 import type { BaseCatalog } from "./types.ts";
 
@@ -159,5 +159,29 @@ describe("catalog loading errors", () => {
       expect(e).toBeInstanceOf(LayerLabError);
       expect((e as LayerLabError).code).toBe("ARCHIVE_INVALID");
     }
+  });
+});
+
+describe("fetchCatalogBytes", () => {
+  it("returns the body of a catalog file, which parses whether or not the server un-gzipped it", async () => {
+    const gz = await readCatalogFile("base-busybox.json.gz");
+    const served = async () => new Response(gz.slice().buffer);
+    const base = parseBaseCatalog(await fetchCatalogBytes("catalog/base-busybox.json.gz", served));
+    expect(base.id).toBe("busybox");
+    const plain = new TextEncoder().encode(JSON.stringify(base));
+    expect(
+      parseBaseCatalog(await fetchCatalogBytes("x", async () => new Response(plain))).entries,
+    ).toHaveLength(base.entries.length);
+  });
+
+  it("says which file is missing", async () => {
+    const missing = async () => new Response("nope", { status: 404, statusText: "Not Found" });
+    await expect(fetchCatalogBytes("catalog/nope.json.gz", missing)).rejects.toThrow(
+      "catalog catalog/nope.json.gz: HTTP 404 Not Found",
+    );
+    const offline = async () => {
+      throw new TypeError("Failed to fetch");
+    };
+    await expect(fetchCatalogBytes("catalog/index.json", offline)).rejects.toThrow(/could not be fetched/);
   });
 });

@@ -145,3 +145,28 @@ export function contentBytes(rows: readonly CatalogRow[]): number {
   for (const r of rows) if (r[1] === "f") total += r[5];
   return total;
 }
+
+/**
+ * Fetches a catalog file's bytes (in the app: `new URL("catalog/index.json", document.baseURI)`).
+ * A server that already undid the gzip is fine: the parsers sniff the magic.
+ */
+export async function fetchCatalogBytes(
+  url: string | URL,
+  fetchImpl: typeof fetch = fetch,
+): Promise<Uint8Array> {
+  let res: Response;
+  try {
+    res = await fetchImpl(url);
+  } catch (e) {
+    throw new LayerLabError(
+      "NOT_FOUND",
+      `catalog ${String(url)}: could not be fetched (${(e as Error).message})`,
+      {
+        cause: e,
+      },
+    );
+  }
+  if (!res.ok)
+    throw new LayerLabError("NOT_FOUND", `catalog ${String(url)}: HTTP ${res.status} ${res.statusText}`);
+  return new Uint8Array(await res.arrayBuffer());
+}
