@@ -366,4 +366,14 @@ describe("buildImage", () => {
     // An image without useradd has no such command.
     await expect(build("FROM base\nRUN useradd x\n")).rejects.toThrow(/exit code: 127/);
   });
+
+  it("ls -l shows the layer's real modes, owners and link targets", async () => {
+    const { fs } = await build(
+      "FROM base\nRUN chmod 4750 /opt/keep && chown app /opt/keep && ls -l /opt /bin/sh > /ls.txt\n",
+    );
+    const text = await readText(fs, "ls.txt");
+    expect(text).toMatch(/^-rwsr-x--- 1 app +root +5 Jan {2}1 {2}1970 keep$/m);
+    expect(text).toMatch(/^drwxr-xr-x 1 root +root +0 Jan {2}1 {2}1970 data$/m);
+    expect(text).toMatch(/^lrwxrwxrwx 1 root +root +7 Jan {2}1 {2}1970 \/bin\/sh -> busybox$/m);
+  });
 });

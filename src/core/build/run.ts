@@ -6,6 +6,7 @@
 import { Bash, type CustomCommand, defineCommand, getCommandNames } from "just-bash";
 import { BashFs, type Owner } from "./bash-fs.ts";
 import { type FsNode, type LayerFs, toRel } from "./layer-fs.ts";
+import { lsCommand } from "./ls-command.ts";
 import { packageCommands } from "./packages.ts";
 import type { PackageCatalog } from "./types.ts";
 import { userCommands } from "./user-commands.ts";
@@ -158,7 +159,7 @@ export async function runCommand(fs: LayerFs, spec: RunSpec): Promise<RunOutcome
   const bfs = new BashFs(fs, spec.owner);
   const exes = pathExecutables(fs, spec.env.PATH ?? DEFAULT_PATH);
   // LayerLab's own versions of programs the image has (a command the image lacks stays "not found").
-  const own = [chownCommand(bfs), ...userCommands(bfs)].filter((c) => exes.has(c.name));
+  const own = [chownCommand(bfs), lsCommand(bfs), ...userCommands(bfs)].filter((c) => exes.has(c.name));
   const custom: CustomCommand[] = [...own, ...packageCommands(bfs, spec.packages)];
   custom.push(...binaryStubs(exes, new Set(custom.map((c) => c.name))));
   for (const c of custom) bfs.routed.add(c.name);
