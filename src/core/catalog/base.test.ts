@@ -122,6 +122,9 @@ describe("the ubuntu:20.04 stand-in (Debian bookworm slim)", () => {
     expect(text(entries.get("etc/apt/apt.conf.d/docker-clean"))).toContain(
       "rm -f /var/cache/apt/archives/*.deb",
     );
+    const coreutils = text(entries.get("var/lib/dpkg/info/coreutils.list")).split("\n");
+    expect(entries.get("var/lib/dpkg/info/coreutils.list")!.size).toBeGreaterThan(4096);
+    expect(coreutils).toContain("/bin/ls");
   });
 });
 

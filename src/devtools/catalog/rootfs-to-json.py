@@ -3,23 +3,25 @@
 
 Usage: rootfs-to-json.py ROOTFS.tar OUT.json.gz ID 'DESCRIPTION' [SOURCE-NOTE]
 Every member becomes a row [path, type, mode, uid, gid, size, mtime, link?]; regular files up to
-4096 bytes that are UTF-8 text keep their real content in "texts", and so does var/lib/dpkg/status
-whatever its size (the apt-get simulation reads it). Other contents are not stored: LayerLab
+4096 bytes that are UTF-8 text keep their real content in "texts", and so do dpkg's database texts
+whatever their size: var/lib/dpkg/status (the apt-get simulation reads it) and the per-package
+var/lib/dpkg/info/*.list and *.conffiles (what `dpkg -L` prints). Other contents are not stored: LayerLab
 synthesizes them from a seed derived from the base id and the path.
 """
+import re
 import sys
 import tarfile
 
 from catalog_common import INLINE_MAX, parse_dpkg_filters, read_tar, write_json_gz
 
-ALWAYS_TEXT = {"var/lib/dpkg/status"}
+ALWAYS_TEXT = re.compile(r"^var/lib/dpkg/(status|info/[^/]+\.(list|conffiles))$")
 
 
 def main():
     src, out, ident, description = sys.argv[1:5]
     note = sys.argv[5] if len(sys.argv) > 5 else ""
     with tarfile.open(src) as tf:
-        rows, texts = read_tar(tf, lambda p, size: size <= INLINE_MAX or p in ALWAYS_TEXT)
+        rows, texts = read_tar(tf, lambda p, size: size <= INLINE_MAX or ALWAYS_TEXT.match(p) is not None)
     filters = []
     for path in sorted(texts):
         if path.startswith("etc/dpkg/dpkg.cfg.d/"):
