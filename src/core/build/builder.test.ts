@@ -376,4 +376,10 @@ describe("buildImage", () => {
     expect(text).toMatch(/^drwxr-xr-x 1 root +root +0 Jan {2}1 {2}1970 data$/m);
     expect(text).toMatch(/^lrwxrwxrwx 1 root +root +7 Jan {2}1 {2}1970 \/bin\/sh -> busybox$/m);
   });
+
+  it("ONBUILD triggers of an earlier stage run in a stage built FROM it, before its own steps", async () => {
+    const { fs, config } = await build("FROM base AS p\nONBUILD RUN echo t > /t\nFROM p\nRUN cat /t > /u\n");
+    expect(await readText(fs, "u")).toBe("t\n");
+    expect(config.config.OnBuild ?? null).toBeNull();
+  });
 });
