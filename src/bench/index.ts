@@ -2,6 +2,7 @@ import { buildBenchmark } from "./build.ts";
 import { dockerfileBenchmark } from "./dockerfile.ts";
 import { importBenchmark } from "./import.ts";
 import { overlayBenchmark } from "./overlay.ts";
+import { uiBenchmark } from "./ui.ts";
 
 /** A benchmark: prints its figures (and a reference's) to stdout. */
 export interface Benchmark {
@@ -11,4 +12,10 @@ export interface Benchmark {
 }
 
 /** Every benchmark `npm run bench` runs; each lives in its own file beside this one. */
-export const benchmarks: Benchmark[] = [overlayBenchmark, dockerfileBenchmark, importBenchmark, buildBenchmark];
+export const benchmarks: Benchmark[] = [
+  overlayBenchmark,
+  dockerfileBenchmark,
+  importBenchmark,
+  buildBenchmark,
+  uiBenchmark,
+];

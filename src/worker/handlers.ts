@@ -41,11 +41,6 @@ async function estimateQuota(): Promise<Pick<StorageStats, "usage" | "quota" | "
   return { usage, quota, persisted };
 }
 
-/** A Blob's bytes as an async source (ReadableStream is async-iterable in Chromium and Node). */
-function blobSource(blob: Blob): AsyncIterable<Uint8Array> {
-  return blob.stream() as unknown as AsyncIterable<Uint8Array>;
-}
-
 /** The worker's methods over one opened store; plain functions, testable in Node. */
 export function createHandlers(
   store: Store,
@@ -149,7 +144,8 @@ export function createHandlers(
     "archive.import": async ({ file, name, platform }, ctx) => {
       const total = file.size;
       let last = 0;
-      const r = await importArchive(store, blobSource(file), {
+      // A Blob lets the importer read each layer from its own slice, several at once.
+      const r = await importArchive(store, file, {
         platform,
         signal: ctx.signal,
         totalBytes: total,
