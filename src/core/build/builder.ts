@@ -16,7 +16,7 @@ import type { LayerRecord } from "../store/types.ts";
 import { BashFs, type Owner } from "./bash-fs.ts";
 import { BuildCache, type CacheRecord, missReason, type StageMeta } from "./cache.ts";
 import { ContextView, hasWildcard, matchPath } from "./context.ts";
-import { contextSource, copyInto, fsSource, parseChmod, type SourceTree } from "./copy.ts";
+import { contextSource, copyInto, followSource, fsSource, parseChmod, type SourceTree } from "./copy.ts";
 import { storeImage, storeLayer, writeLayerTar } from "./image-out.ts";
 import { LayerFs, toRel } from "./layer-fs.ts";
 import { writeEntries } from "./packages.ts";
@@ -938,7 +938,7 @@ class Builder {
   }
 
   private async owner(stage: Stage, user: string): Promise<Owner> {
-    return resolveUserSafe(stage.fs, user);
+    return resolveRunUser(stage.fs, user);
   }
 
   private planRun(stage: Stage, node: InstructionNode) {
@@ -1254,9 +1254,7 @@ class Builder {
     // BuildKit: --link with --chmod silently falls back to a normal copy.
     const linked = flags.get("link") === true && chmod === undefined;
     const checksums =
-      tree.kind === "context"
-        ? await sourceChecksums(tree, sources, this.opts.context)
-        : new Map([["@", sourceKey]]);
+      tree.kind === "context" ? await sourceChecksums(tree, sources) : new Map([["@", sourceKey]]);
     const instruction = JSON.stringify({
       kw: node.keyword,
       sources,
@@ -1317,7 +1315,7 @@ function copySubtree(from: LayerFs, to: LayerFs, path: string): void {
   if (n.type === "dir") for (const k of from.childrenOf(path)) copySubtree(from, to, `${path}/${k}`);
 }
 
-function resolveUserSafe(fs: LayerFs, user: string): Promise<Owner> {
+function resolveRunUser(fs: LayerFs, user: string): Promise<Owner> {
   return resolveUser(fs, user, "user");
 }
 
@@ -1326,18 +1324,19 @@ function resolveChown(fs: LayerFs, spec: string): Promise<Owner> {
 }
 
 /** Checksums of every context file the sources name (paths sorted), for the cache key. */
-async function sourceChecksums(
-  tree: SourceTree,
-  sources: string[],
-  _ctx: unknown,
-): Promise<Map<string, string>> {
+async function sourceChecksums(tree: SourceTree, sources: string[]): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   const all: string[] = [];
+  const seen = new Set<string>();
   const walk = (p: string): void => {
+    if (seen.has(p)) return;
+    seen.add(p);
     const n = tree.get(p);
     if (!n) return;
     all.push(p);
     if (n.type === "dir") for (const k of tree.children(p)) walk(p === "" ? k : `${p}/${k}`);
+    // COPY follows a source symlink: what it points at is part of the step's input.
+    if (n.type === "symlink") walk(followSource(tree, p).path);
   };
   const roots = new Set<string>();
   for (const s of sources) {

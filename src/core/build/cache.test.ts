@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { openMemoryStore } from "../store/memory.ts";
 import { buildImage } from "./builder.ts";
 import { BuildCache } from "./cache.ts";
-import { contextFromFiles } from "./context.ts";
+import { type ContextFileInit, contextFromFiles } from "./context.ts";
 import { fakeResolver, mergedFs, readText } from "./testing.ts";
 import type { BuildEvent, BuildOptions } from "./types.ts";
 
@@ -17,7 +17,7 @@ RUN cat /b.txt > /three
 function setup() {
   const store = openMemoryStore();
   const cache = new BuildCache();
-  const run = async (files: Record<string, string>, extra: Partial<BuildOptions> = {}) => {
+  const run = async (files: Record<string, ContextFileInit>, extra: Partial<BuildOptions> = {}) => {
     const events: BuildEvent[] = [];
     const result = await buildImage({
       dockerfile: DOCKERFILE,
@@ -104,5 +104,14 @@ describe("build cache", () => {
     expect(second.result.layers[2]).toBe(first.result.layers[2]);
     const fs = await mergedFs(store, second.result.id);
     expect(await readText(fs, "both")).toBe("2\nA");
+  });
+
+  it("a COPY of a symlink is invalidated when the file it points at changes", async () => {
+    const { run } = setup();
+    const df = "FROM base\nCOPY link /got\n";
+    await run({ target: "v1", link: { symlink: "target" } }, { dockerfile: df });
+    const again = await run({ target: "v2", link: { symlink: "target" } }, { dockerfile: df });
+    expect(again.cached).toEqual([false, false]);
+    expect(again.reasons[1]).toBe("source files changed: target");
   });
 });

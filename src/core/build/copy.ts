@@ -148,7 +148,7 @@ function base(path: string): string {
 }
 
 /** Follows a source symlink inside its tree (relative to the link's directory, `/` = the tree root). */
-function followSource(tree: SourceTree, path: string): { path: string; node: SourceNode | undefined } {
+export function followSource(tree: SourceTree, path: string): { path: string; node: SourceNode | undefined } {
   let cur = path;
   for (let hops = 0; hops < 40; hops++) {
     const n = tree.get(cur);
