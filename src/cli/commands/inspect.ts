@@ -4,6 +4,7 @@ import { shortDigest } from "../../core/digest.ts";
 import { LayerLabError } from "../../core/errors.ts";
 import { describeImage, type ImageSummary } from "../../core/image/describe.ts";
 import { type ImportResult, importArchive } from "../../core/image/import.ts";
+import { checkThresholds, type ThresholdCheck, type Thresholds } from "../../core/library/thresholds.ts";
 import { openMemoryStore } from "../../core/store/memory.ts";
 import type { Store } from "../../core/store/types.ts";
 import { type CliIo, type Command, parseArgs, UsageError } from "../command.ts";
@@ -106,28 +107,72 @@ function renderText(images: ImageSummary[]): string {
   return `${lines.join("\n")}`;
 }
 
+function ratio(text: string, name: string, scale: number): number {
+  const v = Number(text);
+  if (!Number.isFinite(v) || v < 0 || v > scale)
+    throw new UsageError(`--${name} takes a number from 0 to ${scale}`);
+  return v / scale;
+}
+
+/** The CI limits given on the command line. */
+function thresholdFlags(flags: Map<string, string[]>): Thresholds {
+  const t: Thresholds = {};
+  const get = (n: string) => flags.get(n)?.[0];
+  if (get("lowest-efficiency") !== undefined)
+    t.lowestEfficiency = ratio(get("lowest-efficiency")!, "lowest-efficiency", 1);
+  if (get("highest-wasted-bytes") !== undefined)
+    t.highestWastedBytes = parseSize(get("highest-wasted-bytes")!);
+  if (get("highest-wasted-percent") !== undefined)
+    t.highestWastedShare = ratio(get("highest-wasted-percent")!, "highest-wasted-percent", 100);
+  if (get("highest-image-size") !== undefined) t.highestImageBytes = parseSize(get("highest-image-size")!);
+  return t;
+}
+
 export const inspect: Command = {
   name: "inspect",
   summary: "show an image archive's images, platform, config, layers and their files",
-  usage: "layerlab inspect ARCHIVE [--json] [--platform OS/ARCH[/VARIANT]] [--max-layer-size SIZE]",
+  usage:
+    "layerlab inspect ARCHIVE [--json] [--platform OS/ARCH[/VARIANT]] [--max-layer-size SIZE]\n" +
+    "       [--lowest-efficiency 0..1] [--highest-wasted-bytes SIZE] [--highest-wasted-percent 0..100]\n" +
+    "       [--highest-image-size SIZE]   (CI mode: exit 1 when a limit fails, like dive --ci)",
   async run(args: string[], io: CliIo): Promise<number> {
     const { flags, bools, positional } = parseArgs(args, {
       bools: ["json"],
-      flags: ["platform", "max-layer-size"],
+      flags: [
+        "platform",
+        "max-layer-size",
+        "lowest-efficiency",
+        "highest-wasted-bytes",
+        "highest-wasted-percent",
+        "highest-image-size",
+      ],
     });
     if (positional.length !== 1) throw new UsageError("give exactly one ARCHIVE");
+    const limits = thresholdFlags(flags);
     const { store, result } = await importFile(positional[0]!, io, importFlags(flags));
     const images: ImageSummary[] = [];
     for (const im of result.images) {
       images.push(await describeImage(store, im.record, { files: true, analysis: true }));
     }
-    if (bools.has("json")) io.out(`${JSON.stringify({ images }, null, 2)}\n`);
-    else {
+    const checks: ThresholdCheck[] = [];
+    for (const im of images) {
+      if (!im.efficiency) continue;
+      checks.push(
+        ...checkThresholds(
+          { name: im.tags[0] ?? shortDigest(im.id), size: im.size, efficiency: im.efficiency },
+          limits,
+        ),
+      );
+    }
+    if (bools.has("json")) {
+      io.out(`${JSON.stringify(checks.length ? { images, checks } : { images }, null, 2)}\n`);
+    } else {
       io.out(renderText(images));
       io.out(
         `read ${kb(result.bytesRead)}; stored ${result.blobsAdded} blobs (${kb(result.bytesAdded)}), ${kb(result.bytesShared)} deduplicated\n`,
       );
+      for (const c of checks) io.out(`${c.message}\n`);
     }
-    return 0;
+    return checks.some((c) => !c.pass) ? 1 : 0;
   },
 };
