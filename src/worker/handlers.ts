@@ -1,5 +1,5 @@
 import { buildImage } from "../core/build/builder.ts";
-import { BuildCache } from "../core/build/cache.ts";
+import { BuildCache, type CacheRecord } from "../core/build/cache.ts";
 import { contextFromFiles } from "../core/build/context.ts";
 import type { ImageResolver } from "../core/build/types.ts";
 import { synthesizeContent } from "../core/catalog/synthesize.ts";
@@ -32,6 +32,10 @@ type Handlers = {
   ) => Promise<WorkerMethods[M]["result"]>;
 };
 
+const CACHE_KEY = "build-cache";
+/** Cached steps kept across reloads (each holds its step's filesystem snapshot). */
+const CACHE_KEEP = 40;
+
 /** Reads the quota where the platform has one (browsers, in a worker or a page). */
 async function estimateQuota(): Promise<Pick<StorageStats, "usage" | "quota" | "persisted">> {
   const storage = (globalThis as { navigator?: { storage?: StorageManager } }).navigator?.storage;
@@ -58,8 +62,14 @@ export function createHandlers(
       ref.kind === "synthetic" ? synthetic(ref.seed, size, 0, size) : new Uint8Array(0),
     ),
   );
-  // Docker's build cache: steps are reused across builds while their inputs are unchanged.
-  const cache = new BuildCache();
+  // Docker's build cache: steps are reused across builds while their inputs are unchanged. It is
+  // kept in the store's settings (the newest steps), so a reload still builds from the cache.
+  const cacheReady = (async () => {
+    const cache = new BuildCache();
+    const saved = (await store.meta.get("kv", CACHE_KEY))?.value as CacheRecord[] | undefined;
+    if (Array.isArray(saved)) cache.restore(saved);
+    return cache;
+  })();
 
   /** The last builds, kept for the lessons (they survive a reload in the store's settings). */
   async function recordBuild(fact: BuildFact): Promise<void> {
@@ -87,6 +97,7 @@ export function createHandlers(
     "storage.stats": () => stats(),
     "storage.clear": async () => {
       await store.clear();
+      (await cacheReady).clear();
       explorer.invalidate();
       return stats();
     },
@@ -98,6 +109,7 @@ export function createHandlers(
     "image.file": ({ id, layer, path, offset, length }) => explorer.file(id, layer, path, offset, length),
     "image.build": async ({ dockerfile, context, tag, buildArgs, target, noCache }, ctx) => {
       const t0 = performance.now();
+      const cache = await cacheReady;
       const r = await buildImage({
         dockerfile,
         context: contextFromFiles(context),
@@ -115,6 +127,7 @@ export function createHandlers(
       const image = await explorer.image(r.id);
       const size = image.layers.reduce((n, l) => n + l.size, 0);
       await recordBuild(buildFactFromEvents(r.events, r.id, size, image.image.names[0]));
+      await store.meta.put("kv", { id: CACHE_KEY, value: cache.entries().slice(-CACHE_KEEP) });
       return {
         id: r.id,
         names: image.image.names,

@@ -7,8 +7,7 @@ import type { ResponseMessage } from "./protocol.ts";
 import { serveProtocol } from "./serve.ts";
 
 /** A client wired to the handlers in-process, as the page is to the worker. */
-function connect() {
-  const store = openMemoryStore();
+function connect(store = openMemoryStore()) {
   const listeners: ((ev: MessageEvent<ResponseMessage>) => void)[] = [];
   const handle = serveProtocol(createHandlers(store), (msg) => {
     for (const l of listeners) l({ data: structuredClone(msg) } as MessageEvent<ResponseMessage>);
@@ -71,6 +70,18 @@ describe("worker protocol", () => {
     const done = events.filter((e) => e.kind === "step-done");
     expect(done.slice(1).every((e) => e.cached)).toBe(true);
     expect(second.cachedSteps).toBe(second.totalSteps - 1);
+  });
+
+  it("keeps the build cache across a reload (a new worker over the same store)", async () => {
+    const store = openMemoryStore();
+    const params = { dockerfile: "FROM scratch\nCOPY . /app\n", context: { "a.txt": "a\n" } };
+    await connect(store).client.call("image.build", params);
+    const events: { kind: string; cached?: boolean }[] = [];
+    const again = await connect(store).client.call("image.build", params, {
+      onEvent: (e) => events.push(e as never),
+    });
+    expect(again.cachedSteps).toBe(1);
+    expect(events.find((e) => e.kind === "step-done" && e.cached)).toBeDefined();
   });
 
   it("cancels a call when its signal aborts", async () => {

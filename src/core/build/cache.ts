@@ -89,6 +89,16 @@ export class BuildCache {
     }
   }
 
+  /** The records, oldest first: what to save to keep the cache across sessions. */
+  entries(): CacheRecord[] {
+    return [...this.records.values()];
+  }
+
+  /** Puts saved records back (oldest first), as a reload of the page would. */
+  restore(records: Iterable<CacheRecord>): void {
+    for (const r of records) this.put(r);
+  }
+
   /** Number of cached steps. */
   get size(): number {
     return this.records.size;
