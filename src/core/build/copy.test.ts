@@ -106,6 +106,21 @@ describe("COPY and ADD", () => {
     );
   });
 
+  it("--chmod: directories made to hold the copy stay 0755; a directory the copy creates from a source directory takes the mode", async () => {
+    const fs = await build(
+      "FROM base\nCOPY --chmod=700 d /slash/\nCOPY --chmod=700 d /noslash\nCOPY --chmod=600 f /deep/er/f\n",
+      {
+        "d/x": "x",
+        f: "f",
+      },
+    );
+    expect(fs.nodeAt("slash")?.mode).toBe(0o755);
+    expect(fs.nodeAt("slash/x")?.mode).toBe(0o700);
+    expect(fs.nodeAt("noslash")?.mode).toBe(0o700);
+    expect(fs.nodeAt("deep/er")?.mode).toBe(0o755);
+    expect(fs.nodeAt("deep/er/f")?.mode).toBe(0o600);
+  });
+
   it("--parents keeps the path after /./, --exclude leaves files out", async () => {
     const fs = await build(
       "FROM base\nCOPY --parents src/./pkg/a.go /out/\nCOPY --exclude=*.log logs /logs/\n",

@@ -207,9 +207,19 @@ export async function copyInto(fs: LayerFs, req: CopyRequest): Promise<void> {
   const owner = (n: SourceNode): Owner => req.chown ?? { uid: n.uid, gid: n.gid };
   const modeOf = (mode: number, isDir: boolean): number => (req.chmod ? req.chmod(mode, isDir) : mode);
 
-  const mkdirp = (rel: string, mode = 0o755): string => {
-    // Created directories take the chown and the chmod, as BuildKit's copy does.
-    bfs.mkdirSync(`/${rel}`, true, modeOf(mode, true), req.chown ?? { uid: 0, gid: 0 });
+  const owner0 = req.chown ?? { uid: 0, gid: 0 };
+  /**
+   * Directories made to hold the copy are 0755 with the chown, as fsutil's MkdirAll makes them; a
+   * directory the copy itself creates from a source directory (`last`) takes that source's mode,
+   * or --chmod.
+   */
+  const mkdirp = (rel: string, last?: number): string => {
+    const slash = rel.lastIndexOf("/");
+    if (last === undefined || rel === "") bfs.mkdirSync(`/${rel}`, true, 0o755, owner0);
+    else {
+      if (slash > 0) bfs.mkdirSync(`/${rel.slice(0, slash)}`, true, 0o755, owner0);
+      bfs.mkdirSync(`/${rel}`, true, modeOf(last, true), owner0);
+    }
     return fs.resolve(rel, true, "mkdir").path;
   };
   const destDirExists = (): boolean => {
@@ -368,6 +378,8 @@ export async function copyInto(fs: LayerFs, req: CopyRequest): Promise<void> {
       if (!node) continue;
       if (node.type === "dir") {
         const to = req.parents ? join(destRel, rel) : destRel;
+        // A trailing slash makes the destination first, so it keeps 0755 rather than the source's mode.
+        if (destIsDir && !req.parents) mkdirp(to);
         await copyDir(real, node, to, "");
         continue;
       }
