@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { sha256 } from "../digest.ts";
 import type { FileEntry } from "../fs/types.ts";
 import { openMemoryStore } from "../store/memory.ts";
 import { BuildFailure, buildImage } from "./builder.ts";
@@ -50,6 +51,9 @@ describe("buildImage", () => {
     ]);
     expect(result.layers).toHaveLength(4);
     expect(config.rootfs.diff_ids).toEqual(result.layers);
+    // chainId(L0) = diffId(L0); chainId(Ln) = sha256(chainId(Ln-1) + " " + diffId(Ln)).
+    expect(result.chainIds[0]).toBe(result.layers[0]);
+    expect(result.chainIds[1]).toBe(await sha256(`${result.layers[0]} ${result.layers[1]}`));
     expect(config.config.Env).toContain("A=b");
     expect(config.config.WorkingDir).toBe("/app");
     expect(config.config.Cmd).toEqual(["python3"]);

@@ -17,7 +17,7 @@ import { BashFs, type Owner } from "./bash-fs.ts";
 import { BuildCache, type CacheRecord, missReason, type StageMeta } from "./cache.ts";
 import { ContextView, hasWildcard, matchPath } from "./context.ts";
 import { contextSource, copyInto, followSource, fsSource, parseChmod, type SourceTree } from "./copy.ts";
-import { storeImage, storeLayer, writeLayerTar } from "./image-out.ts";
+import { chainIds, storeImage, storeLayer, writeLayerTar } from "./image-out.ts";
 import { LayerFs, toRel } from "./layer-fs.ts";
 import { writeEntries } from "./packages.ts";
 import { chainResolvers, storeResolver } from "./resolver.ts";
@@ -341,6 +341,7 @@ class Builder {
       manifest,
       config,
       layers: record.layers,
+      chainIds: await chainIds(record.layers),
       history: config.history ?? [],
       events: this.events,
       cachedSteps: this.cachedSteps,

@@ -147,7 +147,10 @@ export interface BuildResult {
   id: Digest;
   manifest: Digest;
   config: BuildImageConfig;
+  /** Layer diffIds, bottom first (the config's rootfs.diff_ids). */
   layers: Digest[];
+  /** The chainIds of those layers, as the OCI image spec defines them. */
+  chainIds: Digest[];
   history: HistoryEntry[];
   events: BuildEvent[];
   cachedSteps: number;
