@@ -386,4 +386,11 @@ describe("buildImage", () => {
     expect(await readText(fs, "u")).toBe("t\n");
     expect(config.config.OnBuild ?? null).toBeNull();
   });
+
+  it("FROM --platform of a platform the store does not hold says so", async () => {
+    const { events } = await build("FROM --platform=linux/arm64 base\n");
+    expect(events.some((e) => e.kind === "warning" && /stored base is linux\/amd64/.test(e.message))).toBe(
+      true,
+    );
+  });
 });

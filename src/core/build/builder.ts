@@ -546,6 +546,15 @@ class Builder {
       stage.standIn = img.standIn;
       stage.key = await sha256(`FROM ${img.id ?? img.layers.map((l) => l.diffId).join(",")}`);
       if (img.standIn) this.emit({ kind: "warning", step, message: img.standIn });
+      const has = `${img.config.os ?? "linux"}/${img.config.architecture ?? "amd64"}`;
+      if (platform && !platform.startsWith(has)) {
+        // The store holds one platform of an image (chosen at import); say so rather than pretend.
+        this.emit({
+          kind: "warning",
+          step,
+          message: `FROM --platform=${platform}: the stored ${base} is ${has}; LayerLab keeps one platform per image (import the ${platform} variant to use it)`,
+        });
+      }
     }
     const cc = stage.config.config;
     if (!(cc.Env ?? []).some((e) => e.startsWith("PATH="))) cc.Env = [...(cc.Env ?? []), DEFAULT_PATH];
