@@ -1,5 +1,6 @@
 import type { StateCreator } from "zustand";
 import { nodePath } from "../../core/view/tree.ts";
+import { WorkerCallError } from "../../worker/client.ts";
 import type {
   ContainerOp,
   ContainerSummary,
@@ -36,6 +37,7 @@ export interface ExplorerSlice {
     progress?: Progress;
     result?: ImportSummary;
     error?: string;
+    cancelled?: boolean;
   };
   refreshLibrary(): Promise<void>;
   selectImage(id: string | undefined): Promise<void>;
@@ -227,7 +229,8 @@ export const createExplorerSlice: StateCreator<AppState, [], [], ExplorerSlice> 
         const last = result.images.at(-1);
         if (last) await get().selectImage(last.id);
       } catch (err) {
-        set({ importing: { running: false, name: file.name, error: message(err) } });
+        const cancelled = err instanceof WorkerCallError && err.code === "CANCELLED";
+        set({ importing: { running: false, name: file.name, error: message(err), cancelled } });
       } finally {
         if (importAbort === ac) importAbort = undefined;
         void get().refreshStorage();

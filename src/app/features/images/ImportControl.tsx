@@ -91,7 +91,10 @@ export function ImportStatus() {
       )}
       {!importing.running && importing.error && (
         <span className="import-error" role="alert">
-          Import of {importing.name} failed: {importing.error}. Nothing was stored.
+          {importing.cancelled
+            ? `Import of ${importing.name} cancelled.`
+            : `Import of ${importing.name} failed: ${importing.error}.`}{" "}
+          Nothing was stored.
         </span>
       )}
       {!importing.running && importing.result && (
