@@ -962,7 +962,16 @@ class Builder {
     else if (node.heredocs.length === 1 && /^\s*\d*<<-?\s*['"]?[^\s]+['"]?\s*$/.test(node.args[0] ?? "")) {
       const h = node.heredocs[0] as (typeof node.heredocs)[number];
       const body = h.chomp ? h.content.replace(/^\t+/gm, "") : h.content;
-      argv = [...(cc.Shell ?? DEFAULT_SHELL), body];
+      const shebang = /^#!\s*(\S+)(?:\s+(\S+))?/.exec(body);
+      const interp = shebang
+        ? shebang[1] === "/usr/bin/env"
+          ? (shebang[2] ?? "")
+          : (shebang[1] as string)
+        : "";
+      // BuildKit runs a #! heredoc as a file (/dev/pipes/NAME); LayerLab's shell can run shell scripts only.
+      if (shebang && !/(^|\/)(sh|bash|ash|dash)$/.test(interp)) {
+        argv = [interp.startsWith("/") ? interp : `/usr/bin/${interp}`, `/dev/pipes/${h.name}`];
+      } else argv = [...(cc.Shell ?? DEFAULT_SHELL), body];
     } else if (node.heredocs.length > 0) {
       const script = [
         node.args.join(" "),
