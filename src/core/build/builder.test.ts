@@ -393,4 +393,38 @@ describe("buildImage", () => {
       true,
     );
   });
+
+  it("a RUN heredoc with #! for another interpreter runs that program, which LayerLab says it cannot run", async () => {
+    const store = openMemoryStore();
+    const elf = new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]);
+    const dir = (path: string): FileEntry => ({
+      path,
+      type: "dir",
+      mode: 0o755,
+      uid: 0,
+      gid: 0,
+      size: 0,
+      mtime: 0,
+    });
+    const images = fakeResolver(store, "base:latest", {}, [
+      dir("usr"),
+      dir("usr/bin"),
+      {
+        path: "usr/bin/python3",
+        type: "file",
+        mode: 0o755,
+        uid: 0,
+        gid: 0,
+        size: 8,
+        mtime: 0,
+        content: { kind: "inline", bytes: elf },
+      },
+    ]);
+    const dockerfile = "FROM base\nRUN <<EOF\n#!/usr/bin/env python3\nprint(1)\nEOF\n";
+    await expect(buildImage({ dockerfile, context: contextFromFiles({}), store, images })).rejects.toThrow(
+      /"\/usr\/bin\/python3 \/dev\/pipes\/EOF" did not complete successfully: exit code: 126/,
+    );
+    const sh = await build("FROM base\nRUN <<EOF\n#!/bin/sh\necho from-sh > /sh.txt\nEOF\n");
+    expect(await readText(sh.fs, "sh.txt")).toBe("from-sh\n");
+  });
 });
