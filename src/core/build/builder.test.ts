@@ -427,4 +427,57 @@ describe("buildImage", () => {
     const sh = await build("FROM base\nRUN <<EOF\n#!/bin/sh\necho from-sh > /sh.txt\nEOF\n");
     expect(await readText(sh.fs, "sh.txt")).toBe("from-sh\n");
   });
+
+  it("an image script for another interpreter says LayerLab cannot run it; a shell script runs", async () => {
+    const store = openMemoryStore();
+    const enc = new TextEncoder();
+    const text = (path: string, body: string): FileEntry => {
+      const bytes = enc.encode(body);
+      return {
+        path,
+        type: "file",
+        mode: 0o755,
+        uid: 0,
+        gid: 0,
+        size: bytes.byteLength,
+        mtime: 0,
+        content: { kind: "inline", bytes },
+      };
+    };
+    const dir = (path: string): FileEntry => ({
+      path,
+      type: "dir",
+      mode: 0o755,
+      uid: 0,
+      gid: 0,
+      size: 0,
+      mtime: 0,
+    });
+    const images = fakeResolver(store, "base:latest", {}, [
+      dir("usr"),
+      dir("usr/bin"),
+      text("usr/bin/pip3", "#!/usr/bin/python3\nimport sys\n"),
+      text("usr/bin/hello-sh", "#!/bin/sh\necho hello from a script\n"),
+    ]);
+    const ok = await buildImage({
+      dockerfile: "FROM base\nRUN hello-sh > /out\n",
+      context: contextFromFiles({}),
+      store,
+      images,
+    });
+    expect(await readText(await mergedFs(store, ok.id), "out")).toBe("hello from a script\n");
+    try {
+      await buildImage({
+        dockerfile: "FROM base\nRUN pip3 install flask\n",
+        context: contextFromFiles({}),
+        store,
+        images,
+      });
+      expect.unreachable();
+    } catch (e) {
+      expect((e as BuildFailure).output).toContain(
+        "pip3: LayerLab cannot run this program: /usr/bin/pip3 is a script for /usr/bin/python3",
+      );
+    }
+  });
 });

@@ -124,12 +124,20 @@ function binaryStubs(exes: Map<string, { dir: string; node: FsNode }>, taken: Se
     if (taken.has(name) || shellCommands.has(name)) continue;
     const data = node.data;
     const binary = data ? data[0] === 0x7f && data[1] === 0x45 : node.ref?.kind !== "inline";
-    if (!binary) continue;
+    // A script for another interpreter (#!/usr/bin/python3) cannot run either; shell scripts can.
+    const head = data && !binary ? new TextDecoder().decode(data.subarray(0, 128)) : "";
+    const interp = /^#!\s*(\S+)(?:\s+(\S+))?/.exec(head);
+    const interpName = interp ? (interp[1]?.endsWith("/env") ? (interp[2] ?? "") : (interp[1] ?? "")) : "";
+    const foreignScript = interp !== null && !/(^|\/)(sh|bash|ash|dash)$/.test(interpName);
+    if (!binary && !foreignScript) continue;
     taken.add(name);
+    const why = binary
+      ? `${dir}/${name} comes from the image's file list and its bytes are synthesized, not the real binary`
+      : `${dir}/${name} is a script for ${interpName}, which LayerLab does not have`;
     out.push(
       defineCommand(name, async () => ({
         stdout: "",
-        stderr: `${name}: LayerLab cannot run this program: ${dir}/${name} comes from the image's file list and its bytes are synthesized, not the real binary. The shell and its utilities run; other programs only exist as files.\n`,
+        stderr: `${name}: LayerLab cannot run this program: ${why}. The shell and its utilities run; other programs only exist as files.\n`,
         exitCode: 126,
       })),
     );
