@@ -1,9 +1,10 @@
 import { defaultKeymap, history, historyKeymap } from "@codemirror/commands";
-import { defaultHighlightStyle, StreamLanguage, syntaxHighlighting } from "@codemirror/language";
+import { HighlightStyle, StreamLanguage, syntaxHighlighting } from "@codemirror/language";
 import { dockerFile } from "@codemirror/legacy-modes/mode/dockerfile";
 import { type Diagnostic as CmDiagnostic, linter, lintGutter } from "@codemirror/lint";
 import { EditorState, type Text } from "@codemirror/state";
 import { EditorView, highlightActiveLine, keymap, lineNumbers } from "@codemirror/view";
+import { tags } from "@lezer/highlight";
 import { useEffect, useRef } from "react";
 import type { Diagnostic } from "../../../worker/protocol.ts";
 import { useAppStore } from "../../store/index.ts";
@@ -19,6 +20,22 @@ export function toOffsets(doc: Text, d: Diagnostic): { from: number; to: number 
   if (to <= from) to = a.to > from ? a.to : Math.min(doc.length, from + 1);
   return { from, to };
 }
+
+/** Syntax colours from the theme's CSS variables, so light and dark both read well. */
+const highlight = HighlightStyle.define([
+  { tag: tags.keyword, color: "var(--syntax-keyword)", fontWeight: "600" },
+  { tag: [tags.string, tags.special(tags.string)], color: "var(--syntax-string)" },
+  { tag: tags.comment, color: "var(--syntax-comment)", fontStyle: "italic" },
+  { tag: [tags.variableName, tags.number], color: "var(--syntax-variable)" },
+]);
+
+/** Editor chrome from the theme's CSS variables (CodeMirror's own styles would win over a stylesheet). */
+const chrome = EditorView.theme({
+  ".cm-selectionBackground, &.cm-focused .cm-selectionBackground": {
+    background: "color-mix(in srgb, var(--accent) 30%, transparent)",
+  },
+  ".cm-tooltip": { background: "var(--panel)", color: "var(--ink)", border: "1px solid var(--line)" },
+});
 
 /** Underlines parse errors and lint findings, checked in the worker as the text changes. */
 const dockerfileLinter = linter(
@@ -59,7 +76,8 @@ export function DockerfileEditor({ onBuild }: { onBuild: () => void }) {
           history(),
           highlightActiveLine(),
           StreamLanguage.define(dockerFile),
-          syntaxHighlighting(defaultHighlightStyle),
+          syntaxHighlighting(highlight),
+          chrome,
           keymap.of([
             {
               key: "Mod-Enter",
