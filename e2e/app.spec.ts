@@ -1,4 +1,5 @@
 import { expect, test } from "@playwright/test";
+import { LESSONS } from "../src/core/lessons/lessons.ts";
 import { openApp } from "./helpers.ts";
 import { screenshot } from "./screenshot.ts";
 
@@ -13,7 +14,10 @@ test("the first screen shows the example Dockerfile, the layer stack, files, les
   const stack = page.getByRole("list", { name: "Layer stack" });
   await expect(stack.getByRole("listitem").first()).toContainText("Container layer");
   await expect(page.getByRole("tree", { name: "Files" })).toBeAttached();
-  await expect(page.getByRole("region", { name: "Lessons" }).getByRole("listitem")).toHaveCount(6);
+  const lessons = page.getByRole("region", { name: "Lessons" });
+  await expect(lessons.getByRole("listitem")).toHaveCount(LESSONS.length);
+  await expect(lessons.getByRole("listitem").first()).toContainText("(done)");
+  await expect(lessons).toContainText(`1 of ${LESSONS.length} done`);
   await expect(page.getByTestId("storage-blobs")).toHaveText(/^\d+$/);
   await expect(page.getByTestId("storage-quota")).toContainText(" of ");
   await screenshot(page, "first-screen-1280");
