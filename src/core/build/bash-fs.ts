@@ -107,6 +107,9 @@ export interface Owner {
 export class BashFs implements IFileSystem {
   /** Names of LayerLab's commands for the image's programs; PATH lookups find them through /usr/bin. */
   readonly routed = new Set<string>();
+  /** Bytes written through this filesystem so far, and the most a step may write (a runaway RUN stops). */
+  written = 0;
+  maxWrite = 1024 * 1024 * 1024;
 
   constructor(
     readonly fs: LayerFs,
@@ -151,9 +154,11 @@ export class BashFs implements IFileSystem {
   }
 
   /** Writes a file (following a symlink at the path), replacing its bytes. */
-  async writeBytes(path: string, bytes: Uint8Array, mode?: number): Promise<void> {
+  async writeBytes(path: string, bytes: Uint8Array, mode?: number, added = bytes.byteLength): Promise<void> {
     if (DEVICES.has(normAbs(path))) return;
     if (this.rel(path) === "") throw new LayerFsError("EISDIR", "open", path);
+    this.written += added;
+    if (this.written > this.maxWrite) throw new LayerFsError("ENOSPC", "write", path);
     const { dir, name } = this.parentOf(path, "open");
     let target = this.childPath(dir, name);
     let old = this.fs.nodeAt(target);
@@ -206,7 +211,7 @@ export class BashFs implements IFileSystem {
     const out = new Uint8Array(before.byteLength + add.byteLength);
     out.set(before);
     out.set(add, before.byteLength);
-    await this.writeBytes(path, out);
+    await this.writeBytes(path, out, undefined, add.byteLength);
   }
 
   /** A file the runtime or the shell provides although the image has none at that path. */

@@ -2,9 +2,11 @@ import { describe, expect, it } from "vitest";
 import { sha256 } from "../digest.ts";
 import type { FileEntry } from "../fs/types.ts";
 import { openMemoryStore } from "../store/memory.ts";
+import { BashFs } from "./bash-fs.ts";
 import { BuildFailure, buildImage } from "./builder.ts";
 import { BuildCache } from "./cache.ts";
 import { contextFromFiles } from "./context.ts";
+import { LayerFs } from "./layer-fs.ts";
 import { aptEntries, fakeCatalog, fakeResolver, mergedFs, readConfig, readText } from "./testing.ts";
 import type { BuildEvent } from "./types.ts";
 
@@ -479,5 +481,13 @@ describe("buildImage", () => {
         "pip3: LayerLab cannot run this program: /usr/bin/pip3 is a script for /usr/bin/python3",
       );
     }
+  });
+
+  it("a RUN that writes without end stops with no space left instead of exhausting memory", async () => {
+    const bfs = new BashFs(new LayerFs(async () => new Uint8Array(0)));
+    bfs.maxWrite = 1000;
+    await bfs.writeFile("/a", "x".repeat(600));
+    await bfs.appendFile("/a", "y".repeat(300));
+    await expect(bfs.appendFile("/a", "z".repeat(200))).rejects.toThrow(/ENOSPC/);
   });
 });

@@ -62,6 +62,8 @@ function errnoText(code: string): string {
       return "too many levels of symbolic links";
     case "EINVAL":
       return "invalid argument";
+    case "ENOSPC":
+      return "no space left on device (LayerLab limits what one step may write)";
     default:
       return "operation not permitted";
   }
