@@ -43,6 +43,8 @@ export interface ExplorerSlice {
   selectImage(id: string | undefined): Promise<void>;
   loadTree(): Promise<void>;
   openFile(path: string, offset?: number): Promise<void>;
+  /** The whole content of a file of the shown layer (for downloads). */
+  readWholeFile(path: string): Promise<Uint8Array | undefined>;
   importArchive(file: File): Promise<void>;
   cancelImport(): void;
   deleteImage(id: string): Promise<void>;
@@ -202,6 +204,25 @@ export const createExplorerSlice: StateCreator<AppState, [], [], ExplorerSlice> 
       } catch (err) {
         set((s) => ({ explorer: { ...s.explorer, file: undefined, fileError: message(err) } }));
       }
+    },
+
+    async readWholeFile(path) {
+      const { ui, explorer } = get();
+      const image = explorer.image;
+      if (!image) return undefined;
+      const length = Number.MAX_SAFE_INTEGER;
+      const container = explorer.container;
+      const f =
+        ui.selectedLayer === "container" && container
+          ? await workerClient().call("container.file", { id: container.id, path, offset: 0, length })
+          : await workerClient().call("image.file", {
+              id: image.image.id,
+              layer: ui.selectedLayer === "container" ? image.layers.length - 1 : ui.selectedLayer,
+              path,
+              offset: 0,
+              length,
+            });
+      return f.bytes;
     },
 
     async importArchive(file) {

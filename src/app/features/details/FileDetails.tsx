@@ -4,6 +4,7 @@ import { formatHexLines, looksLikeText, sniffImageType } from "../../../core/vie
 import type { FileView } from "../../../worker/protocol.ts";
 import { useAppStore } from "../../store/index.ts";
 import { FileActions } from "../container/FileActions.tsx";
+import { CodeView } from "./CodeView.tsx";
 import { FileDiff } from "./FileDiff.tsx";
 
 const PAGE = 64 * 1024;
@@ -31,8 +32,24 @@ function modeString(type: string, mode: number): string {
   );
 }
 
-function download(file: FileView) {
-  const url = URL.createObjectURL(new Blob([file.bytes as BlobPart]));
+/** Where a symlink points, as a clean path from the root (`..` stops at the root, as in a container). */
+function resolveLink(path: string, target: string): string {
+  const parts = target.startsWith("/") ? [] : path.split("/").slice(0, -1);
+  for (const seg of target.split("/")) {
+    if (seg === "" || seg === ".") continue;
+    if (seg === "..") parts.pop();
+    else parts.push(seg);
+  }
+  return parts.join("/");
+}
+
+/** Downloads the whole file (not just the part on screen), read from the worker. */
+async function download(file: FileView) {
+  const whole =
+    file.offset === 0 && file.bytes.byteLength === file.size
+      ? file.bytes
+      : ((await useAppStore.getState().readWholeFile(file.path)) ?? file.bytes);
+  const url = URL.createObjectURL(new Blob([whole as BlobPart]));
   const a = document.createElement("a");
   a.href = url;
   a.download = file.path.split("/").pop() || "file";
@@ -97,7 +114,16 @@ export function FileDetails() {
           <>
             <dt>{e.type === "symlink" ? "Points to" : "Link to"}</dt>
             <dd>
-              <code>{e.linkname}</code>
+              <code>{e.linkname}</code>{" "}
+              {e.type === "symlink" && (
+                <button
+                  type="button"
+                  className="link"
+                  onClick={() => void openFile(resolveLink(file.path, e.linkname!))}
+                >
+                  open /{resolveLink(file.path, e.linkname!)}
+                </button>
+              )}
             </dd>
           </>
         )}
@@ -121,8 +147,8 @@ export function FileDetails() {
       </dl>
       {e.type === "file" && (
         <div className="file-actions">
-          <button type="button" className="button-quiet" onClick={() => download(file)}>
-            Download{pages > 1 ? " this part" : ""}
+          <button type="button" className="button-quiet" onClick={() => void download(file)}>
+            Download
           </button>
           {pages > 1 && (
             <span className="pager">
@@ -166,7 +192,7 @@ export function FileDetails() {
       )}
       {content?.kind === "text" && (
         <section aria-label="File content">
-          <pre className="file-text">{content.text}</pre>
+          <CodeView path={file.path} text={content.text} />
         </section>
       )}
       {content?.kind === "hex" && (
