@@ -250,7 +250,8 @@ class Node implements MergedNode {
     const base = this.cleared ? NO_CHILDREN : this.kids!;
     const names = pending ? [...pending.keys()] : [];
     names.sort(compareNames);
-    const out: Node[] = [];
+    const out = new Array<Node>(base.length + names.length);
+    let k = 0;
     let i = 0;
     for (const name of names) {
       // Copy the untouched run of base children before `name` (binary search, no comparisons per copy).
@@ -261,12 +262,13 @@ class Node implements MergedNode {
         if (base[mid]!.name < name) lo = mid + 1;
         else hi = mid;
       }
-      for (; i < lo; i++) out.push(base[i]!);
+      while (i < lo) out[k++] = base[i++]!;
       if (i < base.length && base[i]!.name === name) i++;
       const node = pending!.get(name);
-      if (node) out.push(node);
+      if (node) out[k++] = node;
     }
-    for (; i < base.length; i++) out.push(base[i]!);
+    while (i < base.length) out[k++] = base[i++]!;
+    out.length = k;
     this.kids = out;
     this.pending = undefined;
     this.cleared = false;
