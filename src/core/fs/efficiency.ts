@@ -87,23 +87,25 @@ export function computeEfficiency(stack: LayerStack): EfficiencyReport {
         }
         h.wasted += node.entry.size;
         hiddenBytes += node.entry.size;
-        if (overwrite) continue; // an overwrite shows as the layer's own write
+        h.total += node.entry.size;
+        h.occurrences.push({ layer: node.layer, action: "written", size: node.entry.size });
+        if (overwrite) continue; // the overwriting version shows as that layer's write
         const by = rec.cause === "opaque" ? parentPath(rec.path) : rec.path;
         h.occurrences.push({ layer, action: "removed", size: node.entry.size, by, cause: rec.cause });
       }
     }
   }
-  let totalBytes = 0;
-  for (const applied of stack.layers) {
-    for (const node of applied.written) {
-      if (node.isDir) continue;
-      const size = node.entry.size;
-      totalBytes += size;
-      const h = history.get(node.path);
-      if (h) {
-        h.total += size;
-        h.occurrences.push({ layer: applied.index, action: "written", size });
-      }
+  // Every version is either hidden exactly once or in the final tree, so the final tree's bytes
+  // and the hidden bytes add up to all the bytes the layers wrote; only the paths with a hidden
+  // version need their visible version looked up.
+  const top = stack.top;
+  const finalBytes = top.root.totalSize();
+  const totalBytes = finalBytes + hiddenBytes;
+  for (const [path, h] of history) {
+    const now = top.get(path);
+    if (now && !now.isDir) {
+      h.total += now.entry.size;
+      h.occurrences.push({ layer: now.layer, action: "written", size: now.entry.size });
     }
   }
 
@@ -123,7 +125,6 @@ export function computeEfficiency(stack: LayerStack): EfficiencyReport {
   inefficiencies.sort(
     (a, b) => b.wastedBytes - a.wastedBytes || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0),
   );
-  const finalBytes = totalBytes - hiddenBytes;
   return {
     score: totalBytes === 0 ? 1 : finalBytes / totalBytes,
     wastedBytes: hiddenBytes,

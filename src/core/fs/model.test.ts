@@ -248,6 +248,30 @@ describe("efficiency against the reference model", () => {
           total - final,
         ]);
         expect(report.inefficiencies.reduce((s, i) => s + i.wastedBytes, 0)).toBe(total - final);
+        // Per path: the bytes of its versions not in the final tree, and how many versions it had.
+        const last = models.at(-1)!;
+        const versions = new Map<string, { wasted: number; count: number }>();
+        models.forEach((m, l) => {
+          for (const [p, v] of m) {
+            if (v.layer !== l || v.entry.type === "dir" || v.implicit) continue;
+            const hiddenNow = last.get(p)?.entry !== v.entry;
+            const r = versions.get(p) ?? { wasted: 0, count: 0 };
+            r.count += 1;
+            if (hiddenNow) r.wasted += v.entry.size;
+            versions.set(p, r);
+          }
+        });
+        const want = [...versions]
+          .filter(([, r]) => r.wasted > 0)
+          .map(([p, r]) => `${p} ${r.wasted} ${r.count}`)
+          .sort();
+        const got = report.inefficiencies
+          .filter((i) => i.wastedBytes > 0)
+          .map(
+            (i) => `${i.path} ${i.wastedBytes} ${i.occurrences.filter((o) => o.action === "written").length}`,
+          )
+          .sort();
+        expect(got).toEqual(want);
         expect(report.score).toBeGreaterThanOrEqual(0);
         expect(report.score).toBeLessThanOrEqual(1);
       }),
