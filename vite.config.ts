@@ -4,6 +4,10 @@ import { defineConfig } from "vite";
 
 export default defineConfig({
   plugins: [react()],
+  resolve: {
+    // just-bash (RUN's shell) imports node:zlib for gzip and tar -z: give the browser build a shim.
+    alias: { "node:zlib": resolve(import.meta.dirname, "src/worker/shims/zlib.ts") },
+  },
   worker: { format: "es" },
   build: {
     target: "es2022",

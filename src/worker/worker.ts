@@ -1,4 +1,5 @@
 /// <reference lib="webworker" />
+import "./shims/buffer.ts";
 import { builtinResolver } from "../core/build/builtins.ts";
 import { openIndexedDbStore } from "../core/store/indexeddb.ts";
 import { createHandlers } from "./handlers.ts";
