@@ -6,11 +6,14 @@
  * of directory nodes. Applying layer N+1 to the tree of layer N copies only the directories on the
  * paths the layer touches (copy-on-write, at most once per directory per layer) and shares every
  * other node with layer N. So every layer's tree stays available at once, layer N+1 costs
- * O(entries of N+1 × depth + sizes of the touched directories' child maps) and not O(image), and a
- * directory listing is just its node's child map (sorted once, then cached). Per-path layer stacks
- * (a flat map path → versions) were the alternative: they make "what is at path P in layer N" a
- * scan of P's ancestors' histories and a listing a filter of every name a directory ever had, which
- * is slower exactly where the UI needs speed (listing big directories at any layer).
+ * O(entries of N+1 × depth + sizes of the touched directories' child arrays) and not O(image), and
+ * a directory listing is its node's child array, kept sorted by name, returned as is. Per-path
+ * layer stacks (a flat map path → versions) were the alternative: they make "what is at path P in
+ * layer N" a scan of P's ancestors' histories and a listing a filter of every name a directory ever
+ * had, which is slower exactly where the UI needs speed (listing big directories at any layer).
+ * The price is memory when every layer touches many wide directories (each touched directory's
+ * child array is copied once per layer): about 70 MB for the benchmark's 200,000-entry image whose
+ * 30 layers each touch all of its 1,000 package directories.
  *
  * Rules applied, per layer, in this order:
  * 1. opaque whiteouts: the directory's children from lower layers go (the directory stays);
