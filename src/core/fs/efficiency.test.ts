@@ -39,6 +39,7 @@ describe("efficiency (dive's idea, reclaimable bytes counted once)", () => {
     // takes app/a's smallest version, 100, as the kept one, and never counts data/x and data/y, as it
     // ignores opaque whiteouts), and wasted = Σ cumulative of multi-layer paths = 340 + 50 = 390
     // (it counts the copy of app/a that must stay).
+    expect(report.dive).toEqual({ score: 155 / 445, wastedBytes: 390 });
     expect(report.inefficiencies.map((i) => [i.path, i.wastedBytes, i.cumulativeBytes])).toEqual([
       ["app/a", 220, 340],
       ["app/b", 50, 50],
@@ -103,7 +104,12 @@ describe("efficiency (dive's idea, reclaimable bytes counted once)", () => {
     const once = computeEfficiency(
       stackLayers([changeset([fileEntry("a", 5)]), changeset([fileEntry("b", 6)])]),
     );
-    expect(once).toMatchObject({ score: 1, wastedBytes: 0, inefficiencies: [] });
+    expect(once).toMatchObject({
+      score: 1,
+      wastedBytes: 0,
+      inefficiencies: [],
+      dive: { score: 1, wastedBytes: 0 },
+    });
   });
 });
 

@@ -60,6 +60,8 @@ export interface EfficiencyReport {
   totalBytes: number;
   finalBytes: number;
   inefficiencies: Inefficiency[];
+  /** What dive itself would report for the same image (see diveEfficiency), for comparison. */
+  dive: { score: number; wastedBytes: number };
 }
 
 /** Computes an image's efficiency from its stacked layers. Cost: O(all entries of all layers). */
@@ -131,5 +133,59 @@ export function computeEfficiency(stack: LayerStack): EfficiencyReport {
     totalBytes,
     finalBytes,
     inefficiencies,
+    dive: diveEfficiency(stack),
   };
+}
+
+/**
+ * dive's own figures, faults included, so the two can be shown side by side: per path, the sizes
+ * of its leaf nodes over all layers (a whiteout counting the size of the directory it deletes, 0 for
+ * a file; opaque markers ignored); score = Σ smallest / Σ all, wasted = Σ all over the paths seen
+ * in two or more layers. A layer's leaves are its entries with nothing of the same layer below them.
+ */
+export function diveEfficiency(stack: LayerStack): { score: number; wastedBytes: number } {
+  const paths = new Map<string, { cumulative: number; min: number; count: number }>();
+  const add = (path: string, size: number) => {
+    const d = paths.get(path);
+    if (!d) paths.set(path, { cumulative: size, min: size, count: 1 });
+    else {
+      d.cumulative += size;
+      d.min = Math.min(d.min, size);
+      d.count += 1;
+    }
+  };
+  for (const applied of stack.layers) {
+    const cs = applied.changeset;
+    const parents = new Set<string>();
+    const mark = (path: string) => {
+      for (let p = parentPath(path); p !== "" && !parents.has(p); p = parentPath(p)) parents.add(p);
+    };
+    for (const e of cs.entries) mark(e.path);
+    for (const w of cs.whiteouts) if (!w.opaque) mark(w.path);
+    const seen = new Set<string>();
+    for (let i = cs.entries.length - 1; i >= 0; i--) {
+      const e = cs.entries[i]!;
+      if (e.path === "" || parents.has(e.path) || seen.has(e.path)) continue;
+      seen.add(e.path);
+      add(e.path, e.size);
+    }
+    const below = stack.treeAt(applied.index - 1);
+    for (const w of cs.whiteouts) {
+      if (w.opaque || parents.has(w.path) || seen.has(w.path)) continue;
+      const was = below.get(w.path);
+      // dive fails on a whiteout of a path it cannot find, and skips it.
+      if (!was) continue;
+      seen.add(w.path);
+      add(w.path, was.isDir ? was.totalSize() : 0);
+    }
+  }
+  let min = 0;
+  let cumulative = 0;
+  let wastedBytes = 0;
+  for (const d of paths.values()) {
+    min += d.min;
+    cumulative += d.cumulative;
+    if (d.count >= 2) wastedBytes += d.cumulative;
+  }
+  return { score: cumulative === 0 ? 1 : min / cumulative, wastedBytes };
 }

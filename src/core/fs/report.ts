@@ -22,6 +22,8 @@ export interface EfficiencyJson {
   score: number;
   wastedBytes: number;
   totalBytes: number;
+  /** dive's own score and wasted bytes for the same image, for comparison. */
+  dive: { score: number; wastedBytes: number };
   /** The paths wasting the most, largest first, each with the layers that wrote or removed it. */
   inefficiencies: {
     path: string;
@@ -50,6 +52,7 @@ export function summarizeOverlay(
       score: eff.score,
       wastedBytes: eff.wastedBytes,
       totalBytes: eff.totalBytes,
+      dive: eff.dive,
       inefficiencies: eff.inefficiencies.slice(0, limit).map((i) => ({
         path: i.path,
         wastedBytes: i.wastedBytes,
