@@ -75,7 +75,7 @@ describe("resolveAptInstall", () => {
   });
 
   it("adds up to the download and disk figures apt-get printed", () => {
-    for (const example of apt.examples) {
+    for (const example of apt.examples.filter((e) => e.command.startsWith("apt-get install"))) {
       const args = example.command.split(" ").slice(2);
       const recommends = !args.includes("--no-install-recommends");
       const plan = resolveAptInstall(
@@ -185,5 +185,32 @@ describe("package files", () => {
     );
     expect(new TextEncoder().encode(status).length).toBe(real[5]);
     expect(parseDpkgStatus(status).get("python3.11")?.version).toBe(apt.packages["python3.11"]!.version);
+  });
+
+  it("records that Debian 12's pip refuses to install into the system Python (PEP 668)", () => {
+    const pip = apt.examples.find((e) => e.command === "pip install flask")!;
+    expect(pip.exitCode).toBe(1);
+    expect(`${pip.stdout}${pip.stderr}`).toContain("externally-managed-environment");
+    expect(pip.added.filter((r) => r[0].includes("flask"))).toEqual([]);
+  });
+
+  it("writes dpkg's .list and .conffiles with real text, byte for byte the size dpkg wrote", () => {
+    let checked = 0;
+    for (const [name, pkg] of Object.entries(apt.packages)) {
+      const entries = aptPackageEntries(name, pkg, target);
+      for (const row of pkg.dpkgInfo ?? []) {
+        if (!row[0].endsWith(".list") && !row[0].endsWith(".conffiles")) continue;
+        const e = entries.find((x) => x.path === row[0])!;
+        expect(e.content?.kind, row[0]).toBe("inline");
+        if (e.content?.kind === "inline") expect(e.content.bytes.length, row[0]).toBe(row[5]);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(200);
+    const nginx = aptPackageEntries("nginx-common", apt.packages["nginx-common"]!, target);
+    const conffiles = nginx.find((e) => e.path === "var/lib/dpkg/info/nginx-common.conffiles")!;
+    const text =
+      conffiles.content?.kind === "inline" ? new TextDecoder().decode(conffiles.content.bytes) : "";
+    expect(text).toContain("/etc/nginx/nginx.conf\n");
   });
 });

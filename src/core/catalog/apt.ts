@@ -214,12 +214,29 @@ export function aptPackageRows(pkg: AptPackage, target: AptTarget = NO_TARGET): 
   return [...out, ...(pkg.dpkgInfo ?? []), ...(pkg.scriptFiles ?? [])];
 }
 
-/** aptPackageRows as FileEntry values; synthesized contents are seeded per package version and path. */
+/**
+ * aptPackageRows as FileEntry values; synthesized contents are seeded per package version and
+ * path, and dpkg's own var/lib/dpkg/info/<name>.list and .conffiles get their real text.
+ */
 export function aptPackageEntries(name: string, pkg: AptPackage, target: AptTarget = NO_TARGET): FileEntry[] {
   const texts: Record<string, string> = { ...(pkg.scriptTexts ?? {}) };
   for (const [path, text] of Object.entries(pkg.texts))
     texts[landingPath(path, target.dirLinks) ?? path] = text;
+  for (const r of pkg.dpkgInfo ?? []) {
+    if (r[0].endsWith(".list")) texts[r[0]] = dpkgListText(pkg);
+    else if (r[0].endsWith(".conffiles")) texts[r[0]] = pkg.conffiles.map((c) => `/${c}\n`).join("");
+  }
   return rowsToEntries(aptPackageRows(pkg, target), texts, aptSeedNamespace(name, pkg));
+}
+
+/**
+ * The text of var/lib/dpkg/info/<name>.list: "/." and every member of the .deb, in archive order,
+ * including those the path filters kept off the disk (dpkg still lists them).
+ */
+export function dpkgListText(pkg: AptPackage): string {
+  let out = "/.\n";
+  for (const r of pkg.files) out += `/${r[0]}\n`;
+  return out;
 }
 
 /** The seed namespace of a package's synthesized contents. */

@@ -81,10 +81,13 @@ export interface AptPackage {
   statusStanza?: string;
 }
 
-/** A command run for real on the slim base, with everything it added, changed and removed. */
+/** A command run for real on the slim base (or on what the previous example left), with everything it added, changed and removed. */
 export interface AptTransaction {
   command: string;
+  /** The command's exit status (examples only; `apt-get update` succeeded). */
+  exitCode?: number;
   stdout: string;
+  stderr?: string;
   added: CatalogRow[];
   changed: CatalogRow[];
   removed: string[];

@@ -22,13 +22,16 @@ from catalog_common import INLINE_MAX, as_text, read_tar, write_json_gz
 TARGETS = [
     "python3", "python3-pip", "python3-venv", "curl", "wget", "ca-certificates", "git", "nginx",
     "vim-tiny", "nano", "less", "procps", "iputils-ping", "unzip", "jq", "sudo", "openssl", "tree",
-    "netcat-openbsd", "iproute2", "make", "build-essential",
+    "netcat-openbsd", "iproute2", "make", "build-essential", "python3-flask", "python3-requests", "nodejs",
 ]
-# Example transactions recorded in full (each on a fresh copy of the base after `apt-get update`).
+# Example transactions recorded in full: each on a fresh copy of the base after `apt-get update`,
+# or, with "then", on the tree the previous example left. A failing command is recorded, not fatal.
 EXAMPLES = [
-    ["apt-get", "install", "-y", "python3"],
-    ["apt-get", "install", "-y", "curl"],
-    ["apt-get", "install", "-y", "--no-install-recommends", "python3-pip"],
+    {"command": ["apt-get", "install", "-y", "python3"]},
+    {"command": ["apt-get", "install", "-y", "curl"]},
+    {"command": ["apt-get", "install", "-y", "--no-install-recommends", "python3-pip"]},
+    # Debian 12 marks its Python as externally managed (PEP 668): pip refuses before any download.
+    {"command": ["pip", "install", "flask"], "then": True},
 ]
 # Files every apt/dpkg run rewrites; they belong to the transaction, not to one package.
 SHARED = re.compile(
@@ -296,15 +299,18 @@ def main():
 
     examples = []
     ex_root = os.path.join(work, "apt-example")
-    for cmd in EXAMPLES:
-        fresh(upd, ex_root)
+    for ex in EXAMPLES:
+        cmd = ex["command"]
+        if not ex.get("then"):
+            fresh(upd, ex_root)
         b = snapshot(ex_root)
-        log = chroot(ex_root, *cmd)
+        run = subprocess.run(["debuerreotype-chroot", ex_root, "env", "DEBIAN_FRONTEND=noninteractive", *cmd],
+                             capture_output=True, text=True)
         a = snapshot(ex_root)
         added, changed, removed, texts = diff(ex_root, b, a)
-        examples.append({"command": " ".join(cmd), "stdout": log, "added": added, "changed": changed,
-                         "removed": removed})
-        print(f"{' '.join(cmd)}: {len(added)} added, {len(changed)} changed", flush=True)
+        examples.append({"command": " ".join(cmd), "exitCode": run.returncode, "stdout": run.stdout,
+                         "stderr": run.stderr, "added": added, "changed": changed, "removed": removed})
+        print(f"{' '.join(cmd)}: exit {run.returncode}, {len(added)} added, {len(changed)} changed", flush=True)
     shutil.rmtree(ex_root)
     shutil.rmtree(step_root)
 
