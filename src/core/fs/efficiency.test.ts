@@ -26,7 +26,7 @@ describe("efficiency (dive's idea, reclaimable bytes counted once)", () => {
         ["data"],
       ),
     ]);
-    const report = computeEfficiency(stack);
+    const report = computeEfficiency(stack, { dive: true });
     // totalBytes = 200 (layer 0) + 120 (layer 1) + 5 + 120 (layer 2) = 445.
     expect(report.totalBytes).toBe(445);
     // The final tree holds app/a (layer 2's 120 bytes) and data/z (5): finalBytes = 125.
@@ -103,6 +103,7 @@ describe("efficiency (dive's idea, reclaimable bytes counted once)", () => {
     expect(computeEfficiency(stackLayers([])).score).toBe(1);
     const once = computeEfficiency(
       stackLayers([changeset([fileEntry("a", 5)]), changeset([fileEntry("b", 6)])]),
+      { dive: true },
     );
     expect(once).toMatchObject({
       score: 1,

@@ -60,12 +60,15 @@ export interface EfficiencyReport {
   totalBytes: number;
   finalBytes: number;
   inefficiencies: Inefficiency[];
-  /** What dive itself would report for the same image (see diveEfficiency), for comparison. */
-  dive: { score: number; wastedBytes: number };
+  /** With `{ dive: true }`: what dive itself would report (see diveEfficiency), for comparison. */
+  dive?: { score: number; wastedBytes: number };
 }
 
-/** Computes an image's efficiency from its stacked layers. Cost: O(all entries of all layers). */
-export function computeEfficiency(stack: LayerStack): EfficiencyReport {
+/**
+ * Computes an image's efficiency from its stacked layers. Cost: the versions hidden (plus, with
+ * `dive`, one pass over every entry of every layer).
+ */
+export function computeEfficiency(stack: LayerStack, options: { dive?: boolean } = {}): EfficiencyReport {
   // Paths with a hidden version: only these can be inefficient.
   const history = new Map<string, { occurrences: PathOccurrence[]; wasted: number; total: number }>();
   let hiddenBytes = 0;
@@ -127,14 +130,15 @@ export function computeEfficiency(stack: LayerStack): EfficiencyReport {
   inefficiencies.sort(
     (a, b) => b.wastedBytes - a.wastedBytes || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0),
   );
-  return {
+  const report: EfficiencyReport = {
     score: totalBytes === 0 ? 1 : finalBytes / totalBytes,
     wastedBytes: hiddenBytes,
     totalBytes,
     finalBytes,
     inefficiencies,
-    dive: diveEfficiency(stack),
   };
+  if (options.dive) report.dive = diveEfficiency(stack);
+  return report;
 }
 
 /**

@@ -45,14 +45,14 @@ export function summarizeOverlay(
       size: r.size,
     })),
   );
-  const eff = computeEfficiency(stack);
+  const eff = computeEfficiency(stack, { dive: true });
   return {
     changes,
     efficiency: {
       score: eff.score,
       wastedBytes: eff.wastedBytes,
       totalBytes: eff.totalBytes,
-      dive: eff.dive,
+      dive: eff.dive!,
       inefficiencies: eff.inefficiencies.slice(0, limit).map((i) => ({
         path: i.path,
         wastedBytes: i.wastedBytes,
