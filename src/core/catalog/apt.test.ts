@@ -1,12 +1,14 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { readAptCatalog, readBuiltinBase } from "../../cli/catalog-files.ts";
 import {
+  APT_TRANSACTION_FILES,
   type AptTarget,
   aptCacheRows,
   aptListsRows,
   aptPackageEntries,
   aptPackageRows,
   aptTargetOfBase,
+  aptTransactionRows,
   aptUpdateEntries,
   resolveAptInstall,
 } from "./apt.ts";
@@ -26,9 +28,7 @@ beforeAll(async () => {
   target = aptTargetOfBase(base);
 });
 
-/** Files every apt/dpkg run rewrites; they belong to the transaction, not to a package. */
-const SHARED =
-  /^(var\/log\/|var\/lib\/dpkg\/(status|status-old|available|lock.*|triggers\/.*|diversions.*|statoverride.*)$|var\/lib\/apt\/extended_states$|var\/cache\/debconf\/|var\/cache\/ldconfig\/|etc\/ld\.so\.cache$|var\/cache\/apt\/)/;
+const SHARED = APT_TRANSACTION_FILES;
 
 /** "6,213 kB" / "25.0 MB" in apt's output → bytes, and the precision of the printed figure. */
 function aptFigure(text: string): { bytes: number; step: number } {
@@ -212,5 +212,19 @@ describe("package files", () => {
     const text =
       conffiles.content?.kind === "inline" ? new TextDecoder().decode(conffiles.content.bytes) : "";
     expect(text).toContain("/etc/nginx/nginx.conf\n");
+  });
+
+  it("gives the per-transaction files with the sizes the real install left", () => {
+    const rows = aptTransactionRows(apt)!;
+    const byPath = new Map(rows.map((r) => [r[0], r]));
+    expect(byPath.get("var/log/apt/history.log")![5]).toBeGreaterThan(500);
+    expect(byPath.get("var/cache/debconf/templates.dat")![5]).toBeGreaterThan(100_000);
+    expect(byPath.has("etc/ld.so.cache")).toBe(true);
+    expect(byPath.has("var/lib/dpkg/status")).toBe(false);
+    const packageFiles = new Set(
+      Object.values(apt.packages).flatMap((p) => aptPackageRows(p, target).map((r) => r[0])),
+    );
+    expect(rows.filter((r) => packageFiles.has(r[0]))).toEqual([]);
+    expect(aptTransactionRows(apt, "apt-get install -y cowsay")).toBeUndefined();
   });
 });

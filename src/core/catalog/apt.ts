@@ -268,3 +268,27 @@ export function aptCacheRows(catalog: AptCatalog, plan: AptResolution, mtime: nu
   }
   return rows;
 }
+
+/**
+ * Files every apt/dpkg run rewrites rather than any one package: apt's and dpkg's logs, the
+ * debconf cache, dpkg's status and its backup, ldconfig's cache. (The same rule as gather-apt.py.)
+ */
+export const APT_TRANSACTION_FILES =
+  /^(var\/log\/|var\/lib\/dpkg\/(status|status-old|available|lock.*|triggers\/.*|diversions.*|statoverride.*)$|var\/lib\/apt\/extended_states$|var\/cache\/debconf\/|var\/cache\/ldconfig\/|etc\/ld\.so\.cache$|var\/cache\/apt\/)/;
+
+/**
+ * The per-transaction files (APT_TRANSACTION_FILES, regular files only) as a recorded real run
+ * left them, e.g. var/log/apt/term.log and var/cache/debconf/templates.dat with their real sizes.
+ * Their sizes are those of that run: exact for the same command, an approximation for others.
+ * var/lib/dpkg/status is left out: addToDpkgStatus rebuilds it exactly.
+ */
+export function aptTransactionRows(
+  catalog: AptCatalog,
+  command = "apt-get install -y python3",
+): CatalogRow[] | undefined {
+  const run = catalog.examples.find((e) => e.command === command);
+  if (!run) return undefined;
+  return [...run.added, ...run.changed].filter(
+    (r) => r[1] === "f" && APT_TRANSACTION_FILES.test(r[0]) && r[0] !== "var/lib/dpkg/status",
+  );
+}
