@@ -17,7 +17,7 @@ import { BashFs, type Owner } from "./bash-fs.ts";
 import { BuildCache, type CacheRecord, missReason, type StageMeta } from "./cache.ts";
 import { ContextView, hasWildcard, matchPath } from "./context.ts";
 import { contextSource, copyInto, followSource, fsSource, parseChmod, type SourceTree } from "./copy.ts";
-import { chainIds, storeImage, storeLayer, writeLayerTar } from "./image-out.ts";
+import { chainIds, storeChangesetLayer, storeImage } from "./image-out.ts";
 import { LayerFs, toRel } from "./layer-fs.ts";
 import { writeEntries } from "./packages.ts";
 import { chainResolvers, storeResolver } from "./resolver.ts";
@@ -535,8 +535,12 @@ class Builder {
         if (rec) stage.layers.push(rec);
         else {
           // A built-in base has no tar yet: write it once and remember which layer it became.
-          const tar = await writeLayerTar(l.changeset, this.images.readContent, this.epoch);
-          const stored = await storeLayer(this.opts.store, tar);
+          const stored = await storeChangesetLayer(
+            this.opts.store,
+            l.changeset,
+            this.images.readContent,
+            this.epoch,
+          );
           materialised.set(l.changeset, stored.id);
           stage.layers.push(stored);
         }
@@ -635,8 +639,7 @@ class Builder {
       if (plan.layer && (out.layer || stage.fs.stepChanged)) {
         const cs = out.layer ?? stage.fs.diffStep();
         if (cs.entries.length > 0 || cs.whiteouts.length > 0) {
-          const tar = await writeLayerTar(cs, this.images.readContent, this.epoch);
-          const rec = await storeLayer(this.opts.store, tar);
+          const rec = await storeChangesetLayer(this.opts.store, cs, this.images.readContent, this.epoch);
           stage.layers.push(rec);
           stage.config.rootfs.diff_ids.push(rec.id);
           layer = { diffId: rec.id, size: rec.size, changeset: cs };
@@ -675,11 +678,9 @@ class Builder {
 
   private async layerPresent(hit: CacheRecord): Promise<boolean> {
     if (!hit.layer) return true;
-    if (await this.opts.store.blobs.has(hit.layer.diffId)) {
-      if (await this.opts.store.meta.get("layers", hit.layer.diffId)) return true;
-    }
-    const tar = await writeLayerTar(hit.layer.changeset, this.images.readContent, this.epoch);
-    await storeLayer(this.opts.store, tar);
+    const rec = await this.opts.store.meta.get("layers", hit.layer.diffId);
+    if (rec && (rec.synthesized || (await this.opts.store.blobs.has(rec.blob)))) return true;
+    await storeChangesetLayer(this.opts.store, hit.layer.changeset, this.images.readContent, this.epoch);
     return true;
   }
 

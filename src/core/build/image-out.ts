@@ -4,9 +4,9 @@
  * as the importer stores images, so every view and the exporter read built and imported alike.
  */
 import { TarParser } from "../archive/tar-reader.ts";
-import { type TarWriteEntry, writeTar } from "../archive/tar-writer.ts";
 import { createSha256, type Digest, sha256 } from "../digest.ts";
-import type { Changeset } from "../fs/types.ts";
+import type { Changeset, FileEntry } from "../fs/types.ts";
+import { changesetTar, hasSynthesizedContent, measureChangesetTar } from "../image/changeset-tar.ts";
 import { encodeLayerIndex, LayerIndexer } from "../image/layer-index.ts";
 import { type ImageManifest, MediaType } from "../image/oci.ts";
 import type { ImageRecord, LayerRecord, Store } from "../store/types.ts";
@@ -19,50 +19,12 @@ export interface LayerTar {
   bytes: Uint8Array;
 }
 
-/** Writes a changeset as a layer tar: whiteouts and entries in path order, times as given. */
+/** Writes a changeset as a layer tar in memory: whiteouts and entries in path order, times as given. */
 export async function writeLayerTar(cs: Changeset, read: ContentReader, epoch: number): Promise<LayerTar> {
-  type Item = { path: string; entry: () => Promise<TarWriteEntry> };
-  const items: Item[] = [];
-  for (const w of cs.whiteouts) {
-    const slash = w.path.lastIndexOf("/");
-    const dir = slash < 0 ? "" : `${w.path.slice(0, slash)}/`;
-    const name = w.opaque ? `${w.path}/.wh..wh..opq` : `${dir}.wh.${w.path.slice(slash + 1)}`;
-    items.push({
-      path: name,
-      entry: async () => ({ name, type: "file", mode: 0o644, mtime: epoch, body: new Uint8Array(0) }),
-    });
-  }
-  for (const e of cs.entries) {
-    items.push({
-      path: e.path,
-      entry: async () => {
-        const t: TarWriteEntry = {
-          name: e.type === "dir" ? `${e.path}/` : e.path,
-          type: e.type,
-          mode: e.mode,
-          uid: e.uid,
-          gid: e.gid,
-          mtime: epoch,
-        };
-        if (e.linkname !== undefined) t.linkname = e.linkname;
-        if (e.devmajor !== undefined) t.devmajor = e.devmajor;
-        if (e.devminor !== undefined) t.devminor = e.devminor;
-        if (e.xattrs) t.xattrs = e.xattrs;
-        if (e.type === "file") {
-          t.body = e.content ? await read(e.content, e.size) : new Uint8Array(0);
-        }
-        return t;
-      },
-    });
-  }
-  items.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  async function* entries(): AsyncGenerator<TarWriteEntry> {
-    for (const it of items) yield await it.entry();
-  }
   const parts: Uint8Array[] = [];
   let total = 0;
   const h = await createSha256();
-  for await (const chunk of writeTar(entries())) {
+  for await (const chunk of changesetTar(cs, read, epoch)) {
     h.update(chunk);
     parts.push(chunk);
     total += chunk.byteLength;
@@ -74,6 +36,49 @@ export async function writeLayerTar(cs: Changeset, read: ContentReader, epoch: n
     at += p.byteLength;
   }
   return { diffId: h.finish(), bytes };
+}
+
+/** Inline contents larger than this are kept as blobs of their own, not inside an index. */
+const INLINE_IN_INDEX = 64 * 1024;
+
+/**
+ * Puts a changeset in the store as a layer. A layer with synthesized contents keeps only its
+ * index (the tar is measured for its diffId as it streams past, and written again on export),
+ * so the teaching bases and simulated package installs cost no storage; any other layer is stored
+ * as its tar.
+ */
+export async function storeChangesetLayer(
+  store: Store,
+  cs: Changeset,
+  read: ContentReader,
+  epoch: number,
+): Promise<LayerRecord> {
+  if (!hasSynthesizedContent(cs)) return storeLayer(store, await writeLayerTar(cs, read, epoch));
+  const { diffId, size } = await measureChangesetTar(cs, read, epoch);
+  const existing = await store.meta.get("layers", diffId);
+  if (existing && (existing.synthesized || (await store.blobs.has(existing.blob)))) return existing;
+  const entries: FileEntry[] = [];
+  for (const e of cs.entries) {
+    let content = e.content;
+    if (e.type === "file" && content?.kind === "inline" && content.bytes.byteLength > INLINE_IN_INDEX) {
+      content = { kind: "blob", blob: (await store.blobs.put(content.bytes)).digest };
+    }
+    const entry: FileEntry = { ...e, mtime: epoch };
+    if (content) entry.content = content;
+    entries.push(entry);
+  }
+  const index = await store.blobs.put(encodeLayerIndex({ entries, whiteouts: cs.whiteouts, warnings: [] }));
+  const rec: LayerRecord = {
+    id: diffId,
+    blob: diffId,
+    mediaType: MediaType.ociLayer,
+    blobSize: size,
+    size,
+    index: index.digest,
+    synthesized: { epoch },
+  };
+  await store.meta.put("layers", rec);
+  return rec;
 }
 
 /** The chainIds of a layer stack, as the OCI config spec defines them. */

@@ -5,7 +5,7 @@
 import { synthesizeContent } from "../catalog/synthesize.ts";
 import type { Digest } from "../digest.ts";
 import { LayerLabError } from "../errors.ts";
-import type { ContentRef } from "../fs/types.ts";
+import { storeContentReader } from "../image/changeset-tar.ts";
 import { decodeLayerIndex } from "../image/layer-index.ts";
 import { findImage } from "../library/library.ts";
 import type { ImageRecord, Store } from "../store/types.ts";
@@ -20,23 +20,7 @@ export const basicContentReader: ContentReader = async (ref, size) => {
 };
 
 /** Reads contents from the store (layer tars, blobs), inline bytes and synthetic seeds. */
-export function storeContentReader(store: Store): ContentReader {
-  return async (ref: ContentRef, size: number) => {
-    switch (ref.kind) {
-      case "inline":
-        return ref.bytes;
-      case "synthetic":
-        return synthesizeContent(ref.seed, size);
-      case "blob": {
-        const b = await store.blobs.get(ref.blob);
-        if (!b) throw new LayerLabError("NOT_FOUND", `blob ${ref.blob} is not in the store`);
-        return b;
-      }
-      case "tar":
-        return size === 0 ? new Uint8Array(0) : store.blobs.read(ref.blob, ref.offset, size);
-    }
-  };
-}
+export { storeContentReader } from "../image/changeset-tar.ts";
 
 /** The spellings of a reference the store may hold it under (docker.io/library/x:tag is x:tag). */
 export function referenceVariants(ref: string): string[] {

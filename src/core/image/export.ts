@@ -1,7 +1,9 @@
 import { gzip, sniffCompression } from "../archive/compression.ts";
 import { createSha256, type Digest } from "../digest.ts";
 import { ArchiveError, LayerLabError, throwIfAborted } from "../errors.ts";
-import type { ImageRecord, Store } from "../store/types.ts";
+import type { ImageRecord, LayerRecord, Store } from "../store/types.ts";
+import { changesetTar, storeContentReader } from "./changeset-tar.ts";
+import { decodeLayerIndex } from "./layer-index.ts";
 import { type ArchiveImage, type BlobSource, writeDockerArchive, writeOciArchive } from "./layout-writer.ts";
 import { type ImageManifest, MediaType } from "./oci.ts";
 
@@ -37,20 +39,43 @@ async function requireBlob(store: Store, digest: Digest, what: string): Promise<
   return bytes;
 }
 
-/** A deterministic gzip of a stored tar, measured first (digest and size) and streamed later. */
-async function gzipBlob(store: Store, tar: Digest, signal?: AbortSignal): Promise<BlobSource> {
+/** A deterministic gzip of a layer tar, measured first (digest and size) and streamed later. */
+async function gzipBlob(tar: BlobSource, signal?: AbortSignal): Promise<BlobSource> {
   const h = await createSha256();
   let size = 0;
-  for await (const c of gzip(store.blobs.stream(tar))) {
+  for await (const c of gzip(tar.open())) {
     throwIfAborted(signal, "export");
     h.update(c);
     size += c.byteLength;
   }
-  return {
-    digest: h.finish(),
-    size,
-    open: () => gzip(storedBlob(store, tar, 0, signal).open()),
-  };
+  return { digest: h.finish(), size, open: () => gzip(tar.open()) };
+}
+
+/**
+ * A layer's uncompressed tar: the stored blob, or for a synthesized layer the tar written again
+ * from its index (the same bytes its diffId was taken of).
+ */
+async function layerTar(store: Store, rec: LayerRecord, signal?: AbortSignal): Promise<BlobSource> {
+  if (rec.synthesized) {
+    if (!rec.index)
+      throw new LayerLabError("NOT_FOUND", `layer ${rec.id} has no index to write its tar from`);
+    const index = decodeLayerIndex(await requireBlob(store, rec.index, "layer index"), rec.id);
+    const read = storeContentReader(store);
+    const epoch = rec.synthesized.epoch;
+    return {
+      digest: rec.id,
+      size: rec.size,
+      async *open() {
+        for await (const c of changesetTar(index, read, epoch)) {
+          throwIfAborted(signal, "export");
+          yield c;
+        }
+      },
+    };
+  }
+  const tarSize = await store.blobs.size(rec.id);
+  if (tarSize === undefined) throw new LayerLabError("NOT_FOUND", `layer tar ${rec.id} is not in the store`);
+  return storedBlob(store, rec.id, tarSize, signal);
 }
 
 /**
@@ -77,11 +102,9 @@ export async function prepareImage(
     const diffId = image.layers[i]!;
     const rec = await store.meta.get("layers", diffId);
     if (!rec) throw new LayerLabError("NOT_FOUND", `layer ${diffId} is not in the store`);
-    const tarSize = await store.blobs.size(diffId);
-    if (tarSize === undefined)
-      throw new LayerLabError("NOT_FOUND", `layer tar ${diffId} is not in the store`);
+    const tar = await layerTar(store, rec, options.signal);
     if (format === "docker") {
-      layers.push({ ...storedBlob(store, diffId, tarSize, options.signal), mediaType: MediaType.ociLayer });
+      layers.push({ ...tar, mediaType: MediaType.ociLayer });
       keptAll &&= manifest?.layers[i]?.digest === diffId;
       continue;
     }
@@ -97,7 +120,7 @@ export async function prepareImage(
       });
       keptAll &&= named?.digest === candidate && named.mediaType === MediaType.ociLayerGzip;
     } else {
-      layers.push({ ...(await gzipBlob(store, diffId, options.signal)), mediaType: MediaType.ociLayerGzip });
+      layers.push({ ...(await gzipBlob(tar, options.signal)), mediaType: MediaType.ociLayerGzip });
       keptAll = false;
     }
   }

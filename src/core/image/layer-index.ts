@@ -239,9 +239,13 @@ export class LayerIndexer implements TarHandler {
 
 /** Encodes a layer index as the JSON stored in its index blob (the tar blob is implied). */
 export function encodeLayerIndex(index: LayerIndex): Uint8Array {
-  const entries = index.entries.map((e) =>
-    e.content?.kind === "tar" ? { ...e, content: { kind: "tar", offset: e.content.offset } } : e,
-  );
+  const entries = index.entries.map((e) => {
+    if (e.content?.kind === "tar") return { ...e, content: { kind: "tar", offset: e.content.offset } };
+    // Inline bytes (small real files of synthesized layers) travel as base64 text.
+    if (e.content?.kind === "inline")
+      return { ...e, content: { kind: "inline", base64: toBase64(e.content.bytes) } };
+    return e;
+  });
   return new TextEncoder().encode(
     JSON.stringify({ v: 1, entries, whiteouts: index.whiteouts, warnings: index.warnings }),
   );
@@ -255,6 +259,26 @@ export function decodeLayerIndex(bytes: Uint8Array, diffId: Digest): LayerIndex 
     whiteouts: Whiteout[];
     warnings?: LayerWarning[];
   };
-  for (const e of json.entries) if (e.content?.kind === "tar") e.content.blob = diffId;
+  for (const e of json.entries) {
+    const c = e.content as (FileEntry["content"] & { base64?: string }) | undefined;
+    if (c?.kind === "tar") c.blob = diffId;
+    else if (c?.kind === "inline" && c.base64 !== undefined)
+      e.content = { kind: "inline", bytes: fromBase64(c.base64) };
+  }
   return { entries: json.entries, whiteouts: json.whiteouts, warnings: json.warnings ?? [] };
+}
+
+function toBase64(bytes: Uint8Array): string {
+  let bin = "";
+  for (let i = 0; i < bytes.byteLength; i += 0x8000) {
+    bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(bin);
+}
+
+function fromBase64(text: string): Uint8Array {
+  const bin = atob(text);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
 }

@@ -77,6 +77,12 @@ export interface LayerRecord {
   size: number;
   /** The blob holding this layer's entry index, when computed. */
   index?: Digest;
+  /**
+   * Set for a layer whose files are mostly synthesized (built-in teaching bases, simulated
+   * package installs): no tar blob is stored; the tar is written again from the index when it is
+   * exported, with every time stamp at `epoch`, byte for byte the tar the diffId was taken of.
+   */
+  synthesized?: { epoch: number };
 }
 
 /** A writable container layer on top of an image. */
