@@ -40,6 +40,11 @@ describe("efficiency (dive's idea, reclaimable bytes counted once)", () => {
     // ignores opaque whiteouts), and wasted = Σ cumulative of multi-layer paths = 340 + 50 = 390
     // (it counts the copy of app/a that must stay).
     expect(report.dive).toEqual({ score: 155 / 445, wastedBytes: 390 });
+    // A limit lists the most wasteful paths only; the totals still cover every path.
+    const top2 = computeEfficiency(stack, { limit: 2 });
+    expect(top2.inefficiencies.map((i) => i.path)).toEqual(["app/a", "app/b"]);
+    expect(top2.wastedBytes).toBe(320);
+    expect(top2.inefficiencies[0]).toEqual(report.inefficiencies[0]);
     expect(report.inefficiencies.map((i) => [i.path, i.wastedBytes, i.cumulativeBytes])).toEqual([
       ["app/a", 220, 340],
       ["app/b", 50, 50],

@@ -27,7 +27,7 @@
  * two or more layers, or written and later removed, with each layer that wrote or removed it and
  * the bytes reclaimable at that path; sorted by reclaimable bytes, largest first.
  */
-import type { LayerStack, MergedNode } from "./overlay.ts";
+import type { HiddenRecord, LayerStack, MergedNode } from "./overlay.ts";
 import { parentPath } from "./paths.ts";
 
 /** One layer's part in a path's history. */
@@ -64,19 +64,30 @@ export interface EfficiencyReport {
   dive?: { score: number; wastedBytes: number };
 }
 
+/** Options of computeEfficiency. */
+export interface EfficiencyOptions {
+  /** Also compute dive's own figures (one more pass over every entry of every layer). */
+  dive?: boolean;
+  /** List only this many inefficiencies, the most wasteful (the totals still cover them all). */
+  limit?: number;
+}
+
 /**
- * Computes an image's efficiency from its stacked layers. Cost: the versions hidden (plus, with
- * `dive`, one pass over every entry of every layer).
+ * Computes an image's efficiency from its stacked layers. Cost: the versions hidden, plus the
+ * listed paths' details (and with `dive`, one pass over every entry of every layer).
  */
-export function computeEfficiency(stack: LayerStack, options: { dive?: boolean } = {}): EfficiencyReport {
-  // Paths with a hidden version: only these can be inefficient.
-  const history = new Map<string, { occurrences: PathOccurrence[]; wasted: number; total: number }>();
+export function computeEfficiency(stack: LayerStack, options: EfficiencyOptions = {}): EfficiencyReport {
+  // Each hidden version is one event in these parallel arrays, chained per path through `next`.
+  const evNode: MergedNode[] = [];
+  const evRec: HiddenRecord[] = [];
+  const evLayer: number[] = [];
+  const evNext: number[] = [];
+  const paths = new Map<string, { path: string; wasted: number; head: number; tail: number }>();
   let hiddenBytes = 0;
   for (const applied of stack.layers) {
     const layer = applied.index;
     // Each version is hidden once, by exactly one record of exactly one layer.
     for (const rec of applied.hidden) {
-      const overwrite = rec.cause === "replaced" && !rec.node.isDir;
       const todo: MergedNode[] = [rec.node];
       while (todo.length) {
         const node = todo.pop()!;
@@ -85,51 +96,58 @@ export function computeEfficiency(stack: LayerStack, options: { dive?: boolean }
           continue;
         }
         if (node.layer === layer) continue; // written and replaced within this one tar
-        let h = history.get(node.path);
-        if (!h) {
-          h = { occurrences: [], wasted: 0, total: 0 };
-          history.set(node.path, h);
+        const i = evNode.length;
+        evNode.push(node);
+        evRec.push(rec);
+        evLayer.push(layer);
+        evNext.push(-1);
+        let p = paths.get(node.path);
+        if (!p) {
+          p = { path: node.path, wasted: 0, head: i, tail: i };
+          paths.set(node.path, p);
+        } else {
+          evNext[p.tail] = i;
+          p.tail = i;
         }
-        h.wasted += node.entry.size;
+        p.wasted += node.entry.size;
         hiddenBytes += node.entry.size;
-        h.total += node.entry.size;
-        h.occurrences.push({ layer: node.layer, action: "written", size: node.entry.size });
-        if (overwrite) continue; // the overwriting version shows as that layer's write
-        const by = rec.cause === "opaque" ? parentPath(rec.path) : rec.path;
-        h.occurrences.push({ layer, action: "removed", size: node.entry.size, by, cause: rec.cause });
       }
     }
   }
   // Every version is either hidden exactly once or in the final tree, so the final tree's bytes
-  // and the hidden bytes add up to all the bytes the layers wrote; only the paths with a hidden
-  // version need their visible version looked up.
+  // and the hidden bytes add up to all the bytes the layers wrote.
   const top = stack.top;
   const finalBytes = top.root.totalSize();
   const totalBytes = finalBytes + hiddenBytes;
-  for (const [path, h] of history) {
-    const now = top.get(path);
-    if (now && !now.isDir) {
-      h.total += now.entry.size;
-      h.occurrences.push({ layer: now.layer, action: "written", size: now.entry.size });
-    }
-  }
 
-  const inefficiencies: Inefficiency[] = [];
-  for (const [path, h] of history) {
+  const ranked = [...paths.values()];
+  ranked.sort((a, b) => b.wasted - a.wasted || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  if (options.limit !== undefined) ranked.length = Math.min(ranked.length, Math.max(0, options.limit));
+  const inefficiencies: Inefficiency[] = ranked.map((p) => {
+    const occurrences: PathOccurrence[] = [];
+    let total = 0;
+    for (let i = p.head; i >= 0; i = evNext[i]!) {
+      const node = evNode[i]!;
+      const rec = evRec[i]!;
+      const size = node.entry.size;
+      total += size;
+      occurrences.push({ layer: node.layer, action: "written", size });
+      // An overwrite shows as the overwriting layer's own write, not as a removal.
+      if (rec.cause === "replaced" && !rec.node.isDir) continue;
+      const by = rec.cause === "opaque" ? parentPath(rec.path) : rec.path;
+      occurrences.push({ layer: evLayer[i]!, action: "removed", size, by, cause: rec.cause });
+    }
+    const now = top.get(p.path);
+    if (now && !now.isDir) {
+      total += now.entry.size;
+      occurrences.push({ layer: now.layer, action: "written", size: now.entry.size });
+    }
     // Oldest first; in one layer its removals (applied first) before its write.
-    h.occurrences.sort(
+    occurrences.sort(
       (a, b) => a.layer - b.layer || (a.action === b.action ? 0 : a.action === "removed" ? -1 : 1),
     );
-    inefficiencies.push({
-      path,
-      wastedBytes: h.wasted,
-      cumulativeBytes: h.total,
-      occurrences: h.occurrences,
-    });
-  }
-  inefficiencies.sort(
-    (a, b) => b.wastedBytes - a.wastedBytes || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0),
-  );
+    return { path: p.path, wastedBytes: p.wasted, cumulativeBytes: total, occurrences };
+  });
   const report: EfficiencyReport = {
     score: totalBytes === 0 ? 1 : finalBytes / totalBytes,
     wastedBytes: hiddenBytes,

@@ -45,7 +45,7 @@ export function summarizeOverlay(
       size: r.size,
     })),
   );
-  const eff = computeEfficiency(stack, { dive: true });
+  const eff = computeEfficiency(stack, { dive: true, limit });
   return {
     changes,
     efficiency: {
@@ -53,7 +53,7 @@ export function summarizeOverlay(
       wastedBytes: eff.wastedBytes,
       totalBytes: eff.totalBytes,
       dive: eff.dive!,
-      inefficiencies: eff.inefficiencies.slice(0, limit).map((i) => ({
+      inefficiencies: eff.inefficiencies.map((i) => ({
         path: i.path,
         wastedBytes: i.wastedBytes,
         layers: i.occurrences.map((o) => ({ layer: o.layer, action: o.action, size: o.size })),
