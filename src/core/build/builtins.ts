@@ -3,8 +3,16 @@
  * honestly labelled as stand-ins, with apt-get simulated from the catalog's real package lists.
  * An image imported under the same name wins, because the Store is asked first.
  */
-import { aptListsRows, aptPackageEntries, aptTargetOfBase, resolveAptInstall } from "../catalog/apt.ts";
-import { parseDpkgStatus } from "../catalog/dpkg.ts";
+import {
+  type AptResolution,
+  aptCacheRows,
+  aptListsRows,
+  aptPackageEntries,
+  aptTargetOfBase,
+  aptTransactionRows,
+  resolveAptInstall,
+} from "../catalog/apt.ts";
+import { addToDpkgStatus, parseDpkgStatus } from "../catalog/dpkg.ts";
 import {
   baseEntries,
   parseAptCatalog,
@@ -12,14 +20,40 @@ import {
   parseCatalogIndex,
   rowsToEntries,
 } from "../catalog/load.ts";
-import type { AptCatalog, BaseCatalog, CatalogIndex } from "../catalog/types.ts";
+import type { AptCatalog, AptPackage, BaseCatalog, CatalogIndex } from "../catalog/types.ts";
 import { sha256 } from "../digest.ts";
-import type { FileEntry } from "../fs/types.ts";
 import { basicContentReader, referenceVariants } from "./resolver.ts";
 import type { BaseImage, BuildImageConfig, ImageResolver, PackageCatalog } from "./types.ts";
 
 /** Reads a catalog file by its name in public/catalog (fetch in the browser, the file system in Node). */
 export type CatalogLoader = (file: string) => Promise<Uint8Array | undefined>;
+
+const UNABLE = "E: Unable to locate package ";
+
+/** Where apt downloads a package from, as its "Get:" line names it (pool/updates/ is the security archive). */
+function originOf(pkg: AptPackage): string {
+  const arch = pkg.architecture === "all" ? "amd64" : pkg.architecture;
+  return pkg.filename.startsWith("pool/updates/")
+    ? `http://deb.debian.org/debian-security bookworm-security/main ${arch}`
+    : `http://deb.debian.org/debian bookworm/main ${arch}`;
+}
+
+/** The name dpkg files a package under: var/lib/dpkg/info/<it>.list ("libgpm2:amd64" for Multi-Arch: same). */
+function dpkgNameOf(name: string, pkg: AptPackage): string {
+  for (const r of pkg.dpkgInfo ?? []) {
+    const m = /^var\/lib\/dpkg\/info\/(.+)\.list$/.exec(r[0]);
+    if (m) return m[1]!;
+  }
+  return name;
+}
+
+const NO_RESOLUTION: AptResolution = {
+  install: [],
+  alreadyInstalled: [],
+  errors: [],
+  downloadBytes: 0,
+  installedKiB: 0,
+};
 
 /** Adapts the apt catalog to the builder's PackageCatalog port. */
 export function aptPackageCatalog(apt: AptCatalog, base: BaseCatalog): PackageCatalog {
@@ -30,22 +64,18 @@ export function aptPackageCatalog(apt: AptCatalog, base: BaseCatalog): PackageCa
       return { files, output: apt.update.stdout };
     },
     cacheFiles() {
-      return Object.entries(apt.cacheSizes).map(
-        ([path, size]): FileEntry => ({
-          path: path.replace(/^\/+/, ""),
-          type: "file",
-          mode: 0o644,
-          uid: 0,
-          gid: 0,
-          size,
-          mtime: 0,
-          content: { kind: "synthetic", seed: size },
-        }),
-      );
+      // Only the two binary caches: the .debs come with each install's plan.
+      const rows = aptCacheRows(apt, NO_RESOLUTION, 0);
+      return rowsToEntries(rows, {}, `${apt.id}:cache`);
     },
     plan(names, options) {
-      const installed = parseDpkgStatus(options.dpkgStatus ?? "");
+      const status = options.dpkgStatus ?? "";
+      const installed = parseDpkgStatus(status);
       const r = resolveAptInstall(apt, names, { installed, recommends: options.recommends });
+      // apt says "Unable to locate" only when its lists lack the name; the real mirror has far more
+      // packages than LayerLab's offline catalog, so such names are reported apart.
+      const unknown = r.errors.filter((e) => e.startsWith(UNABLE)).map((e) => e.slice(UNABLE.length));
+      const errors = r.errors.filter((e) => !e.startsWith(UNABLE));
       return {
         packages: r.install.map((item) => ({
           name: item.name,
@@ -53,10 +83,38 @@ export function aptPackageCatalog(apt: AptCatalog, base: BaseCatalog): PackageCa
           archiveSize: item.pkg.debSize,
           archiveFile: item.pkg.debFile,
           files: aptPackageEntries(item.name, item.pkg, target),
+          dpkgName: dpkgNameOf(item.name, item.pkg),
+          origin: originOf(item.pkg),
+          architecture: item.pkg.architecture,
         })),
-        unknown: [],
-        errors: r.errors,
+        unknown,
+        errors,
         already: r.alreadyInstalled,
+        downloadBytes: r.downloadBytes,
+        installedKiB: r.installedKiB,
+        dpkgStatus:
+          r.install.length > 0
+            ? addToDpkgStatus(
+                status,
+                r.install.flatMap((p) => (p.pkg.statusStanza ? [p.pkg.statusStanza] : [])),
+              )
+            : status,
+      };
+    },
+    transactionFiles(command) {
+      const exact = aptTransactionRows(apt, command);
+      let rows = exact ?? aptTransactionRows(apt) ?? [];
+      // The binary caches and .debs are written (or not) by the image's apt config, not copied.
+      rows = rows.filter((r) => !r[0].startsWith("var/cache/apt/"));
+      // Another command's trigger files belong to its packages (ca-certificates'), not to this one.
+      if (!exact) rows = rows.filter((r) => !/^var\/lib\/dpkg\/triggers\/(?!Lock$|Unincorp$)/.test(r[0]));
+      return rowsToEntries(rows, {}, `${apt.id}:transaction`);
+    },
+    describe() {
+      return {
+        packages: Object.keys(apt.packages).length,
+        suggested: [...apt.targets],
+        distribution: "Debian 12 (bookworm)",
       };
     },
   };

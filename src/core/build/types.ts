@@ -64,22 +64,53 @@ export interface PackagePlan {
   archiveFile: string;
   /** The files it installs (real paths, modes and sizes; contents inline or synthetic). */
   files: FileEntry[];
+  /** The name dpkg knows it by: "libgpm2:amd64" for Multi-Arch: same packages (its info/<dpkgName>.list). */
+  dpkgName?: string;
+  /** The mirror, suite, component and architecture apt's "Get:" line names ("http://deb.debian.org/debian bookworm/main amd64"). */
+  origin?: string;
+  /** Its architecture ("amd64", "all"), as the "Get:" line shows it. */
+  architecture?: string;
+}
+
+/** What `apt-get install` would do: the packages, or why it cannot. */
+export interface PackageInstallPlan {
+  packages: PackagePlan[];
+  /** Requested names the catalog does not have (with lists present: not in LayerLab's offline catalog). */
+  unknown: string[];
+  /** apt's error lines when it would fail. */
+  errors?: string[];
+  /** Requested names dpkg already has. */
+  already?: string[];
+  /** Sum of the .deb sizes in bytes ("Need to get"); the sum of archiveSize when absent. */
+  downloadBytes?: number;
+  /** Sum of Installed-Size in KiB ("After this operation": apt prints KiB × 1024 bytes). */
+  installedKiB?: number;
+  /** /var/lib/dpkg/status after dpkg records the packages (the given status with their stanzas merged in). */
+  dpkgStatus?: string;
 }
 
 /** The package catalog a simulated apt-get reads (real file lists and sizes). */
 export interface PackageCatalog {
   /** What `apt-get update` writes under /var/lib/apt/lists, and apt's output. */
   update(): { files: FileEntry[]; output: string };
-  /** Files of /var/cache/apt apt writes when the image does not suppress them (pkgcache.bin ...). */
+  /**
+   * The binary caches apt writes under /var/cache/apt (pkgcache.bin, srcpkgcache.bin) when the
+   * image's apt config does not turn them off (the Debian and Ubuntu images' docker-clean does).
+   */
   cacheFiles(): FileEntry[];
   /**
    * The packages `apt-get install` of these names installs, in order (what the image's dpkg status
    * already has is left out); unknown names listed apart; apt's error lines when it would fail.
    */
-  plan(
-    names: string[],
-    options: { recommends: boolean; dpkgStatus?: string },
-  ): { packages: PackagePlan[]; unknown: string[]; errors?: string[]; already?: string[] };
+  plan(names: string[], options: { recommends: boolean; dpkgStatus?: string }): PackageInstallPlan;
+  /**
+   * Files every apt/dpkg transaction rewrites (logs under /var/log, the debconf cache,
+   * /etc/ld.so.cache, ...) as a recorded real run of `command` left them, or of the catalog's
+   * reference run when that command was not recorded.
+   */
+  transactionFiles?(command: string): FileEntry[];
+  /** What the catalog holds, named when a package is not in it. */
+  describe?(): { packages: number; suggested: string[]; distribution: string };
 }
 
 /** A line of the build log, streamed as the build runs (the UI and the CLI render the same events). */
