@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { importFixture, openApp } from "./helpers.ts";
+import { expandDir, importFixture, openApp } from "./helpers.ts";
 import { screenshot } from "./screenshot.ts";
 
 const FIXTURE = "src/testdata/archives/skopeo-docker-archive.tar";
@@ -14,7 +14,7 @@ test("edit, delete and commit in the container layer; the stack and library chan
   await expect(page.getByTestId("container-summary")).toContainText("No changes yet");
 
   const tree = page.getByRole("tree", { name: "Files" });
-  await tree.getByRole("treeitem", { name: /^etc/ }).click();
+  await expandDir(page, "etc");
   await tree.getByRole("treeitem", { name: /os-release/ }).dblclick();
   await expect(page.getByTestId("file-from")).toHaveText("layer 2");
   const editor = page.getByRole("textbox", { name: "Edit /etc/os-release" });
@@ -23,7 +23,7 @@ test("edit, delete and commit in the container layer; the stack and library chan
   await expect(page.getByTestId("file-from")).toHaveText("the container layer (copied up from layer 2)");
   await expect(tree.getByRole("treeitem", { name: /os-release, modified/ })).toBeVisible();
 
-  await tree.getByRole("treeitem", { name: /^opt/ }).click();
+  await expandDir(page, "opt");
   await tree.getByRole("treeitem", { name: /keep/ }).dblclick();
   await page.getByRole("button", { name: "Delete /opt/keep" }).click();
   await expect(tree.getByRole("treeitem", { name: /keep, removed/ })).toBeVisible();

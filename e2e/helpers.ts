@@ -26,3 +26,13 @@ export async function importFixture(page: Page, file: string): Promise<void> {
   await page.getByLabel("Import image archive").setInputFiles(file);
   await expect(page.getByRole("status").filter({ hasText: "Imported" })).toBeVisible();
 }
+
+/** Opens a directory of the Files tree (small trees are shown open already: then it stays open). */
+export async function expandDir(page: Page, name: string): Promise<void> {
+  const item = page
+    .getByRole("tree", { name: "Files" })
+    .getByRole("treeitem", { name: new RegExp(`^${name},`) });
+  await expect(item).toBeVisible();
+  if ((await item.getAttribute("aria-expanded")) !== "true") await item.click();
+  await expect(item).toHaveAttribute("aria-expanded", "true");
+}

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { openApp, setDockerfile } from "./helpers.ts";
+import { expandDir, openApp, setDockerfile } from "./helpers.ts";
 import { screenshot } from "./screenshot.ts";
 
 test.setTimeout(180_000);
@@ -24,7 +24,7 @@ test("teacher journey: example built, apt caches visible, cache and waste lesson
   await page.getByRole("combobox", { name: "Sort" }).selectOption("size");
   const tree = page.getByRole("tree", { name: "Files" });
   await expect(tree.getByRole("treeitem").first()).toHaveAccessibleName(/^(usr|var),/);
-  await tree.getByRole("treeitem", { name: /^var,/ }).click();
+  await expandDir(page, "var");
   await expect(tree.getByRole("treeitem", { name: /^(cache|lib),/ }).first()).toBeVisible();
   await screenshot(page, "teacher-run-layer-1920");
 
