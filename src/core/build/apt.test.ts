@@ -215,7 +215,7 @@ describe("apt-get over the stand-in", () => {
     );
     const second = await layer(r, 2);
     const out = output(r.events, 3);
-    expect(out).toContain("python3 is already the newest version.\n");
+    expect(out).toContain("python3 is already the newest version (3.11.2-1+b1).\n");
     // curl needs libssl3 (Multi-Arch: same, var/lib/dpkg/info/libssl3:amd64.list), which python3 brought.
     expect(out).not.toMatch(/Unpacking libssl3/);
     expect(second.has("usr/lib/x86_64-linux-gnu/libssl.so.3")).toBe(false);
@@ -244,6 +244,37 @@ describe("apt-get over the stand-in", () => {
     expect(fileBytes(run) - fileBytes(cleanRun)).toBe(
       11_100_688 + apt.cacheSizes["pkgcache.bin"]! + apt.cacheSizes["srcpkgcache.bin"]!,
     );
+  }, 120_000);
+
+  it("apt asks before installing more than was named; a build has no terminal, so that aborts unless -y", async () => {
+    const e = await failure("FROM ubuntu:20.04\nRUN apt-get update && apt-get install curl\n");
+    expect(e.message).toMatch(/exit code: 1$/);
+    expect(e.output).toContain("Do you want to continue? [Y/n] Abort.");
+    // tree needs nothing else: apt installs it without asking.
+    const r = await build("FROM ubuntu:20.04\nRUN apt-get update && apt-get install tree\n");
+    expect((await layer(r, 1)).get("usr/bin/tree")?.type).toBe("file");
+    const quiet = await build("FROM ubuntu:20.04\nRUN apt-get update && apt-get install -qq curl\n");
+    expect((await layer(quiet, 1)).get("usr/bin/curl")?.type).toBe("file");
+    expect(output(quiet.events, 2)).toBe(apt.update.stdout);
+  }, 120_000);
+
+  it("`apt` deletes the .debs it downloaded even without docker-clean; apt-get keeps them", async () => {
+    const base = "FROM ubuntu:20.04\nRUN rm /etc/apt/apt.conf.d/docker-clean\n";
+    const r = await build(`${base}RUN apt update && apt install -y curl\n`);
+    const run = await layer(r, 2);
+    expect(fileBytes(run, "var/cache/apt/archives/")).toBe(0);
+    expect(run.get("var/cache/apt/pkgcache.bin")?.size).toBe(apt.cacheSizes["pkgcache.bin"]);
+    const kept = await build(`${base}RUN apt-get update && apt-get install -y curl\n`);
+    const curlDebs = apt.plans.curl!.recommends.reduce((n, [name]) => n + apt.packages[name]!.debSize, 0);
+    expect(fileBytes(await layer(kept, 2), "var/cache/apt/archives/")).toBe(curlDebs);
+    const real = apt.examples.find((e) => e.command === "apt-get install -y curl")!.stdout;
+    for (const line of [
+      "Need to get 6132 kB of archives.",
+      "After this operation, 15.8 MB of additional disk space will be used.",
+    ]) {
+      expect(real).toContain(line);
+      expect(output(kept.events, 3)).toContain(line);
+    }
   }, 120_000);
 
   it("--no-install-recommends installs apt's smaller plan with its real figures", async () => {

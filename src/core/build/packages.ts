@@ -182,6 +182,27 @@ function assumesYes(opts: readonly string[]): boolean {
   return opts.some((a) => a === "--yes" || a === "--assume-yes" || /^-[a-zA-Z]*y[a-zA-Z]*$/.test(a));
 }
 
+/** apt's quiet level: one per `q` in short flags (`-qq` is 2), `-q=N`, `--quiet`. */
+function quietLevel(opts: readonly string[]): number {
+  let q = 0;
+  for (const a of opts) {
+    const eq = /^(?:-q|--quiet)=(\d+)$/.exec(a);
+    if (eq) q = Number(eq[1]);
+    else if (a === "--quiet") q++;
+    else if (/^-[a-zA-Z]+$/.test(a)) q += a.split("q").length - 1;
+  }
+  return q;
+}
+
+/** The Version of package `name` in a dpkg status text. */
+function statusVersion(status: string, name: string): string | undefined {
+  for (const stanza of status.split(/\n\n+/)) {
+    if (!stanza.startsWith(`Package: ${name}\n`)) continue;
+    return /^Version: (.+)$/m.exec(stanza)?.[1];
+  }
+  return undefined;
+}
+
 /** The apt-get and apt commands over a catalog; none when the image has no catalog. */
 export function packageCommands(bfs: BashFs, catalog: PackageCatalog | undefined): CustomCommand[] {
   if (!catalog) return [];
@@ -270,12 +291,14 @@ export function packageCommands(bfs: BashFs, catalog: PackageCatalog | undefined
         ? "\nWARNING: apt does not have a stable CLI interface. Use with caution in scripts.\n\n"
         : "";
     const cfg = await readAptConfig(bfs);
+    const quiet = quietLevel(opts);
     if (verb === "update") {
       const u = catalog.update();
       writeEntries(bfs, u.files);
       writeCaches(cfg);
       const hookErr = await runHooks(cfg, "apt::update::post-invoke", ctx);
-      return { stdout: u.output || "Reading package lists...\n", stderr: err + hookErr, exitCode: 0 };
+      const stdout = quiet >= 2 ? "" : u.output || "Reading package lists...\n";
+      return { stdout, stderr: err + hookErr, exitCode: 0 };
     }
     if (verb === "clean" || verb === "autoclean") {
       // apt-get clean empties the archives (and partial/) and deletes the binary caches.
@@ -329,7 +352,10 @@ export function packageCommands(bfs: BashFs, catalog: PackageCatalog | undefined
       if ((plan.errors?.length ?? 0) > 0) {
         return { stdout: out, stderr: `${err}${(plan.errors ?? []).join("\n")}\n`, exitCode: 100 };
       }
-      for (const a of plan.already ?? []) out += `${a} is already the newest version.\n`;
+      for (const a of plan.already ?? []) {
+        const v = statusVersion(dpkgStatus, a);
+        out += `${a} is already the newest version${v ? ` (${v})` : ""}.\n`;
+      }
       const pkgs = plan.packages.filter((p) => !installedAlready(p));
       if (pkgs.length === 0) {
         out += "0 upgraded, 0 newly installed, 0 to remove and 0 not upgraded.\n";
@@ -351,8 +377,9 @@ export function packageCommands(bfs: BashFs, catalog: PackageCatalog | undefined
       out += `0 upgraded, ${pkgs.length} newly installed, 0 to remove and 0 not upgraded.\n`;
       out += `Need to get ${aptSize(download)} of archives.\n`;
       out += `After this operation, ${aptSize(additional)} of additional disk space will be used.\n`;
-      if (!assumesYes(opts)) {
-        // Without a terminal apt cannot ask, and takes no answer as "no".
+      // apt asks only when it installs more than was asked for; -y or -qq answer for the person.
+      if (extra.length > 0 && !assumesYes(opts) && quiet < 2) {
+        // A build has no terminal: apt reads end-of-file and takes it as "no".
         out += "Do you want to continue? [Y/n] Abort.\n";
         return { stdout: out, stderr: err, exitCode: 1 };
       }
@@ -382,7 +409,8 @@ export function packageCommands(bfs: BashFs, catalog: PackageCatalog | undefined
         for (const p of pkgs) fs.removeTree(`${ARCHIVES}/${p.archiveFile}`);
       }
       const hookErr = await runHooks(cfg, "dpkg::post-invoke", ctx);
-      return { stdout: out, stderr: err + hookErr, exitCode: 0 };
+      // -qq: nothing but errors.
+      return { stdout: quiet >= 2 ? "" : out, stderr: err + hookErr, exitCode: 0 };
     }
     if (verb === "remove" || verb === "purge") {
       return {
