@@ -5,7 +5,7 @@
  * deleted top-most path), so the layer matches what a real builder commits.
  */
 import type { Digest } from "../digest.ts";
-import type { Changeset, ContentRef, FileEntry } from "../fs/types.ts";
+import type { Changeset, ContentReader, ContentRef, FileEntry } from "../fs/types.ts";
 
 /** The kinds of node the build filesystem holds (hard links share an inode number). */
 export type NodeType = "file" | "dir" | "symlink" | "char" | "block" | "fifo";
@@ -69,8 +69,7 @@ function errnoText(code: string): string {
   }
 }
 
-/** Reads the bytes a ContentRef points at (a layer tar, a stored blob, a synthetic seed). */
-export type ContentReader = (ref: ContentRef, size: number) => Promise<Uint8Array>;
+export type { ContentReader } from "../fs/types.ts";
 
 const MAX_LINKS = 40;
 

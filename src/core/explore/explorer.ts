@@ -178,8 +178,7 @@ export class Explorer {
 
   /** Wasted bytes and score (see computeEfficiency), with the `limit` largest wasted paths. */
   async efficiency(id: string, limit = 200): Promise<EfficiencyReport> {
-    const report = computeEfficiency(await this.stack(id));
-    return { ...report, inefficiencies: report.inefficiencies.slice(0, limit) };
+    return computeEfficiency(await this.stack(id), { limit });
   }
 
   /** The tree of one layer's changes, or of the merged filesystem up to that layer. */

@@ -22,10 +22,9 @@ import { FsError } from "../errors.ts";
 import { diffApplied, type LayerDiff } from "./diff.ts";
 import { applyChangeset, type MergedNode, type MergedTree } from "./overlay.ts";
 import { joinPath, parentPath } from "./paths.ts";
-import type { Changeset, ContentRef, EntryType, FileEntry, Whiteout } from "./types.ts";
+import type { Changeset, ContentReader, EntryType, FileEntry, Whiteout } from "./types.ts";
 
-/** Reads the bytes a ContentRef points at (a layer tar, a stored blob, inline bytes, a seed). */
-export type ContentReader = (ref: ContentRef, size: number) => Promise<Uint8Array>;
+export type { ContentReader } from "./types.ts";
 
 /** What stat and lstat report. */
 export interface FileStat {

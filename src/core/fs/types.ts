@@ -54,3 +54,6 @@ export interface Changeset {
   entries: FileEntry[];
   whiteouts: Whiteout[];
 }
+
+/** Reads the bytes a content reference names (`size` is the entry's size). */
+export type ContentReader = (ref: ContentRef, size: number) => Promise<Uint8Array>;

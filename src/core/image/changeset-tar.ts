@@ -7,11 +7,10 @@ import { type TarWriteEntry, writeTar } from "../archive/tar-writer.ts";
 import { synthesizeContent } from "../catalog/synthesize.ts";
 import { createSha256, type Digest } from "../digest.ts";
 import { LayerLabError } from "../errors.ts";
-import type { Changeset, ContentRef } from "../fs/types.ts";
+import type { Changeset, ContentReader, ContentRef } from "../fs/types.ts";
 import type { Store } from "../store/types.ts";
 
-/** Reads the bytes a content reference names. */
-export type ContentReader = (ref: ContentRef, size: number) => Promise<Uint8Array>;
+export type { ContentReader } from "../fs/types.ts";
 
 /** Reads contents from the store (layer tars, blobs), inline bytes and synthetic seeds. */
 export function storeContentReader(store: Store): ContentReader {
