@@ -181,21 +181,14 @@ describe("the product example over the ubuntu:20.04 stand-in", () => {
     expect(cache).toEqual([]);
   });
 
-  it("prints apt's real plan and figures", () => {
-    const stdout = real().stdout;
-    for (const heading of [
-      "The following additional packages will be installed:",
-      "The following NEW packages will be installed:",
-    ]) {
-      expect(block(out, heading)).toBe(block(stdout, heading));
-    }
-    expect(out).toContain("0 upgraded, 26 newly installed, 0 to remove and 0 not upgraded.\n");
-    expect(out).toContain("Need to get 11.1 MB of archives.\n");
-    expect(out).toContain("After this operation, 36.6 MB of additional disk space will be used.\n");
-    expect(out).toContain(
-      "Get:1 http://deb.debian.org/debian-security bookworm-security/main amd64 libssl3 amd64 3.0.22-1~deb12u2 [2040 kB]\n",
-    );
-    expect(out).toContain("Selecting previously unselected package libgpm2:amd64.\n");
+  it("prints apt's real output: the recorded run of this very command and package set", () => {
+    const installPart = out.slice(apt.update.stdout.length);
+    expect(installPart).toBe(real().stdout);
+    const stderr = r.events
+      .filter((e) => e.kind === "output" && e.step === 2 && e.stream === "stderr")
+      .map((e) => (e as { text: string }).text)
+      .join("");
+    expect(stderr).toBe(real().stderr);
   });
 
   it("rm -rf /var/lib/apt/lists/* in the same RUN shrinks the layer by exactly the lists' bytes", async () => {
@@ -275,6 +268,30 @@ describe("apt-get over the stand-in", () => {
       expect(real).toContain(line);
       expect(output(kept.events, 3)).toContain(line);
     }
+  }, 120_000);
+
+  it("a command the catalog did not record gets apt's format with the plan's real figures", async () => {
+    const r = await build("FROM ubuntu:20.04\nRUN apt-get update && apt-get install --yes python3\n");
+    const out = output(r.events, 2);
+    const stdout = apt.examples.find((e) => e.command === "apt-get install -y python3")!.stdout;
+    for (const heading of [
+      "The following additional packages will be installed:",
+      "The following NEW packages will be installed:",
+    ]) {
+      expect(block(out, heading)).toBe(block(stdout, heading));
+    }
+    expect(out).toContain("0 upgraded, 26 newly installed, 0 to remove and 0 not upgraded.\n");
+    expect(out).toContain("Need to get 11.1 MB of archives.\n");
+    expect(out).toContain("After this operation, 36.6 MB of additional disk space will be used.\n");
+    expect(out).toContain(
+      "Get:1 http://deb.debian.org/debian-security bookworm-security/main amd64 libssl3 amd64 3.0.22-1~deb12u2 [2040 kB]\n",
+    );
+    expect(out).toContain("Selecting previously unselected package libgpm2:amd64.\n");
+    const stderr = r.events
+      .filter((e) => e.kind === "output" && e.step === 2 && e.stream === "stderr")
+      .map((e) => (e as { text: string }).text)
+      .join("");
+    expect(stderr).toBe("debconf: delaying package configuration, since apt-utils is not installed\n");
   }, 120_000);
 
   it("--no-install-recommends installs apt's smaller plan with its real figures", async () => {

@@ -110,6 +110,10 @@ export function aptPackageCatalog(apt: AptCatalog, base: BaseCatalog): PackageCa
       if (!exact) rows = rows.filter((r) => !/^var\/lib\/dpkg\/triggers\/(?!Lock$|Unincorp$)/.test(r[0]));
       return rowsToEntries(rows, {}, `${apt.id}:transaction`);
     },
+    recordedOutput(command) {
+      const run = apt.examples.find((e) => e.command === command && e.command.startsWith("apt-get "));
+      return run ? { stdout: run.stdout, stderr: run.stderr ?? "" } : undefined;
+    },
     describe() {
       return {
         packages: Object.keys(apt.packages).length,

@@ -45,6 +45,16 @@ export function aptNameList(names: readonly string[]): string {
   return lines.map((l) => `${l}\n`).join("");
 }
 
+/** The name lines under "The following NEW packages will be installed:" in apt's output. */
+function newPackagesOf(stdout: string): string {
+  const lines = stdout.split("\n");
+  const at = lines.indexOf("The following NEW packages will be installed:");
+  if (at < 0) return "";
+  let out = "";
+  for (let i = at + 1; i < lines.length && lines[i]!.startsWith("  "); i++) out += `${lines[i]}\n`;
+  return out;
+}
+
 /** What apt's configuration (/etc/apt/apt.conf, /etc/apt/apt.conf.d/*) says, keys lower-cased. */
 export interface AptConfig {
   /** Scalar values: the last assignment wins. */
@@ -383,6 +393,15 @@ export function packageCommands(bfs: BashFs, catalog: PackageCatalog | undefined
         out += "Do you want to continue? [Y/n] Abort.\n";
         return { stdout: out, stderr: err, exitCode: 1 };
       }
+      // 70debconf's DPkg::Pre-Install-Pkgs hook runs dpkg-preconfigure for packages with debconf
+      // templates; without apt-utils (apt-extracttemplates) it says so and defers to dpkg.
+      const preconfigure =
+        (cfg.lists.get("dpkg::pre-install-pkgs") ?? []).some((c) => c.includes("dpkg-preconfigure")) &&
+        exists("usr/sbin/dpkg-preconfigure") &&
+        !exists("usr/bin/apt-extracttemplates") &&
+        pkgs.some((p) => p.files.some((f) => /^var\/lib\/dpkg\/info\/[^/]+\.templates$/.test(f.path)))
+          ? "debconf: delaying package configuration, since apt-utils is not installed\n"
+          : "";
       pkgs.forEach((p, i) => {
         const from = p.origin ? `${p.origin} ` : "";
         const arch = p.architecture ? ` ${p.architecture}` : "";
@@ -409,8 +428,17 @@ export function packageCommands(bfs: BashFs, catalog: PackageCatalog | undefined
         for (const p of pkgs) fs.removeTree(`${ARCHIVES}/${p.archiveFile}`);
       }
       const hookErr = await runHooks(cfg, "dpkg::post-invoke", ctx);
+      // When the catalog recorded a real run of this very command that installed this very set of
+      // packages, its output is the truth (download order, dpkg's and the scripts' own lines).
+      const recorded = name === "apt-get" ? catalog.recordedOutput?.(`apt-get ${args.join(" ")}`) : undefined;
+      const same =
+        recorded !== undefined &&
+        newPackagesOf(recorded.stdout) === aptNameList(pkgs.map((p) => p.name)) &&
+        recorded.stdout.includes(`\n0 upgraded, ${pkgs.length} newly installed, 0 to remove`);
+      const stdout = same ? recorded.stdout : out;
+      const stderr = err + (same ? recorded.stderr : preconfigure) + hookErr;
       // -qq: nothing but errors.
-      return { stdout: quiet >= 2 ? "" : out, stderr: err + hookErr, exitCode: 0 };
+      return { stdout: quiet >= 2 ? "" : stdout, stderr, exitCode: 0 };
     }
     if (verb === "remove" || verb === "purge") {
       return {

@@ -109,6 +109,8 @@ export interface PackageCatalog {
    * reference run when that command was not recorded.
    */
   transactionFiles?(command: string): FileEntry[];
+  /** apt's own output of `command` when the catalog recorded a real run of it (after `apt-get update`). */
+  recordedOutput?(command: string): { stdout: string; stderr: string } | undefined;
   /** What the catalog holds, named when a package is not in it. */
   describe?(): { packages: number; suggested: string[]; distribution: string };
 }
