@@ -25,6 +25,9 @@ describe("tree snapshot", () => {
     const kinds = KIND_BY_CODE.filter((_, i) => snap.kinds[usr]! & (1 << i));
     expect(kinds).toEqual(["unchanged", "added", "modified"]);
     expect(nodePath(snap, snap.names.indexOf("pkgcache.bin"))).toBe("var/cache/apt/pkgcache.bin");
+    // usr holds 2 added entries and 1 modified one; the root holds every change once.
+    expect(Array.from(snap.changes.subarray(usr * 3, usr * 3 + 3))).toEqual([2, 1, 0]);
+    expect(Array.from(snap.changes.subarray(0, 3))).toEqual([4, 1, 1]);
   });
   it("a removed directory counts the bytes it hides", () => {
     const s = buildTreeSnapshot([

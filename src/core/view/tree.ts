@@ -50,6 +50,8 @@ export interface TreeSnapshot {
   /** Bit (1 << kind code) for every kind at or below the node. */
   kinds: Uint8Array;
   size: Float64Array;
+  /** Entries added, modified and removed at or below the node (three counts per node). */
+  changes: Uint32Array;
   layer: Int16Array;
   /** 1 when the node is a real entry, 0 when it is only implied as a parent of one. */
   real: Uint8Array;
@@ -105,6 +107,7 @@ export function buildTreeSnapshot(entries: readonly TreeInput[]): TreeSnapshot {
     kind: Uint8Array.from(kinds),
     kinds: new Uint8Array(n),
     size: Float64Array.from(sizes),
+    changes: new Uint32Array(n * 3),
     layer: Int16Array.from(layers),
     real: Uint8Array.from(real),
     links,
@@ -118,10 +121,13 @@ export function buildTreeSnapshot(entries: readonly TreeInput[]): TreeSnapshot {
   // Children are created after their parents, so a reverse sweep aggregates bottom-up.
   for (let i = n - 1; i >= 0; i--) {
     snap.kinds[i]! |= 1 << snap.kind[i]!;
+    const k = snap.kind[i]!;
+    if (snap.real[i] && k > 0) snap.changes[i * 3 + k - 1]!++;
     const p = snap.parent[i]!;
     if (p >= 0) {
       snap.size[p]! += snap.size[i]!;
       snap.kinds[p]! |= snap.kinds[i]!;
+      for (let c = 0; c < 3; c++) snap.changes[p * 3 + c]! += snap.changes[i * 3 + c]!;
     }
   }
   for (let i = 0; i < n; i++) snap.childStart[i + 1] = snap.childStart[i]! + counts[i]!;

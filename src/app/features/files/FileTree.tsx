@@ -22,6 +22,25 @@ export const KIND_SYMBOL: Record<ChangeKind, string> = {
   unchanged: "·",
 };
 
+function countsText(snapshot: TreeSnapshot, id: number): string {
+  const [a, m, r] = snapshot.changes.subarray(id * 3, id * 3 + 3);
+  const parts = [a ? `${a} added` : "", m ? `${m} modified` : "", r ? `${r} removed` : ""].filter(Boolean);
+  return parts.length ? `, inside: ${parts.join(", ")}` : "";
+}
+
+/** How many entries below a directory were added, modified and removed (symbols, not colour alone). */
+function ChangeCounts({ snapshot, id }: { snapshot: TreeSnapshot; id: number }) {
+  const [a, m, r] = snapshot.changes.subarray(id * 3, id * 3 + 3);
+  if (!a && !m && !r) return null;
+  return (
+    <span className="tree-counts" aria-hidden="true">
+      {a ? <span className="kind-added">+{a}</span> : null}
+      {m ? <span className="kind-modified">~{m}</span> : null}
+      {r ? <span className="kind-removed">−{r}</span> : null}
+    </span>
+  );
+}
+
 /** A virtualized, keyboard-driven tree of one layer's changes or of the merged filesystem. */
 export function FileTree({ snapshot, onOpen }: { snapshot: TreeSnapshot; onOpen?: (path: string) => void }) {
   const tree = useAppStore((s) => s.tree);
@@ -166,7 +185,7 @@ export function FileTree({ snapshot, onOpen }: { snapshot: TreeSnapshot; onOpen?
         aria-level={rows.depth[i]! + 1}
         aria-expanded={dir ? open : undefined}
         aria-selected={i === activeIndex}
-        aria-label={`${snapshot.names[id]}, ${kind}, ${formatBytes(snapshot.size[id]!)}`}
+        aria-label={`${snapshot.names[id]}, ${kind}, ${formatBytes(snapshot.size[id]!)}${dir ? countsText(snapshot, id) : ""}`}
         className={`tree-row kind-${kind}${i === activeIndex ? " active" : ""}`}
         style={{ top: i * ROW, paddingLeft: 8 + rows.depth[i]! * 16 }}
         onClick={() => {
@@ -188,6 +207,7 @@ export function FileTree({ snapshot, onOpen }: { snapshot: TreeSnapshot; onOpen?
             <span className="tree-link"> → {snapshot.links[id]}</span>
           )}
         </span>
+        {dir && <ChangeCounts snapshot={snapshot} id={id} />}
         <span className="tree-size">{formatBytes(snapshot.size[id]!)}</span>
       </div>,
     );
