@@ -294,6 +294,20 @@ describe("apt-get over the stand-in", () => {
     expect(stderr).toBe("debconf: delaying package configuration, since apt-utils is not installed\n");
   }, 120_000);
 
+  it("a second apt-get update finds the lists current: Hit lines, and the lists stay out of its layer", async () => {
+    const r = await build("FROM ubuntu:20.04\nRUN apt-get update\nRUN apt-get update\n");
+    // The second RUN changed no file, so it adds nothing to the image.
+    const img = await storeResolver(store).resolve(r.id);
+    const after = img!.layers.slice(2).flatMap((l) => l.changeset.entries);
+    expect(after.filter((e) => e.path.startsWith("var/lib/apt/lists/"))).toEqual([]);
+    expect(output(r.events, 3)).toBe(
+      "Hit:1 http://deb.debian.org/debian bookworm InRelease\n" +
+        "Hit:2 http://deb.debian.org/debian bookworm-updates InRelease\n" +
+        "Hit:3 http://deb.debian.org/debian-security bookworm-security InRelease\n" +
+        "Reading package lists...\n",
+    );
+  }, 120_000);
+
   it("--no-install-recommends installs apt's smaller plan with its real figures", async () => {
     const r = await build(
       "FROM ubuntu:20.04\nRUN apt-get update && apt-get install -y --no-install-recommends python3-pip\n",

@@ -45,6 +45,19 @@ export function aptNameList(names: readonly string[]): string {
   return lines.map((l) => `${l}\n`).join("");
 }
 
+/** apt-get update's output when nothing changed on the mirror: each release file a "Hit:", nothing fetched. */
+export function aptUpdateHits(output: string): string {
+  const lines = output.split("\n");
+  let n = 0;
+  const out: string[] = [];
+  for (const line of lines) {
+    const m = /^Get:\d+ (.* InRelease) \[[^\]]*\]$/.exec(line);
+    if (m) out.push(`Hit:${++n} ${m[1]}`);
+    else if (!/^Get:\d+ |^Fetched /.test(line)) out.push(line);
+  }
+  return out.join("\n");
+}
+
 /** The name lines under "The following NEW packages will be installed:" in apt's output. */
 function newPackagesOf(stdout: string): string {
   const lines = stdout.split("\n");
@@ -304,10 +317,18 @@ export function packageCommands(bfs: BashFs, catalog: PackageCatalog | undefined
     const quiet = quietLevel(opts);
     if (verb === "update") {
       const u = catalog.update();
-      writeEntries(bfs, u.files);
+      // Lists already fetched from the same mirror state are not fetched again: apt says "Hit:"
+      // for each release file and leaves the files alone, so they are not in this layer.
+      const fresh = u.files.some((f) => {
+        const n = fs.nodeAt(f.path);
+        return n === undefined || n.type !== f.type || (f.type === "file" && n.size !== f.size);
+      });
+      let output = u.output || "Reading package lists...\n";
+      if (fresh) writeEntries(bfs, u.files);
+      else output = aptUpdateHits(output);
       writeCaches(cfg);
       const hookErr = await runHooks(cfg, "apt::update::post-invoke", ctx);
-      const stdout = quiet >= 2 ? "" : u.output || "Reading package lists...\n";
+      const stdout = quiet >= 2 ? "" : output;
       return { stdout, stderr: err + hookErr, exitCode: 0 };
     }
     if (verb === "clean" || verb === "autoclean") {
