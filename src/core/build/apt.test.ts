@@ -257,6 +257,10 @@ describe("apt-get over the stand-in", () => {
     const run = await layer(r, 2);
     expect(fileBytes(run, "var/cache/apt/archives/")).toBe(0);
     expect(run.get("var/cache/apt/pkgcache.bin")?.size).toBe(apt.cacheSizes["pkgcache.bin"]);
+    const option = await build(
+      `${base}RUN apt-get update && apt-get -o APT::Keep-Downloaded-Packages=false install -y curl\n`,
+    );
+    expect(fileBytes(await layer(option, 2), "var/cache/apt/archives/")).toBe(0);
     const kept = await build(`${base}RUN apt-get update && apt-get install -y curl\n`);
     const curlDebs = apt.plans.curl!.recommends.reduce((n, [name]) => n + apt.packages[name]!.debSize, 0);
     expect(fileBytes(await layer(kept, 2), "var/cache/apt/archives/")).toBe(curlDebs);
@@ -306,6 +310,15 @@ describe("apt-get over the stand-in", () => {
         "Hit:3 http://deb.debian.org/debian-security bookworm-security InRelease\n" +
         "Reading package lists...\n",
     );
+    // Nor are the binary caches, which apt keeps while they match the lists.
+    const kept = await build(
+      "FROM ubuntu:20.04\nRUN rm /etc/apt/apt.conf.d/docker-clean && apt-get update\nRUN apt-get update\n",
+    );
+    const keptImg = await storeResolver(store).resolve(kept.id);
+    expect(keptImg!.layers[1]!.changeset.entries.some((e) => e.path === "var/cache/apt/pkgcache.bin")).toBe(
+      true,
+    );
+    expect(keptImg!.layers.slice(2).flatMap((l) => l.changeset.entries.map((e) => e.path))).toEqual([]);
   }, 120_000);
 
   it("--no-install-recommends installs apt's smaller plan with its real figures", async () => {

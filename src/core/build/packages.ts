@@ -314,6 +314,12 @@ export function packageCommands(bfs: BashFs, catalog: PackageCatalog | undefined
         ? "\nWARNING: apt does not have a stable CLI interface. Use with caution in scripts.\n\n"
         : "";
     const cfg = await readAptConfig(bfs);
+    // -o Key=Value sets a configuration item for this run, after the files.
+    for (let i = 0; i < opts.length; i++) {
+      if (opts[i] !== "-o" && opts[i] !== "--option") continue;
+      const [key = "", ...value] = (opts[i + 1] ?? "").split("=");
+      if (key) cfg.values.set(key.toLowerCase(), value.join("="));
+    }
     const quiet = quietLevel(opts);
     if (verb === "update") {
       const u = catalog.update();
@@ -326,7 +332,8 @@ export function packageCommands(bfs: BashFs, catalog: PackageCatalog | undefined
       let output = u.output || "Reading package lists...\n";
       if (fresh) writeEntries(bfs, u.files);
       else output = aptUpdateHits(output);
-      writeCaches(cfg);
+      // The binary caches are rebuilt from new lists; current ones are kept as they are.
+      if (fresh || !catalog.cacheFiles().every((f) => fs.nodeAt(f.path)?.size === f.size)) writeCaches(cfg);
       const hookErr = await runHooks(cfg, "apt::update::post-invoke", ctx);
       const stdout = quiet >= 2 ? "" : output;
       return { stdout, stderr: err + hookErr, exitCode: 0 };
