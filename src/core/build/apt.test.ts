@@ -332,6 +332,13 @@ describe("apt-get over the stand-in", () => {
     const run = await layer(r, 1);
     expect(run.has("usr/share/doc/krb5-locales/copyright")).toBe(false);
     expect(run.get("usr/bin/pip3")?.type).toBe("file");
+    // The same through apt's configuration, as Dockerfiles often set it.
+    const configured = await build(
+      "FROM ubuntu:20.04\nRUN echo 'APT::Install-Recommends \"false\";' > /etc/apt/apt.conf.d/99norecommends\nRUN apt-get update && apt-get install -y python3-pip\n",
+    );
+    expect(output(configured.events, 3)).toContain(
+      "0 upgraded, 30 newly installed, 0 to remove and 0 not upgraded.\n",
+    );
   }, 120_000);
 
   it("a package LayerLab's catalog lacks is named as such, not as one apt cannot locate; exit 100", async () => {

@@ -366,7 +366,12 @@ export function packageCommands(bfs: BashFs, catalog: PackageCatalog | undefined
         .childrenOf(LISTS)
         .some((k) => k.endsWith("Packages") || /Packages\.(lz4|gz|xz)$/.test(k));
       const dpkgStatus = await readText("var/lib/dpkg/status");
-      const plan = catalog.plan(names, { recommends: !opts.includes("--no-install-recommends"), dpkgStatus });
+      // --[no-]install-recommends wins over APT::Install-Recommends (true unless configured off).
+      const recommends = opts.includes("--no-install-recommends")
+        ? false
+        : opts.includes("--install-recommends") ||
+          !/^(false|no|off|0)$/i.test(cfg.values.get("apt::install-recommends") ?? "true");
+      const plan = catalog.plan(names, { recommends, dpkgStatus });
       out += "Building dependency tree...\nReading state information...\n";
       if (!haveLists) {
         // Without lists apt truly knows no package (the base ships with /var/lib/apt/lists empty).
