@@ -24,8 +24,9 @@ import { constants, createGzip } from "node:zlib";
 import { Gunzip } from "fflate";
 import { Decompress as ZstdDecompress } from "fzstd";
 import { createSHA256 } from "hash-wasm";
+import { nodeSha256 } from "../cli/node-sha256.ts";
 import { writeTar } from "../core/archive/tar-writer.ts";
-import { createSha256, type Digest } from "../core/digest.ts";
+import { createSha256, type Digest, useSha256Provider } from "../core/digest.ts";
 import {
   type EntryJob,
   type IngestedEntry,
@@ -143,13 +144,16 @@ function discardingStore(): Store {
 }
 
 /** Worker threads that each ingest one layer at a time from their own slice of the archive. */
-function workerPool(archive: string, n: number) {
+function workerPool(archive: string, n: number, nodeSha = false) {
   const self = fileURLToPath(import.meta.url);
   const idle: Worker[] = [];
   const waiting: ((w: Worker) => void)[] = [];
   // tsx's loader hooks do not reach worker threads by themselves: each worker registers them first.
   const boot = `import("tsx/esm/api").then(async (t) => { t.register(); await import(${JSON.stringify(pathToFileURL(self).href)}); })`;
-  const all = Array.from({ length: n }, () => new Worker(boot, { eval: true, workerData: { archive } }));
+  const all = Array.from(
+    { length: n },
+    () => new Worker(boot, { eval: true, workerData: { archive, nodeSha } }),
+  );
   idle.push(...all);
   // Started (and their modules compiled) before the clock starts.
   const ready = Promise.all(all.map((w) => new Promise((r) => w.once("message", r))));
@@ -194,12 +198,15 @@ function serveWorker(archive: string): void {
 
 /** Child mode: import the archive once and report time and memory as JSON. */
 async function child(archive: string, variant: string): Promise<void> {
+  // "node": the core with Node's native sha256 plugged in, as the layerlab command line runs it.
+  const nodeSha = variant.startsWith("node-");
+  if (nodeSha) useSha256Provider(nodeSha256);
   let peak = 0;
   const timer = setInterval(() => {
     peak = Math.max(peak, process.memoryUsage().rss);
   }, 20);
   const parallel = /(parallel|workers)(\d+)/.exec(variant);
-  const pool = parallel?.[1] === "workers" ? workerPool(archive, Number(parallel[2])) : undefined;
+  const pool = parallel?.[1] === "workers" ? workerPool(archive, Number(parallel[2]), nodeSha) : undefined;
   await pool?.ready;
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
@@ -334,6 +341,8 @@ export const importBenchmark: Benchmark = {
         ["LayerLab import (native gunzip, no file digests)", "native-nofilehash"],
         ["LayerLab import from a Blob, 2 layers at once", "native-parallel2"],
         ["LayerLab import, 2 worker threads (one layer each)", "native-workers2"],
+        ["LayerLab CLI path (native gunzip, node:crypto sha256)", "node-native"],
+        ["LayerLab CLI path, 2 worker threads", "node-native-workers2"],
       ];
       const wanted = process.env.LAYERLAB_BENCH_VARIANTS?.split(",");
       const chosen = (compression === "gzip" ? variants : variants.slice(0, 1)).filter(
@@ -356,6 +365,7 @@ export const importBenchmark: Benchmark = {
 };
 
 if (!isMainThread && (workerData as { archive?: string })?.archive) {
+  if ((workerData as { nodeSha?: boolean }).nodeSha) useSha256Provider(nodeSha256);
   serveWorker((workerData as { archive: string }).archive);
 } else if (process.argv[2] === "--child" && process.argv[3]) {
   await child(process.argv[3], process.argv[4] ?? "");

@@ -1,7 +1,6 @@
-import { createSHA256, type IHasher } from "hash-wasm";
 import type { TarHeader } from "../archive/tar-header.ts";
 import type { TarHandler } from "../archive/tar-reader.ts";
-import type { Digest } from "../digest.ts";
+import { createReusableSha256, type Digest, type ReusableSha256 } from "../digest.ts";
 import { ArchiveError } from "../errors.ts";
 import type { Changeset, FileEntry, Whiteout } from "../fs/types.ts";
 
@@ -70,7 +69,7 @@ export class LayerIndexer implements TarHandler {
   private readonly maxFileBytes: number;
 
   private constructor(
-    private readonly hasher: IHasher | undefined,
+    private readonly hasher: ReusableSha256 | undefined,
     limits: LayerLimits,
   ) {
     this.maxEntries = limits.maxEntries ?? 2_000_000;
@@ -79,7 +78,7 @@ export class LayerIndexer implements TarHandler {
 
   /** A new indexer; with `hashFiles` every regular file's sha256 is computed as it streams past. */
   static async create(options: { hashFiles?: boolean; limits?: LayerLimits } = {}): Promise<LayerIndexer> {
-    const hasher = options.hashFiles === false ? undefined : await createSHA256();
+    const hasher = options.hashFiles === false ? undefined : await createReusableSha256();
     return new LayerIndexer(hasher, options.limits ?? {});
   }
 
@@ -175,7 +174,7 @@ export class LayerIndexer implements TarHandler {
 
   entryEnd(): void {
     if (this.current) {
-      this.current.digest = `sha256:${this.hasher!.digest("hex")}`;
+      this.current.digest = `sha256:${this.hasher!.hex()}`;
       this.current = undefined;
     }
   }
