@@ -26,7 +26,7 @@ import { Decompress as ZstdDecompress } from "fzstd";
 import { createSHA256 } from "hash-wasm";
 import { nodeSha256 } from "../cli/node-sha256.ts";
 import { writeTar } from "../core/archive/tar-writer.ts";
-import { createSha256, type Digest, useSha256Provider } from "../core/digest.ts";
+import { createSha256, type Digest, setSha256Provider } from "../core/digest.ts";
 import {
   type EntryJob,
   type IngestedEntry,
@@ -200,7 +200,7 @@ function serveWorker(archive: string): void {
 async function child(archive: string, variant: string): Promise<void> {
   // "node": the core with Node's native sha256 plugged in, as the layerlab command line runs it.
   const nodeSha = variant.startsWith("node-");
-  if (nodeSha) useSha256Provider(nodeSha256);
+  if (nodeSha) setSha256Provider(nodeSha256);
   let peak = 0;
   const timer = setInterval(() => {
     peak = Math.max(peak, process.memoryUsage().rss);
@@ -365,7 +365,7 @@ export const importBenchmark: Benchmark = {
 };
 
 if (!isMainThread && (workerData as { archive?: string })?.archive) {
-  if ((workerData as { nodeSha?: boolean }).nodeSha) useSha256Provider(nodeSha256);
+  if ((workerData as { nodeSha?: boolean }).nodeSha) setSha256Provider(nodeSha256);
   serveWorker((workerData as { archive: string }).archive);
 } else if (process.argv[2] === "--child" && process.argv[3]) {
   await child(process.argv[3], process.argv[4] ?? "");

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { useSha256Provider } from "../core/digest.ts";
+import { setSha256Provider } from "../core/digest.ts";
 import { LayerLabError } from "../core/errors.ts";
 import { type CliIo, UsageError } from "./command.ts";
 import { commands } from "./commands/index.ts";
@@ -76,7 +76,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 const isMain = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
 if (isMain) {
   // The command line runs in Node: its native sha256 is about three times WebAssembly's.
-  useSha256Provider(nodeSha256);
+  setSha256Provider(nodeSha256);
   // `layerlab inspect x.tar | head` closes the pipe early: that is the reader's choice, not an error.
   process.stdout.on("error", (err: NodeJS.ErrnoException) => {
     if (err.code === "EPIPE") process.exit(0);

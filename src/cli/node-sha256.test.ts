@@ -1,5 +1,5 @@
 import { expect, it } from "vitest";
-import { createReusableSha256, sha256, useSha256Provider, wasmSha256 } from "../core/digest.ts";
+import { createReusableSha256, sha256, setSha256Provider, wasmSha256 } from "../core/digest.ts";
 import { nodeSha256 } from "./node-sha256.ts";
 
 it("Node's sha256 gives the digests the WebAssembly one gives", async () => {
@@ -9,7 +9,7 @@ it("Node's sha256 gives the digests the WebAssembly one gives", async () => {
   r1.init();
   r1.update(data);
   const wasmHex = r1.hex();
-  useSha256Provider(nodeSha256);
+  setSha256Provider(nodeSha256);
   try {
     expect(await sha256(data)).toBe(wasm);
     const r2 = await createReusableSha256();
@@ -21,6 +21,6 @@ it("Node's sha256 gives the digests the WebAssembly one gives", async () => {
     r2.update(new Uint8Array(0));
     expect(r2.hex()).toBe("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   } finally {
-    useSha256Provider(wasmSha256);
+    setSha256Provider(wasmSha256);
   }
 });

@@ -48,7 +48,7 @@ export const wasmSha256: Sha256Provider = {
 let provider: Sha256Provider = wasmSha256;
 
 /** Replaces the sha256 implementation (Node's command line plugs in node:crypto, about 3x faster). */
-export function useSha256Provider(p: Sha256Provider): void {
+export function setSha256Provider(p: Sha256Provider): void {
   provider = p;
 }
 
