@@ -1,5 +1,5 @@
 import { expect, it } from "vitest";
-import { createReusableSha256, sha256, setSha256Provider, wasmSha256 } from "../core/digest.ts";
+import { createReusableSha256, setSha256Provider, sha256, wasmSha256 } from "../core/digest.ts";
 import { nodeSha256 } from "./node-sha256.ts";
 
 it("Node's sha256 gives the digests the WebAssembly one gives", async () => {
