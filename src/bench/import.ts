@@ -233,7 +233,7 @@ async function child(archive: string, variant: string): Promise<void> {
   );
 }
 
-function nativePipeline(
+export function nativePipeline(
   layers: { file: string }[],
   compression: "gzip" | "zstd",
 ): { ms: number; cpuMs: number } {
