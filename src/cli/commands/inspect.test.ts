@@ -34,11 +34,11 @@ describe("layerlab inspect", () => {
     expect(wh.layers[2].whiteouts).toContainEqual({ path: "opt/keep", opaque: false });
     expect(l.files.map((f: { path: string }) => f.path)).toContain("etc/passwd");
     // Per-layer changes and efficiency, from the overlay's diff and efficiency functions.
-    expect(wh.layers[2].changes.summary).toMatchObject({ removed: 2 });
-    expect(wh.layers[2].changes.paths).toContainEqual(
+    expect(wh.layers[2].changeSummary).toMatchObject({ removed: 2 });
+    expect(wh.layers[2].changes).toContainEqual(
       expect.objectContaining({ path: "opt/keep", kind: "removed" }),
     );
-    expect(wh.layers[1].changes.paths).toContainEqual(
+    expect(wh.layers[1].changes).toContainEqual(
       expect.objectContaining({
         path: "etc/os-release",
         kind: "modified",

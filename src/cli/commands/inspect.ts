@@ -83,8 +83,8 @@ function renderText(images: ImageSummary[]): string {
         `    ${String(i + 1).padStart(2)}  ${shortDigest(l.digest)}  diffId ${shortDigest(l.diffId)}  ${kb(l.size).padStart(10)}  ${l.mediaType}`,
       );
       if (l.createdBy) lines.push(`        created by: ${l.createdBy}`);
-      if (l.changes) {
-        const a = l.changes.summary;
+      if (l.changeSummary) {
+        const a = l.changeSummary;
         lines.push(
           `        changes: ${a.added} added (${kb(a.addedBytes)}), ${a.modified} modified (${kb(a.modifiedBytes)}), ${a.removed} removed (${kb(a.removedBytes)})`,
         );

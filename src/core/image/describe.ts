@@ -24,20 +24,21 @@ export interface LayerSummary {
   files?: FileSummary[];
   whiteouts?: Whiteout[];
   warnings?: LayerWarning[];
-  /** What the layer changes against the layers below it (only when analysis was asked for). */
-  changes?: LayerChanges;
+  /** Every path the layer adds, modifies or removes against the layers below it (with analysis). */
+  changes?: LayerChange[];
+  /** Counts and bytes of those changes, directories aggregated (with analysis). */
+  changeSummary?: DiffAggregate;
 }
 
-/** A layer's changes: counts and bytes, and every path it adds, modifies or removes. */
-export interface LayerChanges {
-  summary: DiffAggregate;
-  paths: {
-    path: string;
-    kind: ChangeKind;
-    type: FileEntry["type"];
-    size: number;
-    changed?: ChangedAttribute[];
-  }[];
+/** One path a layer really changes (a parent directory carried along unchanged is not one). */
+export interface LayerChange {
+  /** Clean relative path, no leading slash. */
+  path: string;
+  kind: Exclude<ChangeKind, "unchanged">;
+  type: FileEntry["type"];
+  /** Bytes of the entry now; for a removal, the bytes it hides. */
+  size: number;
+  changed?: ChangedAttribute[];
 }
 
 /** One file of a layer, flattened for printing. */
@@ -161,16 +162,14 @@ export async function describeImage(
     const stack = stackLayers(changesets);
     layers.forEach((layer, n) => {
       const diff = diffLayer(stack, n);
-      layer.changes = {
-        summary: diff.tree.aggregate,
-        paths: diff.changes.map((r) => ({
-          path: r.path,
-          kind: r.kind,
-          type: r.type,
-          size: r.size,
-          ...(r.changed ? { changed: r.changed } : {}),
-        })),
-      };
+      layer.changeSummary = diff.tree.aggregate;
+      layer.changes = diff.changes.map((r) => ({
+        path: r.path,
+        kind: r.kind as LayerChange["kind"],
+        type: r.type,
+        size: r.size,
+        ...(r.changed ? { changed: r.changed } : {}),
+      }));
     });
     const e = computeEfficiency(stack);
     efficiency = {
