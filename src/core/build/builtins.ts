@@ -111,7 +111,7 @@ export function aptPackageCatalog(apt: AptCatalog, base: BaseCatalog): PackageCa
       return rowsToEntries(rows, {}, `${apt.id}:transaction`);
     },
     recordedOutput(command) {
-      const run = apt.examples.find((e) => e.command === command && e.command.startsWith("apt-get "));
+      const run = apt.examples.find((e) => e.command === command);
       return run ? { stdout: run.stdout, stderr: run.stderr ?? "" } : undefined;
     },
     describe() {

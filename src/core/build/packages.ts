@@ -483,9 +483,47 @@ export function packageCommands(bfs: BashFs, catalog: PackageCatalog | undefined
     if (verb === undefined) return { stdout: "", stderr: `${err}E: Invalid operation\n`, exitCode: 100 };
     return { stdout: "", stderr: `${err}E: Invalid operation ${verb}\n`, exitCode: 100 };
   };
+  /**
+   * pip as Debian 12 ships it: installing into the system Python is refused (PEP 668), with the
+   * message the real pip printed on this base; LayerLab has no PyPI, so even an override cannot
+   * install. Only where python3-pip is installed; elsewhere the shell says it is not found.
+   */
+  const pip = async (args: string[], name: string) => {
+    if (!exists(`usr/bin/${name}`))
+      return { stdout: "", stderr: `bash: ${name}: command not found\n`, exitCode: 127 };
+    if (args[0] === "--version" || args[0] === "-V") {
+      return {
+        stdout: "pip 23.0.1 from /usr/lib/python3/dist-packages/pip (python 3.11)\n",
+        stderr: "",
+        exitCode: 0,
+      };
+    }
+    if (args[0] === "install") {
+      if (!args.includes("--break-system-packages")) {
+        const real = catalog.recordedOutput?.("pip install flask");
+        return { stdout: "", stderr: real?.stderr ?? "error: externally-managed-environment\n", exitCode: 1 };
+      }
+      const wanted = args
+        .slice(1)
+        .filter((a) => !a.startsWith("-"))
+        .join(" ");
+      return {
+        stdout: "",
+        stderr: `ERROR: LayerLab builds offline and has no Python Package Index: cannot install ${wanted || "packages"}. Install Debian's python3-<name> packages with apt-get instead (python3-flask is in the catalog).\n`,
+        exitCode: 1,
+      };
+    }
+    return {
+      stdout: "",
+      stderr: `${name} ${args[0] ?? ""}: LayerLab simulates only pip install and pip --version\n`,
+      exitCode: 126,
+    };
+  };
   return [
     defineCommand("apt-get", (args, ctx) => aptGet(args, "apt-get", ctx)),
     defineCommand("apt", (args, ctx) => aptGet(args, "apt", ctx)),
+    defineCommand("pip", (args) => pip(args, "pip")),
+    defineCommand("pip3", (args) => pip(args, "pip3")),
   ];
 }
 
