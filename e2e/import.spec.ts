@@ -104,3 +104,15 @@ test("diff a file between two layers; efficiency names the wasted bytes and jump
   await page.getByRole("button", { name: "+1" }).click();
   await expect(stack.locator("li[aria-current=true]")).toContainText("Layer 1");
 });
+
+test("a multi-platform archive imports the platform the person picks", async ({ page }) => {
+  await openApp(page);
+  await page.getByRole("combobox", { name: "Platform to import" }).selectOption("linux/arm64");
+  await importFixture(page, "src/testdata/archives/multi-platform.tar");
+  await page.getByRole("tab", { name: "Config" }).click();
+  await expect(page.getByRole("tabpanel", { name: "Config" })).toContainText("linux/arm64");
+  await page.getByRole("combobox", { name: "Platform to import" }).selectOption("");
+  await importFixture(page, "src/testdata/archives/multi-platform.tar");
+  await page.getByRole("tab", { name: "Config" }).click();
+  await expect(page.getByRole("tabpanel", { name: "Config" })).toContainText("linux/amd64");
+});

@@ -38,6 +38,7 @@ export interface ExplorerSlice {
     result?: ImportSummary;
     error?: string;
     cancelled?: boolean;
+    platform: string;
   };
   refreshLibrary(): Promise<void>;
   selectImage(id: string | undefined): Promise<void>;
@@ -46,6 +47,8 @@ export interface ExplorerSlice {
   /** The whole content of a file of the shown layer (for downloads). */
   readWholeFile(path: string): Promise<Uint8Array | undefined>;
   importArchive(file: File): Promise<void>;
+  /** The platform to take from multi-platform archives ("" for linux/amd64, else the first). */
+  setImportPlatform(platform: string): void;
   cancelImport(): void;
   deleteImage(id: string): Promise<void>;
   selectContainer(id: string): Promise<void>;
@@ -111,7 +114,7 @@ export const createExplorerSlice: StateCreator<AppState, [], [], ExplorerSlice> 
 
   return {
     explorer: { treeLoading: false, containers: [] },
-    importing: { running: false },
+    importing: { running: false, platform: "" },
 
     async refreshLibrary() {
       const library = await workerClient().call("library.list", undefined);
@@ -229,33 +232,39 @@ export const createExplorerSlice: StateCreator<AppState, [], [], ExplorerSlice> 
       importAbort?.abort();
       const ac = new AbortController();
       importAbort = ac;
+      const platform = get().importing.platform;
       set({
         importing: {
           running: true,
           name: file.name,
+          platform,
           progress: { phase: "import", done: 0, total: file.size },
         },
       });
       try {
         const result = await workerClient().call(
           "archive.import",
-          { file, name: file.name },
+          { file, name: file.name, ...(platform ? { platform } : {}) },
           {
             signal: ac.signal,
             onProgress: (progress) => set((s) => ({ importing: { ...s.importing, progress } })),
           },
         );
-        set({ importing: { running: false, name: file.name, result } });
+        set({ importing: { running: false, name: file.name, result, platform } });
         await get().refreshLibrary();
         const last = result.images.at(-1);
         if (last) await get().selectImage(last.id);
       } catch (err) {
         const cancelled = err instanceof WorkerCallError && err.code === "CANCELLED";
-        set({ importing: { running: false, name: file.name, error: message(err), cancelled } });
+        set({ importing: { running: false, name: file.name, error: message(err), cancelled, platform } });
       } finally {
         if (importAbort === ac) importAbort = undefined;
         void get().refreshStorage();
       }
+    },
+
+    setImportPlatform(platform) {
+      set((s) => ({ importing: { ...s.importing, platform } }));
     },
 
     cancelImport() {

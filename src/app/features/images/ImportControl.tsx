@@ -2,9 +2,22 @@ import { useEffect, useRef, useState } from "react";
 import { formatBytes } from "../../../core/format.ts";
 import { useAppStore } from "../../store/index.ts";
 
+/** Platforms people pull; "auto" takes linux/amd64, else the first the archive has. */
+const PLATFORMS = [
+  "linux/amd64",
+  "linux/arm64",
+  "linux/arm/v7",
+  "linux/386",
+  "linux/ppc64le",
+  "linux/s390x",
+  "linux/riscv64",
+];
+
 /** Import an image archive by file picker or by dropping it anywhere on the page. */
 export function ImportControl() {
   const importArchive = useAppStore((s) => s.importArchive);
+  const platform = useAppStore((s) => s.importing.platform);
+  const setPlatform = useAppStore((s) => s.setImportPlatform);
   const input = useRef<HTMLInputElement>(null);
   const [dragging, setDragging] = useState(false);
 
@@ -60,6 +73,19 @@ export function ImportControl() {
           }}
         />
       </label>
+      <select
+        aria-label="Platform to import"
+        title="Which platform to take from a multi-platform archive"
+        value={platform}
+        onChange={(e) => setPlatform(e.target.value)}
+      >
+        <option value="">platform: auto</option>
+        {PLATFORMS.map((p) => (
+          <option key={p} value={p}>
+            {p}
+          </option>
+        ))}
+      </select>
       {dragging && (
         <div className="drop-overlay" aria-hidden="true">
           Drop a <code>docker save</code> or OCI image archive to import it
