@@ -4,6 +4,7 @@
  * patternmatcher does, and sources use Go's filepath.Match wildcards.
  */
 import { LayerLabError } from "../errors.ts";
+import { cleanPath } from "../fs/paths.ts";
 
 /** One path of a build context. */
 export interface ContextEntry {
@@ -78,15 +79,7 @@ export function contextFromFiles(files: Record<string, ContextFileInit>): BuildC
 }
 
 /** Cleans a context path: no leading `/`, no `.`/`..` escaping the root (they are dropped). */
-export function cleanContextPath(path: string): string {
-  const out: string[] = [];
-  for (const seg of path.split("/")) {
-    if (seg === "" || seg === ".") continue;
-    if (seg === "..") out.pop();
-    else out.push(seg);
-  }
-  return out.join("/");
-}
+export const cleanContextPath = cleanPath;
 
 // ---- filepath.Match -----------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ import type { Changeset, FileEntry } from "../fs/types.ts";
 import { changesetTar, hasSynthesizedContent, measureChangesetTar } from "../image/changeset-tar.ts";
 import { encodeLayerIndex, LayerIndexer } from "../image/layer-index.ts";
 import { type ImageManifest, MediaType } from "../image/oci.ts";
+import { concatBytes } from "../store/chunks.ts";
 import type { ImageRecord, LayerRecord, Store } from "../store/types.ts";
 import type { ContentReader } from "./layer-fs.ts";
 import type { BuildImageConfig } from "./types.ts";
@@ -22,20 +23,12 @@ export interface LayerTar {
 /** Writes a changeset as a layer tar in memory: whiteouts and entries in path order, times as given. */
 export async function writeLayerTar(cs: Changeset, read: ContentReader, epoch: number): Promise<LayerTar> {
   const parts: Uint8Array[] = [];
-  let total = 0;
   const h = await createSha256();
   for await (const chunk of changesetTar(cs, read, epoch)) {
     h.update(chunk);
     parts.push(chunk);
-    total += chunk.byteLength;
   }
-  const bytes = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    bytes.set(p, at);
-    at += p.byteLength;
-  }
-  return { diffId: h.finish(), bytes };
+  return { diffId: h.finish(), bytes: concatBytes(parts) };
 }
 
 /** Inline contents larger than this are kept as blobs of their own, not inside an index. */

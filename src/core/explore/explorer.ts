@@ -146,32 +146,14 @@ export class Explorer {
         emptyLayer: h.empty_layer === true,
       };
       if (!row.emptyLayer && li < layers.length) {
-        const l = layers[li]!;
-        Object.assign(row, {
-          layer: li,
-          diffId: l.id,
-          digest: l.blob,
-          mediaType: l.mediaType,
-          size: l.size,
-          blobSize: l.blobSize,
-        });
+        Object.assign(row, layerFacts(layers[li]!, li));
         li++;
       }
       history.push(row);
     }
     // Layers the history does not account for still appear, with no created_by.
     for (; li < layers.length; li++) {
-      const l = layers[li]!;
-      history.push({
-        createdBy: "",
-        emptyLayer: false,
-        layer: li,
-        diffId: l.id,
-        digest: l.blob,
-        mediaType: l.mediaType,
-        size: l.size,
-        blobSize: l.blobSize,
-      });
+      history.push({ createdBy: "", emptyLayer: false, ...layerFacts(layers[li]!, li) });
     }
     return { view: { image, config, layers, history }, stack: stackLayers(changesets) };
   }
@@ -241,6 +223,11 @@ export class Explorer {
     if (!b) throw new LayerLabError("NOT_FOUND", `blob ${d} is missing from the store`);
     return b;
   }
+}
+
+/** What a history row says of the layer it made. */
+function layerFacts(l: LayerRecord, layer: number): Partial<HistoryRow> {
+  return { layer, diffId: l.id, digest: l.blob, mediaType: l.mediaType, size: l.size, blobSize: l.blobSize };
 }
 
 function checkLayer(stack: LayerStack, layer: number): void {

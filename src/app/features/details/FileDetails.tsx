@@ -1,5 +1,6 @@
 import { useMemo } from "react";
 import { formatBytes } from "../../../core/format.ts";
+import { cleanPath } from "../../../core/fs/paths.ts";
 import { formatHexLines, looksLikeText, sniffImageType } from "../../../core/view/hex.ts";
 import type { FileView } from "../../../worker/protocol.ts";
 import { useAppStore } from "../../store/index.ts";
@@ -34,13 +35,7 @@ function modeString(type: string, mode: number): string {
 
 /** Where a symlink points, as a clean path from the root (`..` stops at the root, as in a container). */
 function resolveLink(path: string, target: string): string {
-  const parts = target.startsWith("/") ? [] : path.split("/").slice(0, -1);
-  for (const seg of target.split("/")) {
-    if (seg === "" || seg === ".") continue;
-    if (seg === "..") parts.pop();
-    else parts.push(seg);
-  }
-  return parts.join("/");
+  return cleanPath(target.startsWith("/") ? target : `${path}/../${target}`);
 }
 
 /** Downloads the whole file (not just the part on screen), read from the worker. */
