@@ -46,4 +46,10 @@ test("edit, delete and commit in the container layer; the stack and library chan
   await expect(page.getByTestId("library-summary")).toContainText("3 images");
   await expect(page.getByTestId("library-summary")).toContainText("saved by sharing");
   await expect(stack.getByRole("button", { name: /Layer 1/ })).toContainText("shared with 1 image");
+  const compare = page.getByRole("region", { name: "Compare images" });
+  await compare
+    .getByRole("combobox", { name: "Second image" })
+    .selectOption({ label: "docker.io/library/ll-fix-app:latest" });
+  await expect(page.getByTestId("compare-summary")).toContainText("transfers 0 B");
+  await expect(compare.getByRole("row").filter({ hasText: "shared" })).toHaveCount(2);
 });

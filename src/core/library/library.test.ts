@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Digest } from "../digest.ts";
 import { openMemoryStore } from "../store/memory.ts";
 import type { ImageRecord, LayerRecord, Store } from "../store/types.ts";
-import { deleteImage, findImage, summarizeLibrary } from "./library.ts";
+import { compareImages, deleteImage, findImage, summarizeLibrary } from "./library.ts";
 
 async function putLayer(store: Store, text: string, size: number): Promise<LayerRecord> {
   const tar = await store.blobs.put(new TextEncoder().encode(`${text}`.padEnd(size, ".")));
@@ -92,5 +92,25 @@ describe("image library", () => {
     await store.meta.delete("containers", "c1");
     await deleteImage(store, img.id);
     expect(await store.meta.list("containers")).toEqual([]);
+  });
+});
+
+describe("comparing two images", () => {
+  it("lines up their layers and says what only one of them has", async () => {
+    const store = openMemoryStore();
+    const base = await putLayer(store, "base", 1000);
+    const run = await putLayer(store, "run", 300);
+    const a1 = await putLayer(store, "copy-a", 20);
+    const b1 = await putLayer(store, "copy-b", 25);
+    const b2 = await putLayer(store, "extra", 5);
+    await putImage(store, ["a:1"], [base, run, a1], 1);
+    await putImage(store, ["b:1"], [base, run, b1, b2], 2);
+    const lib = summarizeLibrary(await store.meta.list("images"), await store.meta.list("layers"));
+    const c = compareImages(lib.images[0]!, lib.images[1]!);
+    expect(c.rows.map((r) => r.shared)).toEqual([true, true, false, false]);
+    expect(c.rows[3]!.a).toBeUndefined();
+    expect(c.sharedBytes).toBe(1300);
+    expect(c.onlyA).toBe(20);
+    expect(c.onlyB).toBe(30);
   });
 });

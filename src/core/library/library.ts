@@ -131,3 +131,33 @@ export async function deleteImage(
   }
   return { removedBlobs, freedBytes };
 }
+
+/** Two images side by side: their layers position by position, and what they have in common. */
+export interface ImageComparison {
+  rows: { a?: ImageSummary["layers"][number]; b?: ImageSummary["layers"][number]; shared: boolean }[];
+  /** Bytes of the layers both images use (stored once). */
+  sharedBytes: number;
+  /** Bytes only one of them has: what moving the other image over would have to transfer. */
+  onlyA: number;
+  onlyB: number;
+}
+
+/** Compares two images' layer stacks (a layer is shared when both images list its diffId). */
+export function compareImages(a: ImageSummary, b: ImageSummary): ImageComparison {
+  const inA = new Set<string>(a.layers.map((l) => l.id));
+  const inB = new Set<string>(b.layers.map((l) => l.id));
+  const rows: ImageComparison["rows"] = [];
+  for (let i = 0; i < Math.max(a.layers.length, b.layers.length); i++) {
+    const la = a.layers[i];
+    const lb = b.layers[i];
+    rows.push({ a: la, b: lb, shared: la !== undefined && lb !== undefined && la.id === lb.id });
+  }
+  const sum = (ls: ImageSummary["layers"], keep: (id: string) => boolean) =>
+    ls.filter((l) => keep(l.id)).reduce((n, l) => n + l.size, 0);
+  return {
+    rows,
+    sharedBytes: sum(a.layers, (id) => inB.has(id)),
+    onlyA: sum(a.layers, (id) => !inB.has(id)),
+    onlyB: sum(b.layers, (id) => !inA.has(id)),
+  };
+}

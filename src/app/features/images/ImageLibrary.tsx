@@ -1,6 +1,7 @@
 import { shortDigest } from "../../../core/digest.ts";
 import { formatBytes } from "../../../core/format.ts";
 import { useAppStore } from "../../store/index.ts";
+import { ImageCompare } from "./ImageCompare.tsx";
 
 /** Every stored image, its layers as blocks, layers shared with other images marked, and the bytes saved. */
 export function ImageLibrary() {
@@ -52,6 +53,7 @@ export function ImageLibrary() {
           </li>
         ))}
       </ul>
+      {library.images.length > 1 && <ImageCompare library={library} first={selected} />}
     </div>
   );
 }
