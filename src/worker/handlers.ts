@@ -15,6 +15,7 @@ import { buildFactFromEvents, gatherLessonFacts } from "../core/lessons/facts.ts
 import { type BuildFact, LESSONS } from "../core/lessons/lessons.ts";
 import { deleteImage, summarizeLibrary } from "../core/library/library.ts";
 import type { Store } from "../core/store/types.ts";
+import { createIngestPool, type IngestPort } from "./ingest-pool.ts";
 import type { MethodName, Progress, StorageStats, WorkerMethods } from "./protocol.ts";
 
 /** What a handler gets besides its params: progress reporting and cancellation. */
@@ -48,7 +49,12 @@ async function estimateQuota(): Promise<Pick<StorageStats, "usage" | "quota" | "
 /** The worker's methods over one opened store; plain functions, testable in Node. */
 export function createHandlers(
   store: Store,
-  options: { synthetic?: SyntheticContent; builtins?: ImageResolver } = {},
+  options: {
+    synthetic?: SyntheticContent;
+    builtins?: ImageResolver;
+    /** Starts workers that ingest layers into the same store, for imports on several cores. */
+    ingestWorkers?: () => IngestPort[];
+  } = {},
 ): Handlers {
   // Built-in teaching bases carry large contents as seeds: their bytes are made when read.
   const synthetic: SyntheticContent =
@@ -157,8 +163,12 @@ export function createHandlers(
     "archive.import": async ({ file, name, platform }, ctx) => {
       const total = file.size;
       let last = 0;
-      // A Blob lets the importer read each layer from its own slice, several at once.
+      // A Blob lets the importer read each layer from its own slice, several at once: on other
+      // cores when this worker may start helpers.
+      const workers = options.ingestWorkers?.() ?? [];
+      const pool = workers.length ? createIngestPool(workers, file, { signal: ctx.signal }) : undefined;
       const r = await importArchive(store, file, {
+        ...(pool ? { ingestEntry: pool.run, concurrency: workers.length } : {}),
         platform,
         signal: ctx.signal,
         totalBytes: total,
@@ -173,7 +183,7 @@ export function createHandlers(
             detail: `${name}: ${p.layersDone} layer${p.layersDone === 1 ? "" : "s"}${p.entry ? `, ${p.entry}` : ""}`,
           });
         },
-      });
+      }).finally(() => pool?.close());
       return {
         images: r.images.map((i) => ({
           id: i.record.id,

@@ -1,15 +1,54 @@
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { generateArchive } from "../bench/import.ts";
+import { ingestArchiveEntry } from "../core/image/import.ts";
 import { openMemoryStore } from "../core/store/memory.ts";
+import type { Store } from "../core/store/types.ts";
 import { createWorkerClient, WorkerCallError } from "./client.ts";
 import { createHandlers } from "./handlers.ts";
+import type { IngestPort, IngestReply, IngestRequest } from "./ingest-pool.ts";
 import type { ResponseMessage } from "./protocol.ts";
 import { serveProtocol } from "./serve.ts";
 
 /** A client wired to the handlers in-process, as the page is to the worker. */
-function connect(store = openMemoryStore()) {
+/** An ingest worker run in-process: what src/worker/ingest-worker.ts does, over the same store. */
+function fakeIngestWorker(store: Store, log: string[]): IngestPort {
+  const listeners = new Set<(ev: MessageEvent<IngestReply>) => void>();
+  return {
+    postMessage(msg: IngestRequest) {
+      if (msg.type === "cancel") return;
+      log.push(msg.job.path);
+      ingestArchiveEntry(
+        store,
+        msg.file.slice(msg.job.start, msg.job.end).stream(),
+        msg.job.path,
+        msg.options,
+      ).then(
+        (ok) => {
+          for (const l of [...listeners]) l({ data: { id: msg.id, ok } } as MessageEvent<IngestReply>);
+        },
+        (err: Error) => {
+          for (const l of [...listeners])
+            l({
+              data: { id: msg.id, error: { code: "INTERNAL", message: err.message } },
+            } as MessageEvent<IngestReply>);
+        },
+      );
+    },
+    addEventListener: (_t, fn) => void listeners.add(fn),
+    removeEventListener: (_t, fn) => void listeners.delete(fn),
+    terminate() {},
+  };
+}
+
+function connect(store = openMemoryStore(), ingestLog?: string[]) {
   const listeners: ((ev: MessageEvent<ResponseMessage>) => void)[] = [];
-  const handle = serveProtocol(createHandlers(store), (msg) => {
+  const ingestWorkers = ingestLog
+    ? () => [fakeIngestWorker(store, ingestLog), fakeIngestWorker(store, ingestLog)]
+    : undefined;
+  const handle = serveProtocol(createHandlers(store, { ingestWorkers }), (msg) => {
     for (const l of listeners) l({ data: structuredClone(msg) } as MessageEvent<ResponseMessage>);
   });
   const client = createWorkerClient({
@@ -70,6 +109,31 @@ describe("worker protocol", () => {
     const done = events.filter((e) => e.kind === "step-done");
     expect(done.slice(1).every((e) => e.cached)).toBe(true);
     expect(second.cachedSteps).toBe(second.totalSteps - 1);
+  });
+
+  it("hands an archive's layers to ingest workers and stores the same image", async () => {
+    const log: string[] = [];
+    const store = openMemoryStore();
+    const { client } = connect(store, log);
+    const dir = mkdtempSync(join(tmpdir(), "layerlab-pool-"));
+    const { archive } = await generateArchive(
+      dir,
+      { layers: 3, files: 300, bytes: 30 << 20, seed: 5 },
+      "gzip",
+    );
+    const r = await client.call("archive.import", {
+      file: new Blob([readFileSync(archive)]),
+      name: "big.tar",
+    });
+    expect(log).toHaveLength(3);
+    expect(r.images[0]!.layers).toBe(3);
+    const alone = connect();
+    const again = await alone.client.call("archive.import", {
+      file: new Blob([readFileSync(archive)]),
+      name: "big.tar",
+    });
+    expect(again.images[0]!.id).toBe(r.images[0]!.id);
+    expect((await store.blobs.stats()).bytes).toBe((await alone.store.blobs.stats()).bytes);
   });
 
   it("keeps the build cache across a reload (a new worker over the same store)", async () => {

@@ -3,6 +3,7 @@ import "./shims/buffer.ts";
 import { builtinResolver } from "../core/build/builtins.ts";
 import { openIndexedDbStore } from "../core/store/indexeddb.ts";
 import { createHandlers } from "./handlers.ts";
+import type { IngestPort } from "./ingest-pool.ts";
 import type { ControlMessage, RequestMessage } from "./protocol.ts";
 import { serveProtocol } from "./serve.ts";
 
@@ -16,7 +17,18 @@ async function loadCatalogFile(file: string): Promise<Uint8Array | undefined> {
 
 const handle = serveProtocol(
   openIndexedDbStore("layerlab").then((store) =>
-    createHandlers(store, { builtins: builtinResolver(loadCatalogFile) }),
+    createHandlers(store, {
+      builtins: builtinResolver(loadCatalogFile),
+      // Layers of an import are ingested on the other cores (this worker reads the archive's headers).
+      ingestWorkers: () =>
+        Array.from(
+          { length: Math.max(1, Math.min(4, self.navigator.hardwareConcurrency ?? 2)) },
+          () =>
+            new Worker(new URL("./ingest-worker.ts", import.meta.url), {
+              type: "module",
+            }) as unknown as IngestPort,
+        ),
+    }),
   ),
   (msg) => self.postMessage(msg),
 );

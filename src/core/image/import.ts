@@ -96,6 +96,9 @@ export interface ImportOptions {
   ingestEntry?: (job: EntryJob) => Promise<IngestedEntry>;
 }
 
+/** Entries smaller than this are read by the import itself, not handed to a worker. */
+const REMOTE_MIN_BYTES = 1 << 20;
+
 /** One image an import stored. */
 export interface ImportedImage {
   record: ImageRecord;
@@ -299,7 +302,7 @@ class Importer {
             : (async function* () {})();
         const remote = this.options.ingestEntry;
         run(
-          remote && header.type === "file" && header.size > this.limits.maxJsonBytes
+          remote && (await this.isRemoteLayer(file, header))
             ? this.handleRemote(header, remote)
             : this.handleEntry(header, body),
         );
@@ -315,6 +318,18 @@ class Importer {
     if (failure) throw failure.err;
     if (headerError) throw headerError.err;
     throwIfAborted(this.signal, "import");
+  }
+
+  /**
+   * Whether a worker should ingest this entry: too large to be JSON, or over a mebibyte and not
+   * starting like JSON (a layer, compressed or not). Anything else is read here.
+   */
+  private async isRemoteLayer(file: RandomAccess, header: TarHeader): Promise<boolean> {
+    if (header.type !== "file" || header.size < REMOTE_MIN_BYTES) return false;
+    if (header.size > this.limits.maxJsonBytes) return true;
+    const head = new Uint8Array(await file.slice(header.dataOffset, header.dataOffset + 64).arrayBuffer());
+    const first = head.find((b) => b !== 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d);
+    return first !== 0x7b && first !== 0x5b;
   }
 
   /** An entry too large to be JSON, ingested by the caller's worker; its result joins this import. */

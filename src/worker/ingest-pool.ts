@@ -1,0 +1,77 @@
+import { LayerLabError } from "../core/errors.ts";
+import type { EntryJob, ImportOptions, IngestedEntry } from "../core/image/import.ts";
+
+/** A request to an ingest worker: one layer's byte range of the archive, or a cancellation. */
+export type IngestRequest =
+  | {
+      type: "ingest";
+      id: number;
+      file: Blob;
+      job: EntryJob;
+      options: Pick<ImportOptions, "limits" | "hashFiles">;
+    }
+  | { type: "cancel"; id: number };
+
+export type IngestReply =
+  | { id: number; ok: IngestedEntry }
+  | { id: number; error: { code: string; message: string } };
+
+/** What the pool needs of a worker (a Worker, or a test double). */
+export interface IngestPort {
+  postMessage(msg: IngestRequest): void;
+  addEventListener(type: "message", fn: (ev: MessageEvent<IngestReply>) => void): void;
+  removeEventListener(type: "message", fn: (ev: MessageEvent<IngestReply>) => void): void;
+  terminate(): void;
+}
+
+/**
+ * A pool of ingest workers for one import: each job (a layer) goes to the next idle worker;
+ * aborting the signal cancels every job in flight (each worker removes what it had stored).
+ */
+export function createIngestPool(
+  workers: IngestPort[],
+  file: Blob,
+  options: Pick<ImportOptions, "limits" | "hashFiles"> & { signal?: AbortSignal },
+) {
+  let seq = 0;
+  const idle = [...workers];
+  const waiting: ((w: IngestPort) => void)[] = [];
+  const inFlight = new Map<number, IngestPort>();
+  const take = () => new Promise<IngestPort>((r) => (idle.length ? r(idle.pop()!) : waiting.push(r)));
+  const give = (w: IngestPort) => (waiting.length ? waiting.shift()!(w) : idle.push(w));
+  options.signal?.addEventListener("abort", () => {
+    for (const [id, w] of inFlight) w.postMessage({ type: "cancel", id });
+  });
+  return {
+    async run(job: EntryJob): Promise<IngestedEntry> {
+      const w = await take();
+      const id = ++seq;
+      try {
+        inFlight.set(id, w);
+        return await new Promise<IngestedEntry>((resolve, reject) => {
+          const onMessage = (ev: MessageEvent<IngestReply>) => {
+            if (ev.data.id !== id) return;
+            w.removeEventListener("message", onMessage);
+            const d = ev.data;
+            if ("ok" in d) resolve(d.ok);
+            else reject(new LayerLabError(d.error.code as never, d.error.message));
+          };
+          w.addEventListener("message", onMessage);
+          w.postMessage({
+            type: "ingest",
+            id,
+            file,
+            job,
+            options: { limits: options.limits, hashFiles: options.hashFiles },
+          });
+        });
+      } finally {
+        inFlight.delete(id);
+        give(w);
+      }
+    },
+    close() {
+      for (const w of workers) w.terminate();
+    },
+  };
+}
