@@ -1,5 +1,6 @@
 import { expect, test } from "@playwright/test";
 import { openApp, setDockerfile } from "./helpers.ts";
+import { screenshot } from "./screenshot.ts";
 
 test("build a Dockerfile from scratch: one layer per COPY, metadata as thin rows, CACHED on rebuild", async ({
   page,
@@ -13,6 +14,10 @@ test("build a Dockerfile from scratch: one layer per COPY, metadata as thin rows
   await expect(stack.getByRole("button", { name: /Layer 1: COPY/ })).toBeVisible();
   await expect(stack.getByRole("button", { name: /Layer 2: COPY/ })).toBeVisible();
   await expect(stack.getByText("ENV GREETING=hello")).toBeVisible();
+  // One list item per layer (the container layer first); the ENV line rides with layer 1.
+  await expect(stack.getByRole("listitem")).toHaveCount(3);
+  await expect(stack.getByRole("listitem").nth(2)).toContainText("ENV GREETING=hello");
+  await screenshot(page, "metadata-rows-1280");
   await page.getByRole("textbox", { name: "Dockerfile" }).click();
   await page.keyboard.press("ControlOrMeta+Enter");
   await expect(log.getByRole("status")).toContainText("3 of 4 steps from the cache");

@@ -79,7 +79,7 @@ export function ImportControl() {
         value={platform}
         onChange={(e) => setPlatform(e.target.value)}
       >
-        <option value="">platform: auto</option>
+        <option value="">auto platform</option>
         {PLATFORMS.map((p) => (
           <option key={p} value={p}>
             {p}

@@ -24,6 +24,8 @@ function keyword(text: string, layer: number): string {
   return layer === 0 ? "base" : "layer";
 }
 
+type Row = HistoryRow & { at: number };
+
 /**
  * The stack picture from the document LayerLab grew from, made live: the writable container
  * layer on top, then each read-only layer down to the base; metadata-only history entries are
@@ -37,73 +39,91 @@ export function LayerStack() {
   const shared = new Map(
     library?.images.find((i) => i.id === image?.image.id)?.layers.map((l) => [l.id, l.sharedWith]) ?? [],
   );
-  const rows: (HistoryRow & { at: number })[] = image
-    ? image.history.map((h, at) => ({ ...h, at })).reverse()
-    : [];
+  const rows: Row[] = image ? image.history.map((h, at) => ({ ...h, at })).reverse() : [];
   const max = Math.max(1, ...rows.map((r) => r.size ?? 0));
   const standIn = image?.image.notes?.standIn;
+  // One list item per layer: metadata-only entries ride with the layer just below them (those
+  // older than every layer, with the base).
+  const groups: { layer: Row; above: Row[]; below: Row[] }[] = [];
+  let pending: Row[] = [];
+  for (const r of rows) {
+    if (r.emptyLayer) pending.push(r);
+    else {
+      groups.push({ layer: r, above: pending, below: [] });
+      pending = [];
+    }
+  }
+  if (pending.length && groups.length) groups.at(-1)!.below.push(...pending);
 
   return (
-    <ul className="stack" aria-label="Layer stack">
-      <li className="stack-row writable" aria-current={selected === "container" ? "true" : undefined}>
-        <button type="button" className="stack-button" onClick={() => select("container")}>
-          <span className="stack-title">Container layer</span>
-          <span className="stack-kind">writable</span>
-          <code className="stack-instruction">copy-up on write · whiteouts on delete</code>
-        </button>
-        {image && selected === "container" && <ContainerBar />}
-      </li>
-      {rows.map((r) => {
-        const text = instructionOf(r.createdBy);
-        if (r.emptyLayer) {
+    <>
+      <ul className="stack" aria-label="Layer stack">
+        <li className="stack-row writable" aria-current={selected === "container" ? "true" : undefined}>
+          <button type="button" className="stack-button" onClick={() => select("container")}>
+            <span className="stack-title">Container layer</span>
+            <span className="stack-kind">writable</span>
+            <code className="stack-instruction">copy-up on write · whiteouts on delete</code>
+          </button>
+          {image && selected === "container" && <ContainerBar />}
+        </li>
+        {groups.map(({ layer: r, above, below }) => {
+          const text = instructionOf(r.createdBy);
+          const n = r.layer!;
+          const isBase = n === 0;
+          const sharedWith = r.diffId ? (shared.get(r.diffId) ?? 0) : 0;
           return (
-            <li key={`h${r.at}`} className="stack-row empty-layer">
-              <span className="stack-meta" title="Changes only the image config: no layer, no files">
-                <code>{text}</code>
-                <span className="stack-kind">no layer</span>
-              </span>
+            <li key={`l${n}`} className="stack-row" aria-current={selected === n ? "true" : undefined}>
+              {above.map((m) => (
+                <MetaRow key={`h${m.at}`} text={instructionOf(m.createdBy)} />
+              ))}
+              <button type="button" className="stack-button" onClick={() => select(n)}>
+                <span className="stack-title">
+                  Layer {n + 1}: {keyword(text, n)}
+                  {isBase && standIn && (
+                    <span className="badge badge-standin" title={standIn}>
+                      stand-in
+                    </span>
+                  )}
+                </span>
+                <span className="stack-kind">read-only</span>
+                <code className="stack-instruction" title={r.createdBy}>
+                  {text}
+                </code>
+                <span className="stack-facts">
+                  <span className="stack-size">{formatBytes(r.size ?? 0)}</span>
+                  {r.diffId && <code title={`diffId ${r.diffId}`}>{shortDigest(r.diffId)}</code>}
+                  {sharedWith > 0 && (
+                    <span className="badge">
+                      shared with {sharedWith} image{sharedWith === 1 ? "" : "s"}
+                    </span>
+                  )}
+                </span>
+                <span className="stack-bar" aria-hidden="true">
+                  <span style={{ width: `${Math.max(1, ((r.size ?? 0) / max) * 100)}%` }} />
+                </span>
+              </button>
+              {below.map((m) => (
+                <MetaRow key={`h${m.at}`} text={instructionOf(m.createdBy)} />
+              ))}
             </li>
           );
-        }
-        const n = r.layer!;
-        const isBase = n === 0;
-        const sharedWith = r.diffId ? (shared.get(r.diffId) ?? 0) : 0;
-        return (
-          <li key={`l${n}`} className="stack-row" aria-current={selected === n ? "true" : undefined}>
-            <button type="button" className="stack-button" onClick={() => select(n)}>
-              <span className="stack-title">
-                Layer {n + 1}: {keyword(text, n)}
-                {isBase && standIn && (
-                  <span className="badge badge-standin" title={standIn}>
-                    stand-in
-                  </span>
-                )}
-              </span>
-              <span className="stack-kind">read-only</span>
-              <code className="stack-instruction" title={r.createdBy}>
-                {text}
-              </code>
-              <span className="stack-facts">
-                <span className="stack-size">{formatBytes(r.size ?? 0)}</span>
-                {r.diffId && <code title={`diffId ${r.diffId}`}>{shortDigest(r.diffId)}</code>}
-                {sharedWith > 0 && (
-                  <span className="badge">
-                    shared with {sharedWith} image{sharedWith === 1 ? "" : "s"}
-                  </span>
-                )}
-              </span>
-              <span className="stack-bar" aria-hidden="true">
-                <span style={{ width: `${Math.max(1, ((r.size ?? 0) / max) * 100)}%` }} />
-              </span>
-            </button>
-          </li>
-        );
-      })}
+        })}
+      </ul>
       {!image && (
-        <li className="stack-empty muted">
+        <p className="stack-empty muted">
           No image yet: build the Dockerfile, or import an image archive, to see its layers here.
-        </li>
+        </p>
       )}
-    </ul>
+    </>
+  );
+}
+
+/** A history entry that made no layer (ENV, CMD, LABEL...): a thin row beside the layers. */
+function MetaRow({ text }: { text: string }) {
+  return (
+    <span className="stack-meta" title="Changes only the image config: no layer, no files">
+      <code>{text}</code>
+      <span className="stack-kind">no layer</span>
+    </span>
   );
 }
