@@ -94,6 +94,8 @@ export interface ImportOptions {
    * hash on several cores. Default: in this thread.
    */
   ingestEntry?: (job: EntryJob) => Promise<IngestedEntry>;
+  /** With `ingestEntry`: entries smaller than this are read here (default 1 MiB). */
+  remoteMinBytes?: number;
 }
 
 /** Entries smaller than this are read by the import itself, not handed to a worker. */
@@ -325,7 +327,8 @@ class Importer {
    * starting like JSON (a layer, compressed or not). Anything else is read here.
    */
   private async isRemoteLayer(file: RandomAccess, header: TarHeader): Promise<boolean> {
-    if (header.type !== "file" || header.size < REMOTE_MIN_BYTES) return false;
+    if (header.type !== "file" || header.size === 0) return false;
+    if (header.size < (this.options.remoteMinBytes ?? REMOTE_MIN_BYTES)) return false;
     if (header.size > this.limits.maxJsonBytes) return true;
     const head = new Uint8Array(await file.slice(header.dataOffset, header.dataOffset + 64).arrayBuffer());
     const first = head.find((b) => b !== 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d);

@@ -63,7 +63,8 @@ describe.each(stores)(
       const err = await importArchive(store, source, {
         concurrency: 3,
         ...(c.limits ? { limits: c.limits } : {}),
-        ...(sourceKind === "workers" ? { ingestEntry } : {}),
+        // Every layer goes to the "workers", however small, so their path meets every hostile case.
+        ...(sourceKind === "workers" ? { ingestEntry, remoteMinBytes: 1 } : {}),
       }).catch((e: unknown) => e);
       expect(err, c.about).toBeInstanceOf(LayerLabError);
       expect((err as LayerLabError).code, `${c.about}: ${(err as Error).message}`).toBe(c.code);

@@ -163,6 +163,7 @@ describe("importing from a File or Blob (headers by offset, entries in parallel)
             ? {
                 ingestEntry: (job: EntryJob) =>
                   ingestArchiveEntry(sliced, file.slice(job.start, job.end).stream(), job.path),
+                remoteMinBytes: 1,
               }
             : {}),
         });
