@@ -8,20 +8,12 @@ import { diffLayer } from "../core/fs/diff.ts";
 import { computeEfficiency } from "../core/fs/efficiency.ts";
 import { stackLayers } from "../core/fs/overlay.ts";
 import type { Changeset, FileEntry } from "../core/fs/types.ts";
+import { prng } from "../core/image/synthetic.ts";
 import type { Benchmark } from "./index.ts";
 import { medianMs, row } from "./measure.ts";
 
-/** A small deterministic PRNG (mulberry32) so every run benchmarks the same image. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic, so every run benchmarks the same image. */
+const random = prng;
 
 const dir = (path: string): FileEntry => ({
   path,

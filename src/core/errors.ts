@@ -103,7 +103,11 @@ export class FsError extends LayerLabError {
   }
 }
 
-function describeErrno(errno: Errno): string {
+/**
+ * What an errno means, in words. `node` gives Node's wording (just-bash's commands print it), which
+ * differs for EISDIR.
+ */
+export function describeErrno(errno: string, style: "plain" | "node" = "plain"): string {
   switch (errno) {
     case "ENOENT":
       return "no such file or directory";
@@ -112,14 +116,16 @@ function describeErrno(errno: Errno): string {
     case "ENOTDIR":
       return "not a directory";
     case "EISDIR":
-      return "is a directory";
+      return style === "node" ? "illegal operation on a directory" : "is a directory";
     case "ENOTEMPTY":
       return "directory not empty";
     case "ELOOP":
       return "too many levels of symbolic links";
     case "EINVAL":
       return "invalid argument";
-    case "EPERM":
+    case "ENOSPC":
+      return "no space left on device (LayerLab limits what one step may write)";
+    default:
       return "operation not permitted";
   }
 }

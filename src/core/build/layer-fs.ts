@@ -5,6 +5,7 @@
  * deleted top-most path), so the layer matches what a real builder commits.
  */
 import type { Digest } from "../digest.ts";
+import { describeErrno } from "../errors.ts";
 import type { Changeset, ContentReader, ContentRef, FileEntry } from "../fs/types.ts";
 
 /** The kinds of node the build filesystem holds (hard links share an inode number). */
@@ -39,33 +40,10 @@ export class LayerFsError extends Error {
   readonly code: string;
   readonly path: string;
   constructor(code: string, op: string, path: string) {
-    super(`${code}: ${errnoText(code)}, ${op} '${path}'`);
+    super(`${code}: ${describeErrno(code, "node")}, ${op} '${path}'`);
     this.name = "LayerFsError";
     this.code = code;
     this.path = path;
-  }
-}
-
-function errnoText(code: string): string {
-  switch (code) {
-    case "ENOENT":
-      return "no such file or directory";
-    case "EEXIST":
-      return "file already exists";
-    case "ENOTDIR":
-      return "not a directory";
-    case "EISDIR":
-      return "illegal operation on a directory";
-    case "ENOTEMPTY":
-      return "directory not empty";
-    case "ELOOP":
-      return "too many levels of symbolic links";
-    case "EINVAL":
-      return "invalid argument";
-    case "ENOSPC":
-      return "no space left on device (LayerLab limits what one step may write)";
-    default:
-      return "operation not permitted";
   }
 }
 

@@ -9,8 +9,8 @@ export interface SyntheticSpec {
   seed?: number;
 }
 
-/** A small deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
+/** A small deterministic PRNG (mulberry32): numbers in [0, 1) from a seed. */
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
