@@ -20,6 +20,7 @@ import {
   parseCatalogIndex,
   rowsToEntries,
 } from "../catalog/load.ts";
+import { type NpmCatalog, parseNpmCatalog } from "../catalog/npm.ts";
 import type { AptCatalog, AptPackage, BaseCatalog, CatalogIndex } from "../catalog/types.ts";
 import { sha256 } from "../digest.ts";
 import { basicContentReader, referenceVariants } from "./resolver.ts";
@@ -129,6 +130,18 @@ export function builtinResolver(load?: CatalogLoader): ImageResolver {
   let index: Promise<CatalogIndex | undefined> | undefined;
   const bases = new Map<string, Promise<BaseCatalog>>();
   const apts = new Map<string, Promise<AptCatalog | undefined>>();
+  const npms = new Map<string, Promise<NpmCatalog | undefined>>();
+  const loadNpm = (file: string): Promise<NpmCatalog | undefined> => {
+    let p = npms.get(file);
+    if (!p) {
+      p = (async () => {
+        const bytes = load ? await load(file) : undefined;
+        return bytes ? parseNpmCatalog(bytes, file) : undefined;
+      })();
+      npms.set(file, p);
+    }
+    return p;
+  };
   // One BaseImage per name, so its layer is materialised and stored once per store, not per build.
   const resolved = new Map<string, Promise<BaseImage | undefined>>();
   const readContent = basicContentReader;
@@ -182,11 +195,32 @@ export function builtinResolver(load?: CatalogLoader): ImageResolver {
           },
         ],
       };
+      if (info.entrypoint) config.config.Entrypoint = [...info.entrypoint];
       const img: BaseImage = {
         ref,
         config,
         layers: [{ diffId, changeset: { entries, whiteouts: [] } }],
       };
+      if (info.layers) {
+        // The official image's own steps over the Debian base (the node stand-in's layers).
+        const npm = await loadNpm(info.layers.file);
+        if (!npm) throw new Error(`the built-in catalog file ${info.layers.file} is missing`);
+        const data = npm.nodeImage;
+        for (const [i, l] of data.layers.entries()) {
+          const created = "1970-01-01T00:00:00Z";
+          if (l.emptyLayer || !l.entries) {
+            config.history?.push({ created, created_by: l.createdBy, empty_layer: true });
+            continue;
+          }
+          const layerEntries = rowsToEntries(l.entries, l.texts ?? {}, data.id);
+          const id = await sha256(
+            `layerlab builtin ${info.name} ${data.id} layer ${i} ${layerEntries.length}`,
+          );
+          config.rootfs.diff_ids.push(id);
+          config.history?.push({ created, created_by: l.createdBy, comment: "layerlab.builtin" });
+          img.layers.push({ diffId: id, changeset: { entries: layerEntries, whiteouts: [] } });
+        }
+      }
       if (info.standIn) img.standIn = info.label;
       const pm = info.packageManager;
       if (pm?.kind === "apt") {
@@ -201,6 +235,8 @@ export function builtinResolver(load?: CatalogLoader): ImageResolver {
         const apt = await aptPromise;
         if (apt) img.packages = aptPackageCatalog(apt, base);
       }
+      const npmFile = info.npm?.file;
+      if (npmFile && img.packages) img.packages = { ...img.packages, npm: () => loadNpm(npmFile) };
       return img;
     }
   }

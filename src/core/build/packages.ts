@@ -2,12 +2,14 @@
  * Simulated package managers for RUN: apt-get and apt over a catalog of real package file lists
  * and sizes. They write what the real tools write (lists, installed files, downloaded archives) so
  * lessons like "clean the apt cache in the same RUN" show real numbers. Images without a catalog
- * have no apt-get, so the command is not found, as in a container.
+ * have no apt-get, so the command is not found, as in a container. npm (npm.ts) joins them on
+ * images whose catalog has an npm catalog.
  */
 import { type CommandContext, type CustomCommand, defineCommand } from "just-bash";
 import type { FileEntry } from "../fs/types.ts";
 import type { BashFs } from "./bash-fs.ts";
 import type { FsNode } from "./layer-fs.ts";
+import { npmCommand } from "./npm.ts";
 import type { PackageCatalog, PackagePlan } from "./types.ts";
 
 const LISTS = "var/lib/apt/lists";
@@ -524,6 +526,7 @@ export function packageCommands(bfs: BashFs, catalog: PackageCatalog | undefined
     defineCommand("apt", (args, ctx) => aptGet(args, "apt", ctx)),
     defineCommand("pip", (args) => pip(args, "pip")),
     defineCommand("pip3", (args) => pip(args, "pip3")),
+    ...(catalog.npm ? [npmCommand(bfs, catalog.npm)] : []),
   ];
 }
 

@@ -2,6 +2,7 @@
  * The builder's public shapes: options, the streamed log events, the result, and the narrow ports
  * through which it reaches images (the Store, built-in bases) and the package catalog.
  */
+import type { NpmCatalog } from "../catalog/npm.ts";
 import type { Digest } from "../digest.ts";
 import type { Changeset, FileEntry } from "../fs/types.ts";
 import type { ContainerConfig, HistoryEntry, ImageConfig } from "../image/oci.ts";
@@ -113,6 +114,8 @@ export interface PackageCatalog {
   recordedOutput?(command: string): { stdout: string; stderr: string } | undefined;
   /** What the catalog holds, named when a package is not in it. */
   describe?(): { packages: number; suggested: string[]; distribution: string };
+  /** The npm catalog, loaded on first use, for images that ship npm (the node stand-in). */
+  npm?(): Promise<NpmCatalog | undefined>;
 }
 
 /** A line of the build log, streamed as the build runs (the UI and the CLI render the same events). */

@@ -132,6 +132,12 @@ export interface BaseImageInfo {
   cmd: string[];
   /** Package manager simulated for it, and the catalog file it reads. */
   packageManager?: { kind: "apt"; file: string };
+  /** The image's ENTRYPOINT, when it has one. */
+  entrypoint?: string[];
+  /** Layers stacked on `file`'s root filesystem: the `nodeImage` layers of that npm catalog file. */
+  layers?: { file: string };
+  /** The npm catalog its simulated npm reads. */
+  npm?: { file: string };
 }
 
 /** public/catalog/index.json. */

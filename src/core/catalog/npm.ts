@@ -1,0 +1,721 @@
+/**
+ * LayerLab's npm catalog (public/catalog/npm.json.gz): real package versions from the npm registry
+ * with their tarballs' file lists, npm's own lockfile entries and recorded real npm runs, gathered
+ * by src/devtools/catalog/gather-npm.py. Here: its shapes, a loader, the semver ranges npm uses,
+ * npm's hoisted tree placement and its lockfile text.
+ */
+import { LayerLabError } from "../errors.ts";
+import { checkRows, decodeCatalogBytes } from "./load.ts";
+import type { CatalogRow } from "./types.ts";
+
+/** A tarball member: [path without the top folder, "f" or "d", mode, size]. */
+export type NpmFileRow = [path: string, type: "f" | "d", mode: number, size: number];
+
+/** A package.json-like map of names to ranges. */
+export type DependencyMap = Record<string, string>;
+
+/** npm's lockfile entry of a package version, without the tree's flags (dev, optional, ...). */
+export interface NpmLockEntry {
+  version: string;
+  resolved: string;
+  integrity: string;
+  license?: string;
+  dependencies?: DependencyMap;
+  optionalDependencies?: DependencyMap;
+  peerDependencies?: DependencyMap;
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+  bin?: Record<string, string>;
+  engines?: Record<string, string>;
+  funding?: unknown;
+  os?: string[];
+  cpu?: string[];
+  hasInstallScript?: boolean;
+  [key: string]: unknown;
+}
+
+/** One version of a package as the catalog holds it. */
+export interface NpmVersion {
+  lock: NpmLockEntry;
+  /** Bytes of the .tgz as the registry serves it (what lands in the npm cache). */
+  tarballSize: number;
+  /** The tarball's members; absent for versions npm never fetched (another platform's). */
+  files: NpmFileRow[];
+  /** Real text of package.json, bin scripts and small files, by path in the package. */
+  texts: Record<string, string>;
+  deprecated?: string;
+}
+
+/** A package name with the versions the catalog holds. */
+export interface NpmPackage {
+  versions: Record<string, NpmVersion>;
+  /** The registry's dist-tags.latest when gathered. */
+  latest?: string;
+  /** Bytes and integrity of the registry document npm fetched and cached for this name. */
+  packumentSize?: number;
+  packumentIntegrity?: string;
+}
+
+/** One real npm command run during gathering, with what it printed and left behind. */
+export interface NpmRecordedRun {
+  command: string;
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  packageJsonBefore: string | null;
+  packageJson: string | null;
+  lockfile: string | null;
+  hiddenLockfile: string | null;
+  /** node_modules afterwards: [path, type, mode, size, link?]. */
+  nodeModules: (string | number)[][];
+  /** Files under ~/.npm afterwards (logs left out): [path, "f", mode, size]. */
+  cache: (string | number)[][];
+}
+
+/** A layer of the stand-in node image over the Debian base. */
+export interface NodeImageLayer {
+  createdBy: string;
+  emptyLayer?: boolean;
+  entries?: CatalogRow[];
+  texts?: Record<string, string>;
+}
+
+/** The stand-in node image's own layers and config. */
+export interface NodeImageData {
+  id: string;
+  sources: Record<string, { version: string; tarball: string; integrity: string; tarballSize: number }>;
+  env: string[];
+  entrypoint: string[];
+  cmd: string[];
+  layers: NodeImageLayer[];
+}
+
+/** public/catalog/npm.json.gz. */
+export interface NpmCatalog {
+  format: "layerlab.npm/1";
+  id: string;
+  registry: string;
+  npmVersion: string;
+  source: string;
+  /** The names people are told the catalog has. */
+  suggested: string[];
+  packages: Record<string, NpmPackage>;
+  examples: { name: string; runs: NpmRecordedRun[] }[];
+  nodeImage: NodeImageData;
+}
+
+function invalid(what: string, message: string): LayerLabError {
+  return new LayerLabError("ARCHIVE_INVALID", `catalog ${what}: ${message}`);
+}
+
+/** Reads the npm catalog, checking the shapes later code relies on. */
+export function parseNpmCatalog(bytes: Uint8Array, what = "npm"): NpmCatalog {
+  const doc = decodeCatalogBytes(bytes, what) as Partial<NpmCatalog> | null;
+  if (typeof doc !== "object" || doc === null || doc.format !== "layerlab.npm/1")
+    throw invalid(what, `format is not "layerlab.npm/1"`);
+  if (typeof doc.packages !== "object" || doc.packages === null) throw invalid(what, "packages missing");
+  for (const [name, p] of Object.entries(doc.packages)) {
+    if (!isSafeName(name))
+      throw invalid(what, `package name ${JSON.stringify(name)} is not a plain npm name`);
+    for (const [v, rec] of Object.entries(p.versions ?? {})) {
+      const ok =
+        Array.isArray(rec.files) &&
+        rec.files.every(
+          (r) =>
+            Array.isArray(r) &&
+            typeof r[0] === "string" &&
+            r[0] !== "" &&
+            !r[0].startsWith("/") &&
+            !r[0].split("/").some((s) => s === "" || s === "." || s === "..") &&
+            (r[1] === "f" || r[1] === "d") &&
+            Number.isSafeInteger(r[2]) &&
+            Number.isSafeInteger(r[3]) &&
+            r[3] >= 0,
+        ) &&
+        typeof rec.lock?.integrity === "string" &&
+        Number.isSafeInteger(rec.tarballSize);
+      if (!ok) throw invalid(what, `package ${name}@${v} is malformed`);
+    }
+  }
+  if (!doc.nodeImage || !Array.isArray(doc.nodeImage.layers)) throw invalid(what, "nodeImage missing");
+  for (const l of doc.nodeImage.layers) if (l.entries) checkRows(l.entries, `${what} node layer`);
+  return doc as NpmCatalog;
+}
+
+/** A name npm accepts: lower-case, optionally scoped, no path tricks. */
+export function isSafeName(name: string): boolean {
+  return /^(@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*$/.test(name) && name.length <= 214;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Semantic versions and the ranges package.json uses (node-semver's grammar, without prereleases
+// in ranges, which registry-released packages in the catalog do not need).
+
+type Version = [major: number, minor: number, patch: number, pre: string];
+
+/** Parses "1.2.3" or "1.2.3-beta.1" (a leading "v" or "=" allowed); undefined otherwise. */
+export function parseVersion(text: string): Version | undefined {
+  const m = /^[v=]?\s*(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/.exec(text.trim());
+  return m ? [Number(m[1]), Number(m[2]), Number(m[3]), m[4] ?? ""] : undefined;
+}
+
+/** Orders versions as semver does (a prerelease sorts before its release). */
+export function compareVersions(a: string, b: string): number {
+  const x = parseVersion(a);
+  const y = parseVersion(b);
+  if (!x || !y) return a < b ? -1 : a > b ? 1 : 0;
+  for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return (x[i] as number) - (y[i] as number);
+  if (x[3] === y[3]) return 0;
+  if (x[3] === "") return 1;
+  if (y[3] === "") return -1;
+  const pa = x[3].split(".");
+  const pb = y[3].split(".");
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const p = pa[i];
+    const q = pb[i];
+    if (p === undefined) return -1;
+    if (q === undefined) return 1;
+    const np = /^\d+$/.test(p);
+    const nq = /^\d+$/.test(q);
+    if (np && nq && Number(p) !== Number(q)) return Number(p) - Number(q);
+    if (np !== nq) return np ? -1 : 1;
+    if (p !== q) return p < q ? -1 : 1;
+  }
+  return 0;
+}
+
+type Comparator = { op: "<" | "<=" | ">" | ">=" | "="; v: string };
+
+/** A partial version ("1", "1.2", "1.x", "*") as [major, minor, patch] with undefined for wildcards. */
+function partial(text: string): (number | undefined)[] | undefined {
+  const m =
+    /^[v=]?(\d+|[xX*])(?:\.(\d+|[xX*]))?(?:\.(\d+|[xX*]))?(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/.exec(
+      text,
+    );
+  if (!m) return undefined;
+  const part = (s: string | undefined) => (s === undefined || /^[xX*]$/.test(s) ? undefined : Number(s));
+  const out = [part(m[1]), part(m[2]), part(m[3])];
+  // Once a part is a wildcard, the parts after it are too ("1.x.3" means "1.x").
+  for (let i = 1; i < 3; i++) if (out[i - 1] === undefined) out[i] = undefined;
+  return out;
+}
+
+const v3 = (a: number, b: number, c: number) => `${a}.${b}.${c}`;
+
+/** The comparators of one space-separated part of a range (node-semver's desugaring). */
+function comparators(part: string): Comparator[] | undefined {
+  const out: Comparator[] = [];
+  const hy = /^(\S+)\s+-\s+(\S+)$/.exec(part);
+  if (hy) {
+    const lo = partial(hy[1]!);
+    const hi = partial(hy[2]!);
+    if (!lo || !hi) return undefined;
+    out.push({ op: ">=", v: v3(lo[0] ?? 0, lo[1] ?? 0, lo[2] ?? 0) });
+    if (hi[0] === undefined) return out;
+    if (hi[1] === undefined) out.push({ op: "<", v: v3(hi[0] + 1, 0, 0) });
+    else if (hi[2] === undefined) out.push({ op: "<", v: v3(hi[0], hi[1] + 1, 0) });
+    else out.push({ op: "<=", v: hy[2]!.replace(/^[v=]/, "") });
+    return out;
+  }
+  const tokens = part
+    .replace(/(\^|~>?|[<>]=?|=)\s+/g, "$1")
+    .split(/\s+/)
+    .filter((t) => t !== "");
+  for (const tok of tokens) {
+    const m = /^(\^|~>?|[<>]=?|=)?(.*)$/.exec(tok)!;
+    const op = m[1] ?? "";
+    const p = partial(m[2]!);
+    if (!p) return undefined;
+    const [a, b, c] = p;
+    const exact = m[2]!.replace(/^[v=]/, "");
+    if (op === "^") {
+      if (a === undefined) continue;
+      out.push({ op: ">=", v: v3(a, b ?? 0, c ?? 0) });
+      if (a > 0 || b === undefined) out.push({ op: "<", v: v3(a + 1, 0, 0) });
+      else if (b > 0 || c === undefined) out.push({ op: "<", v: v3(0, b + 1, 0) });
+      else out.push({ op: "<", v: v3(0, 0, c + 1) });
+    } else if (op === "~" || op === "~>") {
+      if (a === undefined) continue;
+      out.push({ op: ">=", v: v3(a, b ?? 0, c ?? 0) });
+      out.push({ op: "<", v: b === undefined ? v3(a + 1, 0, 0) : v3(a, b + 1, 0) });
+    } else if (op === "" || op === "=") {
+      if (a === undefined) continue;
+      if (b === undefined) out.push({ op: ">=", v: v3(a, 0, 0) }, { op: "<", v: v3(a + 1, 0, 0) });
+      else if (c === undefined) out.push({ op: ">=", v: v3(a, b, 0) }, { op: "<", v: v3(a, b + 1, 0) });
+      else out.push({ op: "=", v: exact });
+    } else if (a === undefined) {
+      if (op === "<" || op === ">") out.push({ op: "<", v: "0.0.0" });
+    } else if (op === ">") {
+      if (b === undefined) out.push({ op: ">=", v: v3(a + 1, 0, 0) });
+      else if (c === undefined) out.push({ op: ">=", v: v3(a, b + 1, 0) });
+      else out.push({ op: ">", v: exact });
+    } else if (op === ">=") {
+      out.push({ op: ">=", v: v3(a, b ?? 0, c ?? 0) });
+    } else if (op === "<") {
+      out.push({ op: "<", v: c === undefined ? v3(a, b ?? 0, 0) : exact });
+    } else if (op === "<=") {
+      if (b === undefined) out.push({ op: "<", v: v3(a + 1, 0, 0) });
+      else if (c === undefined) out.push({ op: "<", v: v3(a, b + 1, 0) });
+      else out.push({ op: "<=", v: exact });
+    }
+  }
+  return out;
+}
+
+/** Whether `version` satisfies the range (node-semver: ||, hyphen, ^, ~, x-ranges, comparators). */
+export function satisfies(version: string, range: string): boolean {
+  const ver = parseVersion(version);
+  if (!ver) return false;
+  const trimmed = range.trim();
+  if (trimmed === "" || trimmed === "*" || trimmed === "latest") return ver[3] === "";
+  for (const alt of trimmed.split("||")) {
+    const cs = comparators(alt.trim());
+    if (!cs) continue;
+    // A prerelease only satisfies a range naming a prerelease of the same version (node-semver).
+    if (ver[3] !== "" && !cs.some((c) => c.v.includes("-") && c.v.startsWith(v3(ver[0], ver[1], ver[2]))))
+      continue;
+    const ok = cs.every((c) => {
+      const d = compareVersions(version, c.v);
+      return c.op === "<"
+        ? d < 0
+        : c.op === "<="
+          ? d <= 0
+          : c.op === ">"
+            ? d > 0
+            : c.op === ">="
+              ? d >= 0
+              : d === 0;
+    });
+    if (ok) return true;
+  }
+  return false;
+}
+
+/** Whether a range is valid npm range syntax (what `npm install name@range` may say). */
+export function isValidRange(range: string): boolean {
+  const t = range.trim();
+  if (t === "" || t === "*" || t === "latest") return true;
+  return t.split("||").every((alt) => comparators(alt.trim()) !== undefined);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The tree npm builds: a hoisted node_modules, nested where versions conflict.
+
+/** A package placed in the tree. */
+export interface TreeNode {
+  name: string;
+  version: string;
+  /** "node_modules/a" or "node_modules/a/node_modules/b"; "" for the project itself. */
+  location: string;
+  parent: TreeNode | undefined;
+  children: Map<string, TreeNode>;
+  dev: boolean;
+  optional: boolean;
+  devOptional: boolean;
+  /** Not installed here: its os/cpu are not linux/x64 (npm keeps it in the lockfile only). */
+  skipped: boolean;
+}
+
+/** A requirement the catalog cannot meet. */
+export interface NpmMissing {
+  name: string;
+  range: string;
+  /** Who asked ("" for the project's package.json). */
+  from: string;
+  /** The versions the catalog has of that name (none when it does not know the name). */
+  have: string[];
+}
+
+/** The project's own dependencies, as package.json declares them. */
+export interface RootManifest {
+  name?: string;
+  version?: string;
+  dependencies?: DependencyMap;
+  devDependencies?: DependencyMap;
+  optionalDependencies?: DependencyMap;
+  peerDependencies?: DependencyMap;
+  [key: string]: unknown;
+}
+
+type EdgeKind = "prod" | "dev" | "optional";
+
+/** The edges going out of a node: name, range and kind, sorted by name as arborist walks them. */
+function edgesOf(node: TreeNode, root: RootManifest, catalog: NpmCatalog): [string, string, EdgeKind][] {
+  const out = new Map<string, [string, string, EdgeKind]>();
+  if (node.location === "") {
+    for (const [n, r] of Object.entries(root.devDependencies ?? {})) out.set(n, [n, r, "dev"]);
+    for (const [n, r] of Object.entries(root.peerDependencies ?? {})) out.set(n, [n, r, "prod"]);
+    for (const [n, r] of Object.entries(root.dependencies ?? {})) out.set(n, [n, r, "prod"]);
+    for (const [n, r] of Object.entries(root.optionalDependencies ?? {})) out.set(n, [n, r, "optional"]);
+  } else {
+    const lock = catalog.packages[node.name]?.versions[node.version]?.lock;
+    const meta = lock?.peerDependenciesMeta ?? {};
+    for (const [n, r] of Object.entries(lock?.peerDependencies ?? {})) {
+      // Optional peers are installed only when something else brings them.
+      if (!meta[n]?.optional) out.set(n, [n, r, "prod"]);
+    }
+    for (const [n, r] of Object.entries(lock?.dependencies ?? {})) out.set(n, [n, r, "prod"]);
+    for (const [n, r] of Object.entries(lock?.optionalDependencies ?? {})) out.set(n, [n, r, "optional"]);
+  }
+  return [...out.values()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+}
+
+/** The node a dependency named `name` resolves to from `from` (Node's module lookup upwards). */
+export function resolveFrom(from: TreeNode, name: string): TreeNode | undefined {
+  for (let n: TreeNode | undefined = from; n; n = n.parent) {
+    const c = n.children.get(name);
+    if (c) return c;
+  }
+  return undefined;
+}
+
+/** The version npm picks for a range: dist-tags.latest when it satisfies, else the highest that does. */
+export function pickVersion(catalog: NpmCatalog, name: string, range: string): string | undefined {
+  const pkg = catalog.packages[name];
+  if (!pkg) return undefined;
+  const all = Object.keys(pkg.versions).filter((v) => (pkg.versions[v]!.files ?? null) !== null);
+  if (pkg.latest && pkg.versions[pkg.latest] && satisfies(pkg.latest, range)) return pkg.latest;
+  if (range.trim() === "latest" && pkg.latest) return pkg.versions[pkg.latest] ? pkg.latest : undefined;
+  const ok = all.filter((v) => satisfies(v, range)).sort(compareVersions);
+  return ok[ok.length - 1];
+}
+
+function platformSkips(lock: NpmLockEntry | undefined): boolean {
+  const allowed = (list: string[] | undefined, value: string) => {
+    if (!list || list.length === 0) return true;
+    const neg = list.filter((x) => x.startsWith("!")).map((x) => x.slice(1));
+    const pos = list.filter((x) => !x.startsWith("!"));
+    if (neg.includes(value)) return false;
+    return pos.length === 0 || pos.includes(value);
+  };
+  return !allowed(lock?.os, "linux") || !allowed(lock?.cpu, "x64");
+}
+
+function childLocation(parent: TreeNode, name: string): string {
+  return parent.location === "" ? `node_modules/${name}` : `${parent.location}/node_modules/${name}`;
+}
+
+function makeNode(parent: TreeNode, name: string, version: string, catalog: NpmCatalog): TreeNode {
+  const node: TreeNode = {
+    name,
+    version,
+    location: childLocation(parent, name),
+    parent,
+    children: new Map(),
+    dev: false,
+    optional: false,
+    devOptional: false,
+    skipped: platformSkips(catalog.packages[name]?.versions[version]?.lock),
+  };
+  parent.children.set(name, node);
+  return node;
+}
+
+/** The project root of a tree. */
+export function newRoot(): TreeNode {
+  return {
+    name: "",
+    version: "",
+    location: "",
+    parent: undefined,
+    children: new Map(),
+    dev: false,
+    optional: false,
+    devOptional: false,
+    skipped: false,
+  };
+}
+
+/** Every node of the tree below the root, by location (sorted as npm sorts them). */
+export function treeNodes(root: TreeNode): TreeNode[] {
+  const out: TreeNode[] = [];
+  const walk = (n: TreeNode) => {
+    for (const c of n.children.values()) {
+      out.push(c);
+      walk(c);
+    }
+  };
+  walk(root);
+  return out.sort((a, b) => a.location.localeCompare(b.location, "en"));
+}
+
+/**
+ * Builds npm's ideal tree for the project: breadth first, each dependency placed as high as it can
+ * go without clashing with another version of the same name on the way up (nested otherwise),
+ * versions as npm picks them. A lockfile's packages (`locked`) are the starting tree, as in
+ * `npm install` and `npm ci`: only what no longer satisfies package.json is resolved again, and
+ * what nothing needs any more is pruned. `resolved` names the packages placed afresh (npm fetches
+ * their registry documents); `fromLock` says the lockfile needed no change.
+ */
+export function buildIdealTree(
+  catalog: NpmCatalog,
+  root: RootManifest,
+  locked?: Record<string, { version?: string }>,
+): { root: TreeNode; missing: NpmMissing[]; fromLock: boolean; resolved: string[] } {
+  const top = (locked && treeFromLock(catalog, locked)) || newRoot();
+  const fromFile =
+    top.children.size > 0 || (locked !== undefined && Object.keys(locked).every((k) => k === ""));
+  const missing: NpmMissing[] = [];
+  const resolved = new Set<string>();
+  const walked = new Set<TreeNode>();
+  let queue: TreeNode[] = [top];
+  while (queue.length > 0) {
+    for (const node of queue) {
+      if (node.skipped) continue;
+      for (const [name, range] of edgesOf(node, root, catalog)) {
+        const seen = resolveFrom(node, name);
+        if (seen && satisfies(seen.version, range)) continue;
+        const version = pickVersion(catalog, name, range);
+        if (!version) {
+          missing.push({
+            name,
+            range,
+            from: node.location === "" ? "" : `${node.name}@${node.version}`,
+            have: Object.keys(catalog.packages[name]?.versions ?? {}).sort(compareVersions),
+          });
+          continue;
+        }
+        // Walk up from the node's own node_modules while no other version of the name is in the way.
+        let target = node;
+        let reuse: TreeNode | undefined;
+        for (let cur: TreeNode | undefined = node; cur; cur = cur.parent) {
+          const there = cur.children.get(name);
+          if (there) {
+            if (there.version === version) reuse = there;
+            break;
+          }
+          // A package never sits in its own node_modules' parent chain under its own name.
+          if (cur !== node && cur.name === name) break;
+          target = cur;
+        }
+        if (reuse) continue;
+        resolved.add(name);
+        makeNode(target, name, version, catalog);
+      }
+    }
+    // Next: every node not walked yet (those just placed, and on the first round the lockfile's).
+    for (const n of queue) walked.add(n);
+    queue = treeNodes(top)
+      .filter((n) => !walked.has(n))
+      .sort((a, b) => depth(a) - depth(b) || a.location.localeCompare(b.location, "en"));
+  }
+  const pruned = prune(top, root, catalog);
+  computeFlags(top, root, catalog);
+  return {
+    root: top,
+    missing,
+    fromLock: fromFile && resolved.size === 0 && missing.length === 0 && !pruned,
+    resolved: [...resolved].sort(),
+  };
+}
+
+const depth = (n: TreeNode): number => n.location.split("node_modules/").length - 1;
+
+/** Removes the nodes no edge reaches any more (what npm calls extraneous); true when any went. */
+function prune(top: TreeNode, root: RootManifest, catalog: NpmCatalog): boolean {
+  const reached = new Set<TreeNode>();
+  const stack: TreeNode[] = [top];
+  while (stack.length > 0) {
+    const n = stack.pop()!;
+    if (reached.has(n)) continue;
+    reached.add(n);
+    if (n.skipped) continue;
+    for (const [name] of edgesOf(n, root, catalog)) {
+      const to = resolveFrom(n, name);
+      if (to) stack.push(to);
+    }
+  }
+  let any = false;
+  for (const n of treeNodes(top)) {
+    if (reached.has(n) || !n.parent) continue;
+    if (n.parent.children.get(n.name) === n) n.parent.children.delete(n.name);
+    any = true;
+  }
+  return any;
+}
+
+/** The tree a lockfile describes, when every entry is a package version the catalog has. */
+function treeFromLock(
+  catalog: NpmCatalog,
+  locked: Record<string, { version?: string }>,
+): TreeNode | undefined {
+  const top = newRoot();
+  const byLoc = new Map<string, TreeNode>([["", top]]);
+  const locs = Object.keys(locked)
+    .filter((l) => l !== "")
+    .sort((a, b) => a.split("node_modules/").length - b.split("node_modules/").length || (a < b ? -1 : 1));
+  for (const loc of locs) {
+    const m = /^(?:(.*)\/)?node_modules\/((?:@[^/]+\/)?[^/]+)$/.exec(loc);
+    const version = locked[loc]?.version;
+    if (!m || !version) return undefined;
+    const parent = byLoc.get(m[1] ?? "");
+    const name = m[2]!;
+    if (!parent || !catalog.packages[name]?.versions[version]) return undefined;
+    byLoc.set(loc, makeNode(parent, name, version, catalog));
+  }
+  return top;
+}
+
+/** dev / optional / devOptional as arborist computes them: how a node can be reached from the root. */
+function computeFlags(top: TreeNode, root: RootManifest, catalog: NpmCatalog): void {
+  const reach = (rootKinds: EdgeKind[], followOptional: boolean): Set<TreeNode> => {
+    const seen = new Set<TreeNode>();
+    const stack: TreeNode[] = [];
+    for (const [name, , kind] of edgesOf(top, root, catalog)) {
+      const to = top.children.get(name);
+      if (to && rootKinds.includes(kind)) stack.push(to);
+    }
+    while (stack.length > 0) {
+      const n = stack.pop()!;
+      if (seen.has(n)) continue;
+      seen.add(n);
+      for (const [name, , kind] of edgesOf(n, root, catalog)) {
+        if (kind === "optional" && !followOptional) continue;
+        const to = resolveFrom(n, name);
+        if (to) stack.push(to);
+      }
+    }
+    return seen;
+  };
+  const notDev = reach(["prod", "optional"], true);
+  const notOptional = reach(["prod", "dev"], false);
+  const prod = reach(["prod"], false);
+  for (const n of treeNodes(top)) {
+    n.dev = !notDev.has(n);
+    n.optional = !notOptional.has(n);
+    n.devOptional = !prod.has(n) && !n.dev && !n.optional;
+  }
+}
+
+/** Whether `--omit` leaves a node out of node_modules (it stays in the lockfile). */
+export function omitted(node: TreeNode, omit: ReadonlySet<string>): boolean {
+  if (node.skipped) return true;
+  if (node.dev && omit.has("dev")) return true;
+  if (node.optional && omit.has("optional")) return true;
+  if (node.devOptional && omit.has("dev") && omit.has("optional")) return true;
+  return false;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lockfiles as npm writes them (json-stringify-nice with arborist's preferred key order).
+
+const LOCK_KEY_ORDER = [
+  "name",
+  "version",
+  "lockfileVersion",
+  "resolved",
+  "integrity",
+  "requires",
+  "packages",
+  "dependencies",
+];
+
+const isObj = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** JSON text with keys ordered as npm's json-stringify-nice orders them: preferred, then scalars, then objects. */
+export function stringifyNice(value: unknown, prefKeys: readonly string[] = LOCK_KEY_ORDER): string {
+  const compare = (a: string, b: string): number => {
+    const ia = prefKeys.indexOf(a);
+    const ib = prefKeys.indexOf(b);
+    if (ia >= 0 && ib < 0) return -1;
+    if (ib >= 0 && ia < 0) return 1;
+    if (ia >= 0 && ib >= 0) return ia - ib;
+    return a.localeCompare(b, "en");
+  };
+  const sorted = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(sorted);
+    if (!isObj(v)) return v;
+    const entries = Object.entries(v).sort(([ak, av], [bk, bv]) =>
+      isObj(av) === isObj(bv) ? compare(ak, bk) : isObj(av) ? 1 : -1,
+    );
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of entries) out[k] = sorted(x);
+    return out;
+  };
+  return `${JSON.stringify(sorted(value), null, 2)}\n`;
+}
+
+/** The lockfile entry npm writes for a node. */
+export function lockEntryOf(node: TreeNode, catalog: NpmCatalog): Record<string, unknown> {
+  const lock = catalog.packages[node.name]?.versions[node.version]?.lock;
+  const meta: Record<string, unknown> = { ...lock };
+  if (node.dev) meta.dev = true;
+  if (node.optional) meta.optional = true;
+  if (node.devOptional) meta.devOptional = true;
+  return meta;
+}
+
+/** The root entry ("") of a lockfile: package.json's fields arborist keeps, in its order. */
+function rootEntry(root: RootManifest): Record<string, unknown> {
+  const meta: Record<string, unknown> = {};
+  for (const key of [
+    "name",
+    "version",
+    "dependencies",
+    "devDependencies",
+    "peerDependencies",
+    "peerDependenciesMeta",
+    "optionalDependencies",
+    "bundleDependencies",
+    "funding",
+    "engines",
+    "os",
+    "cpu",
+    "license",
+    "bin",
+    "workspaces",
+  ]) {
+    const v = root[key];
+    if (v === undefined || v === null || v === "") continue;
+    if (isObj(v) && Object.keys(v).length === 0 && key !== "dependencies") continue;
+    meta[key] = key === "license" && isObj(v) && typeof v.type === "string" ? v.type : v;
+  }
+  return meta;
+}
+
+/** package-lock.json as npm 10 writes it (lockfileVersion 3). */
+export function lockfileText(top: TreeNode, root: RootManifest, catalog: NpmCatalog): string {
+  const packages: Record<string, unknown> = { "": rootEntry(root) };
+  for (const n of treeNodes(top)) packages[n.location] = lockEntryOf(n, catalog);
+  const doc: Record<string, unknown> = {};
+  if (root.name !== undefined) doc.name = root.name;
+  if (root.version !== undefined) doc.version = root.version;
+  Object.assign(doc, { lockfileVersion: 3, requires: true, packages });
+  return stringifyNice(doc);
+}
+
+/** node_modules/.package-lock.json: the packages actually on disk, without the root entry. */
+export function hiddenLockfileText(
+  top: TreeNode,
+  root: RootManifest,
+  catalog: NpmCatalog,
+  present: (n: TreeNode) => boolean,
+): string {
+  const packages: Record<string, unknown> = {};
+  for (const n of treeNodes(top)) if (present(n)) packages[n.location] = lockEntryOf(n, catalog);
+  const doc: Record<string, unknown> = {};
+  if (root.name !== undefined) doc.name = root.name;
+  if (root.version !== undefined) doc.version = root.version;
+  Object.assign(doc, { lockfileVersion: 3, requires: true, packages });
+  return stringifyNice(doc);
+}
+
+/** The mode npm (pacote) gives an extracted file: at least rw-r--r--, umask 022, bins executable. */
+export function extractedMode(mode: number, isBin: boolean): number {
+  return ((mode | 0o644) & ~0o022) | 0o600 | (isBin ? 0o111 : 0);
+}
+
+/** The bin map of a lock entry, paths cleaned as npm links them ("./bin/x.js" → "bin/x.js"). */
+export function binsOf(lock: NpmLockEntry | undefined): [string, string][] {
+  const out: [string, string][] = [];
+  for (const [k, v] of Object.entries(lock?.bin ?? {})) {
+    const name = k.replace(/^@[^/]+\//, "");
+    const target = String(v)
+      .replace(/^(\.\/)+/, "")
+      .replace(/\/{2,}/g, "/");
+    if (!/^[^/]+$/.test(name) || name === "." || name === "..") continue;
+    if (target.split("/").some((s) => s === ".." || s === "")) continue;
+    out.push([name, target]);
+  }
+  return out;
+}
