@@ -25,4 +25,6 @@ python3 "$here/rootfs-to-json.py" "$work/busybox.tar" "$out/base-busybox.json.gz
   "BusyBox root filesystem: Debian's busybox-static binary with a hardlink per applet in /bin" \
   "make-busybox-rootfs.sh from busybox-static $(dpkg-query -W -f '${Version}' busybox-static) (Debian bookworm)"
 python3 "$here/gather-apt.py" "$work" "$out/apt-debian-bookworm.json.gz"
+# Needs node (20.x) on PATH and https://registry.npmjs.org; reads the slim base written above.
+python3 "$here/gather-npm.py" "$work/npm" "$out/npm.json.gz" "$out/base-debian-bookworm-slim.json.gz"
 ls -l "$out"
