@@ -243,6 +243,22 @@ describe("npm on the node:20-bookworm-slim stand-in", () => {
     );
   });
 
+  it("npm ls lists the project's dependencies, UNMET where --omit=dev left one out", async () => {
+    const real = recorded("express4", "npm ci --omit=dev");
+    const r = await build(
+      "FROM node:20-bookworm-slim\nWORKDIR /app\nCOPY . .\nRUN npm ci --omit=dev && { npm ls > ls.txt 2> err.txt; echo $? > rc; }\n",
+      { "package.json": pkg4(), "package-lock.json": real.lockfile! },
+    );
+    const fs = await mergedFs(store, r.id);
+    expect(await readText(fs, "app/ls.txt")).toBe(
+      "app@1.0.0 /app\n├── express@4.22.3\n├── lodash@4.18.1\n└── UNMET DEPENDENCY nodemon@^3.1.0\n\n",
+    );
+    expect(await readText(fs, "app/err.txt")).toBe(
+      "npm error code ELSPROBLEMS\nnpm error missing: nodemon@^3.1.0, required by app@1.0.0\n",
+    );
+    expect(await readText(fs, "app/rc")).toBe("1\n");
+  });
+
   it("as USER node: node_modules owned by node, the cache in /home/node/.npm", async () => {
     const r = await build(
       "FROM node:20-bookworm-slim\nUSER node\nWORKDIR /home/node/app\nCOPY --chown=node:node package.json .\nRUN npm install --omit=dev\n",
