@@ -10,7 +10,9 @@ import {
   omitted,
   parseNpmCatalog,
   type RootManifest,
+  resolveFrom,
   satisfies,
+  treeNodes,
 } from "./npm.ts";
 
 let npm: NpmCatalog;
@@ -86,5 +88,38 @@ describe("semver ranges as npm reads them", () => {
     expect(all.find((n) => n.name === "fsevents")?.skipped).toBe(true);
     expect(kept.some((n) => n.name === "nodemon")).toBe(false);
     expect(kept.some((n) => n.name === "express")).toBe(true);
+  });
+});
+
+describe("a lockfile as the starting tree", () => {
+  it("keeps a lockfile that satisfies package.json as it is, and replaces what no longer does", () => {
+    const r = run("express4", "npm install");
+    const pkg = JSON.parse(r.packageJson!) as RootManifest;
+    const locked = JSON.parse(r.lockfile!).packages;
+    const same = buildIdealTree(npm, pkg, locked);
+    expect(same.fromLock).toBe(true);
+    expect(same.resolved).toEqual([]);
+    expect(lockfileText(same.root, pkg, npm)).toBe(r.lockfile);
+
+    // express ^4 -> ^5 with the old lockfile: express 4's own dependencies go, 5's take the top level.
+    const next: RootManifest = { ...pkg, dependencies: { ...pkg.dependencies, express: "^5.1.0" } };
+    const moved = buildIdealTree(npm, next, locked);
+    expect(moved.fromLock).toBe(false);
+    expect(moved.resolved).toContain("express");
+    expect(moved.root.children.get("express")?.version).toBe("5.3.0");
+    expect(moved.root.children.get("accepts")?.version).toBe("2.0.0");
+    // express 4's array-flatten is gone; nothing is left nested under express.
+    expect(moved.root.children.has("array-flatten")).toBe(false);
+    expect(moved.root.children.get("express")?.children.size).toBe(0);
+    // Every dependency of every package resolves to a version that satisfies it.
+    for (const n of [moved.root, ...treeNodes(moved.root)]) {
+      const lock = n.location === "" ? next : npm.packages[n.name]!.versions[n.version]!.lock;
+      for (const [name, range] of Object.entries({ ...next.devDependencies, ...lock.dependencies })) {
+        if (n.location !== "" && !lock.dependencies?.[name]) continue;
+        expect(satisfies(resolveFrom(n, name)!.version, range), `${n.location} -> ${name}@${range}`).toBe(
+          true,
+        );
+      }
+    }
   });
 });

@@ -454,6 +454,7 @@ export function buildIdealTree(
   const top = (locked && treeFromLock(catalog, locked)) || newRoot();
   const fromFile =
     top.children.size > 0 || (locked !== undefined && Object.keys(locked).every((k) => k === ""));
+  const stale = fromFile && prune(top, root, catalog, true);
   const missing: NpmMissing[] = [];
   const resolved = new Set<string>();
   const walked = new Set<TreeNode>();
@@ -503,15 +504,19 @@ export function buildIdealTree(
   return {
     root: top,
     missing,
-    fromLock: fromFile && resolved.size === 0 && missing.length === 0 && !pruned,
+    fromLock: fromFile && resolved.size === 0 && missing.length === 0 && !pruned && !stale,
     resolved: [...resolved].sort(),
   };
 }
 
 const depth = (n: TreeNode): number => n.location.split("node_modules/").length - 1;
 
-/** Removes the nodes no edge reaches any more (what npm calls extraneous); true when any went. */
-function prune(top: TreeNode, root: RootManifest, catalog: NpmCatalog): boolean {
+/**
+ * Removes the nodes no edge reaches any more (what npm calls extraneous); true when any went. With
+ * `satisfiedOnly`, edges whose target no longer satisfies them do not count, so a lockfile's
+ * outdated subtree goes before the new versions are placed (and does not force them to nest).
+ */
+function prune(top: TreeNode, root: RootManifest, catalog: NpmCatalog, satisfiedOnly = false): boolean {
   const reached = new Set<TreeNode>();
   const stack: TreeNode[] = [top];
   while (stack.length > 0) {
@@ -519,9 +524,9 @@ function prune(top: TreeNode, root: RootManifest, catalog: NpmCatalog): boolean 
     if (reached.has(n)) continue;
     reached.add(n);
     if (n.skipped) continue;
-    for (const [name] of edgesOf(n, root, catalog)) {
+    for (const [name, range] of edgesOf(n, root, catalog)) {
       const to = resolveFrom(n, name);
-      if (to) stack.push(to);
+      if (to && (!satisfiedOnly || satisfies(to.version, range))) stack.push(to);
     }
   }
   let any = false;
