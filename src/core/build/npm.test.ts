@@ -7,6 +7,7 @@ import type { Store } from "../store/types.ts";
 import { BuildFailure, buildImage } from "./builder.ts";
 import { builtinResolver } from "./builtins.ts";
 import { contextFromFiles } from "./context.ts";
+import type { LayerFs } from "./layer-fs.ts";
 import { contentPath, summaryLine } from "./npm.ts";
 import { storeResolver } from "./resolver.ts";
 import { mergedFs, readConfig, readText } from "./testing.ts";
@@ -80,6 +81,25 @@ function realLines(run: NpmRecordedRun): string[] {
       (r) => `${r[0]} ${r[1]} ${(r[2] as number).toString(8)} ${r[3]}${r[4] !== undefined ? ` ${r[4]}` : ""}`,
     )
     .sort();
+}
+
+/** A merged tree's folder as "path type mode size link" lines, as the real run's listing has them. */
+function treeLines(fs: LayerFs, root: string): string[] {
+  const lines: string[] = [];
+  const walk = (dir: string) => {
+    for (const name of fs.childrenOf(dir)) {
+      const path = `${dir}/${name}`;
+      const n = fs.nodeAt(path)!;
+      const t = n.type === "dir" ? "d" : n.type === "symlink" ? "l" : "f";
+      const link = n.type === "symlink" ? ` ${n.target}` : "";
+      lines.push(
+        `${path.slice(root.length + 1)} ${t} ${(n.mode & 0o7777).toString(8)} ${n.type === "file" ? n.size : 0}${link}`,
+      );
+      if (n.type === "dir") walk(path);
+    }
+  };
+  walk(root);
+  return lines.sort();
 }
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
@@ -223,21 +243,7 @@ describe("npm on the node:20-bookworm-slim stand-in", () => {
     expect(await readText(fs, "web/package-lock.json")).toBe(add.lockfile);
     expect(await readText(fs, "web/node_modules/.package-lock.json")).toBe(add.hiddenLockfile);
     // The merged tree after both installs: typescript's 20+ MB and its bins, left-pad beside them.
-    const lines: string[] = [];
-    const walk = (dir: string) => {
-      for (const name of fs.childrenOf(dir)) {
-        const path = `${dir}/${name}`;
-        const n = fs.nodeAt(path)!;
-        const t = n.type === "dir" ? "d" : n.type === "symlink" ? "l" : "f";
-        const link = n.type === "symlink" ? ` ${n.target}` : "";
-        lines.push(
-          `${path.slice("web/node_modules/".length)} ${t} ${(n.mode & 0o7777).toString(8)} ${n.type === "file" ? n.size : 0}${link}`,
-        );
-        if (n.type === "dir") walk(path);
-      }
-    };
-    walk("web/node_modules");
-    expect(lines.sort()).toEqual(realLines(add));
+    expect(treeLines(fs, "web/node_modules")).toEqual(realLines(add));
     expect(output(r2.events, "stdout")).toMatch(
       /\nadded 1 package in \d+m?s\n\n31 packages are looking for funding\n/,
     );
@@ -257,6 +263,38 @@ describe("npm on the node:20-bookworm-slim stand-in", () => {
       "npm error code ELSPROBLEMS\nnpm error missing: nodemon@^3.1.0, required by app@1.0.0\n",
     );
     expect(await readText(fs, "app/rc")).toBe("1\n");
+  });
+
+  it("npm prune --omit=dev in a later RUN leaves what the real one left, as whiteouts over the bytes; uninstall as npm does", async () => {
+    const ci = recorded("express4", "npm ci");
+    const prune = recorded("express4", "npm prune --omit=dev");
+    const uninstall = recorded("express4", "npm uninstall lodash");
+    const files = { "package.json": pkg4(), "package-lock.json": ci.lockfile! };
+    const steps =
+      "FROM node:20-bookworm-slim\nWORKDIR /app\nCOPY . .\nRUN npm ci\nRUN npm prune --omit=dev\n";
+    const r = await build(steps, files);
+    const img = await storeResolver(store).resolve(r.id);
+    const layer = img!.layers[img!.layers.length - 1]!.changeset;
+    expect(layer.whiteouts.map((w) => w.path)).toContain("app/node_modules/nodemon");
+    expect(layer.whiteouts.map((w) => w.path)).toContain("app/node_modules/.bin/nodemon");
+    let fs = await mergedFs(store, r.id);
+    expect(treeLines(fs, "app/node_modules")).toEqual(realLines(prune));
+    const timeless = (t: string) => t.replace(/ in \d+m?s\n/g, " in Xs\n");
+    const last = (res: BuildResult) => {
+      const step = Math.max(...res.events.flatMap((e) => (e.kind === "output" ? [e.step] : [])));
+      return res.events
+        .filter((e) => e.kind === "output" && e.step === step && e.stream === "stdout")
+        .map((e) => (e as { text: string }).text)
+        .join("");
+    };
+    expect(timeless(last(r))).toBe(timeless(prune.stdout));
+
+    const r2 = await build(`${steps}RUN npm uninstall lodash\n`, files);
+    fs = await mergedFs(store, r2.id);
+    expect(await readText(fs, "app/package.json")).toBe(uninstall.packageJson);
+    expect(await readText(fs, "app/package-lock.json")).toBe(uninstall.lockfile);
+    expect(treeLines(fs, "app/node_modules")).toEqual(realLines(uninstall));
+    expect(timeless(last(r2))).toBe(timeless(uninstall.stdout));
   });
 
   it("as USER node: node_modules owned by node, the cache in /home/node/.npm", async () => {

@@ -16,6 +16,7 @@ import {
   isValidRange,
   lockfileText,
   type NpmCatalog,
+  type NpmLockEntry,
   type NpmMissing,
   omitted,
   pickVersion,
@@ -414,7 +415,16 @@ export function npmCommand(bfs: BashFs, loadCatalog: () => Promise<NpmCatalog | 
     }
   };
 
-  const install = async (a: NpmArgs, ctx: CommandContext, ci: boolean): Promise<Result> => {
+  /**
+   * npm install / ci / prune / uninstall: one reification of the ideal tree into node_modules. prune
+   * only removes; uninstall first drops its names from package.json.
+   */
+  const install = async (
+    a: NpmArgs,
+    ctx: CommandContext,
+    mode: "install" | "ci" | "prune" | "uninstall",
+  ): Promise<Result> => {
+    const ci = mode === "ci";
     const catalog = await loadCatalog();
     if (!catalog) return { stdout: "", stderr: npmError("LayerLab has no npm catalog"), exitCode: 1 };
     const cwd = toRel(ctx.cwd);
@@ -436,7 +446,7 @@ export function npmCommand(bfs: BashFs, loadCatalog: () => Promise<NpmCatalog | 
           exitCode: 1,
         };
       }
-    } else if (ci || a.words.length === 0) {
+    } else if (ci || mode === "prune" || a.words.length === 0 || mode === "uninstall") {
       return {
         stdout: "",
         stderr: npmError(
@@ -455,9 +465,24 @@ export function npmCommand(bfs: BashFs, loadCatalog: () => Promise<NpmCatalog | 
         exitCode: 1,
       };
     }
+    if (mode === "uninstall") {
+      const next = { ...manifest };
+      for (const f of [
+        "dependencies",
+        "devDependencies",
+        "optionalDependencies",
+        "peerDependencies",
+      ] as const) {
+        if (!next[f]) continue;
+        const deps = { ...next[f] };
+        for (const w of a.words) delete deps[splitSpec(w).name];
+        next[f] = deps;
+      }
+      manifest = next;
+    }
     // npm install <names>: resolve each, then record it in package.json.
     const added: Record<string, string> = {};
-    for (const spec of a.words) {
+    for (const spec of mode === "install" ? a.words : []) {
       const { name, range } = splitSpec(spec);
       if (!isSafeName(name) || (range !== undefined && !isValidRange(range))) {
         return {
@@ -546,10 +571,19 @@ export function npmCommand(bfs: BashFs, loadCatalog: () => Promise<NpmCatalog | 
       if (n) changed++;
       else removed++;
       fs.removeTree(at(loc));
+      // Its bins go from the .bin folder beside it.
+      const parent = loc.replace(/\/?node_modules\/(@[^/]+\/)?[^/]+$/, "");
+      const name = loc.slice(loc.lastIndexOf("node_modules/") + "node_modules/".length);
+      for (const [bin, target] of binsOf(old as NpmLockEntry)) {
+        const link = at(join(parent, `node_modules/.bin/${bin}`));
+        if (fs.nodeAt(link)?.target === `../${name}/${target}`) fs.removeTree(link);
+      }
     }
-    const fresh = present.filter(
-      (n) => !(onDisk[n.location]?.version === n.version && exists(at(n.location))),
-    );
+    // prune only takes away.
+    const fresh =
+      mode === "prune"
+        ? []
+        : present.filter((n) => !(onDisk[n.location]?.version === n.version && exists(at(n.location))));
     const addedCount = fresh.filter((n) => onDisk[n.location] === undefined).length;
     for (const n of fresh) {
       // Children are written after their parent's folder is replaced, never inside a removed one.
@@ -573,7 +607,7 @@ export function npmCommand(bfs: BashFs, loadCatalog: () => Promise<NpmCatalog | 
     if (!a.noSave && !ci) {
       lockText = lockfileText(ideal.root, manifest, catalog);
       writeText(at("package-lock.json"), lockText);
-      if (Object.keys(added).length > 0)
+      if (Object.keys(added).length > 0 || (mode === "uninstall" && pkgText !== undefined))
         writeText(at("package.json"), `${JSON.stringify(manifest, null, 2)}\n`);
     }
     for (const n of fresh) {
@@ -585,7 +619,11 @@ export function npmCommand(bfs: BashFs, loadCatalog: () => Promise<NpmCatalog | 
       0,
     );
     const ms = 150 + present.length * 8 + bytes / 4000 + packuments.length * 10;
-    let stdout = `\n${summaryLine(addedCount, removed, changed, ms)}\n`;
+    // npm 10.8.2's prune reports "up to date" even when it removed packages (as it really printed).
+    let stdout =
+      mode === "prune"
+        ? `\n${summaryLine(0, 0, 0, ms)}\n`
+        : `\n${summaryLine(addedCount, removed, changed, ms)}\n`;
     const funding = present.filter((n) => catalog.packages[n.name]?.versions[n.version]?.lock.funding).length;
     if (funding > 0) {
       stdout += `\n${funding} package${funding === 1 ? " is" : "s are"} looking for funding\n  run \`npm fund\` for details\n`;
@@ -725,13 +763,22 @@ export function npmCommand(bfs: BashFs, loadCatalog: () => Promise<NpmCatalog | 
       case "isntal":
       case "isntall":
       case "add":
-        return a.global ? installGlobal(a) : install(a, ctx, false);
+        return a.global ? installGlobal(a) : install(a, ctx, "install");
       case "ci":
       case "clean-install":
       case "ic":
       case "install-clean":
       case "isntall-clean":
-        return install({ ...a, words: [] }, ctx, true);
+        return install({ ...a, words: [] }, ctx, "ci");
+      case "prune":
+        return install({ ...a, words: [] }, ctx, "prune");
+      case "uninstall":
+      case "unlink":
+      case "remove":
+      case "rm":
+      case "r":
+      case "un":
+        return install(a, ctx, "uninstall");
       case "cache":
         if (a.words[0] === "clean" || a.words[0] === "clear" || a.words[0] === "rm")
           return cacheClean(a, ctx);
@@ -754,7 +801,7 @@ export function npmCommand(bfs: BashFs, loadCatalog: () => Promise<NpmCatalog | 
         return {
           stdout: "",
           stderr: npmError(
-            `LayerLab simulates npm install, npm ci, npm ls, npm cache clean --force and npm --version; \`npm ${a.verb}\` would run Node.js, which LayerLab does not have.`,
+            `LayerLab simulates npm install, ci, uninstall, prune, ls, cache clean --force and --version; \`npm ${a.verb}\` would run Node.js, which LayerLab does not have.`,
           ),
           exitCode: 1,
         };

@@ -103,6 +103,8 @@ export interface NpmCatalog {
   nodeImage: NodeImageData;
 }
 
+const SHAREABLE = ["packageJsonBefore", "packageJson", "lockfile", "hiddenLockfile", "nodeModules", "cache"];
+
 function invalid(what: string, message: string): LayerLabError {
   return new LayerLabError("ARCHIVE_INVALID", `catalog ${what}: ${message}`);
 }
@@ -137,6 +139,18 @@ export function parseNpmCatalog(bytes: Uint8Array, what = "npm"): NpmCatalog {
     }
   }
   if (!doc.nodeImage || !Array.isArray(doc.nodeImage.layers)) throw invalid(what, "nodeImage missing");
+  // A run stores only what differs from the run before it; "same" names the fields it shares.
+  for (const ex of doc.examples ?? []) {
+    ex.runs.forEach((run, i) => {
+      const prev = ex.runs[i - 1];
+      const same = (run as { same?: unknown }).same;
+      if (!Array.isArray(same)) return;
+      for (const k of same) {
+        if (!prev || !SHAREABLE.includes(k)) throw invalid(what, `example ${ex.name} run ${i} shares ${k} with nothing`);
+        (run as unknown as Record<string, unknown>)[k] = (prev as unknown as Record<string, unknown>)[k];
+      }
+    });
+  }
   for (const l of doc.nodeImage.layers) if (l.entries) checkRows(l.entries, `${what} node layer`);
   return doc as NpmCatalog;
 }

@@ -69,6 +69,9 @@ EXAMPLES = [
             ["fresh", "ci"],
             ["cache", "clean", "--force"],
             ["fresh", "ci", "--omit=dev"],
+            ["fresh", "ci"],
+            ["prune", "--omit=dev"],
+            ["uninstall", "lodash"],
         ],
     },
     {
@@ -170,6 +173,9 @@ def read(path):
         return None
 
 
+SHAREABLE = ["packageJsonBefore", "packageJson", "lockfile", "hiddenLockfile", "nodeModules", "cache"]
+
+
 def gather_examples(work, npm_cli):
     examples, caches = [], []
     for ex in EXAMPLES:
@@ -208,6 +214,13 @@ def gather_examples(work, npm_cli):
             runs.append(run)
             caches.append(os.path.join(npm_dir, "_cacache"))
             print(f"{ex['name']}: npm {' '.join(cmd)} -> {r['exitCode']}", file=sys.stderr)
+        # A field equal to the previous run's is named in "same" instead of stored again.
+        for prev, run in reversed(list(zip(runs, runs[1:]))):
+            same = [k for k in SHAREABLE if run[k] == prev[k]]
+            for k in same:
+                del run[k]
+            if same:
+                run["same"] = same
         examples.append({"name": ex["name"], "runs": runs})
     return examples, caches
 
@@ -251,7 +264,7 @@ def gather_packages(examples, cache_dirs):
     packages = {}
     for ex in examples:
         for run in ex["runs"]:
-            if not run["lockfile"]:
+            if not run.get("lockfile"):
                 continue
             lock = json.loads(run["lockfile"])
             for key, entry in lock["packages"].items():
