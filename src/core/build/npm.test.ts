@@ -337,6 +337,10 @@ describe("npm on the node:20-bookworm-slim stand-in", () => {
       "package.json": pkg4(),
     });
     expect(f.output).toContain("The `npm ci` command can only install with an existing package-lock.json");
+    const bad = await failure("FROM node:20-bookworm-slim\nCOPY package.json .\nRUN npm install\n", {
+      "package.json": "null\n",
+    });
+    expect(bad.output).toContain("npm error code EJSONPARSE");
     const g = await failure("FROM node:20-bookworm-slim\nRUN npm cache clean\n");
     expect(g.output).toContain("with --force.");
   });

@@ -435,17 +435,28 @@ export function npmCommand(bfs: BashFs, loadCatalog: () => Promise<NpmCatalog | 
       : `${home}/.npm`;
     let stderr = a.warnings.join("");
     const pkgText = await readText(at("package.json"));
+    let lockText = await readText(at("package-lock.json"));
     let manifest: RootManifest = {};
     if (pkgText !== undefined) {
+      let parsed: unknown;
       try {
-        manifest = JSON.parse(pkgText) as RootManifest;
+        parsed = JSON.parse(pkgText);
       } catch (e) {
+        parsed = e;
+      }
+      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed) || parsed instanceof Error) {
+        const why = parsed instanceof Error ? parsed.message : "it is not a JSON object";
         return {
           stdout: "",
-          stderr: npmError(`code EJSONPARSE\nJSON.parse Invalid package.json: ${(e as Error).message}`),
+          stderr: npmError(
+            `code EJSONPARSE\nJSON.parse Invalid package.json: ${why}\nJSON.parse Failed to parse JSON data.\nJSON.parse Note: package.json must be actual JSON, not just JavaScript.`,
+          ),
           exitCode: 1,
         };
       }
+      manifest = parsed as RootManifest;
+    } else if (ci && lockText === undefined) {
+      // npm ci asks for the lockfile first.
     } else if (ci || mode === "prune" || a.words.length === 0 || mode === "uninstall") {
       return {
         stdout: "",
@@ -455,7 +466,6 @@ export function npmCommand(bfs: BashFs, loadCatalog: () => Promise<NpmCatalog | 
         exitCode: 254,
       };
     }
-    let lockText = await readText(at("package-lock.json"));
     if (ci && lockText === undefined) {
       return {
         stdout: "",

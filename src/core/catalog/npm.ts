@@ -146,7 +146,8 @@ export function parseNpmCatalog(bytes: Uint8Array, what = "npm"): NpmCatalog {
       const same = (run as { same?: unknown }).same;
       if (!Array.isArray(same)) return;
       for (const k of same) {
-        if (!prev || !SHAREABLE.includes(k)) throw invalid(what, `example ${ex.name} run ${i} shares ${k} with nothing`);
+        if (!prev || !SHAREABLE.includes(k))
+          throw invalid(what, `example ${ex.name} run ${i} shares ${k} with nothing`);
         (run as unknown as Record<string, unknown>)[k] = (prev as unknown as Record<string, unknown>)[k];
       }
     });
@@ -352,23 +353,29 @@ export interface RootManifest {
 
 type EdgeKind = "prod" | "dev" | "optional";
 
+/** A dependency map's entries, ignoring anything that is not a name → range string map. */
+function depsOf(value: unknown): [string, string][] {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return [];
+  return Object.entries(value).filter((e): e is [string, string] => typeof e[1] === "string");
+}
+
 /** The edges going out of a node: name, range and kind, sorted by name as arborist walks them. */
 function edgesOf(node: TreeNode, root: RootManifest, catalog: NpmCatalog): [string, string, EdgeKind][] {
   const out = new Map<string, [string, string, EdgeKind]>();
   if (node.location === "") {
-    for (const [n, r] of Object.entries(root.devDependencies ?? {})) out.set(n, [n, r, "dev"]);
-    for (const [n, r] of Object.entries(root.peerDependencies ?? {})) out.set(n, [n, r, "prod"]);
-    for (const [n, r] of Object.entries(root.dependencies ?? {})) out.set(n, [n, r, "prod"]);
-    for (const [n, r] of Object.entries(root.optionalDependencies ?? {})) out.set(n, [n, r, "optional"]);
+    for (const [n, r] of depsOf(root.devDependencies)) out.set(n, [n, r, "dev"]);
+    for (const [n, r] of depsOf(root.peerDependencies)) out.set(n, [n, r, "prod"]);
+    for (const [n, r] of depsOf(root.dependencies)) out.set(n, [n, r, "prod"]);
+    for (const [n, r] of depsOf(root.optionalDependencies)) out.set(n, [n, r, "optional"]);
   } else {
     const lock = catalog.packages[node.name]?.versions[node.version]?.lock;
     const meta = lock?.peerDependenciesMeta ?? {};
-    for (const [n, r] of Object.entries(lock?.peerDependencies ?? {})) {
+    for (const [n, r] of depsOf(lock?.peerDependencies)) {
       // Optional peers are installed only when something else brings them.
       if (!meta[n]?.optional) out.set(n, [n, r, "prod"]);
     }
-    for (const [n, r] of Object.entries(lock?.dependencies ?? {})) out.set(n, [n, r, "prod"]);
-    for (const [n, r] of Object.entries(lock?.optionalDependencies ?? {})) out.set(n, [n, r, "optional"]);
+    for (const [n, r] of depsOf(lock?.dependencies)) out.set(n, [n, r, "prod"]);
+    for (const [n, r] of depsOf(lock?.optionalDependencies)) out.set(n, [n, r, "optional"]);
   }
   return [...out.values()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 }
