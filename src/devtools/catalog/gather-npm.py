@@ -424,8 +424,8 @@ def node_image(work, base_path):
             rows = [r for r in rows if r[0] != "package.json"]
             texts_in.pop("package.json", None)
         if name == "yarn":
-            layer_rows_before = len(node_rows)
-            yarn_start = layer_rows_before
+            # yarn's rows start here; they become their own layer below.
+            yarn_start = len(node_rows)
         add_tree(
             prefix,
             rows,
