@@ -27,10 +27,34 @@ export interface ReusableSha256 {
 export interface Sha256Provider {
   create(): Promise<Sha256>;
   reusable(): Promise<ReusableSha256>;
+  /**
+   * The digest of bytes held in memory, possibly computed off the calling thread. Optional: where
+   * it is missing, whole inputs go through `reusable` too. The bytes are copied when it is called,
+   * so the caller may reuse them at once.
+   */
+  oneShot?(bytes: Uint8Array): Promise<Digest>;
 }
 
-/** hash-wasm's WebAssembly sha256: the same code in a page, a worker and Node. */
+/** WebCrypto's digest: native code (SHA extensions where the CPU has them) on the browser's crypto threads. */
+async function webCryptoSha256(bytes: Uint8Array): Promise<Digest> {
+  const buf = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
+  return `sha256:${toHex(new Uint8Array(buf))}`;
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+function toHex(bytes: Uint8Array): string {
+  let out = "";
+  for (const b of bytes) out += HEX[b];
+  return out;
+}
+
+/**
+ * hash-wasm's WebAssembly sha256 for streams (the same code in a page, a worker and Node), and
+ * WebCrypto for whole inputs where the platform has it: in Chromium it ran per-file digests of a
+ * layer about 3x faster, off the importing thread.
+ */
 export const wasmSha256: Sha256Provider = {
+  ...(typeof crypto === "object" && crypto?.subtle ? { oneShot: webCryptoSha256 } : {}),
   async create() {
     const h = await createSHA256();
     h.init();
@@ -60,6 +84,11 @@ export function createSha256(): Promise<Sha256> {
 /** A sha256 to be started again for each input with `init`. */
 export function createReusableSha256(): Promise<ReusableSha256> {
   return provider.reusable();
+}
+
+/** The provider's one-shot digest of whole inputs, where it has one (see Sha256Provider.oneShot). */
+export function oneShotSha256(): ((bytes: Uint8Array) => Promise<Digest>) | undefined {
+  return provider.oneShot;
 }
 
 /** The sha256 digest of bytes held in memory. */

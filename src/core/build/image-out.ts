@@ -93,7 +93,7 @@ export async function storeLayer(store: Store, tar: LayerTar): Promise<LayerReco
   const parser = new TarParser(indexer);
   parser.push(tar.bytes);
   parser.end();
-  const index = indexer.finish(tar.diffId);
+  const index = await indexer.finish(tar.diffId);
   const indexRes = await store.blobs.put(encodeLayerIndex(index));
   const rec: LayerRecord = {
     id: tar.diffId,

@@ -25,7 +25,7 @@ import {
 } from "../archive/compression.ts";
 import type { TarHeader } from "../archive/tar-header.ts";
 import { type RandomAccess, readAll, readTar, readTarHeaders, TarParser } from "../archive/tar-reader.ts";
-import { type Digest, isDigest, sha256 } from "../digest.ts";
+import { createSha256, type Digest, isDigest, sha256 } from "../digest.ts";
 import {
   ArchiveError,
   CancelledError,
@@ -146,14 +146,18 @@ export type IngestedEntry = (
  */
 export async function ingestArchiveEntry(
   store: Store,
-  body: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>,
+  body: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array> | Blob,
   path: string,
   options: Pick<ImportOptions, "limits" | "hashFiles" | "gzipEngine" | "signal"> = {},
 ): Promise<IngestedEntry> {
   const imp = new Importer(store, options);
   try {
-    const { head, stream } = await peek(asyncIterable(body), SNIFF_BYTES);
-    const c = await imp.ingestLayer(stream, head, path);
+    const whole = isBlob(body) ? body : undefined;
+    const source = whole
+      ? (whole.stream() as ReadableStream<Uint8Array>)
+      : (body as AsyncIterable<Uint8Array>);
+    const { head, stream } = await peek(asyncIterable(source), SNIFF_BYTES);
+    const c = await imp.ingestLayer(stream, head, path, whole);
     const added = [...imp.added];
     if (c.kind === "failed") {
       return {
@@ -296,17 +300,16 @@ class Importer {
     try {
       for await (const header of readTarHeaders(file, { signal: this.signal })) {
         if (failure) break;
-        const body =
+        const slice =
           header.type === "file" && header.size > 0
-            ? this.count(
-                asyncIterable(file.slice(header.dataOffset, header.dataOffset + header.size).stream()),
-              )
-            : (async function* () {})();
+            ? file.slice(header.dataOffset, header.dataOffset + header.size)
+            : undefined;
+        const body = slice ? this.count(asyncIterable(slice.stream())) : (async function* () {})();
         const remote = this.options.ingestEntry;
         run(
           remote && (await this.isRemoteLayer(file, header))
             ? this.handleRemote(header, remote)
-            : this.handleEntry(header, body),
+            : this.handleEntry(header, body, isBlob(slice) ? slice : undefined),
         );
         while (pending.size >= concurrency) await Promise.race(pending);
       }
@@ -374,7 +377,7 @@ class Importer {
     if (entry.digest) this.byDigest.set(entry.digest, entry);
   }
 
-  async handleEntry(header: TarHeader, body: AsyncIterable<Uint8Array>): Promise<void> {
+  async handleEntry(header: TarHeader, body: AsyncIterable<Uint8Array>, whole?: Blob): Promise<void> {
     const path = cleanEntryPath(header.name);
     if (header.type === "symlink" || header.type === "hardlink") {
       this.links.set(path, { target: header.linkname, symlink: header.type === "symlink" });
@@ -399,7 +402,7 @@ class Importer {
     } else if (header.size === 0) {
       return;
     } else {
-      entry = await this.ingestLayer(stream, head, path);
+      entry = await this.ingestLayer(stream, head, path, whole);
     }
     const m = BLOB_PATH.exec(path);
     if (m && entry.digest && entry.digest !== `sha256:${m[1]}`) {
@@ -414,27 +417,34 @@ class Importer {
     source: AsyncIterable<Uint8Array>,
     head: Uint8Array,
     path: string,
+    whole?: Blob,
   ): Promise<LayerCandidate | FailedCandidate> {
     const compression = sniffCompression(head);
     const signal = this.signal;
-    const rawChan = compression === "none" ? undefined : new Channel();
-    const tarChan = new Channel();
+    // The entry as it came: adopted as a Blob when it is a slice of the picked File (its bytes
+    // are only hashed here), else streamed into the store. An uncompressed layer is its own tar.
+    const rawHash = whole ? await createSha256() : undefined;
+    const rawChan = compression === "none" || whole ? undefined : new Channel();
+    const tarChan = compression === "none" && whole ? undefined : new Channel();
     const rawPut = rawChan ? this.store.blobs.putStream(rawChan, { signal }) : undefined;
-    const tarPut = this.store.blobs.putStream(tarChan, { signal });
+    const tarPut = tarChan ? this.store.blobs.putStream(tarChan, { signal }) : undefined;
     rawPut?.catch(() => {});
-    tarPut.catch(() => {});
+    tarPut?.catch(() => {});
     const indexer = await LayerIndexer.create({ hashFiles: this.options.hashFiles, limits: this.limits });
     const parser = new TarParser(indexer);
     let size = 0;
-    const tap = async function* (src: AsyncIterable<Uint8Array>, chan: Channel) {
+    let rawSize = 0;
+    const tap = async function* (src: AsyncIterable<Uint8Array>) {
       for await (const c of src) {
-        await chan.write(c);
+        rawSize += c.byteLength;
+        rawHash?.update(c);
+        if (rawChan) await rawChan.write(c);
         yield c;
       }
     };
     try {
       const guarded = guard(source);
-      const compressed = rawChan ? tap(guarded, rawChan) : guarded;
+      const compressed = rawChan || rawHash ? tap(guarded) : guarded;
       const remaining = this.limits.maxTotalBytes - this.totalUncompressed;
       const limit = Math.min(this.limits.maxLayerBytes, remaining);
       for await (const out of decompress(compressed, compression, {
@@ -444,15 +454,23 @@ class Importer {
       })) {
         size += out.byteLength;
         parser.push(out);
-        await tarChan.write(out);
+        if (tarChan) await tarChan.write(out);
+        await indexer.drain();
       }
       parser.end();
       rawChan?.close();
-      tarChan.close();
-      const tarRes = this.note(await tarPut);
-      const rawRes = rawPut ? this.note(await rawPut) : tarRes;
+      tarChan?.close();
+      let adopted: PutResult | undefined;
+      if (whole && rawHash) {
+        if (rawSize !== whole.size) {
+          throw new ArchiveError(`truncated: read ${rawSize} of its ${whole.size} bytes`, { entry: path });
+        }
+        adopted = this.note(await this.store.blobs.adopt(whole, rawHash.finish(), { signal }));
+      }
+      const tarRes = tarPut ? this.note(await tarPut) : adopted!;
+      const rawRes = rawPut ? this.note(await rawPut) : (adopted ?? tarRes);
       this.totalUncompressed += size;
-      const index = indexer.finish(tarRes.digest);
+      const index = await indexer.finish(tarRes.digest);
       const indexRes = this.note(await this.store.blobs.put(encodeLayerIndex(index), { signal }));
       this.layersDone += 1;
       this.progress(path);
@@ -469,7 +487,7 @@ class Importer {
       };
     } catch (err) {
       rawChan?.fail(err);
-      tarChan.fail(err);
+      tarChan?.fail(err);
       await Promise.allSettled([rawPut, tarPut]);
       const e = err instanceof LayerLabError ? err : undefined;
       // Not a tar (or not decodable): harmless unless a manifest names it as a layer.
@@ -541,6 +559,11 @@ class Importer {
     }
     return e;
   }
+}
+
+/** A real Blob (a File or a slice of one), which a store may adopt without reading it again. */
+function isBlob(b: unknown): b is Blob {
+  return typeof Blob === "function" && b instanceof Blob;
 }
 
 function isRandomAccess(s: unknown): s is RandomAccess {

@@ -1,8 +1,13 @@
 import type { TarHeader } from "../archive/tar-header.ts";
 import type { TarHandler } from "../archive/tar-reader.ts";
-import { createReusableSha256, type Digest, type ReusableSha256 } from "../digest.ts";
+import { createReusableSha256, type Digest, oneShotSha256, type ReusableSha256 } from "../digest.ts";
 import { ArchiveError } from "../errors.ts";
 import type { Changeset, FileEntry, Whiteout } from "../fs/types.ts";
+
+/** Files up to this size are hashed whole by the one-shot digest; larger ones stream through wasm. */
+export const ONE_SHOT_MAX_BYTES = 8 * 2 ** 20;
+/** How many bytes of one-shot digests may be in flight before `drain` waits. */
+const DRAIN_BYTES = 32 * 2 ** 20;
 
 /** A problem a layer had that was contained rather than refused (data, not an exception). */
 export interface LayerWarning {
@@ -64,22 +69,33 @@ export class LayerIndexer implements TarHandler {
   private readonly warnings: LayerWarning[] = [];
   private readonly byPath = new Map<string, number>();
   private readonly whiteoutPaths = new Set<string>();
+  /** The regular file whose data is streaming past, while files are hashed. */
   private current: FileEntry | undefined;
+  /** How the current file is hashed: streamed through `hasher`, or gathered for `oneShot`. */
+  private gather: { bytes: Uint8Array | undefined; filled: number; dispatched: boolean } | undefined;
+  /** One-shot digests still being computed, in order, and the bytes they hold. */
+  private pending: Promise<void>[] = [];
+  private pendingBytes = 0;
   private readonly maxEntries: number;
   private readonly maxFileBytes: number;
 
   private constructor(
     private readonly hasher: ReusableSha256 | undefined,
+    private readonly oneShot: ((bytes: Uint8Array) => Promise<Digest>) | undefined,
     limits: LayerLimits,
   ) {
     this.maxEntries = limits.maxEntries ?? 2_000_000;
     this.maxFileBytes = limits.maxFileBytes ?? 64 * 2 ** 30;
   }
 
-  /** A new indexer; with `hashFiles` every regular file's sha256 is computed as it streams past. */
+  /**
+   * A new indexer; with `hashFiles` every regular file's sha256 is computed as it streams past
+   * (files up to ONE_SHOT_MAX_BYTES by the provider's one-shot digest where it has one, which may
+   * run off this thread: call `drain` as data is pushed, and await `finish`).
+   */
   static async create(options: { hashFiles?: boolean; limits?: LayerLimits } = {}): Promise<LayerIndexer> {
-    const hasher = options.hashFiles === false ? undefined : await createReusableSha256();
-    return new LayerIndexer(hasher, options.limits ?? {});
+    if (options.hashFiles === false) return new LayerIndexer(undefined, undefined, options.limits ?? {});
+    return new LayerIndexer(await createReusableSha256(), oneShotSha256(), options.limits ?? {});
   }
 
   entry(h: TarHeader): void {
@@ -163,26 +179,67 @@ export class LayerIndexer implements TarHandler {
       this.entries.push(e);
     }
     if (h.type === "file" && this.hasher) {
-      this.hasher.init();
       this.current = e;
+      if (this.oneShot && h.size <= ONE_SHOT_MAX_BYTES) {
+        this.gather = { bytes: undefined, filled: 0, dispatched: false };
+      } else {
+        this.gather = undefined;
+        this.hasher.init();
+      }
     }
   }
 
   data(chunk: Uint8Array): void {
-    if (this.current) this.hasher!.update(chunk);
+    const e = this.current;
+    if (!e) return;
+    const g = this.gather;
+    if (!g) {
+      this.hasher!.update(chunk);
+      return;
+    }
+    if (g.filled === 0 && chunk.byteLength === e.size) {
+      // The whole file in one piece: the one-shot digest copies it now, nothing to gather.
+      this.dispatch(e, chunk);
+      g.dispatched = true;
+      g.filled = chunk.byteLength;
+      return;
+    }
+    g.bytes ??= new Uint8Array(e.size);
+    g.bytes.set(chunk, g.filled);
+    g.filled += chunk.byteLength;
   }
 
   entryEnd(): void {
-    if (this.current) {
-      this.current.digest = `sha256:${this.hasher!.hex()}`;
-      this.current = undefined;
-    }
+    const e = this.current;
+    if (!e) return;
+    const g = this.gather;
+    if (!g) e.digest = `sha256:${this.hasher!.hex()}`;
+    else if (!g.dispatched) this.dispatch(e, g.bytes ?? new Uint8Array(0));
+    this.current = undefined;
+    this.gather = undefined;
+  }
+
+  /** Waits until the one-shot digests in flight hold at most `maxBytes` (memory stays bounded). */
+  async drain(maxBytes = DRAIN_BYTES): Promise<void> {
+    while (this.pendingBytes > maxBytes && this.pending.length > 0) await this.pending.shift();
   }
 
   /** The finished index; `diffId` names the uncompressed tar blob the entries point into. */
-  finish(diffId: Digest): LayerIndex {
+  async finish(diffId: Digest): Promise<LayerIndex> {
+    await Promise.all(this.pending.splice(0));
     for (const e of this.entries) if (e.content?.kind === "tar") e.content.blob = diffId;
     return { entries: this.entries, whiteouts: this.whiteouts, warnings: this.warnings };
+  }
+
+  private dispatch(e: FileEntry, bytes: Uint8Array): void {
+    const n = bytes.byteLength;
+    this.pendingBytes += n;
+    this.pending.push(
+      this.oneShot!(bytes).then((d) => {
+        e.digest = d;
+        this.pendingBytes -= n;
+      }),
+    );
   }
 
   private addWhiteout(dir: string, base: string, entry: string): void {
