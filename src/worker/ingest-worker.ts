@@ -23,7 +23,7 @@ self.onmessage = async (ev: MessageEvent<IngestRequest>) => {
   running.set(msg.id, ac);
   let reply: IngestReply;
   try {
-    const body = msg.file.slice(msg.job.start, msg.job.end).stream() as ReadableStream<Uint8Array>;
+    const body = msg.file.slice(msg.job.start, msg.job.end);
     const ok = await ingestArchiveEntry(await store, body, msg.job.path, {
       ...msg.options,
       signal: ac.signal,

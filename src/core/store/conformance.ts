@@ -154,6 +154,35 @@ export const storeConformanceCases: ConformanceCase[] = [
     },
   },
   {
+    name: "a Blob adopted under its digest reads back like any blob, is stored once and persists",
+    async run(h) {
+      let s = await h.open();
+      const bytes = pseudoRandomBytes(2 * (1 << 20) + 777, 21);
+      const digest = await sha256(bytes);
+      const r = await s.blobs.adopt(new Blob([bytes as Uint8Array<ArrayBuffer>]), digest);
+      check(r.digest === digest && r.size === bytes.byteLength && !r.deduplicated, "adopt() result");
+      check(same(await s.blobs.get(digest), bytes), "get() of an adopted blob");
+      const off = (1 << 20) - 3;
+      check(same(await s.blobs.read(digest, off, 10), bytes.subarray(off, off + 10)), "read() by range");
+      let total = 0;
+      for await (const p of s.blobs.stream(digest)) total += p.byteLength;
+      check(total === bytes.byteLength, "stream() yields every byte");
+      check((await s.blobs.size(digest)) === bytes.byteLength, "size()");
+      const again = await s.blobs.putStream(pieces(bytes, 300_000));
+      check(again.deduplicated, "the same bytes streamed in are not stored twice");
+      check(
+        (await s.blobs.adopt(new Blob([bytes as Uint8Array<ArrayBuffer>]), digest)).deduplicated,
+        "nor adopted twice",
+      );
+      s = await h.reopen(s);
+      check(same(await s.blobs.read(digest, 5, 5), bytes.subarray(5, 10)), "still there after a reopen");
+      check(await s.blobs.delete(digest), "delete() finds it");
+      check(!(await s.blobs.has(digest)), "gone after delete()");
+      check((await h.leftovers(s)) === 0, "nothing left behind");
+      s.close();
+    },
+  },
+  {
     name: "delete removes a blob and reports whether it was there",
     async run(h) {
       const s = await h.open();

@@ -1,3 +1,4 @@
+import { asyncIterable } from "../archive/bytes.ts";
 import type { Digest } from "../digest.ts";
 import { LayerLabError } from "../errors.ts";
 import { concatBytes, once } from "./chunks.ts";
@@ -56,6 +57,13 @@ class MemoryBlobStore implements BlobStore {
     if (this.data.has(digest)) return { digest, size, deduplicated: true };
     this.data.set(digest, concatBytes(parts, size));
     return { digest, size, deduplicated: false };
+  }
+  /** Memory cannot keep a Blob by reference: its bytes are read and checked against `digest`. */
+  adopt(blob: Blob, digest: Digest, options?: Pick<PutOptions, "signal">): Promise<PutResult> {
+    return this.putStream(asyncIterable(blob.stream() as ReadableStream<Uint8Array>), {
+      ...options,
+      expected: digest,
+    });
   }
   async delete(digest: Digest) {
     return this.data.delete(digest);

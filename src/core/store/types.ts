@@ -36,6 +36,12 @@ export interface BlobStore {
   put(bytes: Uint8Array, options?: PutOptions): Promise<PutResult>;
   /** Streams a blob in, hashing as it goes; the digest is checked at the end. */
   putStream(source: AsyncIterable<Uint8Array>, options?: PutOptions): Promise<PutResult>;
+  /**
+   * Stores the bytes of a Blob (a slice of a File the person picked) that the caller has already
+   * read and hashed to `digest`. IndexedDB keeps such a Blob without its bytes passing through
+   * the page again (the browser copies the file); a store that cannot, reads and verifies them.
+   */
+  adopt(blob: Blob, digest: Digest, options?: Pick<PutOptions, "signal">): Promise<PutResult>;
   /** Removes a blob; false when it was not there. */
   delete(digest: Digest): Promise<boolean>;
   list(): Promise<BlobInfo[]>;

@@ -2,7 +2,7 @@ import "fake-indexeddb/auto";
 import { openAsBlob } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { sha256 } from "../../core/digest.ts";
+import { createSha256, sha256 } from "../../core/digest.ts";
 import { ArchiveError, CancelledError } from "../../core/errors.ts";
 import { describeImage, readLayerIndex } from "../../core/image/describe.ts";
 import { type EntryJob, importArchive, ingestArchiveEntry } from "../../core/image/import.ts";
@@ -141,18 +141,22 @@ describe("importing real archives", () => {
   });
 });
 
+let dbSeq = 0;
 describe("importing from a File or Blob (headers by offset, entries in parallel)", () => {
   it.each(["skopeo-docker-archive.tar", "oci.tar", "oci-zstd.tar", "docker25.tar", "multi-platform.tar"])(
     "%s gives the same images and blobs as the stream",
     async (name) => {
       const streamed = openMemoryStore();
       await importArchive(streamed, fixtureStream(name));
-      for (const [concurrency, workers] of [
-        [1, false],
-        [3, false],
-        [3, true],
+      for (const [concurrency, workers, kind] of [
+        [1, false, "memory"],
+        [3, false, "memory"],
+        [3, true, "memory"],
+        // IndexedDB adopts the File's slices as Blobs: the stored bytes must still be exactly right.
+        [1, false, "indexeddb"],
+        [3, true, "indexeddb"],
       ] as const) {
-        const sliced = openMemoryStore();
+        const sliced = kind === "memory" ? openMemoryStore() : await openIndexedDbStore(`ll-blob-${++dbSeq}`);
         const progress: number[] = [];
         const file = await openAsBlob(join(FIXTURES, name));
         await importArchive(sliced, file, {
@@ -162,7 +166,7 @@ describe("importing from a File or Blob (headers by offset, entries in parallel)
           ...(workers
             ? {
                 ingestEntry: (job: EntryJob) =>
-                  ingestArchiveEntry(sliced, file.slice(job.start, job.end).stream(), job.path),
+                  ingestArchiveEntry(sliced, file.slice(job.start, job.end), job.path),
                 remoteMinBytes: 1,
               }
             : {}),
@@ -175,6 +179,12 @@ describe("importing from a File or Blob (headers by offset, entries in parallel)
           a.images.map((i) => ({ ...i, storedAt: 0 })),
         );
         expect(progress.at(-1)).toBeGreaterThan(0);
+        for (const { digest } of await sliced.blobs.list()) {
+          const h = await createSha256();
+          for await (const c of sliced.blobs.stream(digest)) h.update(c);
+          expect(h.finish(), `${kind}: bytes of ${digest}`).toBe(digest);
+        }
+        sliced.close();
       }
     },
   );
