@@ -236,13 +236,17 @@ async function child(archive: string, variant: string): Promise<void> {
 export function nativePipeline(
   layers: { file: string }[],
   compression: "gzip" | "zstd",
+  /** Pin the pipeline to these CPUs (taskset's list, e.g. "0" for one core). */
+  cpus?: string,
 ): { ms: number; cpuMs: number } {
   const tool = compression === "gzip" ? "gzip -dc" : "zstd -dc";
   const script = layers
     .map((l) => `${tool} '${l.file}' | tee >(sha256sum >/dev/null) | tar -t >/dev/null`)
     .join("\n");
   const t0 = performance.now();
-  const r = spawnSync("bash", ["-c", `TIMEFORMAT='%U %S'; time { ${script}; }`], { encoding: "utf8" });
+  const shell = ["bash", "-c", `TIMEFORMAT='%U %S'; time { ${script}; }`];
+  const [cmd, ...args] = cpus ? ["taskset", "-c", cpus, ...shell] : shell;
+  const r = spawnSync(cmd!, args, { encoding: "utf8" });
   if (r.status !== 0) throw new Error(`native pipeline failed: ${r.stderr}`);
   const ms = performance.now() - t0;
   const [u, s] = r.stderr.trim().split(/\s+/).slice(-2).map(Number);
