@@ -279,6 +279,36 @@ describe("buildImage", () => {
     }
   });
 
+  it("apk in an imported Alpine image fails the build at its line, saying why it cannot be simulated", async () => {
+    const store = openMemoryStore();
+    const elf = new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]);
+    const dir = (path: string) => ({
+      path,
+      type: "dir" as const,
+      mode: 0o755,
+      uid: 0,
+      gid: 0,
+      size: 0,
+      mtime: 0,
+    });
+    const images = fakeResolver(store, "alpine:3.20", {}, [
+      dir("sbin"),
+      { ...dir("sbin/apk"), type: "file", size: 8, content: { kind: "inline", bytes: elf } },
+    ]);
+    const failure = await buildImage({
+      dockerfile: "FROM alpine:3.20\nRUN apk add --no-cache curl\n",
+      context: contextFromFiles({}),
+      store,
+      images,
+    }).catch((e: unknown) => e as BuildFailure);
+    expect(failure).toBeInstanceOf(BuildFailure);
+    expect((failure as BuildFailure).message).toMatch(/line 2.*exit code: 126|exit code: 126/s);
+    expect((failure as BuildFailure).output).toMatch(
+      /apk: LayerLab cannot run this program: it needs Alpine's package index/,
+    );
+    expect((failure as BuildFailure).output).toMatch(/no Alpine mirror was reachable/);
+  });
+
   it("writes COPY history as BuildKit does: shown flags, sources, heredoc names, destination", async () => {
     const { config } = await build(
       "FROM base\nARG D=/dst\nCOPY --chown=app --chmod=644 a* $D/\nCOPY <<EOF b /x/\nhi\nEOF\n",

@@ -131,9 +131,12 @@ function binaryStubs(exes: Map<string, { dir: string; node: FsNode }>, taken: Se
     const foreignScript = interp !== null && !/(^|\/)(sh|bash|ash|dash)$/.test(interpName);
     if (!binary && !foreignScript) continue;
     taken.add(name);
-    const why = binary
-      ? `${dir}/${name} comes from the image's file list and its bytes are synthesized, not the real binary`
-      : `${dir}/${name} is a script for ${interpName}, which LayerLab does not have`;
+    const why =
+      name === "apk"
+        ? `it needs Alpine's package index, and no Alpine mirror was reachable when LayerLab's package catalog was gathered, so apk cannot be simulated with real data (apt-get, pip and npm can)`
+        : binary
+          ? `${dir}/${name} comes from the image's file list and its bytes are synthesized, not the real binary`
+          : `${dir}/${name} is a script for ${interpName}, which LayerLab does not have`;
     out.push(
       defineCommand(name, async () => ({
         stdout: "",
