@@ -138,6 +138,12 @@ function discardingStore(): Store {
       if (options?.expected && options.expected !== digest) throw new Error("digest mismatch");
       return { digest, size, deduplicated };
     },
+    // Kept by reference, as IndexedDB keeps a File's slice: the importer has hashed the bytes.
+    adopt: async (blob, digest) => {
+      const deduplicated = sizes.has(digest);
+      sizes.set(digest, blob.size);
+      return { digest, size: blob.size, deduplicated };
+    },
     delete: async (d) => sizes.delete(d),
   };
   return { ...base, blobs };
