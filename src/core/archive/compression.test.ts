@@ -1,9 +1,10 @@
 import { gzipSync } from "fflate";
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { nodeGunzip } from "../../cli/node-gunzip.ts";
 import { ArchiveError } from "../errors.ts";
 import { collectBytes, streamBytes } from "./bytes.ts";
 import { Channel } from "./channel.ts";
-import { decompress, gzip, peek, sniffCompression, zstdWindow } from "./compression.ts";
+import { decompress, gzip, peek, setPlatformGunzip, sniffCompression, zstdWindow } from "./compression.ts";
 
 const chunks = (bytes: Uint8Array, size = 1000) => streamBytes(bytes, [size]);
 const collect = collectBytes;
@@ -29,50 +30,65 @@ describe("compression", () => {
     expect(sniffCompression(text)).toBe("none");
   });
 
-  for (const gzipEngine of ["fflate", "native"] as const) {
-    it(`${gzipEngine}: decompresses multi-member gzip streams`, async () => {
-      const gz = await concat(gzipSync(text), gzipSync(text));
-      expect(
-        same(await collect(decompress(chunks(gz, 777), "gzip", { gzipEngine })), await concat(text, text)),
-      ).toBe(true);
-    });
+  for (const [engineName, gzipEngine, platform] of [
+    ["fflate", "fflate", undefined],
+    ["native (DecompressionStream)", "native", undefined],
+    ["native (node:zlib, as the command line plugs it in)", "native", nodeGunzip],
+  ] as const) {
+    describe(engineName, () => {
+      beforeEach(() => setPlatformGunzip(platform));
+      afterEach(() => setPlatformGunzip(undefined));
 
-    it(`${gzipEngine}: ends a decompression bomb at the limit with ARCHIVE_TOO_LARGE, without producing it all`, async () => {
-      const bomb = gzipSync(new Uint8Array(64 << 20));
-      let produced = 0;
-      const err = await (async () => {
-        for await (const c of decompress(chunks(bomb, 4096), "gzip", {
-          limit: 1 << 20,
-          entry: "bomb.gz",
-          gzipEngine,
-        })) {
-          produced += c.byteLength;
-        }
-      })().catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(ArchiveError);
-      expect((err as ArchiveError).code).toBe("ARCHIVE_TOO_LARGE");
-      expect((err as ArchiveError).message).toMatch(/bomb\.gz.*limit/);
-      expect(produced).toBeLessThanOrEqual(1 << 20);
-    });
+      it(`${gzipEngine}: decompresses multi-member gzip streams`, async () => {
+        const gz = await concat(gzipSync(text), gzipSync(text));
+        expect(
+          same(await collect(decompress(chunks(gz, 777), "gzip", { gzipEngine })), await concat(text, text)),
+        ).toBe(true);
+      });
 
-    it(`${gzipEngine}: refuses corrupt gzip data with an ArchiveError`, async () => {
-      const gz = gzipSync(text);
-      gz[20]! ^= 0xff;
-      await expect(
-        collect(decompress(chunks(gz), "gzip", { entry: "l.gz", gzipEngine })),
-      ).rejects.toBeInstanceOf(ArchiveError);
-    });
+      it(`${gzipEngine}: ends a decompression bomb at the limit with ARCHIVE_TOO_LARGE, without producing it all`, async () => {
+        const bomb = gzipSync(new Uint8Array(64 << 20));
+        let produced = 0;
+        const err = await (async () => {
+          for await (const c of decompress(chunks(bomb, 4096), "gzip", {
+            limit: 1 << 20,
+            entry: "bomb.gz",
+            gzipEngine,
+          })) {
+            produced += c.byteLength;
+          }
+        })().catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(ArchiveError);
+        expect((err as ArchiveError).code).toBe("ARCHIVE_TOO_LARGE");
+        expect((err as ArchiveError).message).toMatch(/bomb\.gz.*limit/);
+        expect(produced).toBeLessThanOrEqual(1 << 20);
+      });
 
-    it(`${gzipEngine}: refuses truncated gzip and passes source errors on unchanged`, async () => {
-      const gz = gzipSync(text);
-      await expect(
-        collect(decompress(chunks(gz.subarray(0, gz.byteLength - 100)), "gzip", { gzipEngine })),
-      ).rejects.toBeInstanceOf(ArchiveError);
-      const failing = (async function* () {
-        yield gz.subarray(0, 100);
-        throw new RangeError("disk went away");
-      })();
-      await expect(collect(decompress(failing, "gzip", { gzipEngine }))).rejects.toThrow(RangeError);
+      it(`${gzipEngine}: refuses corrupt gzip data with an ArchiveError`, async () => {
+        const gz = gzipSync(text);
+        gz[20]! ^= 0xff;
+        await expect(
+          collect(decompress(chunks(gz), "gzip", { entry: "l.gz", gzipEngine })),
+        ).rejects.toBeInstanceOf(ArchiveError);
+      });
+
+      it(`${gzipEngine}: refuses truncated gzip and passes source errors on unchanged`, async () => {
+        const gz = gzipSync(text);
+        await expect(
+          collect(decompress(chunks(gz.subarray(0, gz.byteLength - 100)), "gzip", { gzipEngine })),
+        ).rejects.toBeInstanceOf(ArchiveError);
+        const failing = (async function* () {
+          yield gz.subarray(0, 100);
+          throw new RangeError("disk went away");
+        })();
+        await expect(collect(decompress(failing, "gzip", { gzipEngine }))).rejects.toThrow(RangeError);
+      });
+
+      it(`${gzipEngine}: refuses an empty gzip stream`, async () => {
+        await expect(collect(decompress(chunks(new Uint8Array(0)), "gzip", { gzipEngine }))).rejects.toThrow(
+          /empty gzip stream|truncated|corrupt/,
+        );
+      });
     });
   }
 

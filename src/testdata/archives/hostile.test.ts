@@ -1,6 +1,8 @@
 import "fake-indexeddb/auto";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { nodeGunzip } from "../../cli/node-gunzip.ts";
 import { collectBytes } from "../../core/archive/bytes.ts";
+import { type PlatformGunzip, setPlatformGunzip } from "../../core/archive/compression.ts";
 import { writeTar } from "../../core/archive/tar-writer.ts";
 import { sha256 } from "../../core/digest.ts";
 import { LayerLabError } from "../../core/errors.ts";
@@ -36,23 +38,25 @@ function counting(store: Store): { store: Store; bytes: () => number } {
 const cases = await hostileCases();
 
 let dbs = 0;
-const stores = [
-  ["memory", async () => openMemoryStore(), "stream"],
-  ["indexeddb", async () => openIndexedDbStore(`ll-hostile-${++dbs}`), "stream"],
-  ["memory (archive as a Blob)", async () => openMemoryStore(), "blob"],
-  ["memory (Blob, layers ingested as by workers)", async () => openMemoryStore(), "workers"],
+const memory = async () => openMemoryStore();
+const indexeddb = async () => openIndexedDbStore(`ll-hostile-${++dbs}`);
+const stores: [string, () => Promise<Store>, "stream" | "blob" | "workers", PlatformGunzip | undefined][] = [
+  ["memory", memory, "stream", undefined],
+  ["indexeddb", indexeddb, "stream", undefined],
+  ["memory (archive as a Blob)", memory, "blob", undefined],
+  ["memory (Blob, layers ingested as by workers)", memory, "workers", undefined],
   // A Blob's layers are adopted by IndexedDB without their bytes being written again.
-  ["indexeddb (archive as a Blob)", async () => openIndexedDbStore(`ll-hostile-${++dbs}`), "blob"],
-  [
-    "indexeddb (Blob, layers ingested as by workers)",
-    async () => openIndexedDbStore(`ll-hostile-${++dbs}`),
-    "workers",
-  ],
-] as const;
+  ["indexeddb (archive as a Blob)", indexeddb, "blob", undefined],
+  ["indexeddb (Blob, layers ingested as by workers)", indexeddb, "workers", undefined],
+  // The command line decodes gzip with node:zlib.
+  ["memory (gzip by node:zlib, as the command line)", memory, "stream", nodeGunzip],
+];
 
 describe.each(stores)(
   "hostile archives are refused, naming the entry, with the %s store untouched",
-  (_kind, open, sourceKind) => {
+  (_kind, open, sourceKind, gunzip) => {
+    beforeAll(() => setPlatformGunzip(gunzip));
+    afterAll(() => setPlatformGunzip(undefined));
     it.each(cases.map((c) => [c.name, c] as const))("%s", async (_name, c) => {
       const base = await open();
       await importArchive(base, fixtureStream("oci.tar"));
