@@ -238,6 +238,16 @@ function catalogNote(catalog: NpmCatalog): string {
   return `LayerLab builds offline: its npm catalog holds ${names} packages from ${catalog.registry} with their real file lists and sizes (${catalog.suggested.join(", ")} and their dependencies).`;
 }
 
+/** npm's failure for a package spec the catalog cannot satisfy (exit 1, as npm's E404/ETARGET). */
+function notInCatalog(name: string, range: string | undefined, catalog: NpmCatalog) {
+  const have = Object.keys(catalog.packages[name]?.versions ?? {}).sort(compareVersions);
+  return {
+    stdout: "",
+    stderr: missingMessage({ name, range: range ?? "*", from: "", have }, catalog),
+    exitCode: 1,
+  };
+}
+
 function missingMessage(m: NpmMissing, catalog: NpmCatalog): string {
   if (m.have.length === 0) {
     return npmError(
@@ -505,14 +515,7 @@ export function npmCommand(bfs: BashFs, loadCatalog: () => Promise<NpmCatalog | 
       }
       const want = range ?? "latest";
       const version = pickVersion(catalog, name, want);
-      if (!version) {
-        const have = Object.keys(catalog.packages[name]?.versions ?? {}).sort(compareVersions);
-        return {
-          stdout: "",
-          stderr: missingMessage({ name, range: range ?? "*", from: "", have }, catalog),
-          exitCode: 1,
-        };
-      }
+      if (!version) return notInCatalog(name, range, catalog);
       const exact = range !== undefined && /^[v=]?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(range.trim());
       added[name] = a.saveExact
         ? version
@@ -650,14 +653,7 @@ export function npmCommand(bfs: BashFs, loadCatalog: () => Promise<NpmCatalog | 
     for (const spec of a.words) {
       const { name, range } = splitSpec(spec);
       const version = isSafeName(name) ? pickVersion(catalog, name, range ?? "latest") : undefined;
-      if (!version) {
-        const have = Object.keys(catalog.packages[name]?.versions ?? {}).sort(compareVersions);
-        return {
-          stdout: "",
-          stderr: missingMessage({ name, range: range ?? "*", from: "", have }, catalog),
-          exitCode: 1,
-        };
-      }
+      if (!version) return notInCatalog(name, range, catalog);
       // A global package gets its own folder with its dependencies hoisted inside it.
       const lock = catalog.packages[name]!.versions[version]!.lock;
       const own: RootManifest = { name, version, dependencies: { ...(lock.dependencies ?? {}) } };

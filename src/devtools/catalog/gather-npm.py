@@ -21,6 +21,9 @@ import shutil
 import subprocess
 import sys
 import tarfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from catalog_common import as_text  # noqa: E402
 import urllib.request
 
 REGISTRY = "https://registry.npmjs.org"
@@ -101,15 +104,6 @@ def sri_hex(integrity):
 
 def sri_of(data):
     return "sha512-" + base64.b64encode(hashlib.sha512(data).digest()).decode()
-
-
-def as_text(data):
-    if b"\0" in data:
-        return None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
 
 
 def tar_listing(data, want_text):
