@@ -11,7 +11,7 @@
  * (or LAYERLAB_CHROMIUM); builds the app first.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Page } from "@playwright/test";
@@ -65,6 +65,69 @@ function stats(times: number[]): { median: number; p95: number; max: number } {
   };
 }
 
+/** Runs `fn` on the page of a browser with a profile of its own on disk, then closes it. */
+async function inProfile<T>(
+  profile: string,
+  options: { executablePath: string; args: string[] },
+  fn: (page: Page) => Promise<T>,
+): Promise<T> {
+  const context = await chromium.launchPersistentContext(profile, {
+    ...options,
+    viewport: { width: 1280, height: 720 },
+  });
+  try {
+    return await fn(context.pages()[0] ?? (await context.newPage()));
+  } finally {
+    await context.close();
+  }
+}
+
+/**
+ * The proportional set size of a browser and every process below it (renderers, workers' hosts,
+ * utilities), found by its profile directory: shared pages counted once, so the sum is real.
+ */
+function browserPss(profile: string): number {
+  const parent = new Map<number, number>();
+  let root: number | undefined;
+  for (const name of readdirSync("/proc")) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      parent.set(pid, Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+      if (
+        root === undefined &&
+        readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(`--user-data-dir=${profile}`)
+      ) {
+        const ppid = parent.get(pid)!;
+        const parentCmd = readFileSync(`/proc/${ppid}/cmdline`, "utf8");
+        if (!parentCmd.includes(`--user-data-dir=${profile}`)) root = pid;
+      }
+    } catch {
+      // The process ended while it was being read.
+    }
+  }
+  if (root === undefined) return 0;
+  const inTree = (pid: number): boolean => {
+    for (let p: number | undefined = pid, hops = 0; p !== undefined && hops < 64; p = parent.get(p), hops++) {
+      if (p === root) return true;
+      if (p <= 1) return false;
+    }
+    return false;
+  };
+  let total = 0;
+  for (const pid of parent.keys()) {
+    if (!inTree(pid)) continue;
+    try {
+      const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"));
+      total += Number(m?.[1] ?? 0) * 1024;
+    } catch {
+      // Gone, or not readable.
+    }
+  }
+  return total;
+}
+
 export const uiBenchmark: Benchmark = {
   name: "ui",
   summary: "explorer in headless Chromium: first render and scrolling of a 200,000-entry tree",
@@ -114,33 +177,36 @@ export const uiBenchmark: Benchmark = {
         return performance.now() - t0;
       };
       // A person's browser keeps IndexedDB on disk: import once in a profile of its own...
-      const persistent = await chromium.launchPersistentContext(join(dir, "profile"), {
-        ...launchOptions,
-        viewport: { width: 1280, height: 720 },
+      const diskImportMs = await inProfile(join(dir, "profile"), launchOptions, async (page) =>
+        timeImport(await open(page)),
+      );
+      // ...once more, untimed, watching the memory of all the browser's processes...
+      const profile = join(dir, "profile-memory");
+      const memory = await inProfile(profile, launchOptions, async (page) => {
+        await open(page);
+        const idle = browserPss(profile);
+        let peak = idle;
+        const sampler = setInterval(() => {
+          peak = Math.max(peak, browserPss(profile));
+        }, 250);
+        try {
+          await timeImport(page);
+        } finally {
+          clearInterval(sampler);
+        }
+        return { idle, peak };
       });
-      let diskImportMs: number;
-      try {
-        diskImportMs = await timeImport(await open(persistent.pages()[0] ?? (await persistent.newPage())));
-      } finally {
-        await persistent.close();
-      }
       // ...again with the whole browser pinned to one core, beside the native pipeline pinned too...
       const pinned = join(dir, "chromium-one-core.sh");
       writeFileSync(pinned, `#!/bin/sh\nexec taskset -c 0 ${launchOptions.executablePath} "$@"\n`, {
         mode: 0o755,
       });
       const nativeOneCore = nativePipeline(layers, "gzip", "0");
-      const oneCore = await chromium.launchPersistentContext(join(dir, "profile-one-core"), {
-        ...launchOptions,
-        executablePath: pinned,
-        viewport: { width: 1280, height: 720 },
-      });
-      let oneCoreImportMs: number;
-      try {
-        oneCoreImportMs = await timeImport(await open(oneCore.pages()[0] ?? (await oneCore.newPage())));
-      } finally {
-        await oneCore.close();
-      }
+      const oneCoreImportMs = await inProfile(
+        join(dir, "profile-one-core"),
+        { ...launchOptions, executablePath: pinned },
+        async (page) => timeImport(await open(page)),
+      );
       // ...and once in a fresh context (Playwright's default), whose storage stays in memory.
       const page = await open(await browser.newPage({ viewport: { width: 1280, height: 720 } }));
       const importMs = await timeImport(page);
@@ -220,6 +286,9 @@ export const uiBenchmark: Benchmark = {
       console.log(row("throughput / native: on disk", (native.ms / diskImportMs).toFixed(2), "-"));
       console.log(row("throughput / native: in memory", (native.ms / importMs).toFixed(2), "-"));
       console.log(row("throughput / native: one core", (nativeOneCore.ms / oneCoreImportMs).toFixed(2), "-"));
+      console.log(
+        row("browser memory, PSS MiB: idle | importing (peak)", memory.idle / 2 ** 20, memory.peak / 2 ** 20),
+      );
       console.log(row("", "LayerLab", "plain list"));
       console.log(row("select layer -> first rows on screen (ms)", firstRowsMs, "-"));
       console.log(row("open every row -> laid out (ms)", allRowsMs, naiveMs));
