@@ -412,7 +412,7 @@ class Importer {
     if (entry.digest) this.byDigest.set(entry.digest, entry);
   }
 
-  /** Streams one entry: stores it as it came, decompresses, stores the tar (its diffId) and indexes it. */
+  /** Streams one entry: stores it as it came, decompresses, hashes the tar (its diffId) and indexes it. */
   async ingestLayer(
     source: AsyncIterable<Uint8Array>,
     head: Uint8Array,
@@ -425,7 +425,10 @@ class Importer {
     // are only hashed here), else streamed into the store. An uncompressed layer is its own tar.
     const rawHash = whole ? await createSha256() : undefined;
     const rawChan = compression === "none" || whole ? undefined : new Channel();
-    const tarChan = compression === "none" && whole ? undefined : new Channel();
+    // A compressed layer's tar is not stored: its digest (the diffId) is taken as it streams past,
+    // and the tar is decoded from the stored blob when something first reads it (withDerivedTars).
+    const tarHash = compression === "none" ? undefined : await createSha256();
+    const tarChan = compression === "none" && !whole ? new Channel() : undefined;
     const rawPut = rawChan ? this.store.blobs.putStream(rawChan, { signal }) : undefined;
     const tarPut = tarChan ? this.store.blobs.putStream(tarChan, { signal }) : undefined;
     rawPut?.catch(() => {});
@@ -454,6 +457,7 @@ class Importer {
       })) {
         size += out.byteLength;
         parser.push(out);
+        tarHash?.update(out);
         if (tarChan) await tarChan.write(out);
         await indexer.drain();
       }
@@ -467,10 +471,10 @@ class Importer {
         }
         adopted = this.note(await this.store.blobs.adopt(whole, rawHash.finish(), { signal }));
       }
-      const tarRes = tarPut ? this.note(await tarPut) : adopted!;
-      const rawRes = rawPut ? this.note(await rawPut) : (adopted ?? tarRes);
+      const rawRes = rawPut ? this.note(await rawPut) : (adopted ?? this.note(await tarPut!));
+      const diffId = tarHash ? tarHash.finish() : rawRes.digest;
       this.totalUncompressed += size;
-      const index = await indexer.finish(tarRes.digest);
+      const index = await indexer.finish(diffId);
       const indexRes = this.note(await this.store.blobs.put(encodeLayerIndex(index), { signal }));
       this.layersDone += 1;
       this.progress(path);
@@ -480,7 +484,7 @@ class Importer {
         digest: rawRes.digest,
         blobSize: rawRes.size,
         compression,
-        diffId: tarRes.digest,
+        diffId,
         size,
         index: indexRes.digest,
         warnings: index.warnings,
@@ -852,7 +856,6 @@ export async function importArchive(
         }
         const mediaType = desc?.mediaType ?? mediaTypeFor(cand.compression);
         descriptors.push({ mediaType, digest: cand.digest, size: cand.blobSize });
-        referenced.add(cand.digest).add(cand.diffId);
         warnings.push(...cand.warnings.map((w) => ({ ...w, entry: `${cand.path}: ${w.entry}` })));
         const existing = layerPuts.get(cand.diffId) ?? (await store.meta.get("layers", cand.diffId));
         const rec: LayerRecord = existing ?? {
@@ -864,7 +867,9 @@ export async function importArchive(
           index: cand.index,
         };
         if (!existing) layerPuts.set(rec.id, rec);
-        // A layer stored before keeps its own index; this import's copy goes unless it is the same.
+        // A layer stored before keeps its own blob and index; this import's copies go unless they
+        // are the same (so nothing stays that no record names, and deleting frees everything).
+        referenced.add(rec.blob);
         if (rec.index) referenced.add(rec.index);
         layers.push(rec);
       }
@@ -884,15 +889,16 @@ export async function importArchive(
         manifestBytes = new TextEncoder().encode(JSON.stringify(synth));
       }
       const manRes = imp.note(await store.blobs.put(manifestBytes, { signal: options.signal }));
-      referenced.add(manRes.digest);
       const prior = imagePuts.get(configRes.digest) ?? (await store.meta.get("images", configRes.digest));
+      // An image stored before keeps its manifest; a new name is all a second import adds.
+      referenced.add(prior?.manifest ?? manRes.digest);
       const record: ImageRecord = {
         id: configRes.digest,
         names: [...new Set([...(prior?.names ?? []), ...f.names])],
         source: prior?.source ?? "import",
         layers: layers.map((l) => l.id),
         config: configRes.digest,
-        manifest: manRes.digest,
+        manifest: prior?.manifest ?? manRes.digest,
         platform: f.platform ?? formatPlatform(config),
         storedAt: prior?.storedAt ?? Date.now(),
       };

@@ -2,6 +2,7 @@ import { type DBSchema, type IDBPDatabase, openDB } from "idb";
 import type { Digest } from "../digest.ts";
 import { LayerLabError, throwIfAborted } from "../errors.ts";
 import { concatBytes, once, rechunk } from "./chunks.ts";
+import { withDerivedTars } from "./derived.ts";
 import { ingest } from "./ingest.ts";
 import {
   type BlobInfo,
@@ -286,7 +287,7 @@ export async function openIndexedDbStore(name = "layerlab"): Promise<Store & { b
   });
   const blobs = new IdbBlobStore(db);
   await blobs.collectStaleUploads();
-  return {
+  return withDerivedTars({
     kind: "indexeddb",
     blobs,
     meta: new IdbMetaStore(db),
@@ -299,5 +300,5 @@ export async function openIndexedDbStore(name = "layerlab"): Promise<Store & { b
     close() {
       db.close();
     },
-  };
+  });
 }

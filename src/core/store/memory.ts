@@ -2,6 +2,7 @@ import { asyncIterable } from "../archive/bytes.ts";
 import type { Digest } from "../digest.ts";
 import { LayerLabError } from "../errors.ts";
 import { concatBytes, once } from "./chunks.ts";
+import { withDerivedTars } from "./derived.ts";
 import { ingest } from "./ingest.ts";
 import {
   type BlobInfo,
@@ -116,7 +117,7 @@ class MemoryMetaStore implements MetaStore {
 
 /** A store held in memory; pass the same backend to reopen it. */
 export function openMemoryStore(backend: MemoryBackend = createMemoryBackend()): Store {
-  return {
+  return withDerivedTars({
     kind: "memory",
     blobs: new MemoryBlobStore(backend.blobs),
     meta: new MemoryMetaStore(backend.meta),
@@ -125,5 +126,5 @@ export function openMemoryStore(backend: MemoryBackend = createMemoryBackend()):
       for (const m of backend.meta.values()) m.clear();
     },
     close() {},
-  };
+  });
 }
