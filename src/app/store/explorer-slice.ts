@@ -23,6 +23,8 @@ export interface ExplorerSlice {
     treeLoading: boolean;
     file?: FileView & { copiedUpFrom?: number };
     fileError?: string;
+    /** The path being read, while it is (the first read of a compressed layer unpacks it). */
+    fileLoading?: string;
     error?: string;
     /** The container shown as the writable layer, and the image's other containers. */
     container?: ContainerSummary;
@@ -191,7 +193,10 @@ export const createExplorerSlice: StateCreator<AppState, [], [], ExplorerSlice> 
       const { ui, explorer } = get();
       const image = explorer.image;
       if (!image) return;
-      set((s) => ({ ui: { ...s.ui, selectedPath: path, detailsTab: "file" } }));
+      set((s) => ({
+        ui: { ...s.ui, selectedPath: path, detailsTab: "file" },
+        explorer: { ...s.explorer, fileLoading: path },
+      }));
       try {
         const container = explorer.container;
         const file =
@@ -203,9 +208,13 @@ export const createExplorerSlice: StateCreator<AppState, [], [], ExplorerSlice> 
                 path,
                 offset,
               });
-        set((s) => ({ explorer: { ...s.explorer, file, fileError: undefined, notice: undefined } }));
+        set((s) => ({
+          explorer: { ...s.explorer, file, fileError: undefined, notice: undefined, fileLoading: undefined },
+        }));
       } catch (err) {
-        set((s) => ({ explorer: { ...s.explorer, file: undefined, fileError: message(err) } }));
+        set((s) => ({
+          explorer: { ...s.explorer, file: undefined, fileError: message(err), fileLoading: undefined },
+        }));
       }
     },
 

@@ -57,6 +57,7 @@ export function FileDetails() {
   const file = useAppStore((s) => s.explorer.file);
   const error = useAppStore((s) => s.explorer.fileError);
   const notice = useAppStore((s) => s.explorer.notice);
+  const loading = useAppStore((s) => s.explorer.fileLoading);
   const openFile = useAppStore((s) => s.openFile);
   const inContainer = useAppStore((s) => s.ui.selectedLayer === "container");
   const imageLayers = useAppStore((s) => s.explorer.image?.layers.length ?? 0);
@@ -82,6 +83,8 @@ export function FileDetails() {
         {error}
       </p>
     );
+  // A compressed layer is unpacked when a file of it is first read: say so while that happens.
+  if (loading && loading !== file?.path) return <p role="status">Reading /{loading}…</p>;
   if (!file && notice) return <p role="status">{notice}</p>;
   if (!file) return <p className="muted">Open a file in the tree (Enter or double-click) to see it here.</p>;
   const e = file.entry;
