@@ -1,5 +1,6 @@
 import { expect, test } from "@playwright/test";
 import { expandDir, openApp, setDockerfile } from "./helpers.ts";
+import { screenshot } from "./screenshot.ts";
 
 test("npm in the browser over the node stand-in: real package sizes, the cache cleaned in the same RUN", async ({
   page,
@@ -27,6 +28,9 @@ test("npm in the browser over the node stand-in: real package sizes, the cache c
     .getByRole("searchbox", { name: "Filter files by path" })
     .fill("app/node_modules/express/package.json");
   await expect(tree.getByRole("treeitem", { name: /^package\.json, added/ })).toBeVisible();
+  await tree.getByRole("treeitem", { name: /^package\.json, added/ }).dblclick();
+  await expect(page.getByRole("region", { name: "File content" })).toContainText('"name": "express"');
+  await screenshot(page, "npm-layer-1280");
   // npm cache clean --force in the same RUN: the layer keeps none of the cache's tarballs.
   await page.getByRole("searchbox", { name: "Filter files by path" }).fill("root/.npm/_cacache/**");
   await expect(tree.getByRole("treeitem", { name: /^content-v2,/ })).toHaveCount(0);
