@@ -1,11 +1,14 @@
 import { createReadStream } from "node:fs";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { importArchive } from "../image/import.ts";
 import { openMemoryStore } from "../store/memory.ts";
 import { KIND_BY_CODE, nodePath } from "../view/tree.ts";
 import { Explorer } from "./explorer.ts";
 
-const FIXTURE = new URL("../../testdata/archives/skopeo-docker-archive.tar", import.meta.url);
+// The same image twice: as skopeo's docker-archive (plain tar layers, stored as they are) and as
+// an OCI layout with gzip layers (stored as they came; their tars decoded on first read).
+const FIXTURES = ["skopeo-docker-archive.tar", "oci.tar"] as const;
+let FIXTURE: URL;
 
 async function imported() {
   const store = openMemoryStore();
@@ -21,7 +24,11 @@ function rows(snap: Awaited<ReturnType<Explorer["tree"]>>) {
   return out.sort();
 }
 
-describe("explorer over an imported image", () => {
+describe.each(FIXTURES)("explorer over an imported image (%s)", (fixture) => {
+  beforeAll(() => {
+    FIXTURE = new URL(`../../testdata/archives/${fixture}`, import.meta.url);
+  });
+
   it("lists history with the layer each entry made", async () => {
     const { id, explorer } = await imported();
     const view = await explorer.image(id);
