@@ -3,6 +3,9 @@ import { openAsBlob } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { collectBytes } from "../../core/archive/bytes.ts";
+import { buildImage } from "../../core/build/builder.ts";
+import { contextFromFiles } from "../../core/build/context.ts";
+import { storeContentReader, storeResolver } from "../../core/build/resolver.ts";
 import { createSha256, sha256 } from "../../core/digest.ts";
 import { DigestMismatchError } from "../../core/errors.ts";
 import { readLayerIndex } from "../../core/image/describe.ts";
@@ -73,6 +76,24 @@ describe.each(kinds)("a compressed layer keeps only its blob as it came (%s stor
     for (const i of gz.images) await deleteImage(store, i.record.id).catch(() => undefined);
     for (const i of r.images) await deleteImage(store, i.record.id).catch(() => undefined);
     expect(await store.blobs.stats()).toEqual({ count: 0, bytes: 0 });
+    store.close();
+  });
+
+  it("a build reads the image's files through the decoded tars", async () => {
+    const store = await open();
+    const r = await importArchive(store, fixtureStream("oci.tar"));
+    const base = r.images.find((i) => i.record.names.includes("latest"))!;
+    const built = await buildImage({
+      // The fixture has no shell, so its files are read by COPY --from (as RUN's reads would be);
+      // layer 2 rewrote /etc/os-release, so the merged file is its version.
+      dockerfile: `FROM scratch\nCOPY --from=${base.record.id} /etc/os-release /seen\n`,
+      context: contextFromFiles({}),
+      store,
+    });
+    const img = await storeResolver(store).resolve(built.id);
+    const seen = img!.layers.at(-1)!.changeset.entries.find((e) => e.path === "seen")!;
+    const bytes = await storeContentReader(store)(seen.content!, seen.size);
+    expect(new TextDecoder().decode(bytes)).toBe("base-os 2.0\n");
     store.close();
   });
 
