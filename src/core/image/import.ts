@@ -4,10 +4,12 @@
  *
  * Pass 1 (scan): every archive entry streams past once. Small JSON-looking entries (manifests,
  * configs, index.json) are held in memory; everything else is treated as a layer candidate and
- * fanned out as it passes: the bytes as they came go to the blob store (the blob digest), a
- * decompressor (gzip/zstd sniffed from the first bytes) feeds the uncompressed tar to the blob store
- * (its digest is the diffId) and to a tar parser that builds the layer's entry index (stored as a
- * blob too). Nothing is held whole, so memory stays bounded whatever the archive size.
+ * fanned out as it passes: the bytes as they came go to the blob store (the blob digest; a slice of
+ * a picked File is adopted by reference), and a decompressor (gzip/zstd sniffed from the first
+ * bytes) feeds the uncompressed tar to a hash (its digest is the diffId) and to a tar parser that
+ * builds the layer's entry index (stored as a blob too). An uncompressed layer is stored as its
+ * tar; a compressed one's tar is decoded from its blob when first read (store/derived.ts).
+ * Nothing is held whole, so memory stays bounded whatever the archive size.
  * Pass 2 (resolve): manifest.json / index.json are read, a platform is chosen, every digest, diffId
  * and size is checked, records are written in one atomic metadata batch, and blobs the import
  * added that nothing references (other platforms, VERSION files) are removed. On any error or
