@@ -1,7 +1,7 @@
 import { gzip, sniffCompression } from "../archive/compression.ts";
 import { createSha256, type Digest } from "../digest.ts";
 import { ArchiveError, LayerLabError, throwIfAborted } from "../errors.ts";
-import { decodedLayerTar } from "../store/derived.ts";
+import { decodedLayerTar, hasCompressedBlob } from "../store/derived.ts";
 import type { ImageRecord, LayerRecord, Store } from "../store/types.ts";
 import { changesetTar, storeContentReader } from "./changeset-tar.ts";
 import { decodeLayerIndex } from "./layer-index.ts";
@@ -77,14 +77,16 @@ async function layerTar(store: Store, rec: LayerRecord, signal?: AbortSignal): P
   const tarSize = await store.blobs.size(rec.id);
   if (tarSize !== undefined) return storedBlob(store, rec.id, tarSize, signal);
   // A compressed layer as it came: its tar is decoded from the blob while it is written out.
-  if (!(await decodedLayerTar(store.blobs, rec))) {
+  if (!(await hasCompressedBlob(store.blobs, rec))) {
     throw new LayerLabError("NOT_FOUND", `layer tar ${rec.id} is not in the store`);
   }
   return {
     digest: rec.id,
     size: rec.size,
     async *open() {
-      for await (const c of (await decodedLayerTar(store.blobs, rec))!) {
+      const tar = await decodedLayerTar(store.blobs, rec);
+      if (!tar) throw new LayerLabError("NOT_FOUND", `layer tar ${rec.id} is not in the store`);
+      for await (const c of tar) {
         throwIfAborted(signal, "export");
         yield c;
       }

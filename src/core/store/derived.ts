@@ -3,6 +3,11 @@ import type { Digest } from "../digest.ts";
 import { LayerLabError } from "../errors.ts";
 import type { BlobStore, LayerRecord, Store } from "./types.ts";
 
+/** Whether a layer's tar can be decoded from a stored blob of its own (without reading it). */
+export async function hasCompressedBlob(blobs: Pick<BlobStore, "has">, rec: LayerRecord): Promise<boolean> {
+  return !rec.synthesized && rec.blob !== rec.id && (await blobs.has(rec.blob));
+}
+
 /**
  * The uncompressed tar of a layer that came compressed, as a stream decoded from the stored
  * compressed blob; undefined when the layer has no such blob (its tar is stored, or synthesized).
@@ -11,7 +16,7 @@ export async function decodedLayerTar(
   blobs: Pick<BlobStore, "has" | "stream">,
   rec: LayerRecord,
 ): Promise<AsyncIterable<Uint8Array> | undefined> {
-  if (rec.synthesized || rec.blob === rec.id || !(await blobs.has(rec.blob))) return undefined;
+  if (!(await hasCompressedBlob(blobs, rec))) return undefined;
   const { head, stream } = await peek(blobs.stream(rec.blob), SNIFF_BYTES);
   const kind = sniffCompression(head);
   if (kind === "none") return undefined;
