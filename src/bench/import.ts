@@ -24,11 +24,9 @@ import { constants, createGzip } from "node:zlib";
 import { Gunzip } from "fflate";
 import { Decompress as ZstdDecompress } from "fzstd";
 import { createSHA256 } from "hash-wasm";
-import { nodeGunzip } from "../cli/node-gunzip.ts";
-import { nodeSha256 } from "../cli/node-sha256.ts";
-import { setPlatformGunzip } from "../core/archive/compression.ts";
+import { plugNodePlatform } from "../cli/node-platform.ts";
 import { writeTar } from "../core/archive/tar-writer.ts";
-import { createSha256, type Digest, setSha256Provider } from "../core/digest.ts";
+import { createSha256, type Digest } from "../core/digest.ts";
 import {
   type EntryJob,
   type IngestedEntry,
@@ -188,12 +186,6 @@ function workerPool(archive: string, n: number, nodeSha = false) {
   };
 }
 
-/** What the command line plugs into the core: node:crypto's sha256 and node:zlib's gunzip. */
-function setNodePlatform(): void {
-  setSha256Provider(nodeSha256);
-  setPlatformGunzip(nodeGunzip);
-}
-
 /** Worker mode: ingest the entries the main thread sends, into a store of this thread. */
 function serveWorker(archive: string): void {
   const store = discardingStore();
@@ -214,7 +206,7 @@ function serveWorker(archive: string): void {
 async function child(archive: string, variant: string): Promise<void> {
   // "node": the core with Node's native sha256 plugged in, as the layerlab command line runs it.
   const nodeSha = variant.startsWith("node-");
-  if (nodeSha) setNodePlatform();
+  if (nodeSha) plugNodePlatform();
   let peak = 0;
   const timer = setInterval(() => {
     peak = Math.max(peak, process.memoryUsage().rss);
@@ -397,7 +389,7 @@ export const importBenchmark: Benchmark = {
 };
 
 if (!isMainThread && (workerData as { archive?: string })?.archive) {
-  if ((workerData as { nodeSha?: boolean }).nodeSha) setNodePlatform();
+  if ((workerData as { nodeSha?: boolean }).nodeSha) plugNodePlatform();
   serveWorker((workerData as { archive: string }).archive);
 } else if (process.argv[2] === "--child" && process.argv[3]) {
   await child(process.argv[3], process.argv[4] ?? "");

@@ -1,11 +1,8 @@
 import { readFileSync } from "node:fs";
-import { setPlatformGunzip } from "../core/archive/compression.ts";
-import { setSha256Provider } from "../core/digest.ts";
 import { LayerLabError } from "../core/errors.ts";
 import { type CliIo, UsageError } from "./command.ts";
 import { commands } from "./commands/index.ts";
-import { nodeGunzip } from "./node-gunzip.ts";
-import { nodeSha256 } from "./node-sha256.ts";
+import { plugNodePlatform } from "./node-platform.ts";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
   version: string;
@@ -77,10 +74,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 
 const isMain = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
 if (isMain) {
-  // The command line runs in Node: its native sha256 is about three times WebAssembly's, and
-  // node:zlib decodes gzip about three times as fast as Node's DecompressionStream.
-  setSha256Provider(nodeSha256);
-  setPlatformGunzip(nodeGunzip);
+  plugNodePlatform();
   // `layerlab inspect x.tar | head` closes the pipe early: that is the reader's choice, not an error.
   process.stdout.on("error", (err: NodeJS.ErrnoException) => {
     if (err.code === "EPIPE") process.exit(0);
