@@ -10,6 +10,9 @@ const FILES: [string, Uint8Array][] = [
   ["empty", new Uint8Array(0)],
   ["small", new TextEncoder().encode("hello\n")],
   ["spans-pieces", pseudoRandomBytes(200_000, 2)],
+  // More files put together from pieces in the indexer's one reused buffer, smaller and larger.
+  ["spans-pieces-smaller", pseudoRandomBytes(70_000, 5)],
+  ["spans-pieces-larger", pseudoRandomBytes(300_000, 6)],
   ["exactly-one-piece", pseudoRandomBytes(65_536 - 512, 3)],
   // Over the one-shot limit: streamed through the incremental hash instead.
   ["large", pseudoRandomBytes(ONE_SHOT_MAX_BYTES + 1000, 4)],

@@ -76,6 +76,8 @@ export class LayerIndexer implements TarHandler {
   /** One-shot digests still being computed, in order, and the bytes they hold. */
   private pending: Promise<void>[] = [];
   private pendingBytes = 0;
+  /** Where files that arrive in pieces are put together for the one-shot digest (reused). */
+  private scratch = new Uint8Array(64 * 1024);
   private readonly maxEntries: number;
   private readonly maxFileBytes: number;
 
@@ -204,7 +206,12 @@ export class LayerIndexer implements TarHandler {
       g.filled = chunk.byteLength;
       return;
     }
-    g.bytes ??= new Uint8Array(e.size);
+    // One scratch buffer for every gathered file: the one-shot digest copies what it is given.
+    if (!g.bytes) {
+      if (this.scratch.byteLength < e.size)
+        this.scratch = new Uint8Array(Math.max(e.size, 2 * this.scratch.byteLength));
+      g.bytes = this.scratch.subarray(0, e.size);
+    }
     g.bytes.set(chunk, g.filled);
     g.filled += chunk.byteLength;
   }
