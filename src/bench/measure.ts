@@ -7,8 +7,23 @@ export async function medianMs(fn: () => unknown | Promise<unknown>, runs = 5): 
     await fn();
     times.push(performance.now() - t0);
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
+  return median(times);
+}
+
+/** The median of some figures. */
+export function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+/** The median of what `fn` measures over `runs` runs (run `i` is told its number), one after another. */
+export async function medianOfRuns(
+  runs: number,
+  fn: (i: number) => number | Promise<number>,
+): Promise<number> {
+  const values: number[] = [];
+  for (let i = 0; i < runs; i++) values.push(await fn(i));
+  return median(values);
 }
 
 /** Formats a row of figures as aligned columns. */

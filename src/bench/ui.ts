@@ -19,23 +19,11 @@ import { join } from "node:path";
 import { chromium, type Page } from "@playwright/test";
 import { generateArchive, nativePipeline } from "./import.ts";
 import type { Benchmark } from "./index.ts";
-import { row } from "./measure.ts";
+import { medianOfRuns, row } from "./measure.ts";
 
 const PORT = 4291;
 /** Each import figure (and its native reference) is the median of this many runs. */
 const RUNS = 3;
-
-function median(runs: number, fn: (i: number) => number): number {
-  const xs = Array.from({ length: runs }, (_, i) => fn(i)).sort((a, b) => a - b);
-  return xs[Math.floor(xs.length / 2)]!;
-}
-
-async function medianAsync(runs: number, fn: (i: number) => Promise<number>): Promise<number> {
-  const xs: number[] = [];
-  for (let i = 0; i < runs; i++) xs.push(await fn(i));
-  xs.sort((a, b) => a - b);
-  return xs[Math.floor(xs.length / 2)]!;
-}
 
 async function waitForServer(url: string): Promise<void> {
   for (let i = 0; i < 100; i++) {
@@ -174,7 +162,7 @@ export const uiBenchmark: Benchmark = {
       const mb = Number(process.env.LAYERLAB_BENCH_UI_MB ?? 20);
       const spec = { layers: Math.max(1, Math.round(mb / 50)), files, bytes: mb * 2 ** 20, seed: 7 };
       const { archive, layers } = await generateArchive(dir, spec, "gzip");
-      const native = { ms: median(RUNS, () => nativePipeline(layers, "gzip").ms) };
+      const native = { ms: await medianOfRuns(RUNS, () => nativePipeline(layers, "gzip").ms) };
       await waitForServer(`http://127.0.0.1:${PORT}/`);
       const open = async (page: Page) => {
         // tsx names functions with a helper; functions sent to the page need it there too.
@@ -217,7 +205,7 @@ export const uiBenchmark: Benchmark = {
       };
       // A person's browser keeps IndexedDB on disk: import in a profile of its own (a new one each
       // run, or the second import would only add names)...
-      const diskImportMs = await medianAsync(RUNS, (i) =>
+      const diskImportMs = await medianOfRuns(RUNS, (i) =>
         inProfile(join(dir, `profile-${i}`), launchOptions, async (page) => timeImport(await open(page))),
       );
       // ...once more, untimed, watching the memory of all the browser's processes...
@@ -241,8 +229,8 @@ export const uiBenchmark: Benchmark = {
       writeFileSync(pinned, `#!/bin/sh\nexec taskset -c 0 ${launchOptions.executablePath} "$@"\n`, {
         mode: 0o755,
       });
-      const nativeOneCore = { ms: median(RUNS, () => nativePipeline(layers, "gzip", "0").ms) };
-      const oneCoreImportMs = await medianAsync(RUNS, (i) =>
+      const nativeOneCore = { ms: await medianOfRuns(RUNS, () => nativePipeline(layers, "gzip", "0").ms) };
+      const oneCoreImportMs = await medianOfRuns(RUNS, (i) =>
         inProfile(
           join(dir, `profile-one-core-${i}`),
           { ...launchOptions, executablePath: pinned },
@@ -252,7 +240,7 @@ export const uiBenchmark: Benchmark = {
       // ...and in fresh contexts (Playwright's default), whose storage stays in memory; the last one
       // stays open for the explorer's figures.
       let page: Page | undefined;
-      const importMs = await medianAsync(RUNS, async () => {
+      const importMs = await medianOfRuns(RUNS, async () => {
         await page?.context().close();
         page = await open(await browser.newPage({ viewport: { width: 1280, height: 720 } }));
         return timeImport(page);
