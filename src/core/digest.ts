@@ -35,23 +35,29 @@ export interface Sha256Provider {
   oneShot?(bytes: Uint8Array): Promise<Digest>;
 }
 
-/** WebCrypto's digest: native code (SHA extensions where the CPU has them) on the browser's crypto threads. */
-async function webCryptoSha256(bytes: Uint8Array): Promise<Digest> {
-  const buf = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
-  return `sha256:${toHex(new Uint8Array(buf))}`;
+/**
+ * WebCrypto's digest: native code, with the CPU's SHA extensions where it has them. In Chromium
+ * it ran on the calling thread (a worker's), at about 4 µs a call besides the hashing itself.
+ */
+function webCryptoSha256(bytes: Uint8Array): Promise<Digest> {
+  // One promise per input, not an async wrapper around it: a layer has thousands of files.
+  return crypto.subtle
+    .digest("SHA-256", bytes as Uint8Array<ArrayBuffer>)
+    .then((buf): Digest => `sha256:${toHex(new Uint8Array(buf))}`);
 }
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 function toHex(bytes: Uint8Array): string {
   let out = "";
-  for (const b of bytes) out += HEX[b];
+  for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i]!];
   return out;
 }
 
 /**
  * hash-wasm's WebAssembly sha256 for streams (the same code in a page, a worker and Node), and
- * WebCrypto for whole inputs where the platform has it: in Chromium it ran per-file digests of a
- * layer about 3x faster, off the importing thread.
+ * WebCrypto for whole inputs where the platform has it: in Chromium the per-file digests of a
+ * 50 MB layer (5,234 files) took 43 ms of a worker's CPU through WebCrypto and 120 ms through
+ * WebAssembly.
  */
 export const wasmSha256: Sha256Provider = {
   ...(typeof crypto === "object" && crypto?.subtle ? { oneShot: webCryptoSha256 } : {}),
