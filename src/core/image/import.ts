@@ -15,7 +15,7 @@
  * added that nothing references (other platforms, VERSION files) are removed. On any error or
  * cancellation, every blob the import added is removed (blobs that were there before are kept).
  */
-import { asyncIterable } from "../archive/bytes.ts";
+import { asyncIterable, streamBytes } from "../archive/bytes.ts";
 import { Channel } from "../archive/channel.ts";
 import {
   type Compression,
@@ -27,7 +27,7 @@ import {
 } from "../archive/compression.ts";
 import type { TarHeader } from "../archive/tar-header.ts";
 import { type RandomAccess, readAll, readTar, readTarHeaders, TarParser } from "../archive/tar-reader.ts";
-import { createSha256, type Digest, isDigest, sha256 } from "../digest.ts";
+import { createSha256, type Digest, isDigest, oneShotSha256, sha256 } from "../digest.ts";
 import {
   ArchiveError,
   CancelledError,
@@ -98,10 +98,24 @@ export interface ImportOptions {
   ingestEntry?: (job: EntryJob) => Promise<IngestedEntry>;
   /** With `ingestEntry`: entries smaller than this are read here (default 1 MiB). */
   remoteMinBytes?: number;
+  /**
+   * ingestArchiveEntry on a Blob of at most this many bytes reads it whole for a one-shot digest
+   * where the platform has one (default WHOLE_DIGEST_MAX_BYTES); larger ones stream.
+   */
+  wholeDigestMaxBytes?: number;
 }
 
 /** Entries smaller than this are read by the import itself, not handed to a worker. */
 const REMOTE_MIN_BYTES = 1 << 20;
+/**
+ * A layer ingested from a Blob (a worker's slice of the picked File) of at most this many bytes is
+ * read whole and digested by the platform's one-shot sha256 (WebCrypto: native code with the CPU's
+ * SHA extensions, about 2.5x cheaper than the WebAssembly hash in Chromium). Larger ones stream.
+ * Memory: a worker holds at most this much, plus WebCrypto's copy while it digests.
+ */
+export const WHOLE_DIGEST_MAX_BYTES = 32 * 2 ** 20;
+/** Pieces in which a layer read whole is fed to the decompressor (its output stays small). */
+const HELD_CHUNK_BYTES = 256 * 1024;
 
 /** One image an import stored. */
 export interface ImportedImage {
@@ -150,16 +164,32 @@ export async function ingestArchiveEntry(
   store: Store,
   body: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array> | Blob,
   path: string,
-  options: Pick<ImportOptions, "limits" | "hashFiles" | "gzipEngine" | "signal"> = {},
+  options: Pick<ImportOptions, "limits" | "hashFiles" | "gzipEngine" | "signal" | "wholeDigestMaxBytes"> = {},
 ): Promise<IngestedEntry> {
   const imp = new Importer(store, options);
   try {
     const whole = isBlob(body) ? body : undefined;
-    const source = whole
-      ? (whole.stream() as ReadableStream<Uint8Array>)
-      : (body as AsyncIterable<Uint8Array>);
+    // A layer of up to WHOLE_DIGEST_MAX_BYTES is read whole, so its digest is one native call
+    // (WebCrypto, off this thread) rather than a WebAssembly hash of every chunk.
+    const oneShot = oneShotSha256();
+    const held =
+      whole && oneShot && whole.size <= (options.wholeDigestMaxBytes ?? WHOLE_DIGEST_MAX_BYTES)
+        ? new Uint8Array(await whole.arrayBuffer())
+        : undefined;
+    if (whole && held && held.byteLength !== whole.size) {
+      throw new ArchiveError(`truncated: read ${held.byteLength} of its ${whole.size} bytes`, {
+        entry: path,
+      });
+    }
+    const rawDigest = held ? oneShot!(held) : undefined;
+    rawDigest?.catch(() => {});
+    const source = held
+      ? streamBytes(held, [HELD_CHUNK_BYTES])
+      : whole
+        ? (whole.stream() as ReadableStream<Uint8Array>)
+        : (body as AsyncIterable<Uint8Array>);
     const { head, stream } = await peek(asyncIterable(source), SNIFF_BYTES);
-    const c = await imp.ingestLayer(stream, head, path, whole);
+    const c = await imp.ingestLayer(stream, head, path, whole, rawDigest);
     const added = [...imp.added];
     if (c.kind === "failed") {
       return {
@@ -420,12 +450,14 @@ class Importer {
     head: Uint8Array,
     path: string,
     whole?: Blob,
+    /** The digest of `whole`, when the caller takes it (see ingestArchiveEntry). */
+    rawDigest?: Promise<Digest>,
   ): Promise<LayerCandidate | FailedCandidate> {
     const compression = sniffCompression(head);
     const signal = this.signal;
     // The entry as it came: adopted as a Blob when it is a slice of the picked File (its bytes
     // are only hashed here), else streamed into the store. An uncompressed layer is its own tar.
-    const rawHash = whole ? await createSha256() : undefined;
+    const rawHash = whole && !rawDigest ? await createSha256() : undefined;
     const rawChan = compression === "none" || whole ? undefined : new Channel();
     // A compressed layer's tar is not stored: its digest (the diffId) is taken as it streams past,
     // and the tar is decoded from the stored blob when something first reads it (withDerivedTars).
@@ -449,7 +481,7 @@ class Importer {
     };
     try {
       const guarded = guard(source);
-      const compressed = rawChan || rawHash ? tap(guarded) : guarded;
+      const compressed = rawChan || whole ? tap(guarded) : guarded;
       const remaining = this.limits.maxTotalBytes - this.totalUncompressed;
       const limit = Math.min(this.limits.maxLayerBytes, remaining);
       for await (const out of decompress(compressed, compression, {
@@ -467,11 +499,12 @@ class Importer {
       rawChan?.close();
       tarChan?.close();
       let adopted: PutResult | undefined;
-      if (whole && rawHash) {
+      if (whole) {
         if (rawSize !== whole.size) {
           throw new ArchiveError(`truncated: read ${rawSize} of its ${whole.size} bytes`, { entry: path });
         }
-        adopted = this.note(await this.store.blobs.adopt(whole, rawHash.finish(), { signal }));
+        const digest = rawDigest ? await rawDigest : rawHash!.finish();
+        adopted = this.note(await this.store.blobs.adopt(whole, digest, { signal }));
       }
       const rawRes = rawPut ? this.note(await rawPut) : (adopted ?? this.note(await tarPut!));
       const diffId = tarHash ? tarHash.finish() : rawRes.digest;

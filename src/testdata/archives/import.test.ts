@@ -151,10 +151,13 @@ describe("importing from a File or Blob (headers by offset, entries in parallel)
       for (const [concurrency, workers, kind] of [
         [1, false, "memory"],
         [3, false, "memory"],
-        [3, true, "memory"],
+        // Workers read a layer's slice whole for a one-shot digest, or (over the limit) stream it.
+        [3, "whole", "memory"],
+        [3, "streamed", "memory"],
         // IndexedDB adopts the File's slices as Blobs: the stored bytes must still be exactly right.
         [1, false, "indexeddb"],
-        [3, true, "indexeddb"],
+        [3, "whole", "indexeddb"],
+        [3, "streamed", "indexeddb"],
       ] as const) {
         const sliced = kind === "memory" ? openMemoryStore() : await openIndexedDbStore(`ll-blob-${++dbSeq}`);
         const progress: number[] = [];
@@ -166,7 +169,9 @@ describe("importing from a File or Blob (headers by offset, entries in parallel)
           ...(workers
             ? {
                 ingestEntry: (job: EntryJob) =>
-                  ingestArchiveEntry(sliced, file.slice(job.start, job.end), job.path),
+                  ingestArchiveEntry(sliced, file.slice(job.start, job.end), job.path, {
+                    wholeDigestMaxBytes: workers === "whole" ? undefined : 0,
+                  }),
                 remoteMinBytes: 1,
               }
             : {}),
