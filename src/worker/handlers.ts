@@ -52,7 +52,10 @@ export function createHandlers(
   options: {
     synthetic?: SyntheticContent;
     builtins?: ImageResolver;
-    /** Starts workers that ingest layers into the same store, for imports on several cores. */
+    /**
+     * The workers that ingest layers into the same store, for imports on several cores (started
+     * on the first call and kept for later imports: an import does not end them).
+     */
     ingestWorkers?: () => IngestPort[];
   } = {},
 ): Handlers {
@@ -183,7 +186,7 @@ export function createHandlers(
             detail: `${name}: ${p.layersDone} layer${p.layersDone === 1 ? "" : "s"}${p.entry ? `, ${p.entry}` : ""}`,
           });
         },
-      }).finally(() => pool?.close());
+      });
       return {
         images: r.images.map((i) => ({
           id: i.record.id,

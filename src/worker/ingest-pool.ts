@@ -21,19 +21,21 @@ export interface IngestPort {
   postMessage(msg: IngestRequest): void;
   addEventListener(type: "message", fn: (ev: MessageEvent<IngestReply>) => void): void;
   removeEventListener(type: "message", fn: (ev: MessageEvent<IngestReply>) => void): void;
-  terminate(): void;
 }
+
+/** Job ids, unique across pools: imports running at once share the same workers. */
+let seq = 0;
 
 /**
  * A pool of ingest workers for one import: each job (a layer) goes to the next idle worker;
- * aborting the signal cancels every job in flight (each worker removes what it had stored).
+ * aborting the signal cancels every job in flight (each worker removes what it had stored). The
+ * workers outlive the pool: the next import uses them again.
  */
 export function createIngestPool(
   workers: IngestPort[],
   file: Blob,
   options: Pick<ImportOptions, "limits" | "hashFiles"> & { signal?: AbortSignal },
 ) {
-  let seq = 0;
   const idle = [...workers];
   const waiting: ((w: IngestPort) => void)[] = [];
   const inFlight = new Map<number, IngestPort>();
@@ -69,9 +71,6 @@ export function createIngestPool(
         inFlight.delete(id);
         give(w);
       }
-    },
-    close() {
-      for (const w of workers) w.terminate();
     },
   };
 }

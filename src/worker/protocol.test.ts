@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -39,15 +39,14 @@ function fakeIngestWorker(store: Store, log: string[]): IngestPort {
     },
     addEventListener: (_t, fn) => void listeners.add(fn),
     removeEventListener: (_t, fn) => void listeners.delete(fn),
-    terminate() {},
   };
 }
 
 function connect(store = openMemoryStore(), ingestLog?: string[]) {
   const listeners: ((ev: MessageEvent<ResponseMessage>) => void)[] = [];
-  const ingestWorkers = ingestLog
-    ? () => [fakeIngestWorker(store, ingestLog), fakeIngestWorker(store, ingestLog)]
-    : undefined;
+  // Started once and kept for every import, as src/worker/worker.ts keeps its helpers.
+  const helpers = ingestLog ? [fakeIngestWorker(store, ingestLog), fakeIngestWorker(store, ingestLog)] : [];
+  const ingestWorkers = ingestLog ? () => helpers : undefined;
   const handle = serveProtocol(createHandlers(store, { ingestWorkers }), (msg) => {
     for (const l of listeners) l({ data: structuredClone(msg) } as MessageEvent<ResponseMessage>);
   });
@@ -134,6 +133,39 @@ describe("worker protocol", () => {
     });
     expect(again.images[0]!.id).toBe(r.images[0]!.id);
     expect((await store.blobs.stats()).bytes).toBe((await alone.store.blobs.stats()).bytes);
+  });
+
+  it("runs two imports at once on the same ingest workers, each getting its own layers", async () => {
+    const log: string[] = [];
+    const store = openMemoryStore();
+    const { client } = connect(store, log);
+    const dir = mkdtempSync(join(tmpdir(), "layerlab-pool-"));
+    const specs = [
+      { layers: 3, files: 90, bytes: 15 << 20, seed: 11 },
+      { layers: 2, files: 60, bytes: 10 << 20, seed: 12 },
+    ];
+    const archives = await Promise.all(
+      specs.map(async (spec, i) => {
+        const sub = join(dir, String(i));
+        mkdirSync(sub);
+        return (await generateArchive(sub, spec, "gzip")).archive;
+      }),
+    );
+    const both = await Promise.all(
+      archives.map((a, i) =>
+        client.call("archive.import", { file: new Blob([readFileSync(a)]), name: `${i}.tar` }),
+      ),
+    );
+    expect(log).toHaveLength(5);
+    expect(both.map((r) => r.images[0]!.layers)).toEqual([3, 2]);
+    // Each matches the same archive imported alone.
+    for (const [i, a] of archives.entries()) {
+      const alone = await connect().client.call("archive.import", {
+        file: new Blob([readFileSync(a)]),
+        name: `${i}.tar`,
+      });
+      expect(alone.images[0]!.id).toBe(both[i]!.images[0]!.id);
+    }
   });
 
   it("keeps the build cache across a reload (a new worker over the same store)", async () => {

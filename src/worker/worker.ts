@@ -15,22 +15,29 @@ async function loadCatalogFile(file: string): Promise<Uint8Array | undefined> {
   return res.ok ? new Uint8Array(await res.arrayBuffer()) : undefined;
 }
 
+let helpers: IngestPort[] | undefined;
+/**
+ * Layers of an import are ingested on the other cores (this worker reads the archive's headers).
+ * The helpers are started once and kept: a worker takes tens of milliseconds to load and open the
+ * store, which an import should not wait for.
+ */
+function ingestWorkers(): IngestPort[] {
+  helpers ??= Array.from(
+    { length: Math.max(1, Math.min(4, self.navigator.hardwareConcurrency ?? 2)) },
+    () =>
+      new Worker(new URL("./ingest-worker.ts", import.meta.url), {
+        type: "module",
+      }) as unknown as IngestPort,
+  );
+  return helpers;
+}
+
+const store = openIndexedDbStore("layerlab");
 const handle = serveProtocol(
-  openIndexedDbStore("layerlab").then((store) =>
-    createHandlers(store, {
-      builtins: builtinResolver(loadCatalogFile),
-      // Layers of an import are ingested on the other cores (this worker reads the archive's headers).
-      ingestWorkers: () =>
-        Array.from(
-          { length: Math.max(1, Math.min(4, self.navigator.hardwareConcurrency ?? 2)) },
-          () =>
-            new Worker(new URL("./ingest-worker.ts", import.meta.url), {
-              type: "module",
-            }) as unknown as IngestPort,
-        ),
-    }),
-  ),
+  store.then((s) => createHandlers(s, { builtins: builtinResolver(loadCatalogFile), ingestWorkers })),
   (msg) => self.postMessage(msg),
 );
+// Ready before the first import: they load on their own threads while this one serves the page.
+void store.then(ingestWorkers);
 
 self.onmessage = (ev: MessageEvent<RequestMessage | ControlMessage>) => void handle(ev.data);
