@@ -171,7 +171,9 @@ export function createHandlers(
       const workers = options.ingestWorkers?.() ?? [];
       const pool = workers.length ? createIngestPool(workers, file, { signal: ctx.signal }) : undefined;
       const r = await importArchive(store, file, {
-        ...(pool ? { ingestEntry: pool.run, concurrency: workers.length } : {}),
+        // One entry more than there are workers: the next layer waits in the pool, its header
+        // already read, and starts the moment a worker is free.
+        ...(pool ? { ingestEntry: pool.run, concurrency: workers.length + 1 } : {}),
         platform,
         signal: ctx.signal,
         totalBytes: total,
