@@ -10,7 +10,7 @@ import { editorDiagnostics } from "../core/explore/diagnostics.ts";
 import { Explorer, type SyntheticContent } from "../core/explore/explorer.ts";
 import { storeContentReader } from "../core/fs/container-store.ts";
 import { exportImage } from "../core/image/export.ts";
-import { importArchive } from "../core/image/import.ts";
+import { importArchive, WHOLE_DIGEST_BUDGET_BYTES, WHOLE_DIGEST_MAX_BYTES } from "../core/image/import.ts";
 import { buildFactFromEvents, gatherLessonFacts } from "../core/lessons/facts.ts";
 import { type BuildFact, LESSONS } from "../core/lessons/lessons.ts";
 import { deleteImage, summarizeLibrary } from "../core/library/library.ts";
@@ -169,7 +169,16 @@ export function createHandlers(
       // A Blob lets the importer read each layer from its own slice, several at once: on other
       // cores when this worker may start helpers.
       const workers = options.ingestWorkers?.() ?? [];
-      const pool = workers.length ? createIngestPool(workers, file, { signal: ctx.signal }) : undefined;
+      const pool = workers.length
+        ? createIngestPool(workers, file, {
+            signal: ctx.signal,
+            // However many helpers there are, together they hold at most the budget of whole layers.
+            wholeDigestMaxBytes: Math.min(
+              WHOLE_DIGEST_MAX_BYTES,
+              Math.floor(WHOLE_DIGEST_BUDGET_BYTES / workers.length),
+            ),
+          })
+        : undefined;
       const r = await importArchive(store, file, {
         // One entry more than there are workers: the next layer waits in the pool, its header
         // already read, and starts the moment a worker is free.

@@ -8,7 +8,7 @@ export type IngestRequest =
       id: number;
       file: Blob;
       job: EntryJob;
-      options: Pick<ImportOptions, "limits" | "hashFiles">;
+      options: Pick<ImportOptions, "limits" | "hashFiles" | "wholeDigestMaxBytes">;
     }
   | { type: "cancel"; id: number };
 
@@ -34,7 +34,7 @@ let seq = 0;
 export function createIngestPool(
   workers: IngestPort[],
   file: Blob,
-  options: Pick<ImportOptions, "limits" | "hashFiles"> & { signal?: AbortSignal },
+  options: Pick<ImportOptions, "limits" | "hashFiles" | "wholeDigestMaxBytes"> & { signal?: AbortSignal },
 ) {
   const idle = [...workers];
   const waiting: ((w: IngestPort) => void)[] = [];
@@ -64,7 +64,11 @@ export function createIngestPool(
             id,
             file,
             job,
-            options: { limits: options.limits, hashFiles: options.hashFiles },
+            options: {
+              limits: options.limits,
+              hashFiles: options.hashFiles,
+              wholeDigestMaxBytes: options.wholeDigestMaxBytes,
+            },
           });
         });
       } finally {

@@ -14,12 +14,13 @@ import { serveProtocol } from "./serve.ts";
 
 /** A client wired to the handlers in-process, as the page is to the worker. */
 /** An ingest worker run in-process: what src/worker/ingest-worker.ts does, over the same store. */
-function fakeIngestWorker(store: Store, log: string[]): IngestPort {
+function fakeIngestWorker(store: Store, log: string[], held?: (number | undefined)[]): IngestPort {
   const listeners = new Set<(ev: MessageEvent<IngestReply>) => void>();
   return {
     postMessage(msg: IngestRequest) {
       if (msg.type === "cancel") return;
       log.push(msg.job.path);
+      held?.push(msg.options.wholeDigestMaxBytes);
       ingestArchiveEntry(
         store,
         msg.file.slice(msg.job.start, msg.job.end).stream(),
@@ -42,10 +43,12 @@ function fakeIngestWorker(store: Store, log: string[]): IngestPort {
   };
 }
 
-function connect(store = openMemoryStore(), ingestLog?: string[]) {
+function connect(store = openMemoryStore(), ingestLog?: string[], held?: (number | undefined)[]) {
   const listeners: ((ev: MessageEvent<ResponseMessage>) => void)[] = [];
   // Started once and kept for every import, as src/worker/worker.ts keeps its helpers.
-  const helpers = ingestLog ? [fakeIngestWorker(store, ingestLog), fakeIngestWorker(store, ingestLog)] : [];
+  const helpers = ingestLog
+    ? [fakeIngestWorker(store, ingestLog, held), fakeIngestWorker(store, ingestLog, held)]
+    : [];
   const ingestWorkers = ingestLog ? () => helpers : undefined;
   const handle = serveProtocol(createHandlers(store, { ingestWorkers }), (msg) => {
     for (const l of listeners) l({ data: structuredClone(msg) } as MessageEvent<ResponseMessage>);
@@ -112,8 +115,9 @@ describe("worker protocol", () => {
 
   it("hands an archive's layers to ingest workers and stores the same image", async () => {
     const log: string[] = [];
+    const held: (number | undefined)[] = [];
     const store = openMemoryStore();
-    const { client } = connect(store, log);
+    const { client } = connect(store, log, held);
     const dir = mkdtempSync(join(tmpdir(), "layerlab-pool-"));
     const { archive } = await generateArchive(
       dir,
@@ -126,6 +130,8 @@ describe("worker protocol", () => {
     });
     expect(log).toHaveLength(3);
     expect(r.images[0]!.layers).toBe(3);
+    // Two helpers share the budget of layers read whole: 32 MiB each.
+    expect(held).toEqual([32 << 20, 32 << 20, 32 << 20]);
     const alone = connect();
     const again = await alone.client.call("archive.import", {
       file: new Blob([readFileSync(archive)]),

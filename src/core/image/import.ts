@@ -114,6 +114,8 @@ const REMOTE_MIN_BYTES = 1 << 20;
  * Memory: a worker holds at most this much, plus WebCrypto's copy while it digests.
  */
 export const WHOLE_DIGEST_MAX_BYTES = 32 * 2 ** 20;
+/** What the helpers of one import may hold of layers read whole, together: each gets its share. */
+export const WHOLE_DIGEST_BUDGET_BYTES = 64 * 2 ** 20;
 /** Pieces in which a layer read whole is fed to the decompressor (its output stays small). */
 const HELD_CHUNK_BYTES = 256 * 1024;
 
