@@ -172,7 +172,7 @@ export function createHandlers(
       const pool = workers.length
         ? createIngestPool(workers, file, {
             signal: ctx.signal,
-            // However many helpers there are, together they hold at most the budget of whole layers.
+            // However many helpers there are, this import's layers read whole fit the budget.
             wholeDigestMaxBytes: Math.min(
               WHOLE_DIGEST_MAX_BYTES,
               Math.floor(WHOLE_DIGEST_BUDGET_BYTES / workers.length),

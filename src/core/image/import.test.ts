@@ -6,7 +6,7 @@ import { sha256 } from "../digest.ts";
 import { openMemoryStore } from "../store/memory.ts";
 import { describeImage, readLayerIndex } from "./describe.ts";
 import { exportImage } from "./export.ts";
-import { importArchive } from "./import.ts";
+import { importArchive, ingestArchiveEntry } from "./import.ts";
 import { cleanEntryPath } from "./layer-index.ts";
 import {
   type ArchiveImage,
@@ -228,5 +228,29 @@ describe("cleanEntryPath", () => {
     expect(cleanEntryPath("./")).toBe("");
     expect(() => cleanEntryPath("a/../../b")).toThrow(/'\.\.' in path refused/);
     expect(() => cleanEntryPath("/etc/passwd")).toThrow(/absolute path refused/);
+  });
+});
+
+describe("a layer slice that reads short (the file changed on disk after it was picked)", () => {
+  it.each([
+    ["read whole", undefined],
+    ["streamed", 0],
+  ])("is refused as truncated when %s, and nothing is stored", async (_how, wholeDigestMaxBytes) => {
+    const tar = await collectBytes(writeTar([{ name: "a.txt", body: te.encode("hello\n") }]));
+    const layer = await collectBytes(gzip(streamBytes(tar)));
+    // A Blob whose size promises more bytes than it holds, as a File does when it shrank.
+    class ShortBlob extends Blob {
+      override get size() {
+        return super.size + 100;
+      }
+    }
+    const store = openMemoryStore();
+    const r = await ingestArchiveEntry(store, new ShortBlob([layer as Uint8Array<ArrayBuffer>]), "l.gz", {
+      wholeDigestMaxBytes,
+    });
+    // Not a readable layer: the import refuses it, naming the entry, if a manifest lists it.
+    expect(r.digest).toBeUndefined();
+    expect("failed" in r && r.failed.message).toMatch(/truncated: read \d+ of its \d+ bytes/);
+    expect(await store.blobs.list()).toEqual([]);
   });
 });

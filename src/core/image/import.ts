@@ -172,17 +172,13 @@ export async function ingestArchiveEntry(
   try {
     const whole = isBlob(body) ? body : undefined;
     // A layer of up to WHOLE_DIGEST_MAX_BYTES is read whole, so its digest is one native call
-    // (WebCrypto, off this thread) rather than a WebAssembly hash of every chunk.
+    // (WebCrypto) rather than a WebAssembly hash of every chunk. A short read is refused as
+    // truncated by ingestLayer, which counts the bytes either way.
     const oneShot = oneShotSha256();
     const held =
       whole && oneShot && whole.size <= (options.wholeDigestMaxBytes ?? WHOLE_DIGEST_MAX_BYTES)
         ? new Uint8Array(await whole.arrayBuffer())
         : undefined;
-    if (whole && held && held.byteLength !== whole.size) {
-      throw new ArchiveError(`truncated: read ${held.byteLength} of its ${whole.size} bytes`, {
-        entry: path,
-      });
-    }
     const rawDigest = held ? oneShot!(held) : undefined;
     rawDigest?.catch(() => {});
     const source = held
