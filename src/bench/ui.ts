@@ -19,7 +19,7 @@ import { join } from "node:path";
 import { chromium, type Page } from "@playwright/test";
 import { generateArchive, nativePipeline } from "./import.ts";
 import type { Benchmark } from "./index.ts";
-import { medianOfRuns, row } from "./measure.ts";
+import { median, medianOfRuns, row } from "./measure.ts";
 
 const PORT = 4291;
 /** Each import figure (and its native reference) is the median of this many runs. */
@@ -86,11 +86,8 @@ async function inProfile<T>(
   }
 }
 
-/**
- * The proportional set size of a browser and every process below it (renderers, workers' hosts,
- * utilities), found by its profile directory: shared pages counted once, so the sum is real.
- */
-function browserPss(profile: string): number {
+/** The processes of a browser found by its profile directory: the browser and every one below it. */
+function browserProcesses(profile: string): number[] {
   const parent = new Map<number, number>();
   let root: number | undefined;
   for (const name of readdirSync("/proc")) {
@@ -111,7 +108,7 @@ function browserPss(profile: string): number {
       // The process ended while it was being read.
     }
   }
-  if (root === undefined) return 0;
+  if (root === undefined) return [];
   const inTree = (pid: number): boolean => {
     for (let p: number | undefined = pid, hops = 0; p !== undefined && hops < 64; p = parent.get(p), hops++) {
       if (p === root) return true;
@@ -119,9 +116,16 @@ function browserPss(profile: string): number {
     }
     return false;
   };
+  return [...parent.keys()].filter(inTree);
+}
+
+/**
+ * The proportional set size of a browser and every process below it (renderers, workers' hosts,
+ * utilities): shared pages counted once, so the sum is real.
+ */
+function browserPss(profile: string): number {
   let total = 0;
-  for (const pid of parent.keys()) {
-    if (!inTree(pid)) continue;
+  for (const pid of browserProcesses(profile)) {
     try {
       const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"));
       total += Number(m?.[1] ?? 0) * 1024;
@@ -130,6 +134,27 @@ function browserPss(profile: string): number {
     }
   }
   return total;
+}
+
+/**
+ * CPU time (ms) a browser's processes have used so far, in user space and in the kernel (page
+ * faults, memory mapping), every thread included, those that ended too.
+ */
+function browserCpu(profile: string): { userMs: number; kernelMs: number } {
+  const tick = 1000 / 100; // USER_HZ
+  let user = 0;
+  let kernel = 0;
+  for (const pid of browserProcesses(profile)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      user += Number(f[11]);
+      kernel += Number(f[12]);
+    } catch {
+      // Gone.
+    }
+  }
+  return { userMs: user * tick, kernelMs: kernel * tick };
 }
 
 export const uiBenchmark: Benchmark = {
@@ -162,7 +187,15 @@ export const uiBenchmark: Benchmark = {
       const mb = Number(process.env.LAYERLAB_BENCH_UI_MB ?? 20);
       const spec = { layers: Math.max(1, Math.round(mb / 50)), files, bytes: mb * 2 ** 20, seed: 7 };
       const { archive, layers } = await generateArchive(dir, spec, "gzip");
-      const native = { ms: await medianOfRuns(RUNS, () => nativePipeline(layers, "gzip").ms) };
+      const nativeRuns: { ms: number; cpuMs: number }[] = [];
+      const native = {
+        ms: await medianOfRuns(RUNS, () => {
+          const r = nativePipeline(layers, "gzip");
+          nativeRuns.push(r);
+          return r.ms;
+        }),
+        cpuMs: median(nativeRuns.map((r) => r.cpuMs)),
+      };
       await waitForServer(`http://127.0.0.1:${PORT}/`);
       const open = async (page: Page) => {
         // tsx names functions with a helper; functions sent to the page need it there too.
@@ -208,11 +241,12 @@ export const uiBenchmark: Benchmark = {
       const diskImportMs = await medianOfRuns(RUNS, (i) =>
         inProfile(join(dir, `profile-${i}`), launchOptions, async (page) => timeImport(await open(page))),
       );
-      // ...once more, untimed, watching the memory of all the browser's processes...
+      // ...once more, untimed, watching the memory and the CPU time of all the browser's processes...
       const profile = join(dir, "profile-memory");
       const memory = await inProfile(profile, launchOptions, async (page) => {
         await open(page);
         const idle = browserPss(profile);
+        const cpu0 = browserCpu(profile);
         let peak = idle;
         const sampler = setInterval(() => {
           peak = Math.max(peak, browserPss(profile));
@@ -222,7 +256,8 @@ export const uiBenchmark: Benchmark = {
         } finally {
           clearInterval(sampler);
         }
-        return { idle, peak };
+        const cpu1 = browserCpu(profile);
+        return { idle, peak, userMs: cpu1.userMs - cpu0.userMs, kernelMs: cpu1.kernelMs - cpu0.kernelMs };
       });
       // ...again with the whole browser pinned to one core, beside the native pipeline pinned too...
       const pinned = join(dir, "chromium-one-core.sh");
@@ -325,6 +360,8 @@ export const uiBenchmark: Benchmark = {
       console.log(
         row("browser memory, PSS MiB: idle | importing (peak)", memory.idle / 2 ** 20, memory.peak / 2 ** 20),
       );
+      console.log(row("CPU of the import, all threads (ms)", memory.userMs + memory.kernelMs, native.cpuMs));
+      console.log(row("  of which in the kernel (ms)", memory.kernelMs, "-"));
       console.log(row("", "LayerLab", "plain list"));
       console.log(row("select layer -> first rows on screen (ms)", firstRowsMs, "-"));
       console.log(row("open every row -> laid out (ms)", allRowsMs, naiveMs));
