@@ -166,7 +166,16 @@ export async function ingestArchiveEntry(
   store: Store,
   body: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array> | Blob,
   path: string,
-  options: Pick<ImportOptions, "limits" | "hashFiles" | "gzipEngine" | "signal" | "wholeDigestMaxBytes"> = {},
+  options: Pick<ImportOptions, "limits" | "hashFiles" | "gzipEngine" | "signal" | "wholeDigestMaxBytes"> & {
+    /**
+     * Leave the last writes to the caller (see `leftToStore` in the result): a Blob read whole is
+     * not adopted here and the entry index is not put. A worker then takes its next layer at
+     * once, while the import (whose thread mostly waits) stores these.
+     */
+    leaveWrites?: boolean;
+    /** The Blob's bytes, already read whole (by whoever queued this entry). */
+    wholeBytes?: Uint8Array;
+  } = {},
 ): Promise<IngestedEntry> {
   const imp = new Importer(store, options);
   try {
@@ -176,9 +185,11 @@ export async function ingestArchiveEntry(
     // truncated by ingestLayer, which counts the bytes either way.
     const oneShot = oneShotSha256();
     const held =
-      whole && oneShot && whole.size <= (options.wholeDigestMaxBytes ?? WHOLE_DIGEST_MAX_BYTES)
-        ? new Uint8Array(await whole.arrayBuffer())
-        : undefined;
+      whole && oneShot && options.wholeBytes
+        ? options.wholeBytes
+        : whole && oneShot && whole.size <= (options.wholeDigestMaxBytes ?? WHOLE_DIGEST_MAX_BYTES)
+          ? new Uint8Array(await whole.arrayBuffer())
+          : undefined;
     const rawDigest = held ? oneShot!(held) : undefined;
     rawDigest?.catch(() => {});
     const source = held
@@ -187,7 +198,7 @@ export async function ingestArchiveEntry(
         ? (whole.stream() as ReadableStream<Uint8Array>)
         : (body as AsyncIterable<Uint8Array>);
     const { head, stream } = await peek(asyncIterable(source), SNIFF_BYTES);
-    const c = await imp.ingestLayer(stream, head, path, whole, rawDigest);
+    const c = await imp.ingestLayer(stream, head, path, whole, rawDigest, options.leaveWrites);
     const added = [...imp.added];
     if (c.kind === "failed") {
       return {
@@ -218,6 +229,12 @@ interface LayerCandidate {
   size: number;
   index: Digest;
   warnings: LayerWarning[];
+  /**
+   * With `leaveWrites` (ingestArchiveEntry): what the caller stores before the layer counts as
+   * imported. The entry's bytes when `adopt` (the same slice of the File, under `digest`), and
+   * the encoded entry index (under `index`).
+   */
+  leftToStore?: { adopt: boolean; index: Uint8Array };
 }
 
 /** An entry that could not be read as a layer; an error only if something references it. */
@@ -338,7 +355,7 @@ class Importer {
         const remote = this.options.ingestEntry;
         run(
           remote && (await this.isRemoteLayer(file, header))
-            ? this.handleRemote(header, remote)
+            ? this.handleRemote(header, remote, file)
             : this.handleEntry(header, body, isBlob(slice) ? slice : undefined),
         );
         while (pending.size >= concurrency) await Promise.race(pending);
@@ -369,11 +386,32 @@ class Importer {
   }
 
   /** An entry too large to be JSON, ingested by the caller's worker; its result joins this import. */
-  async handleRemote(header: TarHeader, ingest: (job: EntryJob) => Promise<IngestedEntry>): Promise<void> {
+  async handleRemote(
+    header: TarHeader,
+    ingest: (job: EntryJob) => Promise<IngestedEntry>,
+    file: RandomAccess,
+  ): Promise<void> {
     const path = cleanEntryPath(header.name);
     this.progress(path);
-    const r = await ingest({ path, start: header.dataOffset, end: header.dataOffset + header.size });
+    const start = header.dataOffset;
+    const end = start + header.size;
+    const r = await ingest({ path, start, end });
     for (const [digest, size] of r.added) if (!this.added.has(digest)) this.added.set(digest, size);
+    if ("leftToStore" in r && r.leftToStore) {
+      // The worker left its last writes to this thread, which mostly waits, and went on.
+      const signal = this.signal;
+      const { adopt, index } = r.leftToStore;
+      delete r.leftToStore;
+      if (adopt) {
+        const slice = file.slice(start, end);
+        this.note(
+          isBlob(slice)
+            ? await this.store.blobs.adopt(slice, r.digest, { signal })
+            : await this.store.blobs.putStream(asyncIterable(slice.stream()), { expected: r.digest, signal }),
+        );
+      }
+      this.note(await this.store.blobs.put(index, { expected: r.index, signal }));
+    }
     this.bytesShared += r.bytesShared;
     this.bytesRead += header.size;
     let entry: Entry;
@@ -450,6 +488,8 @@ class Importer {
     whole?: Blob,
     /** The digest of `whole`, when the caller takes it (see ingestArchiveEntry). */
     rawDigest?: Promise<Digest>,
+    /** Store neither `whole` nor the entry index: hand them back in `leftToStore`. */
+    leaveWrites?: boolean,
   ): Promise<LayerCandidate | FailedCandidate> {
     const compression = sniffCompression(head);
     const signal = this.signal;
@@ -502,13 +542,18 @@ class Importer {
           throw new ArchiveError(`truncated: read ${rawSize} of its ${whole.size} bytes`, { entry: path });
         }
         const digest = rawDigest ? await rawDigest : rawHash!.finish();
-        adopted = this.note(await this.store.blobs.adopt(whole, digest, { signal }));
+        adopted = leaveWrites
+          ? { digest, size: whole.size, deduplicated: false }
+          : this.note(await this.store.blobs.adopt(whole, digest, { signal }));
       }
       const rawRes = rawPut ? this.note(await rawPut) : (adopted ?? this.note(await tarPut!));
       const diffId = tarHash ? tarHash.finish() : rawRes.digest;
       this.totalUncompressed += size;
       const index = await indexer.finish(diffId);
-      const indexRes = this.note(await this.store.blobs.put(encodeLayerIndex(index), { signal }));
+      const indexBytes = encodeLayerIndex(index);
+      const indexRes = leaveWrites
+        ? { digest: await (oneShotSha256() ?? sha256)(indexBytes) }
+        : this.note(await this.store.blobs.put(indexBytes, { signal }));
       this.layersDone += 1;
       this.progress(path);
       return {
@@ -521,6 +566,7 @@ class Importer {
         size,
         index: indexRes.digest,
         warnings: index.warnings,
+        ...(leaveWrites ? { leftToStore: { adopt: adopted !== undefined, index: indexBytes } } : {}),
       };
     } catch (err) {
       rawChan?.fail(err);

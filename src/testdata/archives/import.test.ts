@@ -158,6 +158,10 @@ describe("importing from a File or Blob (headers by offset, entries in parallel)
         [1, false, "indexeddb"],
         [3, "whole", "indexeddb"],
         [3, "streamed", "indexeddb"],
+        // As src/worker/ingest-pool.ts runs them: read ahead, and the import stores what they leave.
+        [3, "read-ahead, left", "memory"],
+        [3, "read-ahead, left", "indexeddb"],
+        [3, "streamed, left", "indexeddb"],
       ] as const) {
         const sliced = kind === "memory" ? openMemoryStore() : await openIndexedDbStore(`ll-blob-${++dbSeq}`);
         const progress: number[] = [];
@@ -168,10 +172,16 @@ describe("importing from a File or Blob (headers by offset, entries in parallel)
           // As a worker pool would: each large entry ingested from its own slice into the same store.
           ...(workers
             ? {
-                ingestEntry: (job: EntryJob) =>
-                  ingestArchiveEntry(sliced, file.slice(job.start, job.end), job.path, {
+                ingestEntry: async (job: EntryJob) => {
+                  const slice = file.slice(job.start, job.end);
+                  return ingestArchiveEntry(sliced, slice, job.path, {
                     wholeDigestMaxBytes: workers === "whole" ? undefined : 0,
-                  }),
+                    ...(workers.endsWith("left") ? { leaveWrites: true } : {}),
+                    ...(workers.startsWith("read-ahead")
+                      ? { wholeBytes: new Uint8Array(await slice.arrayBuffer()) }
+                      : {}),
+                  });
+                },
                 remoteMinBytes: 1,
               }
             : {}),
