@@ -172,17 +172,19 @@ export function createHandlers(
       const pool = workers.length
         ? createIngestPool(workers, file, {
             signal: ctx.signal,
-            // However many helpers there are, this import's layers read whole fit the budget.
+            // However many helpers there are, this import's layers read whole (one per helper,
+            // and one the pool reads ahead for the next) fit the budget.
             wholeDigestMaxBytes: Math.min(
               WHOLE_DIGEST_MAX_BYTES,
-              Math.floor(WHOLE_DIGEST_BUDGET_BYTES / workers.length),
+              Math.floor(WHOLE_DIGEST_BUDGET_BYTES / (workers.length + 1)),
             ),
           })
         : undefined;
       const r = await importArchive(store, file, {
-        // One entry more than there are workers: the next layer waits in the pool, its header
-        // already read, and starts the moment a worker is free.
-        ...(pool ? { ingestEntry: pool.run, concurrency: workers.length + 1 } : {}),
+        // Twice as many entries as workers: while this thread stores what a worker left it, the
+        // next layer already waits in the pool, its header read, to start the moment a worker
+        // is free.
+        ...(pool ? { ingestEntry: pool.run, concurrency: 2 * workers.length } : {}),
         platform,
         signal: ctx.signal,
         totalBytes: total,

@@ -3,53 +3,51 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { generateArchive } from "../bench/import.ts";
-import { ingestArchiveEntry } from "../core/image/import.ts";
 import { openMemoryStore } from "../core/store/memory.ts";
 import type { Store } from "../core/store/types.ts";
 import { createWorkerClient, WorkerCallError } from "./client.ts";
 import { createHandlers } from "./handlers.ts";
-import type { IngestPort, IngestReply, IngestRequest } from "./ingest-pool.ts";
+import {
+  createIngestPool,
+  type IngestPort,
+  type IngestReply,
+  type IngestRequest,
+  serveIngest,
+} from "./ingest-pool.ts";
 import type { ResponseMessage } from "./protocol.ts";
 import { serveProtocol } from "./serve.ts";
 
-/** A client wired to the handlers in-process, as the page is to the worker. */
-/** An ingest worker run in-process: what src/worker/ingest-worker.ts does, over the same store. */
-function fakeIngestWorker(store: Store, log: string[], held?: (number | undefined)[]): IngestPort {
+/** What a fake ingest worker was handed: the layer, its budget, and whether the pool read it ahead. */
+interface IngestSeen {
+  path: string;
+  wholeMax: number | undefined;
+  readAhead: boolean;
+}
+
+/** An ingest worker run in-process: src/worker/ingest-worker.ts's own handler, over the same store. */
+function fakeIngestWorker(store: Store, seen: IngestSeen[]): IngestPort {
   const listeners = new Set<(ev: MessageEvent<IngestReply>) => void>();
+  const serve = serveIngest(Promise.resolve(store), (reply) => {
+    for (const l of [...listeners]) l({ data: reply } as MessageEvent<IngestReply>);
+  });
   return {
     postMessage(msg: IngestRequest) {
-      if (msg.type === "cancel") return;
-      log.push(msg.job.path);
-      held?.push(msg.options.wholeDigestMaxBytes);
-      ingestArchiveEntry(
-        store,
-        msg.file.slice(msg.job.start, msg.job.end).stream(),
-        msg.job.path,
-        msg.options,
-      ).then(
-        (ok) => {
-          for (const l of [...listeners]) l({ data: { id: msg.id, ok } } as MessageEvent<IngestReply>);
-        },
-        (err: Error) => {
-          for (const l of [...listeners])
-            l({
-              data: { id: msg.id, error: { code: "INTERNAL", message: err.message } },
-            } as MessageEvent<IngestReply>);
-        },
-      );
+      if (msg.type === "ingest") {
+        seen.push({ path: msg.job.path, wholeMax: msg.options.wholeDigestMaxBytes, readAhead: !!msg.bytes });
+      }
+      void serve(msg);
     },
     addEventListener: (_t, fn) => void listeners.add(fn),
     removeEventListener: (_t, fn) => void listeners.delete(fn),
   };
 }
 
-function connect(store = openMemoryStore(), ingestLog?: string[], held?: (number | undefined)[]) {
+/** A client wired to the handlers in-process, as the page is to the worker. */
+function connect(store = openMemoryStore(), seen?: IngestSeen[]) {
   const listeners: ((ev: MessageEvent<ResponseMessage>) => void)[] = [];
   // Started once and kept for every import, as src/worker/worker.ts keeps its helpers.
-  const helpers = ingestLog
-    ? [fakeIngestWorker(store, ingestLog, held), fakeIngestWorker(store, ingestLog, held)]
-    : [];
-  const ingestWorkers = ingestLog ? () => helpers : undefined;
+  const helpers = seen ? [fakeIngestWorker(store, seen), fakeIngestWorker(store, seen)] : [];
+  const ingestWorkers = seen ? () => helpers : undefined;
   const handle = serveProtocol(createHandlers(store, { ingestWorkers }), (msg) => {
     for (const l of listeners) l({ data: structuredClone(msg) } as MessageEvent<ResponseMessage>);
   });
@@ -114,10 +112,9 @@ describe("worker protocol", () => {
   });
 
   it("hands an archive's layers to ingest workers and stores the same image", async () => {
-    const log: string[] = [];
-    const held: (number | undefined)[] = [];
+    const seen: IngestSeen[] = [];
     const store = openMemoryStore();
-    const { client } = connect(store, log, held);
+    const { client } = connect(store, seen);
     const dir = mkdtempSync(join(tmpdir(), "layerlab-pool-"));
     const { archive } = await generateArchive(
       dir,
@@ -128,10 +125,11 @@ describe("worker protocol", () => {
       file: new Blob([readFileSync(archive)]),
       name: "big.tar",
     });
-    expect(log).toHaveLength(3);
     expect(r.images[0]!.layers).toBe(3);
-    // Two helpers share the budget of layers read whole: 32 MiB each.
-    expect(held).toEqual([32 << 20, 32 << 20, 32 << 20]);
+    // Two helpers take the first two layers; the third waits, and is read ahead while it does.
+    // The budget of layers read whole is shared by the two helpers and the one read ahead.
+    expect(seen.map((s) => s.readAhead)).toEqual([false, false, true]);
+    expect(seen.map((s) => s.wholeMax)).toEqual(Array(3).fill(Math.floor((64 << 20) / 3)));
     const alone = connect();
     const again = await alone.client.call("archive.import", {
       file: new Blob([readFileSync(archive)]),
@@ -142,9 +140,9 @@ describe("worker protocol", () => {
   });
 
   it("runs two imports at once on the same ingest workers, each getting its own layers", async () => {
-    const log: string[] = [];
+    const seen: IngestSeen[] = [];
     const store = openMemoryStore();
-    const { client } = connect(store, log);
+    const { client } = connect(store, seen);
     const dir = mkdtempSync(join(tmpdir(), "layerlab-pool-"));
     const specs = [
       { layers: 3, files: 90, bytes: 15 << 20, seed: 11 },
@@ -162,7 +160,7 @@ describe("worker protocol", () => {
         client.call("archive.import", { file: new Blob([readFileSync(a)]), name: `${i}.tar` }),
       ),
     );
-    expect(log).toHaveLength(5);
+    expect(seen).toHaveLength(5);
     expect(both.map((r) => r.images[0]!.layers)).toEqual([3, 2]);
     // Each matches the same archive imported alone.
     for (const [i, a] of archives.entries()) {
@@ -172,6 +170,35 @@ describe("worker protocol", () => {
       });
       expect(alone.images[0]!.id).toBe(both[i]!.images[0]!.id);
     }
+  });
+
+  it("does not start a layer that waited in the pool past a cancellation", async () => {
+    // One worker that holds its job until told to answer.
+    const posted: IngestRequest[] = [];
+    const listeners = new Set<(ev: MessageEvent<IngestReply>) => void>();
+    const port: IngestPort = {
+      postMessage: (msg) => void posted.push(msg),
+      addEventListener: (_t, fn) => void listeners.add(fn),
+      removeEventListener: (_t, fn) => void listeners.delete(fn),
+    };
+    const ac = new AbortController();
+    const file = new Blob([new Uint8Array(4096)]);
+    const pool = createIngestPool([port], file, { signal: ac.signal, wholeDigestMaxBytes: 1 << 20 });
+    const first = pool.run({ path: "a", start: 0, end: 2048 }).catch((e: unknown) => e);
+    const second = pool.run({ path: "b", start: 2048, end: 4096 }).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(posted.map((m) => m.type === "ingest" && m.job.path)).toEqual(["a"]);
+    ac.abort();
+    // The worker gets a cancel for the job it holds, and answers it as cancelled.
+    expect(posted.at(-1)).toMatchObject({ type: "cancel" });
+    const id = (posted[0] as { id: number }).id;
+    for (const l of [...listeners]) {
+      l({ data: { id, error: { code: "CANCELLED", message: "cancelled" } } } as MessageEvent<IngestReply>);
+    }
+    expect(await first).toMatchObject({ code: "CANCELLED" });
+    expect(await second).toMatchObject({ code: "CANCELLED" });
+    // "b" never reached the worker.
+    expect(posted.filter((m) => m.type === "ingest")).toHaveLength(1);
   });
 
   it("keeps the build cache across a reload (a new worker over the same store)", async () => {
