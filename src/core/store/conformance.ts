@@ -100,6 +100,29 @@ export const storeConformanceCases: ConformanceCase[] = [
     },
   },
   {
+    name: "a small put is checked against the expected digest, stores once, and stores empty bytes",
+    async run(h) {
+      const s = await h.open();
+      const bytes = pseudoRandomBytes(200_000, 5);
+      const wrong = await sha256("something else");
+      const err = await rejects(s.blobs.put(bytes, { expected: wrong }));
+      check(err instanceof DigestMismatchError, "a DigestMismatchError");
+      check(err.expected === wrong && err.actual === (await sha256(bytes)), "names both digests");
+      check((await s.blobs.stats()).count === 0 && (await h.leftovers(s)) === 0, "nothing stored");
+      const ok = await s.blobs.put(bytes, { expected: await sha256(bytes) });
+      check(!ok.deduplicated && same(await s.blobs.get(ok.digest), bytes), "stored with the right digest");
+      check((await s.blobs.put(bytes)).deduplicated, "a second put is deduplicated");
+      check((await h.leftovers(s)) === 0, "no leftover pieces from the duplicate");
+      const empty = await s.blobs.put(new Uint8Array(0));
+      check(empty.digest === (await sha256(new Uint8Array(0))) && empty.size === 0, "empty bytes");
+      check((await s.blobs.get(empty.digest))?.byteLength === 0, "read back empty");
+      const parts: Uint8Array[] = [];
+      for await (const p of s.blobs.stream(empty.digest)) parts.push(p);
+      check(parts.every((p) => p.byteLength === 0), "streamed back empty");
+      s.close();
+    },
+  },
+  {
     name: "a streaming put spanning many chunks round-trips, and reads by range",
     async run(h) {
       const s = await h.open();

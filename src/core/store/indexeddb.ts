@@ -3,7 +3,7 @@ import type { Digest } from "../digest.ts";
 import { LayerLabError, throwIfAborted } from "../errors.ts";
 import { concatBytes, once, rechunk } from "./chunks.ts";
 import { withDerivedTars } from "./derived.ts";
-import { ingest } from "./ingest.ts";
+import { digestHeld, ingest } from "./ingest.ts";
 import {
   type BlobInfo,
   type BlobStore,
@@ -118,8 +118,21 @@ class IdbBlobStore implements BlobStore {
   async size(digest: Digest) {
     return (await this.db.get("blobs", digest))?.size;
   }
-  put(bytes: Uint8Array, options?: PutOptions) {
-    return this.putStream(once(bytes), options);
+  async put(bytes: Uint8Array, options?: PutOptions): Promise<PutResult> {
+    if (bytes.byteLength > CHUNK_SIZE) return this.putStream(once(bytes), options);
+    // One chunk: hashed in one call and written in one transaction, so nothing is ever left
+    // half-written and no upload needs recording.
+    const digest = await digestHeld(bytes, options);
+    const tx = this.db.transaction(["blobs", "chunks"], "readwrite");
+    const existing = await tx.objectStore("blobs").get(digest);
+    if (!existing) {
+      const upload = newUploadId();
+      const chunks = bytes.byteLength > 0 ? 1 : 0;
+      if (chunks) await tx.objectStore("chunks").put(own(bytes), [upload, 0]);
+      await tx.objectStore("blobs").put({ digest, size: bytes.byteLength, upload, chunks });
+    }
+    await tx.done;
+    return { digest, size: bytes.byteLength, deduplicated: existing !== undefined };
   }
   async putStream(source: AsyncIterable<Uint8Array>, options?: PutOptions): Promise<PutResult> {
     const upload = newUploadId();

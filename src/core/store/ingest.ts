@@ -1,5 +1,6 @@
-import { createSha256, type Digest } from "../digest.ts";
+import { createSha256, type Digest, oneShotSha256 } from "../digest.ts";
 import { DigestMismatchError, throwIfAborted } from "../errors.ts";
+import { once } from "./chunks.ts";
 import type { PutOptions } from "./types.ts";
 
 /**
@@ -26,4 +27,19 @@ export async function ingest(
     throw new DigestMismatchError(options.expected, digest, "blob");
   }
   return { digest, size };
+}
+
+/**
+ * The digest of bytes held in memory, checked like `ingest` checks a stream's: one native call
+ * where the platform has one (WebCrypto), else the streaming hash.
+ */
+export async function digestHeld(bytes: Uint8Array, options: PutOptions | undefined): Promise<Digest> {
+  throwIfAborted(options?.signal, "storing a blob");
+  const oneShot = oneShotSha256();
+  const digest = oneShot ? await oneShot(bytes) : (await ingest(once(bytes), undefined, () => {})).digest;
+  throwIfAborted(options?.signal, "storing a blob");
+  if (options?.expected && options.expected !== digest) {
+    throw new DigestMismatchError(options.expected, digest, "blob");
+  }
+  return digest;
 }
