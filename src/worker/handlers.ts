@@ -172,18 +172,16 @@ export function createHandlers(
       const pool = workers.length
         ? createIngestPool(workers, file, {
             signal: ctx.signal,
-            // However many helpers there are, this import's layers read whole (one per helper,
-            // and one the pool reads ahead for the next) fit the budget.
+            // However many helpers there are, this import's layers read whole fit the budget.
             wholeDigestMaxBytes: Math.min(
               WHOLE_DIGEST_MAX_BYTES,
-              Math.floor(WHOLE_DIGEST_BUDGET_BYTES / (workers.length + 1)),
+              Math.floor(WHOLE_DIGEST_BUDGET_BYTES / workers.length),
             ),
           })
         : undefined;
       const r = await importArchive(store, file, {
         // Twice as many entries as workers: while this thread stores what a worker left it, the
-        // next layer already waits in the pool, its header read, to start the moment a worker
-        // is free.
+        // next layer already waits in the pool to start the moment a worker is free.
         ...(pool ? { ingestEntry: pool.run, concurrency: 2 * workers.length } : {}),
         platform,
         signal: ctx.signal,

@@ -17,11 +17,10 @@ import {
 import type { ResponseMessage } from "./protocol.ts";
 import { serveProtocol } from "./serve.ts";
 
-/** What a fake ingest worker was handed: the layer, its budget, and whether the pool read it ahead. */
+/** What a fake ingest worker was handed: the layer and its budget for reading it whole. */
 interface IngestSeen {
   path: string;
   wholeMax: number | undefined;
-  readAhead: boolean;
 }
 
 /** An ingest worker run in-process: src/worker/ingest-worker.ts's own handler, over the same store. */
@@ -33,7 +32,7 @@ function fakeIngestWorker(store: Store, seen: IngestSeen[]): IngestPort {
   return {
     postMessage(msg: IngestRequest) {
       if (msg.type === "ingest") {
-        seen.push({ path: msg.job.path, wholeMax: msg.options.wholeDigestMaxBytes, readAhead: !!msg.bytes });
+        seen.push({ path: msg.job.path, wholeMax: msg.options.wholeDigestMaxBytes });
       }
       void serve(msg);
     },
@@ -126,10 +125,9 @@ describe("worker protocol", () => {
       name: "big.tar",
     });
     expect(r.images[0]!.layers).toBe(3);
-    // Two helpers take the first two layers; the third waits, and is read ahead while it does.
-    // The budget of layers read whole is shared by the two helpers and the one read ahead.
-    expect(seen.map((s) => s.readAhead)).toEqual([false, false, true]);
-    expect(seen.map((s) => s.wholeMax)).toEqual(Array(3).fill(Math.floor((64 << 20) / 3)));
+    expect(seen).toHaveLength(3);
+    // Two helpers share the budget of layers read whole: 32 MiB each.
+    expect(seen.map((s) => s.wholeMax)).toEqual([32 << 20, 32 << 20, 32 << 20]);
     const alone = connect();
     const again = await alone.client.call("archive.import", {
       file: new Blob([readFileSync(archive)]),

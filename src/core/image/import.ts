@@ -173,8 +173,6 @@ export async function ingestArchiveEntry(
      * once, while the import (whose thread mostly waits) stores these.
      */
     leaveWrites?: boolean;
-    /** The Blob's bytes, already read whole (by whoever queued this entry). */
-    wholeBytes?: Uint8Array;
   } = {},
 ): Promise<IngestedEntry> {
   const imp = new Importer(store, options);
@@ -185,11 +183,9 @@ export async function ingestArchiveEntry(
     // truncated by ingestLayer, which counts the bytes either way.
     const oneShot = oneShotSha256();
     const held =
-      whole && oneShot && options.wholeBytes
-        ? options.wholeBytes
-        : whole && oneShot && whole.size <= (options.wholeDigestMaxBytes ?? WHOLE_DIGEST_MAX_BYTES)
-          ? new Uint8Array(await whole.arrayBuffer())
-          : undefined;
+      whole && oneShot && whole.size <= (options.wholeDigestMaxBytes ?? WHOLE_DIGEST_MAX_BYTES)
+        ? new Uint8Array(await whole.arrayBuffer())
+        : undefined;
     const rawDigest = held ? oneShot!(held) : undefined;
     rawDigest?.catch(() => {});
     const source = held

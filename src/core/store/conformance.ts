@@ -118,7 +118,10 @@ export const storeConformanceCases: ConformanceCase[] = [
       check((await s.blobs.get(empty.digest))?.byteLength === 0, "read back empty");
       const parts: Uint8Array[] = [];
       for await (const p of s.blobs.stream(empty.digest)) parts.push(p);
-      check(parts.every((p) => p.byteLength === 0), "streamed back empty");
+      check(
+        parts.every((p) => p.byteLength === 0),
+        "streamed back empty",
+      );
       s.close();
     },
   },

@@ -49,8 +49,8 @@ const stores: [
   ["memory", memory, "stream", undefined],
   ["indexeddb", indexeddb, "stream", undefined],
   ["memory (archive as a Blob)", memory, "blob", undefined],
-  // Workers get a small layer's slice read whole (one-shot digest); a large one streams. Either
-  // way they leave the layer blob and its index for the import to store.
+  // Workers read a small layer's slice whole (one-shot digest); a large one streams. Either way
+  // they leave the layer blob and its index for the import to store.
   ["memory (Blob, layers ingested as by workers)", memory, "workers", undefined],
   ["memory (Blob, layers streamed by workers)", memory, "workers-streamed", undefined],
   // A Blob's layers are adopted by IndexedDB without their bytes being written again.
@@ -72,18 +72,13 @@ describe.each(stores)(
       const { store, bytes } = counting(base);
       const blob = new Blob([c.bytes as Uint8Array<ArrayBuffer>]);
       const source = sourceKind === "stream" ? stream(c.bytes) : blob;
-      // As src/worker/ingest-pool.ts runs them: the import stores what a worker leaves it, and a
-      // layer small enough to be read whole was read ahead while it waited.
-      const ingestEntry = async (job: EntryJob) => {
-        const slice = blob.slice(job.start, job.end);
-        return ingestArchiveEntry(store, slice, job.path, {
+      // As src/worker/ingest-pool.ts runs them: the import stores what a worker leaves it.
+      const ingestEntry = (job: EntryJob) =>
+        ingestArchiveEntry(store, blob.slice(job.start, job.end), job.path, {
           ...(c.limits ? { limits: c.limits } : {}),
+          ...(sourceKind === "workers-streamed" ? { wholeDigestMaxBytes: 0 } : {}),
           leaveWrites: true,
-          ...(sourceKind === "workers-streamed"
-            ? { wholeDigestMaxBytes: 0 }
-            : { wholeBytes: new Uint8Array(await slice.arrayBuffer()) }),
         });
-      };
       const err = await importArchive(store, source, {
         concurrency: 3,
         ...(c.limits ? { limits: c.limits } : {}),

@@ -158,9 +158,9 @@ describe("importing from a File or Blob (headers by offset, entries in parallel)
         [1, false, "indexeddb"],
         [3, "whole", "indexeddb"],
         [3, "streamed", "indexeddb"],
-        // As src/worker/ingest-pool.ts runs them: read ahead, and the import stores what they leave.
-        [3, "read-ahead, left", "memory"],
-        [3, "read-ahead, left", "indexeddb"],
+        // As src/worker/ingest-pool.ts runs them: the import stores what they leave.
+        [3, "whole, left", "memory"],
+        [3, "whole, left", "indexeddb"],
         [3, "streamed, left", "indexeddb"],
       ] as const) {
         const sliced = kind === "memory" ? openMemoryStore() : await openIndexedDbStore(`ll-blob-${++dbSeq}`);
@@ -172,16 +172,11 @@ describe("importing from a File or Blob (headers by offset, entries in parallel)
           // As a worker pool would: each large entry ingested from its own slice into the same store.
           ...(workers
             ? {
-                ingestEntry: async (job: EntryJob) => {
-                  const slice = file.slice(job.start, job.end);
-                  return ingestArchiveEntry(sliced, slice, job.path, {
-                    wholeDigestMaxBytes: workers === "whole" ? undefined : 0,
-                    ...(workers.endsWith("left") ? { leaveWrites: true } : {}),
-                    ...(workers.startsWith("read-ahead")
-                      ? { wholeBytes: new Uint8Array(await slice.arrayBuffer()) }
-                      : {}),
-                  });
-                },
+                ingestEntry: (job: EntryJob) =>
+                  ingestArchiveEntry(sliced, file.slice(job.start, job.end), job.path, {
+                    wholeDigestMaxBytes: workers.startsWith("whole") ? undefined : 0,
+                    leaveWrites: workers.endsWith("left"),
+                  }),
                 remoteMinBytes: 1,
               }
             : {}),
