@@ -54,3 +54,45 @@ export function asyncIterable(
     },
   };
 }
+
+/** Memory to read into, kept by the caller from one read to the next (see readBlobWhole). */
+export interface ReadBuffer {
+  buffer?: ArrayBuffer;
+}
+
+/**
+ * Reads a Blob whole. With `into`, the bytes go into `into.buffer` when it is large enough (else
+ * into new memory of the Blob's size) through a byte stream's BYOB reader, and `into.buffer` is
+ * left unset while they are in use: the caller puts `bytes.buffer` back when done, so one buffer
+ * serves read after read instead of each leaving its memory to the garbage collector. Without a
+ * BYOB reader (or without `into`) this is `blob.arrayBuffer()`. A Blob that yields fewer bytes
+ * than its size gives what it yielded; the caller checks the length.
+ */
+export async function readBlobWhole(blob: Blob, into?: ReadBuffer): Promise<Uint8Array> {
+  const size = blob.size;
+  let reader: ReadableStreamBYOBReader | undefined;
+  if (into) {
+    try {
+      reader = blob.stream().getReader({ mode: "byob" });
+    } catch {
+      reader = undefined;
+    }
+  }
+  if (!into || !reader) return new Uint8Array(await blob.arrayBuffer());
+  let buffer = into.buffer && into.buffer.byteLength >= size ? into.buffer : new ArrayBuffer(size);
+  into.buffer = undefined;
+  let at = 0;
+  try {
+    while (at < size) {
+      // The read takes the buffer over (detaches it) and gives it back in the view it returns.
+      const { done, value } = await reader.read(new Uint8Array(buffer, at, size - at));
+      if (!value) break;
+      buffer = value.buffer as ArrayBuffer;
+      at += value.byteLength;
+      if (done) break;
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  return new Uint8Array(buffer, 0, at);
+}

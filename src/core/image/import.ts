@@ -15,7 +15,7 @@
  * added that nothing references (other platforms, VERSION files) are removed. On any error or
  * cancellation, every blob the import added is removed (blobs that were there before are kept).
  */
-import { asyncIterable, streamBytes } from "../archive/bytes.ts";
+import { asyncIterable, type ReadBuffer, readBlobWhole, streamBytes } from "../archive/bytes.ts";
 import { Channel } from "../archive/channel.ts";
 import {
   type Compression,
@@ -173,6 +173,11 @@ export async function ingestArchiveEntry(
      * once, while the import (whose thread mostly waits) stores these.
      */
     leaveWrites?: boolean;
+    /**
+     * Memory to read a Blob whole into, kept from one call to the next (see readBlobWhole): a
+     * worker reading layer after layer then reuses the same buffer.
+     */
+    readBuffer?: ReadBuffer;
   } = {},
 ): Promise<IngestedEntry> {
   const imp = new Importer(store, options);
@@ -184,7 +189,7 @@ export async function ingestArchiveEntry(
     const oneShot = oneShotSha256();
     const held =
       whole && oneShot && whole.size <= (options.wholeDigestMaxBytes ?? WHOLE_DIGEST_MAX_BYTES)
-        ? new Uint8Array(await whole.arrayBuffer())
+        ? await readBlobWhole(whole, options.readBuffer)
         : undefined;
     const rawDigest = held ? oneShot!(held) : undefined;
     rawDigest?.catch(() => {});
@@ -195,6 +200,9 @@ export async function ingestArchiveEntry(
         : (body as AsyncIterable<Uint8Array>);
     const { head, stream } = await peek(asyncIterable(source), SNIFF_BYTES);
     const c = await imp.ingestLayer(stream, head, path, whole, rawDigest, options.leaveWrites);
+    // Decoded and hashed (the one-shot digest copied what it hashed): the memory can be reused.
+    if (held && options.readBuffer && c.kind === "layer")
+      options.readBuffer.buffer = held.buffer as ArrayBuffer;
     const added = [...imp.added];
     if (c.kind === "failed") {
       return {

@@ -72,12 +72,15 @@ describe.each(stores)(
       const { store, bytes } = counting(base);
       const blob = new Blob([c.bytes as Uint8Array<ArrayBuffer>]);
       const source = sourceKind === "stream" ? stream(c.bytes) : blob;
-      // As src/worker/ingest-pool.ts runs them: the import stores what a worker leaves it.
+      // As src/worker/ingest-pool.ts runs them: the import stores what a worker leaves it, and
+      // layers read whole reuse the memory of the one before.
+      const readBuffer = {};
       const ingestEntry = (job: EntryJob) =>
         ingestArchiveEntry(store, blob.slice(job.start, job.end), job.path, {
           ...(c.limits ? { limits: c.limits } : {}),
           ...(sourceKind === "workers-streamed" ? { wholeDigestMaxBytes: 0 } : {}),
           leaveWrites: true,
+          readBuffer,
         });
       const err = await importArchive(store, source, {
         concurrency: 3,

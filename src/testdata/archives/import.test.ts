@@ -158,7 +158,8 @@ describe("importing from a File or Blob (headers by offset, entries in parallel)
         [1, false, "indexeddb"],
         [3, "whole", "indexeddb"],
         [3, "streamed", "indexeddb"],
-        // As src/worker/ingest-pool.ts runs them: the import stores what they leave.
+        // As src/worker/ingest-pool.ts runs them: the import stores what they leave, and each
+        // layer read whole reuses the memory of one before.
         [3, "whole, left", "memory"],
         [3, "whole, left", "indexeddb"],
         [3, "streamed, left", "indexeddb"],
@@ -166,6 +167,7 @@ describe("importing from a File or Blob (headers by offset, entries in parallel)
         const sliced = kind === "memory" ? openMemoryStore() : await openIndexedDbStore(`ll-blob-${++dbSeq}`);
         const progress: number[] = [];
         const file = await openAsBlob(join(FIXTURES, name));
+        const readBuffer = {};
         await importArchive(sliced, file, {
           concurrency,
           onProgress: (p) => progress.push(p.bytesRead),
@@ -176,6 +178,7 @@ describe("importing from a File or Blob (headers by offset, entries in parallel)
                   ingestArchiveEntry(sliced, file.slice(job.start, job.end), job.path, {
                     wholeDigestMaxBytes: workers.startsWith("whole") ? undefined : 0,
                     leaveWrites: workers.endsWith("left"),
+                    ...(workers.endsWith("left") ? { readBuffer } : {}),
                   }),
                 remoteMinBytes: 1,
               }
