@@ -1,3 +1,4 @@
+import type { ReadBuffer } from "../core/archive/bytes.ts";
 import { LayerLabError, throwIfAborted } from "../core/errors.ts";
 import {
   type EntryJob,
@@ -87,15 +88,24 @@ export function createIngestPool(
   };
 }
 
+/** How long a worker keeps its read buffers after its last job (the next layer usually follows). */
+const KEEP_BUFFERS_MS = 1000;
+
 /**
  * The worker side (src/worker/ingest-worker.ts): runs each job with ingestArchiveEntry on its
  * slice of the File and posts the reply; a cancel message aborts the job it names.
+ *
+ * Each job reads its layer whole into a buffer kept from the job before (one per job running at
+ * once), so an import's layers reuse the same memory rather than leaving each its own for the
+ * garbage collector. The buffers go a second after the last job, so an idle worker holds none.
  */
 export function serveIngest(
   store: Promise<Store>,
   post: (reply: IngestReply, transfer: Transferable[]) => void,
 ): (msg: IngestRequest) => Promise<void> {
   const running = new Map<number, AbortController>();
+  const buffers: ReadBuffer[] = [];
+  let drop: ReturnType<typeof setTimeout> | undefined;
   return async (msg) => {
     if (msg.type === "cancel") {
       running.get(msg.id)?.abort();
@@ -103,6 +113,8 @@ export function serveIngest(
     }
     const ac = new AbortController();
     running.set(msg.id, ac);
+    clearTimeout(drop);
+    const readBuffer = buffers.pop() ?? {};
     let reply: IngestReply;
     try {
       const body = msg.file.slice(msg.job.start, msg.job.end);
@@ -112,6 +124,7 @@ export function serveIngest(
         // The import's own worker stores the layer blob and its index, so this one goes on to
         // the next layer at once (its store writes would wait on IndexedDB here).
         leaveWrites: true,
+        readBuffer,
       });
       reply = { id: msg.id, ok };
     } catch (err) {
@@ -119,6 +132,8 @@ export function serveIngest(
       reply = { id: msg.id, error: { code: e.code ?? "INTERNAL", message: e.message ?? String(err) } };
     } finally {
       running.delete(msg.id);
+      buffers.push(readBuffer);
+      if (running.size === 0) drop = setTimeout(() => void buffers.splice(0), KEEP_BUFFERS_MS);
     }
     const index = "ok" in reply && "leftToStore" in reply.ok ? reply.ok.leftToStore?.index : undefined;
     post(reply, index ? [index.buffer] : []);
