@@ -7,6 +7,7 @@ import {
   ingestArchiveEntry,
 } from "../core/image/import.ts";
 import type { Store } from "../core/store/types.ts";
+import { callsInFlight } from "./calls.ts";
 
 /** A request to an ingest worker: one layer's byte range of the archive, or a cancellation. */
 export type IngestRequest =
@@ -103,16 +104,12 @@ export function serveIngest(
   store: Promise<Store>,
   post: (reply: IngestReply, transfer: Transferable[]) => void,
 ): (msg: IngestRequest) => Promise<void> {
-  const running = new Map<number, AbortController>();
+  const calls = callsInFlight();
   const buffers: ReadBuffer[] = [];
   let drop: ReturnType<typeof setTimeout> | undefined;
   return async (msg) => {
-    if (msg.type === "cancel") {
-      running.get(msg.id)?.abort();
-      return;
-    }
-    const ac = new AbortController();
-    running.set(msg.id, ac);
+    if (msg.type === "cancel") return calls.cancel(msg.id);
+    const signal = calls.start(msg.id);
     clearTimeout(drop);
     const readBuffer = buffers.pop() ?? {};
     let reply: IngestReply;
@@ -120,7 +117,7 @@ export function serveIngest(
       const body = msg.file.slice(msg.job.start, msg.job.end);
       const ok = await ingestArchiveEntry(await store, body, msg.job.path, {
         ...msg.options,
-        signal: ac.signal,
+        signal,
         // The import's own worker stores the layer blob and its index, so this one goes on to
         // the next layer at once (its store writes would wait on IndexedDB here).
         leaveWrites: true,
@@ -131,9 +128,9 @@ export function serveIngest(
       const e = err as { code?: string; message?: string };
       reply = { id: msg.id, error: { code: e.code ?? "INTERNAL", message: e.message ?? String(err) } };
     } finally {
-      running.delete(msg.id);
+      calls.end(msg.id);
       buffers.push(readBuffer);
-      if (running.size === 0) drop = setTimeout(() => void buffers.splice(0), KEEP_BUFFERS_MS);
+      if (calls.size === 0) drop = setTimeout(() => void buffers.splice(0), KEEP_BUFFERS_MS);
     }
     const index = "ok" in reply && "leftToStore" in reply.ok ? reply.ok.leftToStore?.index : undefined;
     post(reply, index ? [index.buffer] : []);

@@ -1,3 +1,4 @@
+import { callsInFlight } from "./calls.ts";
 import { type CallContext, type createHandlers, toWireError } from "./handlers.ts";
 import type { ControlMessage, RequestMessage, ResponseMessage } from "./protocol.ts";
 
@@ -11,16 +12,11 @@ export function serveProtocol(
   handlers: Handlers | Promise<Handlers>,
   post: (msg: ResponseMessage) => void,
 ): (msg: RequestMessage | ControlMessage) => Promise<void> {
-  const running = new Map<number, AbortController>();
+  const calls = callsInFlight();
   return async (msg) => {
-    if (msg.type === "cancel") {
-      running.get(msg.id)?.abort();
-      return;
-    }
-    const ac = new AbortController();
-    running.set(msg.id, ac);
+    if (msg.type === "cancel") return calls.cancel(msg.id);
     const ctx: CallContext = {
-      signal: ac.signal,
+      signal: calls.start(msg.id),
       progress: (progress) => post({ type: "progress", id: msg.id, progress }),
       emit: (event) => post({ type: "event", id: msg.id, event }),
     };
@@ -32,7 +28,7 @@ export function serveProtocol(
     } catch (err) {
       post({ type: "error", id: msg.id, error: toWireError(err) });
     } finally {
-      running.delete(msg.id);
+      calls.end(msg.id);
     }
   };
 }
