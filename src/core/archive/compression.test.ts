@@ -4,7 +4,15 @@ import { nodeGunzip } from "../../cli/node-gunzip.ts";
 import { ArchiveError } from "../errors.ts";
 import { collectBytes, streamBytes } from "./bytes.ts";
 import { Channel } from "./channel.ts";
-import { decompress, gzip, peek, setPlatformGunzip, sniffCompression, zstdWindow } from "./compression.ts";
+import {
+  decompress,
+  freeNow,
+  gzip,
+  peek,
+  setPlatformGunzip,
+  sniffCompression,
+  zstdWindow,
+} from "./compression.ts";
 
 const chunks = (bytes: Uint8Array, size = 1000) => streamBytes(bytes, [size]);
 const collect = collectBytes;
@@ -107,6 +115,39 @@ describe("compression", () => {
     );
     expect((err as ArchiveError).code).toBe("ARCHIVE_TOO_LARGE");
     expect((err as Error).message).toMatch(/big\.zst: zstd frame declares a 2147483648-byte window/);
+  });
+
+  it("frees a chunk that owns its buffer, and leaves views and untransferable buffers alone", () => {
+    const own = new Uint8Array(4096).fill(1);
+    freeNow(own);
+    expect(own.byteLength).toBe(0);
+    const whole = new Uint8Array(4096).fill(2);
+    const view = whole.subarray(0, 100);
+    freeNow(view);
+    expect(view.byteLength).toBe(100);
+    expect(whole.byteLength).toBe(4096);
+    // Node's small Buffers share a pool that cannot be transferred: nothing happens.
+    const pooled = Buffer.from("pooled bytes");
+    freeNow(new Uint8Array(pooled.buffer, 0, pooled.buffer.byteLength));
+    expect(pooled.toString()).toBe("pooled bytes");
+  });
+
+  it("with release, frees DecompressionStream's chunks as the next one is asked for", async () => {
+    const data = Uint8Array.from({ length: 600_000 }, (_, i) => (i * 7) % 251);
+    const gz = gzipSync(data);
+    const seen: Uint8Array[] = [];
+    const copies: Uint8Array[] = [];
+    for await (const c of decompress(streamBytes(gz, [8192]), "gzip", {
+      gzipEngine: "native",
+      release: true,
+    })) {
+      seen.push(c);
+      copies.push(c.slice());
+    }
+    expect(Buffer.compare(Buffer.concat(copies), data)).toBe(0);
+    // Every chunk but the last was given up when the next was asked for (those that owned their
+    // buffer; all do, from this decoder, except where it shares one).
+    expect(seen.slice(0, -1).some((c) => c.byteLength === 0)).toBe(true);
   });
 
   it("peek gives back the head and the whole stream", async () => {

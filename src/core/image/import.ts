@@ -530,6 +530,8 @@ class Importer {
         limit,
         entry: path,
         gzipEngine: this.options.gzipEngine,
+        // Each chunk is parsed, hashed and copied (gathered files, WebCrypto) before the next.
+        release: true,
       })) {
         size += out.byteLength;
         parser.push(out);
