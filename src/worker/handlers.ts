@@ -1,7 +1,7 @@
-import { buildImage } from "../core/build/builder.ts";
-import { BuildCache, type CacheRecord } from "../core/build/cache.ts";
-import { contextFromFiles } from "../core/build/context.ts";
-import type { ImageResolver } from "../core/build/types.ts";
+import { buildImage } from "../core/builder/builder.ts";
+import { BuildCache, type CacheRecord } from "../core/builder/cache.ts";
+import { contextFromFiles } from "../core/builder/context.ts";
+import type { ImageResolver } from "../core/builder/types.ts";
 import { synthesizeContent } from "../core/catalog/synthesize.ts";
 import type { Digest } from "../core/digest.ts";
 import { LayerLabError } from "../core/errors.ts";

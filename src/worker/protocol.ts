@@ -3,7 +3,7 @@
  * Each method names its params and result; progress events carry their call's id.
  */
 
-import type { BuildEvent } from "../core/build/types.ts";
+import type { BuildEvent } from "../core/builder/types.ts";
 /** Bytes and blobs in the store, and the browser's quota for this origin. */
 import type { ContainerOp, ContainerSummary } from "../core/explore/containers.ts";
 import type { Diagnostic } from "../core/explore/diagnostics.ts";

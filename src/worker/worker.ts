@@ -1,6 +1,6 @@
 /// <reference lib="webworker" />
 import "./shims/buffer.ts";
-import { builtinResolver } from "../core/build/builtins.ts";
+import { builtinResolver } from "../core/builder/builtins.ts";
 import { openIndexedDbStore } from "../core/store/indexeddb.ts";
 import { createHandlers } from "./handlers.ts";
 import type { IngestPort } from "./ingest-pool.ts";

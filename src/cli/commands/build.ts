@@ -1,11 +1,11 @@
 import { createReadStream } from "node:fs";
 import { lstat, readdir, readFile, readlink, writeFile } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve } from "node:path";
-import { buildImage } from "../../core/build/builder.ts";
-import { builtinResolver } from "../../core/build/builtins.ts";
-import { BuildCache } from "../../core/build/cache.ts";
-import type { BuildContext, ContextEntry } from "../../core/build/context.ts";
-import { renderEvent } from "../../core/build/log.ts";
+import { buildImage } from "../../core/builder/builder.ts";
+import { builtinResolver } from "../../core/builder/builtins.ts";
+import { BuildCache } from "../../core/builder/cache.ts";
+import type { BuildContext, ContextEntry } from "../../core/builder/context.ts";
+import { renderEvent } from "../../core/builder/log.ts";
 import { exportImage } from "../../core/image/export.ts";
 import { importArchive } from "../../core/image/import.ts";
 import { openMemoryStore } from "../../core/store/memory.ts";

@@ -1,5 +1,5 @@
-import { chainIds, storeImage, storeLayer, writeLayerTar } from "../build/image-out.ts";
-import type { BuildImageConfig } from "../build/types.ts";
+import { chainIds, storeImage, storeLayer, writeLayerTar } from "../builder/image-out.ts";
+import type { BuildImageConfig } from "../builder/types.ts";
 import type { Digest } from "../digest.ts";
 import { LayerLabError } from "../errors.ts";
 import type { ContainerFs, ContainerLayerData, ContentReader } from "../fs/container.ts";

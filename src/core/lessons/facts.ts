@@ -1,4 +1,4 @@
-import type { BuildEvent } from "../build/types.ts";
+import type { BuildEvent } from "../builder/types.ts";
 import type { Containers } from "../explore/containers.ts";
 import type { Explorer } from "../explore/explorer.ts";
 import { computeEfficiency } from "../fs/efficiency.ts";

@@ -6,11 +6,11 @@
  * images whose catalog has an npm catalog.
  */
 import { type CommandContext, type CustomCommand, defineCommand } from "just-bash";
-import type { FileEntry } from "../fs/types.ts";
-import type { BashFs } from "./bash-fs.ts";
-import type { FsNode } from "./layer-fs.ts";
+import type { FileEntry } from "../../fs/types.ts";
+import type { BashFs } from "../bash-fs.ts";
+import type { FsNode } from "../layer-fs.ts";
 import { nodeCommand, npmCommand } from "./npm.ts";
-import type { PackageCatalog, PackagePlan } from "./types.ts";
+import type { PackageCatalog, PackagePlan } from "../types.ts";
 
 const LISTS = "var/lib/apt/lists";
 const CACHE = "var/cache/apt";

@@ -6,11 +6,11 @@
 import { Bash, type CustomCommand, defineCommand, getCommandNames } from "just-bash";
 import { BashFs, type Owner } from "./bash-fs.ts";
 import { type FsNode, type LayerFs, toRel } from "./layer-fs.ts";
-import { lsCommand } from "./ls-command.ts";
-import { packageCommands } from "./packages.ts";
+import { lsCommand } from "./commands/ls.ts";
+import { packageCommands } from "./commands/apt.ts";
 import type { PackageCatalog } from "./types.ts";
-import { userCommands } from "./user-commands.ts";
-import { resolveUser } from "./users.ts";
+import { userCommands } from "./commands/users.ts";
+import { resolveUser } from "./user-lookup.ts";
 
 /** What one RUN process produced. */
 export interface RunOutcome {

@@ -19,7 +19,7 @@ import { ContextView, hasWildcard, matchPath } from "./context.ts";
 import { contextSource, copyInto, followSource, fsSource, parseChmod, type SourceTree } from "./copy.ts";
 import { chainIds, storeChangesetLayer, storeImage } from "./image-out.ts";
 import { LayerFs, toRel } from "./layer-fs.ts";
-import { writeEntries } from "./packages.ts";
+import { writeEntries } from "./commands/apt.ts";
 import { chainResolvers, storeResolver } from "./resolver.ts";
 import { runCommand } from "./run.ts";
 import type {
@@ -32,7 +32,7 @@ import type {
   ImageResolver,
   PackageCatalog,
 } from "./types.ts";
-import { homeOf, resolveUser } from "./users.ts";
+import { homeOf, resolveUser } from "./user-lookup.ts";
 
 /** A build that stopped at an instruction: where, why, and the command's output. */
 export class BuildFailure extends LayerLabError {

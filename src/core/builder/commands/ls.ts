@@ -3,8 +3,8 @@
  * fixed permissions and owner "user"); every other use of ls goes to just-bash's ls.
  */
 import { type CustomCommand, defineCommand } from "just-bash";
-import type { BashFs } from "./bash-fs.ts";
-import type { FsNode } from "./layer-fs.ts";
+import type { BashFs } from "../bash-fs.ts";
+import type { FsNode } from "../layer-fs.ts";
 
 function permissions(n: FsNode): string {
   const t =

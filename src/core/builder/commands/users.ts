@@ -4,7 +4,7 @@
  * home directory as the real tools do, so `USER` and `--chown` find the names afterwards.
  */
 import { type CustomCommand, defineCommand } from "just-bash";
-import type { BashFs } from "./bash-fs.ts";
+import type { BashFs } from "../bash-fs.ts";
 
 interface Db {
   passwd: string[][];

@@ -1,12 +1,12 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { openMemoryStore } from "../store/memory.ts";
-import { BuildFailure, buildImage } from "./builder.ts";
-import { builtinResolver } from "./builtins.ts";
-import { contextFromFiles } from "./context.ts";
+import { openMemoryStore } from "../../store/memory.ts";
+import { BuildFailure, buildImage } from "../builder.ts";
+import { builtinResolver } from "../builtins.ts";
+import { contextFromFiles } from "../context.ts";
 
 const loader = async (file: string) =>
-  new Uint8Array(readFileSync(new URL(`../../../public/catalog/${file}`, import.meta.url)));
+  new Uint8Array(readFileSync(new URL(`../../../../public/catalog/${file}`, import.meta.url)));
 
 async function failure(dockerfile: string): Promise<BuildFailure> {
   try {

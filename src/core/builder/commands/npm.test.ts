@@ -1,20 +1,20 @@
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { type NpmCatalog, type NpmRecordedRun, parseNpmCatalog } from "../catalog/npm.ts";
-import type { FileEntry } from "../fs/types.ts";
-import { openMemoryStore } from "../store/memory.ts";
-import type { Store } from "../store/types.ts";
-import { BuildFailure, buildImage } from "./builder.ts";
-import { builtinResolver } from "./builtins.ts";
-import { contextFromFiles } from "./context.ts";
-import type { LayerFs } from "./layer-fs.ts";
+import { type NpmCatalog, type NpmRecordedRun, parseNpmCatalog } from "../../catalog/npm.ts";
+import type { FileEntry } from "../../fs/types.ts";
+import { openMemoryStore } from "../../store/memory.ts";
+import type { Store } from "../../store/types.ts";
+import { BuildFailure, buildImage } from "../builder.ts";
+import { builtinResolver } from "../builtins.ts";
+import { contextFromFiles } from "../context.ts";
+import type { LayerFs } from "../layer-fs.ts";
 import { contentPath, summaryLine } from "./npm.ts";
-import { storeResolver } from "./resolver.ts";
-import { mergedFs, readConfig, readText } from "./testing.ts";
-import type { BuildEvent, BuildResult, ImageResolver } from "./types.ts";
+import { storeResolver } from "../resolver.ts";
+import { mergedFs, readConfig, readText } from "../testing.ts";
+import type { BuildEvent, BuildResult, ImageResolver } from "../types.ts";
 
 const catalogFile = (file: string) =>
-  new Uint8Array(readFileSync(new URL(`../../../public/catalog/${file}`, import.meta.url)));
+  new Uint8Array(readFileSync(new URL(`../../../../public/catalog/${file}`, import.meta.url)));
 
 let npm: NpmCatalog;
 let store: Store;

@@ -23,12 +23,12 @@ import {
   type RootManifest,
   type TreeNode,
   treeNodes,
-} from "../catalog/npm.ts";
-import { seedFor } from "../catalog/synthesize.ts";
-import type { FileEntry } from "../fs/types.ts";
-import type { BashFs } from "./bash-fs.ts";
-import { toRel } from "./layer-fs.ts";
-import { writeEntries } from "./packages.ts";
+} from "../../catalog/npm.ts";
+import { seedFor } from "../../catalog/synthesize.ts";
+import type { FileEntry } from "../../fs/types.ts";
+import type { BashFs } from "../bash-fs.ts";
+import { toRel } from "../layer-fs.ts";
+import { writeEntries } from "./apt.ts";
 
 /** Where images keep npm: the official node images' /usr/local, Debian's /usr. */
 const NPM_PATHS = ["usr/local/bin/npm", "usr/bin/npm"];

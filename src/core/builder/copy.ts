@@ -7,11 +7,11 @@ import { decompress, sniffCompression } from "../archive/compression.ts";
 import { readAll, readTar } from "../archive/tar-reader.ts";
 import { LayerLabError } from "../errors.ts";
 import { BashFs, type Owner } from "./bash-fs.ts";
-import { bunzip2 } from "./bzip2.ts";
+import { bunzip2 } from "../archive/bzip2.ts";
 import { type ContextView, DockerIgnore, hasWildcard, matchPath } from "./context.ts";
 import { type FsNode, type LayerFs, toRel } from "./layer-fs.ts";
-import { writeEntries } from "./packages.ts";
-import { unxz } from "./xz.ts";
+import { writeEntries } from "./commands/apt.ts";
+import { unxz } from "../archive/xz.ts";
 
 /** One object a COPY source names, as the source side sees it. */
 interface SourceNode {

@@ -1,21 +1,21 @@
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { aptListsRows } from "../catalog/apt.ts";
-import { parseAptCatalog } from "../catalog/load.ts";
-import type { AptCatalog } from "../catalog/types.ts";
-import type { FileEntry } from "../fs/types.ts";
-import { openMemoryStore } from "../store/memory.ts";
-import type { Store } from "../store/types.ts";
-import { BuildFailure, buildImage } from "./builder.ts";
-import { builtinResolver } from "./builtins.ts";
-import { contextFromFiles } from "./context.ts";
-import { aptConfigFrom, aptNameList, aptSize } from "./packages.ts";
-import { storeResolver } from "./resolver.ts";
-import { mergedFs, readText } from "./testing.ts";
-import type { BuildEvent, BuildResult, ImageResolver } from "./types.ts";
+import { aptListsRows } from "../../catalog/apt.ts";
+import { parseAptCatalog } from "../../catalog/load.ts";
+import type { AptCatalog } from "../../catalog/types.ts";
+import type { FileEntry } from "../../fs/types.ts";
+import { openMemoryStore } from "../../store/memory.ts";
+import type { Store } from "../../store/types.ts";
+import { BuildFailure, buildImage } from "../builder.ts";
+import { builtinResolver } from "../builtins.ts";
+import { contextFromFiles } from "../context.ts";
+import { aptConfigFrom, aptNameList, aptSize } from "./apt.ts";
+import { storeResolver } from "../resolver.ts";
+import { mergedFs, readText } from "../testing.ts";
+import type { BuildEvent, BuildResult, ImageResolver } from "../types.ts";
 
 const catalogFile = (file: string) =>
-  new Uint8Array(readFileSync(new URL(`../../../public/catalog/${file}`, import.meta.url)));
+  new Uint8Array(readFileSync(new URL(`../../../../public/catalog/${file}`, import.meta.url)));
 const loader = async (file: string) => catalogFile(file);
 
 const EXAMPLE = "FROM ubuntu:20.04\nRUN apt-get update && apt-get install -y python3\nCOPY . /app\n";
