@@ -15,11 +15,11 @@ import type { HistoryEntry } from "../image/oci.ts";
 import type { LayerRecord } from "../store/types.ts";
 import { BashFs, type Owner } from "./bash-fs.ts";
 import { BuildCache, type CacheRecord, missReason, type StageMeta } from "./cache.ts";
+import { writeEntries } from "./commands/apt.ts";
 import { ContextView, hasWildcard, matchPath } from "./context.ts";
 import { contextSource, copyInto, followSource, fsSource, parseChmod, type SourceTree } from "./copy.ts";
 import { chainIds, storeChangesetLayer, storeImage } from "./image-out.ts";
 import { LayerFs, toRel } from "./layer-fs.ts";
-import { writeEntries } from "./commands/apt.ts";
 import { chainResolvers, storeResolver } from "./resolver.ts";
 import { runCommand } from "./run.ts";
 import type {

@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
+import { bunzip2 } from "../archive/bzip2.ts";
 import { writeTar } from "../archive/tar-writer.ts";
+import { unxz } from "../archive/xz.ts";
 import { sha256 } from "../digest.ts";
 import { openMemoryStore } from "../store/memory.ts";
 import { buildImage } from "./builder.ts";
-import { bunzip2 } from "../archive/bzip2.ts";
 import { type ContextFileInit, contextFromFiles, DockerIgnore, matchPath } from "./context.ts";
 import { parseChmod, sniffArchive } from "./copy.ts";
 import { fakeResolver, mergedFs, readText } from "./testing.ts";
-import { unxz } from "../archive/xz.ts";
 
 async function build(dockerfile: string, files: Record<string, ContextFileInit>) {
   const store = openMemoryStore();

@@ -3,15 +3,16 @@
  * contents, trailing-slash rules, --chown/--chmod/--parents/--exclude, and ADD's extraction of
  * local tar archives (detected by content, never by name).
  */
+
+import { bunzip2 } from "../archive/bzip2.ts";
 import { decompress, sniffCompression } from "../archive/compression.ts";
 import { readAll, readTar } from "../archive/tar-reader.ts";
+import { unxz } from "../archive/xz.ts";
 import { LayerLabError } from "../errors.ts";
 import { BashFs, type Owner } from "./bash-fs.ts";
-import { bunzip2 } from "../archive/bzip2.ts";
+import { writeEntries } from "./commands/apt.ts";
 import { type ContextView, DockerIgnore, hasWildcard, matchPath } from "./context.ts";
 import { type FsNode, type LayerFs, toRel } from "./layer-fs.ts";
-import { writeEntries } from "./commands/apt.ts";
-import { unxz } from "../archive/xz.ts";
 
 /** One object a COPY source names, as the source side sees it. */
 interface SourceNode {

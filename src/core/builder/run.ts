@@ -5,11 +5,11 @@
  */
 import { Bash, type CustomCommand, defineCommand, getCommandNames } from "just-bash";
 import { BashFs, type Owner } from "./bash-fs.ts";
-import { type FsNode, type LayerFs, toRel } from "./layer-fs.ts";
-import { lsCommand } from "./commands/ls.ts";
 import { packageCommands } from "./commands/apt.ts";
-import type { PackageCatalog } from "./types.ts";
+import { lsCommand } from "./commands/ls.ts";
 import { userCommands } from "./commands/users.ts";
+import { type FsNode, type LayerFs, toRel } from "./layer-fs.ts";
+import type { PackageCatalog } from "./types.ts";
 import { resolveUser } from "./user-lookup.ts";
 
 /** What one RUN process produced. */

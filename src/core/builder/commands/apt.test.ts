@@ -9,10 +9,10 @@ import type { Store } from "../../store/types.ts";
 import { BuildFailure, buildImage } from "../builder.ts";
 import { builtinResolver } from "../builtins.ts";
 import { contextFromFiles } from "../context.ts";
-import { aptConfigFrom, aptNameList, aptSize } from "./apt.ts";
 import { storeResolver } from "../resolver.ts";
 import { mergedFs, readText } from "../testing.ts";
 import type { BuildEvent, BuildResult, ImageResolver } from "../types.ts";
+import { aptConfigFrom, aptNameList, aptSize } from "./apt.ts";
 
 const catalogFile = (file: string) =>
   new Uint8Array(readFileSync(new URL(`../../../../public/catalog/${file}`, import.meta.url)));

@@ -9,8 +9,8 @@ import { type CommandContext, type CustomCommand, defineCommand } from "just-bas
 import type { FileEntry } from "../../fs/types.ts";
 import type { BashFs } from "../bash-fs.ts";
 import type { FsNode } from "../layer-fs.ts";
-import { nodeCommand, npmCommand } from "./npm.ts";
 import type { PackageCatalog, PackagePlan } from "../types.ts";
+import { nodeCommand, npmCommand } from "./npm.ts";
 
 const LISTS = "var/lib/apt/lists";
 const CACHE = "var/cache/apt";

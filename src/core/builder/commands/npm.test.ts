@@ -8,10 +8,10 @@ import { BuildFailure, buildImage } from "../builder.ts";
 import { builtinResolver } from "../builtins.ts";
 import { contextFromFiles } from "../context.ts";
 import type { LayerFs } from "../layer-fs.ts";
-import { contentPath, summaryLine } from "./npm.ts";
 import { storeResolver } from "../resolver.ts";
 import { mergedFs, readConfig, readText } from "../testing.ts";
 import type { BuildEvent, BuildResult, ImageResolver } from "../types.ts";
+import { contentPath, summaryLine } from "./npm.ts";
 
 const catalogFile = (file: string) =>
   new Uint8Array(readFileSync(new URL(`../../../../public/catalog/${file}`, import.meta.url)));
