@@ -1,3 +1,19 @@
+/**
+ * POSIX error codes of LayerLab's filesystems (the overlay, the container layer, the build's
+ * filesystem and just-bash over it). An FsError's `code` is one of them, as Node's are, because
+ * just-bash's commands decide on `err.code === "ENOENT"`.
+ */
+export type Errno =
+  | "ENOENT"
+  | "EEXIST"
+  | "ENOTDIR"
+  | "EISDIR"
+  | "ENOTEMPTY"
+  | "ELOOP"
+  | "EINVAL"
+  | "EPERM"
+  | "ENOSPC";
+
 /** Machine-readable error codes; each names a family of failures a caller may handle. */
 export type ErrorCode =
   | "DOCKERFILE_SYNTAX"
@@ -7,7 +23,7 @@ export type ErrorCode =
   | "ARCHIVE_TOO_LARGE"
   | "DIGEST_MISMATCH"
   | "NOT_FOUND"
-  | "FS"
+  | Errno
   | "BUILD"
   | "CANCELLED"
   | "STORE"
@@ -88,18 +104,25 @@ export class DigestMismatchError extends LayerLabError {
   }
 }
 
-/** POSIX-like error codes of the overlay and container filesystems. */
-export type Errno = "ENOENT" | "EEXIST" | "ENOTDIR" | "EISDIR" | "ENOTEMPTY" | "ELOOP" | "EINVAL" | "EPERM";
-
-/** A filesystem operation that failed with an errno on a path. */
+/**
+ * A filesystem operation that failed with an errno on a path: the one errno error of every
+ * filesystem in the core. With a `syscall` the message is Node's (`ENOENT: no such file or
+ * directory, open '/x'`), which just-bash's commands print as they would Node's own errors.
+ */
 export class FsError extends LayerLabError {
+  declare readonly code: Errno;
+  /** The same as `code`, under the name POSIX gives it. */
   readonly errno: Errno;
   readonly path: string;
-  constructor(errno: Errno, path: string, detail?: string) {
-    super("FS", `${errno}: ${detail ?? describeErrno(errno)}, '${path}'`);
+  /** The operation that failed (`open`, `mkdir`, ...), when the caller names one. */
+  readonly syscall: string | undefined;
+  constructor(errno: Errno, path: string, detail?: string, syscall?: string) {
+    const what = detail ?? describeErrno(errno, syscall === undefined ? "plain" : "node");
+    super(errno, `${errno}: ${what}, ${syscall === undefined ? "" : `${syscall} `}'${path}'`);
     this.name = "FsError";
     this.errno = errno;
     this.path = path;
+    this.syscall = syscall;
   }
 }
 

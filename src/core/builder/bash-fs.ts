@@ -16,7 +16,9 @@ type ReadFileOptions = { encoding?: BufferEncoding | null };
 type WriteFileOptions = { encoding?: BufferEncoding };
 type DirentEntry = { name: string; isFile: boolean; isDirectory: boolean; isSymbolicLink: boolean };
 
-import { type FsNode, type LayerFs, LayerFsError, toRel } from "./layer-fs.ts";
+import { FsError } from "../errors.ts";
+import { cleanPath } from "../fs/paths.ts";
+import type { FsNode, LayerFs } from "./layer-fs.ts";
 
 const encoder = new TextEncoder();
 
@@ -94,7 +96,7 @@ function deviceBytes(path: string): Uint8Array {
 }
 
 function normAbs(path: string): string {
-  return `/${toRel(path)}`;
+  return `/${cleanPath(path)}`;
 }
 
 /** The owner new files get (the Dockerfile's current USER, resolved). */
@@ -117,12 +119,12 @@ export class BashFs implements IFileSystem {
   ) {}
 
   private rel(path: string): string {
-    return toRel(path);
+    return cleanPath(path);
   }
 
   private existing(path: string, follow: boolean, op: string): { path: string; node: FsNode } {
     const r = this.fs.resolve(this.rel(path), follow, op);
-    if (!r.node) throw new LayerFsError("ENOENT", op, path);
+    if (!r.node) throw new FsError("ENOENT", path, undefined, op);
     return r as { path: string; node: FsNode };
   }
 
@@ -133,8 +135,8 @@ export class BashFs implements IFileSystem {
     const parent = i < 0 ? "" : rel.slice(0, i);
     const name = i < 0 ? rel : rel.slice(i + 1);
     const r = this.fs.resolve(parent, true, op);
-    if (!r.node) throw new LayerFsError("ENOENT", op, path);
-    if (r.node.type !== "dir") throw new LayerFsError("ENOTDIR", op, path);
+    if (!r.node) throw new FsError("ENOENT", path, undefined, op);
+    if (r.node.type !== "dir") throw new FsError("ENOTDIR", path, undefined, op);
     return { dir: r.path, name };
   }
 
@@ -149,16 +151,16 @@ export class BashFs implements IFileSystem {
   async readFileBuffer(path: string): Promise<Uint8Array> {
     if (DEVICES.has(normAbs(path))) return deviceBytes(normAbs(path));
     const { node } = this.existing(path, true, "open");
-    if (node.type === "dir") throw new LayerFsError("EISDIR", "read", path);
+    if (node.type === "dir") throw new FsError("EISDIR", path, undefined, "read");
     return this.fs.contentOf(node);
   }
 
   /** Writes a file (following a symlink at the path), replacing its bytes. */
   async writeBytes(path: string, bytes: Uint8Array, mode?: number, added = bytes.byteLength): Promise<void> {
     if (DEVICES.has(normAbs(path))) return;
-    if (this.rel(path) === "") throw new LayerFsError("EISDIR", "open", path);
+    if (this.rel(path) === "") throw new FsError("EISDIR", path, undefined, "open");
     this.written += added;
-    if (this.written > this.maxWrite) throw new LayerFsError("ENOSPC", "write", path);
+    if (this.written > this.maxWrite) throw new FsError("ENOSPC", path, undefined, "write");
     const { dir, name } = this.parentOf(path, "open");
     let target = this.childPath(dir, name);
     let old = this.fs.nodeAt(target);
@@ -167,7 +169,7 @@ export class BashFs implements IFileSystem {
       target = r.path;
       old = r.node;
     }
-    if (old?.type === "dir") throw new LayerFsError("EISDIR", "open", path);
+    if (old?.type === "dir") throw new FsError("EISDIR", path, undefined, "open");
     const node: FsNode = {
       type: "file",
       mode: old ? old.mode : (mode ?? 0o644),
@@ -206,7 +208,7 @@ export class BashFs implements IFileSystem {
     try {
       before = await this.readFileBuffer(path);
     } catch (e) {
-      if (!(e instanceof LayerFsError) || e.code !== "ENOENT") throw e;
+      if (!(e instanceof FsError) || e.code !== "ENOENT") throw e;
     }
     const out = new Uint8Array(before.byteLength + add.byteLength);
     out.set(before);
@@ -232,7 +234,7 @@ export class BashFs implements IFileSystem {
     const other = /^\/(?:usr\/local\/sbin|usr\/local\/bin|usr\/sbin|sbin)\/([^/]+)$/.exec(abs);
     if (other && this.routed.has(other[1] as string)) {
       try {
-        const n = this.fs.resolve(toRel(abs), true).node;
+        const n = this.fs.resolve(cleanPath(abs), true).node;
         if (n) return { ...this.statOf(n), mode: n.mode & ~0o111 };
       } catch {
         return undefined;
@@ -242,7 +244,7 @@ export class BashFs implements IFileSystem {
     const m = /^\/(?:usr\/)?bin\/([^/]+)$/.exec(abs);
     if (m && this.routed.has(m[1] as string)) {
       try {
-        if (this.fs.resolve(toRel(abs), true).node) return undefined;
+        if (this.fs.resolve(cleanPath(abs), true).node) return undefined;
       } catch {
         // Fall through to the virtual entry.
       }
@@ -313,17 +315,17 @@ export class BashFs implements IFileSystem {
     const rel = this.rel(path);
     if (rel === "") {
       if (recursive) return;
-      throw new LayerFsError("EEXIST", "mkdir", path);
+      throw new FsError("EEXIST", path, undefined, "mkdir");
     }
     let r: { path: string; node: FsNode | undefined } = { path: rel, node: undefined };
     try {
       r = this.fs.resolve(rel, true, "mkdir");
     } catch (e) {
-      if (!recursive || !(e instanceof LayerFsError) || e.code !== "ENOENT") throw e;
+      if (!recursive || !(e instanceof FsError) || e.code !== "ENOENT") throw e;
     }
     if (r.node) {
       if (recursive && r.node.type === "dir") return;
-      throw new LayerFsError("EEXIST", "mkdir", path);
+      throw new FsError("EEXIST", path, undefined, "mkdir");
     }
     const i = rel.lastIndexOf("/");
     const parentRel = i < 0 ? "" : rel.slice(0, i);
@@ -331,16 +333,16 @@ export class BashFs implements IFileSystem {
     try {
       parent = this.fs.resolve(parentRel, true, "mkdir");
     } catch (e) {
-      if (!recursive || !(e instanceof LayerFsError) || e.code !== "ENOENT") throw e;
+      if (!recursive || !(e instanceof FsError) || e.code !== "ENOENT") throw e;
       this.mkdirSync(`/${parentRel}`, true, mode, owner);
       parent = this.fs.resolve(parentRel, true, "mkdir");
     }
     if (!parent.node) {
-      if (!recursive) throw new LayerFsError("ENOENT", "mkdir", path);
+      if (!recursive) throw new FsError("ENOENT", path, undefined, "mkdir");
       this.mkdirSync(`/${parentRel}`, true, mode, owner);
       parent = this.fs.resolve(parentRel, true, "mkdir");
     }
-    if (parent.node?.type !== "dir") throw new LayerFsError("ENOTDIR", "mkdir", path);
+    if (parent.node?.type !== "dir") throw new FsError("ENOTDIR", path, undefined, "mkdir");
     const name = i < 0 ? rel : rel.slice(i + 1);
     this.fs.putNode(this.childPath(parent.path, name), {
       type: "dir",
@@ -359,13 +361,13 @@ export class BashFs implements IFileSystem {
 
   async readdir(path: string): Promise<string[]> {
     const r = this.existing(path, true, "scandir");
-    if (r.node.type !== "dir") throw new LayerFsError("ENOTDIR", "scandir", path);
+    if (r.node.type !== "dir") throw new FsError("ENOTDIR", path, undefined, "scandir");
     return this.fs.childrenOf(r.path);
   }
 
   async readdirWithFileTypes(path: string): Promise<DirentEntry[]> {
     const r = this.existing(path, true, "scandir");
-    if (r.node.type !== "dir") throw new LayerFsError("ENOTDIR", "scandir", path);
+    if (r.node.type !== "dir") throw new FsError("ENOTDIR", path, undefined, "scandir");
     return this.fs.childrenOf(r.path).map((name) => {
       const n = this.fs.nodeAt(this.childPath(r.path, name)) as FsNode;
       return {
@@ -383,24 +385,24 @@ export class BashFs implements IFileSystem {
     try {
       ({ dir, name } = this.parentOf(path, "rm"));
     } catch (e) {
-      if (options?.force && e instanceof LayerFsError) return;
+      if (options?.force && e instanceof FsError) return;
       throw e;
     }
     const target = this.childPath(dir, name);
     const node = this.fs.nodeAt(target);
     if (!node || target === "") {
       if (options?.force) return;
-      throw new LayerFsError("ENOENT", "rm", path);
+      throw new FsError("ENOENT", path, undefined, "rm");
     }
     if (node.type === "dir" && !options?.recursive && this.fs.childrenOf(target).length > 0) {
-      throw new LayerFsError("ENOTEMPTY", "rm", path);
+      throw new FsError("ENOTEMPTY", path, undefined, "rm");
     }
     this.fs.removeTree(target);
   }
 
   async cp(src: string, dest: string, options?: CpOptions): Promise<void> {
     const from = this.existing(src, true, "cp");
-    if (from.node.type === "dir" && !options?.recursive) throw new LayerFsError("EISDIR", "cp", src);
+    if (from.node.type === "dir" && !options?.recursive) throw new FsError("EISDIR", src, undefined, "cp");
     await this.copyNode(from.path, from.node, dest);
   }
 
@@ -431,13 +433,13 @@ export class BashFs implements IFileSystem {
     const { dir, name } = this.parentOf(src, "mv");
     const from = this.childPath(dir, name);
     const node = this.fs.nodeAt(from);
-    if (!node) throw new LayerFsError("ENOENT", "mv", src);
+    if (!node) throw new FsError("ENOENT", src, undefined, "mv");
     const to = this.parentOf(dest, "mv");
     let target = this.childPath(to.dir, to.name);
     const existing = this.fs.nodeAt(target);
     if (existing?.type === "dir" && node.type !== "dir") target = this.childPath(target, name);
     if (target === from) return;
-    if (`${target}/`.startsWith(`${from}/`)) throw new LayerFsError("EINVAL", "mv", dest);
+    if (`${target}/`.startsWith(`${from}/`)) throw new FsError("EINVAL", dest, undefined, "mv");
     const moved: [string, FsNode][] = [];
     const collect = (p: string, rel: string): void => {
       const n = this.fs.nodeAt(p) as FsNode;
@@ -452,7 +454,7 @@ export class BashFs implements IFileSystem {
   }
 
   resolvePath(base: string, path: string): string {
-    return `/${toRel(path, base)}`;
+    return `/${cleanPath(path, base)}`;
   }
 
   getAllPaths(): string[] {
@@ -473,7 +475,7 @@ export class BashFs implements IFileSystem {
   async symlink(target: string, linkPath: string): Promise<void> {
     const { dir, name } = this.parentOf(linkPath, "symlink");
     const at = this.childPath(dir, name);
-    if (this.fs.nodeAt(at)) throw new LayerFsError("EEXIST", "symlink", linkPath);
+    if (this.fs.nodeAt(at)) throw new FsError("EEXIST", linkPath, undefined, "symlink");
     this.fs.putNode(at, {
       type: "symlink",
       mode: 0o777,
@@ -488,10 +490,10 @@ export class BashFs implements IFileSystem {
 
   async link(existingPath: string, newPath: string): Promise<void> {
     const from = this.existing(existingPath, false, "link");
-    if (from.node.type === "dir") throw new LayerFsError("EPERM", "link", existingPath);
+    if (from.node.type === "dir") throw new FsError("EPERM", existingPath, undefined, "link");
     const { dir, name } = this.parentOf(newPath, "link");
     const at = this.childPath(dir, name);
-    if (this.fs.nodeAt(at)) throw new LayerFsError("EEXIST", "link", newPath);
+    if (this.fs.nodeAt(at)) throw new FsError("EEXIST", newPath, undefined, "link");
     const shared: FsNode = { ...from.node, linked: true };
     if (!from.node.linked) this.fs.updateNode(from.path, shared);
     this.fs.putNode(at, shared);
@@ -499,7 +501,7 @@ export class BashFs implements IFileSystem {
 
   async readlink(path: string): Promise<string> {
     const r = this.existing(path, false, "readlink");
-    if (r.node.type !== "symlink") throw new LayerFsError("EINVAL", "readlink", path);
+    if (r.node.type !== "symlink") throw new FsError("EINVAL", path, undefined, "readlink");
     return r.node.target ?? "";
   }
 

@@ -10,6 +10,7 @@ import type { InstructionNode } from "../dockerfile/parser.ts";
 import { parseDockerfile } from "../dockerfile/parser.ts";
 import { envFromMap, expandWord, expandWords } from "../dockerfile/shell.ts";
 import { DockerfileError, LayerLabError, throwIfAborted } from "../errors.ts";
+import { cleanPath as toRel } from "../fs/paths.ts";
 import type { Changeset, FileEntry } from "../fs/types.ts";
 import type { HistoryEntry } from "../image/oci.ts";
 import type { LayerRecord } from "../store/types.ts";
@@ -19,7 +20,7 @@ import { writeEntries } from "./commands/apt.ts";
 import { ContextView, hasWildcard, matchPath } from "./context.ts";
 import { contextSource, copyInto, followSource, fsSource, parseChmod, type SourceTree } from "./copy.ts";
 import { chainIds, storeChangesetLayer, storeImage } from "./image-out.ts";
-import { LayerFs, toRel } from "./layer-fs.ts";
+import { LayerFs } from "./layer-fs.ts";
 import { chainResolvers, storeResolver } from "./resolver.ts";
 import { runCommand } from "./run.ts";
 import type {

@@ -8,11 +8,13 @@ import { bunzip2 } from "../archive/bzip2.ts";
 import { decompress, sniffCompression } from "../archive/compression.ts";
 import { readAll, readTar } from "../archive/tar-reader.ts";
 import { unxz } from "../archive/xz.ts";
-import { LayerLabError } from "../errors.ts";
+import { FsError, LayerLabError } from "../errors.ts";
+import { cleanPath, joinPath } from "../fs/paths.ts";
+import { type PathLookup, resolvePath } from "../fs/resolve-path.ts";
 import { BashFs, type Owner } from "./bash-fs.ts";
 import { writeEntries } from "./commands/apt.ts";
 import { type ContextView, DockerIgnore, hasWildcard, matchPath } from "./context.ts";
-import { type FsNode, type LayerFs, toRel } from "./layer-fs.ts";
+import type { FsNode, LayerFs } from "./layer-fs.ts";
 
 /** One object a COPY source names, as the source side sees it. */
 interface SourceNode {
@@ -140,25 +142,36 @@ export interface CopyRequest {
   epoch: number;
 }
 
+/** Joins two clean paths, either of which may be the root. */
 function join(a: string, b: string): string {
-  return a === "" ? b : b === "" ? a : `${a}/${b}`;
+  return b === "" ? a : joinPath(a, b);
 }
 
 function base(path: string): string {
   return path.slice(path.lastIndexOf("/") + 1);
 }
 
-/** Follows a source symlink inside its tree (relative to the link's directory, `/` = the tree root). */
+/** A source tree as the shared resolver sees it. */
+function sourceLookup(tree: SourceTree): PathLookup<SourceNode> {
+  return {
+    get: (p) => tree.get(p),
+    isDir: (n) => n.type === "dir",
+    linkTarget: (n) => (n.type === "symlink" ? (n.target ?? "") : undefined),
+  };
+}
+
+/**
+ * Follows the symlinks of a source path inside its tree (targets relative to the link's
+ * directory, `/` = the tree's root, as BuildKit's copy resolves them in its root). A path that
+ * leads nowhere gives no node; a symlink loop is an FsError ELOOP.
+ */
 export function followSource(tree: SourceTree, path: string): { path: string; node: SourceNode | undefined } {
-  let cur = path;
-  for (let hops = 0; hops < 40; hops++) {
-    const n = tree.get(cur);
-    if (n?.type !== "symlink") return { path: cur, node: n };
-    const t = n.target ?? "";
-    const dir = cur.includes("/") ? cur.slice(0, cur.lastIndexOf("/")) : "";
-    cur = toRel(t, t.startsWith("/") ? "/" : `/${dir}`);
+  try {
+    return resolvePath(sourceLookup(tree), path, { followLast: true });
+  } catch (err) {
+    if (err instanceof FsError && err.errno !== "ELOOP") return { path, node: undefined };
+    throw err;
   }
-  throw new LayerLabError("BUILD", `${path}: too many levels of symbolic links`);
 }
 
 /** Expands a (cleaned) wildcard source against the tree, segment by segment, sorted. */
@@ -202,7 +215,7 @@ function expandParents(tree: SourceTree, root: string, pattern: string): string[
 export async function copyInto(fs: LayerFs, req: CopyRequest): Promise<void> {
   const bfs = new BashFs(fs, req.chown ?? { uid: 0, gid: 0 });
   const trailing = /(^|\/)\.?$/.test(req.dest) || req.dest === "" || req.dest.endsWith("/");
-  const destRel = toRel(req.dest, req.workdir);
+  const destRel = cleanPath(req.dest, req.workdir);
   const destIsDir = trailing || req.dest === "." || req.dest === "";
   const excludes = req.excludes.length > 0 ? new DockerIgnore(req.excludes.join("\n")) : undefined;
   const owner = (n: SourceNode): Owner => req.chown ?? { uid: n.uid, gid: n.gid };
@@ -315,20 +328,22 @@ export async function copyInto(fs: LayerFs, req: CopyRequest): Promise<void> {
         yield tarBytes;
       })(),
     )) {
-      const path = toRel(header.name);
+      const path = cleanPath(header.name);
       if (path === "" || header.name.split("/").includes("..")) continue;
       const data = header.type === "file" ? await readAll(body, 4 * 2 ** 30, header.name) : undefined;
       const o = req.chown ?? { uid: header.uid, gid: header.gid };
       entries.push({
         path: join(realDest, path),
         type: header.type,
-        mode: header.mode & 0o7777,
+        // Linux gives every symlink 0777 whatever the header says (tars from non-Docker tools often
+        // say 0644), so the layer carries lrwxrwxrwx as a real builder's does.
+        mode: header.type === "symlink" ? 0o777 : header.mode & 0o7777,
         uid: o.uid,
         gid: o.gid,
         size: data?.byteLength ?? 0,
         mtime: header.mtime,
         ...(header.type === "symlink" ? { linkname: header.linkname } : {}),
-        ...(header.type === "hardlink" ? { linkname: join(realDest, toRel(header.linkname)) } : {}),
+        ...(header.type === "hardlink" ? { linkname: join(realDest, cleanPath(header.linkname)) } : {}),
         ...(data ? { content: { kind: "inline" as const, bytes: data } } : {}),
       });
     }
@@ -353,11 +368,11 @@ export async function copyInto(fs: LayerFs, req: CopyRequest): Promise<void> {
     if (req.parents) {
       const i = raw.indexOf("/./");
       if (i >= 0) {
-        pivot = toRel(raw.slice(0, i));
+        pivot = cleanPath(raw.slice(0, i));
         pattern = raw.slice(i + 3);
       }
     }
-    const clean = toRel(pattern);
+    const clean = cleanPath(pattern);
     const full = join(pivot, clean);
     let matches: string[];
     if (req.parents && (clean.includes("**") || hasWildcard(clean)))

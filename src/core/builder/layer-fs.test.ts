@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { FsError, LayerLabError } from "../errors.ts";
 import type { FileEntry } from "../fs/types.ts";
 import { LayerFs } from "./layer-fs.ts";
 
@@ -88,5 +89,20 @@ describe("LayerFs", () => {
     });
     expect(fs.resolve("link/f", true).path).toBe("real/f");
     expect(() => fs.resolve("loop/x", true)).toThrow(/ELOOP/);
+  });
+
+  it("fails with the core's FsError, its code the errno just-bash decides on, Node's message", () => {
+    const fs = new LayerFs(async () => new Uint8Array(0));
+    fs.applyChangeset({ entries: [file("f")], whiteouts: [] });
+    let err: unknown;
+    try {
+      fs.resolve("f/x", true, "open");
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(FsError);
+    expect(err).toBeInstanceOf(LayerLabError);
+    expect(err).toMatchObject({ code: "ENOTDIR", errno: "ENOTDIR", path: "/f/x" });
+    expect((err as Error).message).toBe("ENOTDIR: not a directory, open '/f/x'");
   });
 });

@@ -5,7 +5,8 @@
  * deleted top-most path), so the layer matches what a real builder commits.
  */
 import type { Digest } from "../digest.ts";
-import { describeErrno } from "../errors.ts";
+import { baseName, joinPath as join, parentPath } from "../fs/paths.ts";
+import { type PathLookup, resolvePath } from "../fs/resolve-path.ts";
 import type { Changeset, ContentReader, ContentRef, FileEntry } from "../fs/types.ts";
 
 /** The kinds of node the build filesystem holds (hard links share an inode number). */
@@ -35,43 +36,7 @@ export interface FsNode {
   linked?: boolean;
 }
 
-/** A filesystem error with a Node-style message and code, as just-bash's commands expect. */
-export class LayerFsError extends Error {
-  readonly code: string;
-  readonly path: string;
-  constructor(code: string, op: string, path: string) {
-    super(`${code}: ${describeErrno(code, "node")}, ${op} '${path}'`);
-    this.name = "LayerFsError";
-    this.code = code;
-    this.path = path;
-  }
-}
-
 export type { ContentReader } from "../fs/types.ts";
-
-const MAX_LINKS = 40;
-
-/** Splits a clean relative path into its parent and base name. */
-function split(path: string): [string, string] {
-  const i = path.lastIndexOf("/");
-  return i < 0 ? ["", path] : [path.slice(0, i), path.slice(i + 1)];
-}
-
-function join(dir: string, name: string): string {
-  return dir === "" ? name : `${dir}/${name}`;
-}
-
-/** Cleans an absolute or relative path into the tree's relative form ("" is the root). */
-export function toRel(path: string, cwd = "/"): string {
-  const full = path.startsWith("/") ? path : `${cwd}/${path}`;
-  const out: string[] = [];
-  for (const seg of full.split("/")) {
-    if (seg === "" || seg === ".") continue;
-    if (seg === "..") out.pop();
-    else out.push(seg);
-  }
-  return out.join("/");
-}
 
 /** The snapshot of a tree at the end of a step, shareable because nodes are never mutated. */
 export interface TreeSnapshot {
@@ -180,7 +145,7 @@ export class LayerFs {
   }
 
   private ensureParents(path: string): void {
-    const [dir] = split(path);
+    const dir = parentPath(path);
     if (dir === "" || this.nodes.get(dir)?.type === "dir") return;
     this.ensureParents(dir);
     if (this.nodes.has(dir)) this.removeTree(dir);
@@ -233,7 +198,8 @@ export class LayerFs {
     const old = this.nodes.get(path);
     if (old?.type === "dir" && node.type !== "dir") this.removeTree(path);
     this.nodes.set(path, node);
-    const [dir, base] = split(path);
+    const dir = parentPath(path);
+    const base = baseName(path);
     this.childSet(dir).add(base);
     if (node.type === "dir" && !this.kids.has(path)) {
       this.kids.set(path, new Set());
@@ -258,7 +224,8 @@ export class LayerFs {
     }
     this.touch(path);
     this.nodes.delete(path);
-    const [dir, base] = split(path);
+    const dir = parentPath(path);
+    const base = baseName(path);
     if (this.kids.has(dir)) this.childSet(dir).delete(base);
   }
 
@@ -279,44 +246,21 @@ export class LayerFs {
     return [...this.nodes.keys()].filter((p) => p !== "").sort();
   }
 
+  /** The tree as the shared resolver sees it. */
+  private readonly lookup: PathLookup<FsNode> = {
+    get: (p) => this.nodes.get(p),
+    isDir: (n) => n.type === "dir",
+    linkTarget: (n) => (n.type === "symlink" ? (n.target ?? "") : undefined),
+  };
+
   /**
-   * Resolves symlinks in a relative path: every parent component is followed; the last one only
-   * when `followLast`. Returns the resolved path and its node (undefined when it does not exist
-   * but its parent does); throws ENOENT/ENOTDIR/ELOOP otherwise.
+   * Resolves symlinks in a relative path (`fs/resolve-path.ts`): every parent component is
+   * followed; the last one only when `followLast`. Returns the resolved path and its node
+   * (undefined when it does not exist but its parent does); throws FsError ENOENT/ENOTDIR/ELOOP
+   * with Node's message for `op` otherwise.
    */
   resolve(path: string, followLast: boolean, op = "stat"): { path: string; node: FsNode | undefined } {
-    let hops = 0;
-    const walk = (segs: string[], followEnd: boolean): { path: string; node: FsNode | undefined } => {
-      let cur = "";
-      for (let i = 0; i < segs.length; i++) {
-        const seg = segs[i] as string;
-        if (seg === "" || seg === ".") continue;
-        if (seg === "..") {
-          cur = split(cur)[0];
-          continue;
-        }
-        const dirNode = this.nodes.get(cur);
-        if (!dirNode) throw new LayerFsError("ENOENT", op, `/${path}`);
-        if (dirNode.type !== "dir") throw new LayerFsError("ENOTDIR", op, `/${path}`);
-        const next = join(cur, seg);
-        const node = this.nodes.get(next);
-        const last = i === segs.length - 1;
-        if (node?.type === "symlink" && (!last || followEnd)) {
-          if (++hops > MAX_LINKS) throw new LayerFsError("ELOOP", op, `/${path}`);
-          const t = node.target ?? "";
-          const base = t.startsWith("/") ? [] : cur.split("/").filter(Boolean);
-          const r = walk([...base, ...t.split("/")], true);
-          if (last) return r;
-          if (!r.node) throw new LayerFsError("ENOENT", op, `/${path}`);
-          cur = r.path;
-          continue;
-        }
-        if (!node && !last) throw new LayerFsError("ENOENT", op, `/${path}`);
-        cur = next;
-      }
-      return { path: cur, node: this.nodes.get(cur) };
-    };
-    return walk(path.split("/"), followLast);
+    return resolvePath(this.lookup, path, { followLast, syscall: op });
   }
 
   /** The bytes of a file node. */
@@ -346,10 +290,10 @@ export class LayerFs {
       const now = this.nodes.get(path);
       if (!now) {
         if (!old) continue;
-        const [dir] = split(path);
+        const dir = parentPath(path);
         // Only the top-most deleted path needs a whiteout; a parent replaced by a non-directory hides it.
         let ancestorGone = false;
-        for (let d = dir; d !== ""; d = split(d)[0]) {
+        for (let d = dir; d !== ""; d = parentPath(d)) {
           const n = this.nodes.get(d);
           const o = this.touched.has(d) ? this.touched.get(d) : n;
           if (deleted(d) || !n || n.type !== "dir" || (o && o.type !== "dir")) {
@@ -377,7 +321,7 @@ export class LayerFs {
     // A directory whose contents changed is carried along so its permissions are restored.
     const parents = new Set<string>();
     for (const p of [...entries.keys(), ...whiteouts]) {
-      for (let d = split(p)[0]; d !== ""; d = split(d)[0]) {
+      for (let d = parentPath(p); d !== ""; d = parentPath(d)) {
         if (entries.has(d) || parents.has(d)) break;
         parents.add(d);
       }

@@ -4,11 +4,12 @@
  * just-bash lacks (chown, package managers); anything else missing exits 127, as in a container.
  */
 import { Bash, type CustomCommand, defineCommand, getCommandNames } from "just-bash";
+import { cleanPath } from "../fs/paths.ts";
 import { BashFs, type Owner } from "./bash-fs.ts";
 import { packageCommands } from "./commands/apt.ts";
 import { lsCommand } from "./commands/ls.ts";
 import { userCommands } from "./commands/users.ts";
-import { type FsNode, type LayerFs, toRel } from "./layer-fs.ts";
+import type { FsNode, LayerFs } from "./layer-fs.ts";
 import type { PackageCatalog } from "./types.ts";
 import { resolveUser } from "./user-lookup.ts";
 
@@ -93,7 +94,7 @@ function pathExecutables(fs: LayerFs, path: string): Map<string, { dir: string; 
     if (!dir.startsWith("/")) continue;
     let real: string;
     try {
-      const r = fs.resolve(toRel(dir), true);
+      const r = fs.resolve(cleanPath(dir), true);
       if (r.node?.type !== "dir") continue;
       real = r.path;
     } catch {

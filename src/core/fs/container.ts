@@ -10,8 +10,9 @@
  * - Deleting something the image has leaves a whiteout; deleting something only the container
  *   made just drops it. Re-creating a directory where a whiteout stands makes it opaque, so the
  *   image's old contents stay hidden.
- * - Paths resolve symlinks within the root: absolute targets restart at the root, `..` stops at the
- *   root, more than 40 links give ELOOP. Errors are FsErrors with POSIX-like codes.
+ * - Paths resolve symlinks within the root with the core's one resolver (`resolve-path.ts`):
+ *   absolute targets restart at the root, `..` stops at the root, more than 40 links give ELOOP.
+ *   Errors are FsErrors with POSIX codes.
  * - A rename copies the moved subtree up under the new name and deletes the old one (overlayfs
  *   without redirect_dir does the same: EXDEV, then copy and delete).
  * - Hardlinks made in the container share one inode: a write through one name shows in the others.
@@ -22,6 +23,7 @@ import { FsError } from "../errors.ts";
 import { diffApplied, type LayerDiff } from "./diff.ts";
 import { applyChangeset, type MergedNode, type MergedTree } from "./overlay.ts";
 import { joinPath, parentPath } from "./paths.ts";
+import { type PathLookup, resolvePath } from "./resolve-path.ts";
 import type { Changeset, ContentReader, EntryType, FileEntry, Whiteout } from "./types.ts";
 
 export type { ContentReader } from "./types.ts";
@@ -149,7 +151,6 @@ export interface ContainerFs {
   save(): ContainerLayerData;
 }
 
-const MAX_SYMLINKS = 40;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -259,44 +260,21 @@ class Container implements ContainerFs {
 
   // -- path resolution -------------------------------------------------------------------------
 
+  /** The container's view as the shared resolver sees it. */
+  private readonly lookup: PathLookup<View> = {
+    get: (p) => this.view(p),
+    isDir: (v) => typeOf(v) === "dir",
+    linkTarget: (v) => (typeOf(v) === "symlink" ? (entryOf(v).linkname ?? "") : undefined),
+  };
+
   /**
-   * Resolves a user path to a real path inside the root. Intermediate symlinks are always
-   * followed, the last one when `followLast`; every component but the last must exist.
+   * Resolves a user path to a real path inside the root (`resolve-path.ts`). Intermediate
+   * symlinks are always followed, the last one when `followLast`; every component but the last
+   * must exist.
    */
   private resolve(input: string, followLast: boolean): { path: string; view: View | undefined } {
-    const todo = input.split("/").filter((s) => s !== "" && s !== ".");
-    todo.reverse();
-    const done: string[] = [];
-    let links = 0;
-    let view: View | undefined;
-    while (todo.length) {
-      const seg = todo.pop()!;
-      if (seg === "..") {
-        done.pop();
-        if (todo.length === 0) view = this.view(done.join("/"));
-        continue;
-      }
-      const path = done.length ? `${done.join("/")}/${seg}` : seg;
-      view = this.view(path);
-      const last = todo.length === 0;
-      if (view && typeOf(view) === "symlink" && (!last || followLast)) {
-        if (++links > MAX_SYMLINKS) throw new FsError("ELOOP", `/${input.replace(/^\/+/, "")}`);
-        const target = entryOf(view).linkname ?? "";
-        if (target.startsWith("/")) done.length = 0;
-        const segs = target.split("/").filter((s) => s !== "" && s !== ".");
-        for (let i = segs.length - 1; i >= 0; i--) todo.push(segs[i]!);
-        if (todo.length === 0) view = this.view(done.join("/"));
-        continue;
-      }
-      if (!last) {
-        if (!view) throw new FsError("ENOENT", `/${path}`);
-        if (typeOf(view) !== "dir") throw new FsError("ENOTDIR", `/${path}`);
-      }
-      done.push(seg);
-    }
-    const path = done.join("/");
-    if (done.length === 0) view = this.view("");
-    return { path, view };
+    const r = resolvePath(this.lookup, input, { followLast });
+    return { path: r.path, view: r.node };
   }
 
   /** Resolves the parent of a path to create, which must be an existing directory. */

@@ -1,6 +1,8 @@
 /**
- * Path helpers for the overlay: every path inside a tree is clean and relative ("etc/passwd"),
- * the root is "". Callers of the container filesystem may pass "/etc/passwd" as well.
+ * The core's one set of path helpers. Every path inside a tree (the overlay's, the container
+ * layer's, the build's) is clean and relative ("etc/passwd"), the root is ""; users' paths
+ * ("/etc/passwd", "../x" from a working directory) become that form through `cleanPath`. Symlinks
+ * are resolved by `resolve-path.ts`, not here: cleaning is purely lexical.
  */
 
 /** True when `path` is already clean: relative, no empty, `.` or `..` segment, no trailing `/`. */
@@ -16,11 +18,13 @@ export function isCleanPath(path: string): boolean {
 
 /**
  * Cleans a user-given path lexically against the root: leading `/`, `.` and empty segments go,
- * `..` removes the previous segment and clamps at the root (so it can never escape).
+ * `..` removes the previous segment and clamps at the root (so it can never escape). A relative
+ * path is taken from `cwd` (an absolute or clean path; the root by default), as a shell does.
  */
-export function cleanPath(path: string): string {
+export function cleanPath(path: string, cwd = ""): string {
+  const full = path.charCodeAt(0) === 47 || cwd === "" || cwd === "/" ? path : `${cwd}/${path}`;
   const out: string[] = [];
-  for (const seg of path.split("/")) {
+  for (const seg of full.split("/")) {
     if (seg === "" || seg === ".") continue;
     if (seg === "..") out.pop();
     else out.push(seg);
@@ -47,9 +51,4 @@ export function baseName(path: string): string {
 /** Joins a clean directory path and a name. */
 export function joinPath(dir: string, name: string): string {
   return dir === "" ? name : `${dir}/${name}`;
-}
-
-/** True when `path` is `dir` itself or lies below it. */
-export function isWithin(path: string, dir: string): boolean {
-  return dir === "" || path === dir || path.startsWith(`${dir}/`);
 }

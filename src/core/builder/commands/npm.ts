@@ -25,9 +25,10 @@ import {
   treeNodes,
 } from "../../catalog/npm.ts";
 import { seedFor } from "../../catalog/synthesize.ts";
+// The shared path cleaner under the builder's old name, so this file's body is left to its own split.
+import { cleanPath as toRel } from "../../fs/paths.ts";
 import type { FileEntry } from "../../fs/types.ts";
 import type { BashFs } from "../bash-fs.ts";
-import { toRel } from "../layer-fs.ts";
 import { writeEntries } from "./apt.ts";
 
 /** Where images keep npm: the official node images' /usr/local, Debian's /usr. */
