@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { bunzip2 } from "../archive/bzip2.ts";
+import { readTar } from "../archive/tar-reader.ts";
 import { writeTar } from "../archive/tar-writer.ts";
 import { unxz } from "../archive/xz.ts";
 import { sha256 } from "../digest.ts";
@@ -154,6 +155,41 @@ describe("COPY and ADD", () => {
     expect(fs.nodeAt("plain/t/one.txt")).toMatchObject({ uid: 7, gid: 8, mode: 0o640 });
     expect(await readText(fs, "gz/t/one.txt")).toBe("1");
     expect(fs.nodeAt("kept/y.tgz")?.type).toBe("file");
+  });
+
+  it("ADD gives extracted symlinks mode 0777 whatever their tar header says, as Linux does", async () => {
+    // Tars from non-Docker tools often carry 0644 on a symlink; extraction on Linux ignores it.
+    const parts: Uint8Array[] = [];
+    for await (const c of writeTar([
+      { name: "t/one.txt", body: new TextEncoder().encode("1"), mode: 0o644 },
+      { name: "t/link", type: "symlink", linkname: "one.txt", mode: 0o644 },
+    ]))
+      parts.push(c);
+    const tar = new Uint8Array(await new Blob(parts as Uint8Array<ArrayBuffer>[]).arrayBuffer());
+    const store = openMemoryStore();
+    const r = await buildImage({
+      dockerfile: "FROM base\nADD x.tar /x/\n",
+      context: contextFromFiles({ "x.tar": tar }),
+      store,
+      images: fakeResolver(store),
+    });
+    const fs = await mergedFs(store, r.id);
+    expect(fs.nodeAt("x/t/link")).toMatchObject({ type: "symlink", target: "one.txt", mode: 0o777 });
+    expect(fs.nodeAt("x/t/one.txt")).toMatchObject({ type: "file", mode: 0o644 });
+    // The layer LayerLab wrote: its tar header says 0777 (lrwxrwxrwx), as a real builder's does.
+    const image = await store.meta.get("images", r.id);
+    const layer = await store.blobs.get(image!.layers.at(-1)!);
+    const modes = new Map<string, number>();
+    for await (const { header, body } of readTar(
+      (async function* () {
+        yield layer!;
+      })(),
+    )) {
+      modes.set(`${header.type} ${header.name}`, header.mode);
+      for await (const _ of body);
+    }
+    expect(modes.get("symlink x/t/link")).toBe(0o777);
+    expect(modes.get("file x/t/one.txt")).toBe(0o644);
   });
 
   it("sniffs BuildKit's compression magic numbers", () => {
