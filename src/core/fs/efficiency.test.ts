@@ -2,7 +2,6 @@ import { describe, expect, it } from "vitest";
 import { computeEfficiency } from "./efficiency.ts";
 import { changeset, dirEntry, fakeDigest, fileEntry } from "./fixtures.ts";
 import { stackLayers } from "./overlay.ts";
-import { summarizeOverlay } from "./report.ts";
 
 describe("efficiency (dive's idea, reclaimable bytes counted once)", () => {
   it("matches the hand-computed figures of an image with duplicated and deleted files", () => {
@@ -116,37 +115,5 @@ describe("efficiency (dive's idea, reclaimable bytes counted once)", () => {
       inefficiencies: [],
       dive: { score: 1, wastedBytes: 0 },
     });
-  });
-});
-
-describe("the overlay summary for inspect --json", () => {
-  it("lists only real changes per layer, and the efficiency figures", () => {
-    const stack = stackLayers([
-      changeset([dirEntry("etc"), fileEntry("etc/a", 10)]),
-      changeset([dirEntry("etc"), fileEntry("etc/b", 4)], ["etc/a"]),
-    ]);
-    const s = summarizeOverlay(stack);
-    expect(s.changes).toEqual([
-      [
-        { path: "etc", kind: "added", type: "dir", size: 0 },
-        { path: "etc/a", kind: "added", type: "file", size: 10 },
-      ],
-      [
-        { path: "etc/a", kind: "removed", type: "file", size: 10 },
-        { path: "etc/b", kind: "added", type: "file", size: 4 },
-      ],
-    ]);
-    expect(s.efficiency).toMatchObject({ score: 4 / 14, wastedBytes: 10, totalBytes: 14 });
-    expect(s.efficiency.inefficiencies).toEqual([
-      {
-        path: "etc/a",
-        wastedBytes: 10,
-        layers: [
-          { layer: 0, action: "written", size: 10 },
-          { layer: 1, action: "removed", size: 10 },
-        ],
-      },
-    ]);
-    expect(JSON.parse(JSON.stringify(s))).toEqual(s);
   });
 });
