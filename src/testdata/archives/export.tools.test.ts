@@ -44,11 +44,19 @@ describe("exports validated by skopeo and umoci", () => {
     const skopeo = tool("skopeo");
     const { image, file, dir } = await exported("skopeo-docker-archive.tar", "docker");
     const info = JSON.parse(run(skopeo, ["inspect", `docker-archive:${file}`]));
-    expect(info.RepoTags ?? []).toBeDefined();
+    // skopeo lists a registry's tags in RepoTags, never an archive's: the archive's own tag is
+    // checked below by asking skopeo for the image under that name.
+    expect(info.RepoTags).toEqual([]);
     expect(info.Architecture).toBe("amd64");
     expect(info.Env).toEqual(["PATH=/bin", "APP_ENV=test"]);
     const config = JSON.parse(run(skopeo, ["inspect", "--config", `docker-archive:${file}`]));
     expect(config.rootfs.diff_ids).toEqual(image.layers);
+    // The manifest's RepoTags name the image: skopeo finds it by that name and by no other.
+    expect(image.names).toEqual(["docker.io/library/ll-fix-app:latest"]);
+    const named = JSON.parse(run(skopeo, ["inspect", `docker-archive:${file}:ll-fix-app:latest`]));
+    expect(named.Name).toBe("docker.io/library/ll-fix-app");
+    expect(named.Digest).toBe(info.Digest);
+    expect(() => run(skopeo, ["inspect", `docker-archive:${file}:ll-fix-app:other`])).toThrow(/not found/);
     run(skopeo, ["copy", "-q", `docker-archive:${file}`, `oci:${join(dir, "oci")}:copied`]);
     const index = JSON.parse(readFileSync(join(dir, "oci", "index.json"), "utf8"));
     expect(index.manifests[0].annotations["org.opencontainers.image.ref.name"]).toBe("copied");
