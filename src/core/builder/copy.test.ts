@@ -227,6 +227,19 @@ describe("COPY and ADD", () => {
     expect(fs.nodeAt("followed")?.type).toBe("file");
     expect(await readText(fs, "followed")).toBe("t");
   });
+
+  it("follows a source symlink in the middle of a path within the context, as BuildKit's RootPath does", async () => {
+    const fs = await build("FROM base\nCOPY via/target /mid\nCOPY up/d/target /bounded\n", {
+      "d/target": "t",
+      via: { symlink: "d" },
+      up: { symlink: "../../.." },
+    });
+    expect(await readText(fs, "mid")).toBe("t");
+    expect(await readText(fs, "bounded")).toBe("t");
+    await expect(
+      build("FROM base\nCOPY a/x /x\n", { a: { symlink: "b" }, b: { symlink: "a" } }),
+    ).rejects.toThrow(/ELOOP/);
+  });
 });
 
 const BZ2 =
