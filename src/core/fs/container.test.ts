@@ -121,6 +121,23 @@ describe("container filesystem", () => {
     expect(await errno(fs.rm("/nope", { force: true }))).toBe("no error");
   });
 
+  it("gives a trailing slash Linux's meaning: a directory there, a link followed only to look", async () => {
+    const fs = fresh();
+    expect(await errno(fs.stat("/etc/hosts/"))).toBe("ENOTDIR");
+    expect(await errno(fs.readFile("/etc/hosts/."))).toBe("ENOTDIR");
+    expect(await fs.lstat("/etc/link/")).toMatchObject({ path: "var/cache", type: "dir" });
+    expect(await fs.readdir("/etc/link/")).toEqual(["a", "b"]);
+    // Removing `link/` never removes what the link points at.
+    expect(await errno(fs.rm("/etc/link/", { recursive: true }))).toBe("ENOTDIR");
+    expect(await errno(fs.unlink("/etc/link/"))).toBe("ENOTDIR");
+    expect(await fs.readdir("/var/cache")).toEqual(["a", "b"]);
+    await fs.mkdir("/made/");
+    expect((await fs.stat("/made")).type).toBe("dir");
+    await fs.rm("/made/");
+    expect(await fs.exists("/made")).toBe(false);
+    expect(fs.isClean()).toBe(true);
+  });
+
   it("resolves symlinks within the root: absolute and .. targets clamp at /", async () => {
     const fs = fresh();
     expect(await fs.readdir("/etc/link")).toEqual(["a", "b"]);

@@ -279,13 +279,31 @@ class Container implements ContainerFs {
 
   /** Resolves the parent of a path to create, which must be an existing directory. */
   private parentFor(input: string): { path: string; view: View | undefined } {
-    const r = this.resolve(input, false);
+    const r = this.unfollowed(input);
     if (r.path !== "") {
       const parent = this.view(parentPath(r.path));
       if (!parent) throw new FsError("ENOENT", `/${parentPath(r.path)}`);
       if (typeOf(parent) !== "dir") throw new FsError("ENOTDIR", `/${parentPath(r.path)}`);
     }
     return r;
+  }
+
+  /**
+   * The path an unlink, rmdir, rename or link acts on: its last component is never followed, and
+   * with a trailing slash it must be a directory (a symlink there is ENOTDIR, as Linux says), so
+   * removing `link/` never removes what the link points at.
+   */
+  private unfollowed(input: string): { path: string; view: View | undefined } {
+    const bare = input.replace(/\/+$/, "");
+    const r = this.resolve(bare === "" ? "/" : bare, false);
+    if (bare !== input && r.view && typeOf(r.view) !== "dir") throw new FsError("ENOTDIR", `/${r.path}`);
+    return r;
+  }
+
+  private existingUnfollowed(input: string): { path: string; view: View } {
+    const r = this.unfollowed(input);
+    if (!r.view) throw new FsError("ENOENT", `/${r.path}`);
+    return r as { path: string; view: View };
   }
 
   private existing(input: string, followLast: boolean): { path: string; view: View } {
@@ -515,7 +533,7 @@ class Container implements ContainerFs {
   async rm(path: string, options: RmOptions = {}): Promise<void> {
     let r: { path: string; view: View | undefined };
     try {
-      r = this.resolve(path, false);
+      r = this.unfollowed(path);
     } catch (err) {
       if (options.force && err instanceof FsError && err.errno === "ENOENT") return;
       throw err;
@@ -532,7 +550,7 @@ class Container implements ContainerFs {
     this.stamp(r.path);
   }
   async rmdir(path: string): Promise<void> {
-    const r = this.existing(path, false);
+    const r = this.existingUnfollowed(path);
     if (typeOf(r.view) !== "dir") throw new FsError("ENOTDIR", `/${r.path}`);
     if (r.path === "") throw new FsError("EPERM", "/", "cannot remove the root directory");
     if (!this.isDirEmpty(r.path)) throw new FsError("ENOTEMPTY", `/${r.path}`);
@@ -540,13 +558,13 @@ class Container implements ContainerFs {
     this.stamp(r.path);
   }
   async unlink(path: string): Promise<void> {
-    const r = this.existing(path, false);
+    const r = this.existingUnfollowed(path);
     if (typeOf(r.view) === "dir") throw new FsError("EISDIR", `/${r.path}`);
     this.remove(r.path);
     this.stamp(r.path);
   }
   async rename(from: string, to: string): Promise<void> {
-    const src = this.existing(from, false);
+    const src = this.existingUnfollowed(from);
     const dst = this.parentFor(to);
     if (src.path === "" || dst.path === "")
       throw new FsError("EPERM", "/", "cannot rename the root directory");
@@ -608,7 +626,7 @@ class Container implements ContainerFs {
     });
   }
   async link(existing: string, newPath: string): Promise<void> {
-    const src = this.existing(existing, false);
+    const src = this.existingUnfollowed(existing);
     if (typeOf(src.view) === "dir") throw new FsError("EPERM", `/${src.path}`, "cannot hardlink a directory");
     const dst = this.parentFor(newPath);
     if (dst.view || dst.path === "") throw new FsError("EEXIST", `/${dst.path}`);
