@@ -11,14 +11,13 @@ import type {
   MkdirOptions,
   RmOptions,
 } from "just-bash";
+import { FsError } from "../errors.ts";
+import { cleanPath } from "../fs/paths.ts";
+import type { FsNode, LayerFs } from "./layer-fs.ts";
 
 type ReadFileOptions = { encoding?: BufferEncoding | null };
 type WriteFileOptions = { encoding?: BufferEncoding };
 type DirentEntry = { name: string; isFile: boolean; isDirectory: boolean; isSymbolicLink: boolean };
-
-import { FsError } from "../errors.ts";
-import { cleanPath } from "../fs/paths.ts";
-import type { FsNode, LayerFs } from "./layer-fs.ts";
 
 const encoder = new TextEncoder();
 
