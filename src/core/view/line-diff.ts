@@ -33,7 +33,9 @@ export interface DiffLimits {
   maxWork?: number;
 }
 
+/** Added plus deleted lines searched for unless told otherwise (a trace of at most 8 MiB). */
 export const DEFAULT_MAX_EDITS = 2000;
+/** Line comparisons allowed unless told otherwise (a few hundred milliseconds in a worker). */
 export const DEFAULT_MAX_WORK = 50_000_000;
 
 type Op = "same" | "add" | "del";
