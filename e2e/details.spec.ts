@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, test } from "@playwright/test";
-import { expandDir, importFixture, openApp } from "./helpers.ts";
+import { expandDir, importFixture, openApp, setDockerfile } from "./helpers.ts";
 
 const FIXTURE = "src/testdata/archives/skopeo-docker-archive.tar";
 // A 1x1 PNG.
@@ -84,4 +84,36 @@ test("dropping an archive on the page imports it", async ({ page }) => {
     }
   }, bytes);
   await expect(page.getByRole("status").filter({ hasText: "Imported" })).toContainText("ll-fix-app");
+});
+
+test("a diff of two very different versions says so instead of pairing lines; a file a layer lacks is named", async ({
+  page,
+}) => {
+  await openApp(page);
+  await setDockerfile(
+    page,
+    "FROM busybox\nRUN seq 1 3000 > /numbers && echo one > /note\nRUN seq 5001 8000 > /numbers\nRUN echo two > /note\n",
+  );
+  await page.getByRole("button", { name: "Build", exact: true }).click();
+  await expect(page.locator(".build-log").getByRole("status")).toContainText("Built", { timeout: 60_000 });
+  const stack = page.getByRole("list", { name: "Layer stack" });
+  const tree = page.getByRole("tree", { name: "Files" });
+  await stack.getByRole("button", { name: /Layer 3: RUN/ }).click();
+  await tree.getByRole("treeitem", { name: /^numbers,/ }).dblclick();
+  const compare = page.getByRole("combobox", { name: "Compare with layer" });
+  await compare.selectOption("1");
+  // 3,000 lines out and 3,000 in: past the 2,000 edits the diff searches for.
+  await expect(page.locator(".file-diff")).toContainText(
+    "Too different to diff line by line: more than 2000 lines differ (3000 lines of layer 2 against 3000 of layer 3",
+  );
+  await expect(page.getByRole("region", { name: "Differences" })).toHaveCount(0);
+  await compare.selectOption("0");
+  await expect(page.locator(".file-diff")).toContainText("/numbers does not exist in layer 1.");
+
+  await stack.getByRole("button", { name: /Layer 4: RUN/ }).click();
+  await tree.getByRole("treeitem", { name: /^note,/ }).dblclick();
+  await page.getByRole("combobox", { name: "Compare with layer" }).selectOption("1");
+  const diff = page.getByRole("region", { name: "Differences" });
+  await expect(diff).toContainText("- one");
+  await expect(diff).toContainText("+ two");
 });

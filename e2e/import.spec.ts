@@ -103,6 +103,16 @@ test("diff a file between two layers; efficiency names the wasted bytes and jump
   await expect(page.getByTestId("efficiency-wasted")).toContainText("12 B");
   await page.getByRole("button", { name: "+1" }).click();
   await expect(stack.locator("li[aria-current=true]")).toContainText("Layer 1");
+  // Another image: its own efficiency, never the imported one's, and back again.
+  const images = page.getByRole("combobox", { name: "Image" });
+  const imported = await images.inputValue();
+  await images.selectOption({ label: "layerlab/example:latest (3 layers)" });
+  await page.getByRole("tab", { name: "Efficiency" }).click();
+  await expect(page.getByTestId("efficiency-wasted")).toBeVisible();
+  await expect(page.getByTestId("efficiency-wasted")).not.toContainText(/^12 B of/);
+  await images.selectOption(imported);
+  await page.getByRole("tab", { name: "Efficiency" }).click();
+  await expect(page.getByTestId("efficiency-wasted")).toContainText(/^12 B of/);
 });
 
 test("a multi-platform archive imports the platform the person picks", async ({ page }) => {

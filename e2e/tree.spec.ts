@@ -30,12 +30,52 @@ test("the file tree: keyboard navigation, type-ahead, glob and kind filters, sor
 
   await filter.fill("*.py");
   await stack.getByRole("button", { name: /Layer 2: RUN/ }).click();
-  await expect(tree.getByRole("treeitem", { name: /\.py, added/ }).first()).toBeVisible();
-  for (const name of await tree
-    .getByRole("treeitem")
-    .evaluateAll((els) => els.map((e) => e.getAttribute("aria-label")!))) {
-    expect(name.split(",")[0]).toMatch(/\.py$|^[^.]+$|^python3[\d.]*$|^[\w.-]+$/);
+  // The RUN layer's Python files (python3.11's standard library and Debian's helpers), nothing else.
+  await expect(page.getByTestId("tree-matches")).toHaveText("551 entries match");
+  await expect(tree.getByRole("treeitem", { name: /^__future__\.py, added/ })).toBeVisible();
+  const shown = await tree.getByRole("treeitem").evaluateAll((els) =>
+    els.map((e) => ({
+      level: Number(e.getAttribute("aria-level")),
+      dir: e.hasAttribute("aria-expanded"),
+      open: e.getAttribute("aria-expanded") === "true",
+      name: e.getAttribute("aria-label")!.split(",")[0]!,
+    })),
+  );
+  // The filter keeps the matches and the directories leading to them, opened, in name order.
+  expect(shown.slice(0, 11).map((r) => `${r.level} ${r.name}`)).toEqual([
+    "1 etc",
+    "2 python3.11",
+    "3 sitecustomize.py",
+    "1 usr",
+    "2 lib",
+    "3 python3.11",
+    "4 __future__.py",
+    "4 __hello__.py",
+    "4 __phello__",
+    "5 __init__.py",
+    "5 spam.py",
+  ]);
+  expect(shown.length).toBeGreaterThan(11);
+  for (const [i, r] of shown.entries()) {
+    if (!r.dir) expect(r.name).toMatch(/\.py$/);
+    else {
+      // A directory is shown only for what it holds: open, with a row one level deeper below it.
+      expect(r.open).toBe(true);
+      if (i + 1 < shown.length) expect(shown[i + 1]!.level).toBe(r.level + 1);
+    }
   }
+  // The last row is a Python file too: one of Debian's helpers under /usr/share/python3.
+  await tree.focus();
+  await page.keyboard.press("End");
+  const last = tree.getByRole("treeitem", { selected: true });
+  await expect(last).toHaveAccessibleName(/^py3versions\.py, added,/);
+  await expect(last).toHaveAttribute("title", "usr/share/python3/py3versions.py");
+  // The compiled files are another set: *.py matches whole names, not a prefix of *.pyc.
+  await filter.fill("*.pyc");
+  await expect(page.getByTestId("tree-matches")).toHaveText("550 entries match");
+  await filter.fill("*.pyx");
+  await expect(page.getByTestId("tree-matches")).toHaveText("0 entries match");
+  await expect(tree).toContainText("Nothing here matches.");
   await filter.fill("");
   await page.getByRole("checkbox", { name: "added" }).uncheck();
   await page.getByRole("checkbox", { name: "unchanged" }).uncheck();

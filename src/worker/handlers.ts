@@ -8,6 +8,7 @@ import { LayerLabError } from "../core/errors.ts";
 import { Containers } from "../core/explore/containers.ts";
 import { editorDiagnostics } from "../core/explore/diagnostics.ts";
 import { Explorer, type SyntheticContent } from "../core/explore/explorer.ts";
+import { diffFileVersions } from "../core/explore/file-diff.ts";
 import { storeContentReader } from "../core/fs/container-store.ts";
 import { exportImage } from "../core/image/export.ts";
 import { importArchive, WHOLE_DIGEST_BUDGET_BYTES, WHOLE_DIGEST_MAX_BYTES } from "../core/image/import.ts";
@@ -116,6 +117,7 @@ export function createHandlers(
     "image.view": ({ id }) => explorer.image(id),
     "image.tree": ({ id, layer, mode }) => explorer.tree(id, layer, mode),
     "image.file": ({ id, layer, path, offset, length }) => explorer.file(id, layer, path, offset, length),
+    "image.diff": ({ id, path, layer, other }) => diffFileVersions(explorer, id, path, layer, other),
     "image.build": async ({ dockerfile, context, tag, buildArgs, target, noCache }, ctx) => {
       const t0 = performance.now();
       const cache = await cacheReady;

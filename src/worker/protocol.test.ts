@@ -90,6 +90,21 @@ describe("worker protocol", () => {
     expect(lib.images).toHaveLength(1);
   });
 
+  it("diffs a file between two layers in the worker", async () => {
+    const { client } = connect();
+    const r = await client.call("archive.import", { file: new Blob([readFileSync(FIXTURE)]), name: "f.tar" });
+    const id = r.images[0]!.id;
+    const d = await client.call("image.diff", { id, path: "etc/os-release", layer: 1, other: 0 });
+    expect(d.kind === "lines" && d.lines.map((l) => `${l.op} ${l.text}`)).toEqual([
+      "del base-os 1.0",
+      "add base-os 2.0",
+    ]);
+    expect(await client.call("image.diff", { id, path: "srv/app/main.py", layer: 1, other: 0 })).toEqual({
+      kind: "missing",
+      layer: 0,
+    });
+  });
+
   it("streams build events and reuses the cache on the second build", async () => {
     const { client } = connect();
     const events: { kind: string; cached?: boolean }[] = [];

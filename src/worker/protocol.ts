@@ -8,6 +8,7 @@ import type { BuildEvent } from "../core/builder/types.ts";
 import type { ContainerOp, ContainerSummary } from "../core/explore/containers.ts";
 import type { Diagnostic } from "../core/explore/diagnostics.ts";
 import type { FileView, HistoryRow, ImageView } from "../core/explore/explorer.ts";
+import type { FileVersionDiff } from "../core/explore/file-diff.ts";
 import type { EfficiencyReport } from "../core/fs/efficiency.ts";
 import type { LibrarySummary } from "../core/library/library.ts";
 import type { TreeSnapshot } from "../core/view/tree.ts";
@@ -18,6 +19,7 @@ export type {
   ContainerSummary,
   Diagnostic,
   EfficiencyReport,
+  FileVersionDiff,
   FileView,
   HistoryRow,
   ImageView,
@@ -68,6 +70,11 @@ export interface WorkerMethods {
   "image.file": {
     params: { id: string; layer: number; path: string; offset?: number; length?: number };
     result: FileView;
+  };
+  /** `path` at layer `other` (the old side) against `path` at `layer` (the new side), diffed by line. */
+  "image.diff": {
+    params: { id: string; path: string; layer: number; other: number };
+    result: FileVersionDiff;
   };
   "image.build": {
     params: {

@@ -1,5 +1,7 @@
 import type { StateCreator } from "zustand";
+import type { Diagnostic } from "../../worker/protocol.ts";
 import type { AppState } from "./index.ts";
+import { workerClient } from "./worker.ts";
 
 /** The example from the document LayerLab grew from: the first thing a person sees. */
 export const EXAMPLE_DOCKERFILE = `FROM ubuntu:20.04
@@ -13,6 +15,8 @@ export interface EditorSlice {
   editor: { text: string; loaded: boolean };
   setDockerfile(text: string): void;
   loadDockerfile(): Promise<void>;
+  /** Parse errors and lint findings of a Dockerfile text, checked in the worker. */
+  checkDockerfile(text: string): Promise<Diagnostic[]>;
 }
 
 /**
@@ -34,5 +38,8 @@ export const createEditorSlice: StateCreator<AppState, [], [], EditorSlice> = (s
     if (get().editor.loaded) return;
     const saved = localStorage.getItem(KEY);
     set((s) => ({ editor: { text: saved ?? s.editor.text, loaded: true } }));
+  },
+  checkDockerfile(text) {
+    return workerClient().call("dockerfile.check", { text });
   },
 });

@@ -1,8 +1,10 @@
 import { create } from "zustand";
 import { type BuildSlice, createBuildSlice } from "./build-slice.ts";
 import { type ContextSlice, createContextSlice } from "./context-slice.ts";
+import { createDetailsSlice, type DetailsSlice } from "./details-slice.ts";
 import { createEditorSlice, type EditorSlice } from "./editor-slice.ts";
 import { createExplorerSlice, type ExplorerSlice } from "./explorer-slice.ts";
+import { createImagesSlice, type ImagesSlice } from "./images-slice.ts";
 import { createLessonsSlice, type LessonsSlice } from "./lessons-slice.ts";
 import { createStorageSlice, type StorageSlice } from "./storage-slice.ts";
 import { createTreeSlice, type TreeSlice } from "./tree-slice.ts";
@@ -16,7 +18,9 @@ export type AppState = StorageSlice &
   ExplorerSlice &
   ContextSlice &
   BuildSlice &
-  LessonsSlice;
+  LessonsSlice &
+  DetailsSlice &
+  ImagesSlice;
 
 export const useAppStore = create<AppState>()((...a) => ({
   ...createStorageSlice(...a),
@@ -27,4 +31,6 @@ export const useAppStore = create<AppState>()((...a) => ({
   ...createContextSlice(...a),
   ...createBuildSlice(...a),
   ...createLessonsSlice(...a),
+  ...createDetailsSlice()(...a),
+  ...createImagesSlice()(...a),
 }));

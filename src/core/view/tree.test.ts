@@ -57,6 +57,12 @@ describe("tree snapshot", () => {
   it("a glob filter keeps matches and the directories leading to them, expanded", () => {
     const rows = layoutTreeRows(snap, { expanded: new Set(), sort: "name", filter: "*.pyc" });
     expect(rowsText(rows, snap)).toEqual(["usr", "  lib", "    x.pyc"]);
+    expect(rows.matches).toBe(1);
+    const python = layoutTreeRows(snap, { expanded: new Set(), sort: "name", filter: "python3*" });
+    expect(rowsText(python, snap)).toEqual(["usr", "  bin", "    python3", "    python3.11"]);
+    // The directories leading to the matches are shown but not counted as matches.
+    expect(python.matches).toBe(2);
+    expect(layoutTreeRows(snap, { expanded: new Set(), sort: "name" }).matches).toBeUndefined();
   });
   it("a kind filter shows only removed entries", () => {
     const rows = layoutTreeRows(snap, { expanded: new Set(), sort: "name", kinds: new Set(["removed"]) });

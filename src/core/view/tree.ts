@@ -169,12 +169,15 @@ export interface TreeRows {
   depth: Uint16Array;
   /** Nodes kept by the filter (undefined when nothing is filtered). */
   matched?: Uint8Array;
+  /** How many entries the filter itself matched, not counting the directories leading to them. */
+  matches?: number;
 }
 
 /** Flattens the tree into visible rows for the given expansion, sort and filter. */
 export function layoutTreeRows(snap: TreeSnapshot, opt: TreeViewOptions): TreeRows {
   const n = snap.names.length;
   let keep: Uint8Array | undefined;
+  let matches = 0;
   const filtering = (opt.filter?.trim() ?? "") !== "" || (opt.kinds !== undefined && opt.kinds.size < 4);
   if (filtering) {
     keep = new Uint8Array(n);
@@ -190,6 +193,7 @@ export function layoutTreeRows(snap: TreeSnapshot, opt: TreeViewOptions): TreeRo
         const p = path ? `${path}/${snap.names[child]}` : snap.names[child]!;
         const isLeafOrReal = snap.real[child] === 1;
         if (isLeafOrReal && (1 << snap.kind[child]!) & kindMask && match(p)) {
+          matches++;
           for (let a = child; a >= 0 && !keep[a]; a = snap.parent[a]!) keep[a] = 1;
         }
         stack.push([child, p]);
@@ -213,5 +217,9 @@ export function layoutTreeRows(snap: TreeSnapshot, opt: TreeViewOptions): TreeRo
     }
   };
   visit(0, 0);
-  return { ids: Int32Array.from(ids), depth: Uint16Array.from(depth), matched: keep };
+  return {
+    ids: Int32Array.from(ids),
+    depth: Uint16Array.from(depth),
+    ...(keep ? { matched: keep, matches } : {}),
+  };
 }

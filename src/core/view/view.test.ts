@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { formatHexLines, looksLikeText, sniffImageType } from "./hex.ts";
-import { diffLines } from "./line-diff.ts";
 
 const enc = new TextEncoder();
 
@@ -21,41 +20,5 @@ describe("hex view", () => {
     expect(sniffImageType(Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 13, 10]))).toBe("image/png");
     expect(sniffImageType(enc.encode("<svg xmlns='x'/>"))).toBe("image/svg+xml");
     expect(sniffImageType(enc.encode("hello"))).toBeUndefined();
-  });
-});
-
-describe("line diff", () => {
-  it("pairs lines as diff -u does", () => {
-    const d = diffLines("root:x:0:0\ndaemon:x:1:1\nbin:x:2:2\n", "root:x:0:0\nbin:x:2:2\napp:x:1000:1000\n");
-    expect(d.map((l) => `${l.op === "same" ? " " : l.op === "add" ? "+" : "-"}${l.text}`)).toEqual([
-      " root:x:0:0",
-      "-daemon:x:1:1",
-      " bin:x:2:2",
-      "+app:x:1000:1000",
-    ]);
-    expect(d[3]).toMatchObject({ b: 3 });
-  });
-  it("handles empty sides and identical texts", () => {
-    expect(diffLines("", "a\nb\n").map((l) => l.op)).toEqual(["add", "add"]);
-    expect(diffLines("a\n", "").map((l) => l.op)).toEqual(["del"]);
-    expect(diffLines("x\ny\n", "x\ny\n").every((l) => l.op === "same")).toBe(true);
-  });
-  it("gives a minimal edit script on a random case", () => {
-    const a = "a b c a b b a".split(" ").join("\n");
-    const b = "c b a b a c".split(" ").join("\n");
-    const d = diffLines(a, b);
-    expect(d.filter((l) => l.op !== "same")).toHaveLength(5);
-    expect(
-      d
-        .filter((l) => l.op !== "add")
-        .map((l) => l.text)
-        .join(""),
-    ).toBe("abcabba");
-    expect(
-      d
-        .filter((l) => l.op !== "del")
-        .map((l) => l.text)
-        .join(""),
-    ).toBe("cbabac");
   });
 });

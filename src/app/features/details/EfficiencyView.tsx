@@ -1,23 +1,20 @@
-import { useEffect, useState } from "react";
+import { useEffect } from "react";
 import { formatBytes } from "../../../core/format.ts";
-import type { EfficiencyReport } from "../../../worker/protocol.ts";
 import { useAppStore } from "../../store/index.ts";
-import { workerClient } from "../../store/worker.ts";
 
 /** The image's efficiency: score, wasted bytes, and the paths that waste them with their layers. */
 export function EfficiencyView() {
   const image = useAppStore((s) => s.explorer.image);
   const selectLayer = useAppStore((s) => s.selectLayer);
-  const [report, setReport] = useState<EfficiencyReport>();
-  const [error, setError] = useState<string>();
+  const loadEfficiency = useAppStore((s) => s.loadEfficiency);
+  const efficiency = useAppStore((s) => s.details.efficiency);
   const id = image?.image.id;
   useEffect(() => {
-    setReport(undefined);
-    if (!id) return;
-    workerClient()
-      .call("image.efficiency", { id })
-      .then(setReport, (e: Error) => setError(e.message));
-  }, [id]);
+    if (id) void loadEfficiency(id);
+  }, [id, loadEfficiency]);
+  // Only what was computed for the image shown (an answer for an earlier one is never shown).
+  const report = efficiency.image === id ? efficiency.report : undefined;
+  const error = efficiency.image === id ? efficiency.error : undefined;
   if (!image) return <p className="muted">No image selected.</p>;
   if (error) return <p className="error">{error}</p>;
   if (!report) return <p className="muted">Computing…</p>;

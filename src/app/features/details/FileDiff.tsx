@@ -1,40 +1,47 @@
-import { useEffect, useState } from "react";
-import { looksLikeText } from "../../../core/view/hex.ts";
-import { type DiffLine, diffLines } from "../../../core/view/line-diff.ts";
+import { useEffect, useMemo, useState } from "react";
+import { formatBytes } from "../../../core/format.ts";
+import type { FileVersionDiff } from "../../../worker/protocol.ts";
+import { type DiffRequest, sameDiff } from "../../store/details-slice.ts";
 import { useAppStore } from "../../store/index.ts";
-import { workerClient } from "../../store/worker.ts";
 
-/** A line diff of the open file against its version in another layer of the image. */
+/** A sentence for a diff that has no lines to show, naming the layers it compared. */
+function explain(result: FileVersionDiff, path: string, layer: number, other: number): string | undefined {
+  switch (result.kind) {
+    case "lines":
+      return undefined;
+    case "missing":
+      return `/${path} does not exist in layer ${result.layer + 1}.`;
+    case "not-a-file":
+      return `/${path} is a ${result.type} in layer ${result.layer + 1}, not a file: there are no lines to compare.`;
+    case "binary":
+      return "Binary content: compare their digests above.";
+    case "too-large":
+      return `Over ${formatBytes(result.limit)} (this version has ${formatBytes(result.size)}): too large to diff line by line; compare their digests above.`;
+    case "too-different":
+      return `Too different to diff line by line: ${result.reason} (${result.oldLines} lines of layer ${other + 1} against ${result.newLines} of layer ${layer + 1}, past their common start and end).`;
+  }
+}
+
+/** A line diff of the open file against its version in another layer of the image (worked out in the worker). */
 export function FileDiff({ path, layer }: { path: string; layer: number }) {
   const image = useAppStore((s) => s.explorer.image);
-  const file = useAppStore((s) => s.explorer.file);
+  const diff = useAppStore((s) => s.details.diff);
+  const diffFile = useAppStore((s) => s.diffFile);
   const [other, setOther] = useState<number>();
-  const [lines, setLines] = useState<DiffLine[]>();
-  const [note, setNote] = useState<string>();
+  const id = image?.image.id;
+  const request = useMemo<DiffRequest | undefined>(
+    () => (id && other !== undefined ? { id, path, layer, other } : undefined),
+    [id, path, layer, other],
+  );
   useEffect(() => {
-    setLines(undefined);
-    setNote(undefined);
-    if (other === undefined || !image || !file) return;
-    let live = true;
-    const whole = { offset: 0, length: 1 << 20 };
-    workerClient()
-      .call("image.file", { id: image.image.id, layer: other, path, ...whole })
-      .then(
-        (then) => {
-          if (!live) return;
-          if (!looksLikeText(then.bytes) || !looksLikeText(file.bytes)) {
-            setNote("Binary content: compare their digests above.");
-            return;
-          }
-          const dec = new TextDecoder();
-          setLines(diffLines(dec.decode(then.bytes), dec.decode(file.bytes)));
-        },
-        () => live && setNote(`/${path} does not exist in layer ${other + 1}.`),
-      );
-    return () => {
-      live = false;
-    };
-  }, [other, image, file, path]);
+    void diffFile(request);
+  }, [request, diffFile]);
+  // Only the answer for the versions chosen now (never a late one for an earlier choice).
+  const current = request && sameDiff(diff.request, request) ? diff : undefined;
+  const result = current?.result;
+  const note =
+    current?.error ?? (result && other !== undefined ? explain(result, path, layer, other) : undefined);
+  const lines = result?.kind === "lines" ? result.lines : undefined;
   if (!image || image.layers.length < 2) return null;
   const choices = image.layers.map((_, i) => i).filter((i) => i !== layer);
   return (
@@ -54,6 +61,11 @@ export function FileDiff({ path, layer }: { path: string; layer: number }) {
           ))}
         </select>
       </label>
+      {current && !result && !current.error && (
+        <p role="status" className="muted">
+          Comparing with layer {(other ?? 0) + 1}…
+        </p>
+      )}
       {note && <p className="muted">{note}</p>}
       {lines && (
         <section aria-label="Differences">

@@ -8,7 +8,6 @@ import { tags } from "@lezer/highlight";
 import { useEffect, useRef } from "react";
 import type { Diagnostic } from "../../../worker/protocol.ts";
 import { useAppStore } from "../../store/index.ts";
-import { workerClient } from "../../store/worker.ts";
 
 /** Document offsets of a 1-based line/column range (end column one past the end). */
 export function toOffsets(doc: Text, d: Diagnostic): { from: number; to: number } {
@@ -40,7 +39,7 @@ const chrome = EditorView.theme({
 /** Underlines parse errors and lint findings, checked in the worker as the text changes. */
 const dockerfileLinter = linter(
   async (view) => {
-    const diagnostics = await workerClient().call("dockerfile.check", { text: view.state.doc.toString() });
+    const diagnostics = await useAppStore.getState().checkDockerfile(view.state.doc.toString());
     return diagnostics.map(
       (d): CmDiagnostic => ({
         ...toOffsets(view.state.doc, d),

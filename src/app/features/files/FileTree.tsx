@@ -214,20 +214,27 @@ export function FileTree({ snapshot, onOpen }: { snapshot: TreeSnapshot; onOpen?
   }
 
   return (
-    <div
-      ref={scroller}
-      role="tree"
-      aria-label="Files"
-      aria-activedescendant={activeIndex >= 0 ? `tree-node-${rows.ids[activeIndex]}` : undefined}
-      tabIndex={0}
-      className="tree"
-      onKeyDown={onKeyDown}
-      onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}
-    >
-      <div className="tree-canvas" style={{ height: rows.ids.length * ROW }}>
-        {items}
+    <>
+      {rows.matches !== undefined && (
+        <p className="muted tree-matches" role="status" data-testid="tree-matches">
+          {rows.matches === 1 ? "1 entry matches" : `${rows.matches} entries match`}
+        </p>
+      )}
+      <div
+        ref={scroller}
+        role="tree"
+        aria-label="Files"
+        aria-activedescendant={activeIndex >= 0 ? `tree-node-${rows.ids[activeIndex]}` : undefined}
+        tabIndex={0}
+        className="tree"
+        onKeyDown={onKeyDown}
+        onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}
+      >
+        <div className="tree-canvas" style={{ height: rows.ids.length * ROW }}>
+          {items}
+        </div>
+        {rows.ids.length === 0 && <p className="muted tree-empty">Nothing here matches.</p>}
       </div>
-      {rows.ids.length === 0 && <p className="muted tree-empty">Nothing here matches.</p>}
-    </div>
+    </>
   );
 }

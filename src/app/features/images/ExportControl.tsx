@@ -1,40 +1,36 @@
 import { useState } from "react";
+import type { ExportFormat } from "../../store/images-slice.ts";
 import { useAppStore } from "../../store/index.ts";
-import { workerClient } from "../../store/worker.ts";
 
 const FORMATS = [
   { id: "docker", label: "docker-archive (docker load, skopeo)" },
   { id: "oci", label: "OCI image layout (umoci, skopeo)" },
 ] as const;
 
-function fileName(name: string | undefined, id: string, format: string): string {
-  const base = (name ?? id.slice(7, 19))
-    .replace(/^docker\.io\/library\//, "")
-    .replace(/[^A-Za-z0-9._-]+/g, "_");
-  return `${base}${format === "oci" ? ".oci" : ""}.tar`;
+/** Hands a blob to the browser as a download under `fileName`. */
+function saveBlob(blob: Blob, fileName: string): void {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = fileName;
+  a.click();
+  // The download has taken its copy well before this: only then may the URL go.
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 /** Exports the selected image as an archive that other tools load. */
 export function ExportControl() {
   const image = useAppStore((s) => s.explorer.image);
+  const exporting = useAppStore((s) => s.exporting);
+  const exportImage = useAppStore((s) => s.exportImage);
   const [open, setOpen] = useState(false);
-  const [state, setState] = useState<string>();
   if (!image) return null;
-  const run = async (format: "docker" | "oci") => {
+  const mine = exporting.image === image.image.id;
+  const state = mine && exporting.running ? "Exporting…" : mine ? exporting.error : undefined;
+  const run = async (format: ExportFormat) => {
     setOpen(false);
-    setState("Exporting…");
-    try {
-      const blob = await workerClient().call("image.export", { id: image.image.id, format });
-      const url = URL.createObjectURL(blob);
-      const a = document.createElement("a");
-      a.href = url;
-      a.download = fileName(image.image.names[0], image.image.id, format);
-      a.click();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
-      setState(undefined);
-    } catch (err) {
-      setState(`Export failed: ${(err as Error).message}`);
-    }
+    const archive = await exportImage(image.image.id, image.image.names[0], format);
+    if (archive) saveBlob(archive.blob, archive.fileName);
   };
   return (
     <div className="export">
