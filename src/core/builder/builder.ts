@@ -8,10 +8,9 @@
  *
  * Where the rest lives: stages.ts (target, needed stages, FROM), dispatch-config.ts (ENV, LABEL,
  * ARG, USER, WORKDIR, EXPOSE, ...), dispatch-run.ts (RUN and its mounts), dispatch-copy.ts (COPY
- * and ADD), state.ts (what they share), failure.ts (BuildFailure).
+ * and ADD), step.ts (a step with the build cache), state.ts (what they share), failure.ts
+ * (BuildFailure).
  */
-
-import { sha256 } from "../digest.ts";
 import { type CheckedDockerfile, checkDockerfile } from "../dockerfile/check.ts";
 import { buildStages, type Instruction, parseOnbuildTrigger } from "../dockerfile/instructions.ts";
 import { parseDockerfile } from "../dockerfile/parser.ts";
@@ -23,18 +22,17 @@ import {
 } from "../dockerfile/resolve.ts";
 import { envFromMap, expandWord, expandWords } from "../dockerfile/shell.ts";
 import { DockerfileError, LayerLabError, type Range, throwIfAborted } from "../errors.ts";
-import type { HistoryEntry } from "../image/oci.ts";
-import { BuildCache, type CacheRecord, missReason, type StageMeta } from "./cache.ts";
+import { BuildCache } from "./cache.ts";
 import { ContextView } from "./context.ts";
 import { planConfig } from "./dispatch-config.ts";
 import { planCopy } from "./dispatch-copy.ts";
 import { planRun } from "./dispatch-run.ts";
 import { BuildFailure } from "./failure.ts";
-import { chainIds, storeChangesetLayer, storeImage } from "./image-out.ts";
-import { LayerFs } from "./layer-fs.ts";
+import { chainIds, storeImage } from "./image-out.ts";
 import { chainResolvers, storeResolver } from "./resolver.ts";
 import { neededStages, pickTarget, stageRef, startStage } from "./stages.ts";
 import { clone, type DispatchContext, isoTime, type StageState, type StepPlan } from "./state.ts";
+import { runStep } from "./step.ts";
 import type {
   BaseImage,
   BuildEvent,
@@ -280,8 +278,7 @@ class Builder implements DispatchContext {
   }
 
   /**
-   * Runs one instruction with the cache: reuse when the key matches, otherwise execute and record.
-   * A trigger from a base image is not the Dockerfile's text, so its errors are build failures.
+   * Plans one instruction and runs it through the cache (step.ts). A trigger from a base image is not the Dockerfile's text, so its errors are build failures.
    */
   private async dispatch(
     stage: StageState,
@@ -294,72 +291,7 @@ class Builder implements DispatchContext {
     const where = { line: shown.line, step, instruction: shown.text };
     try {
       const plan = await this.plan(stage, read());
-      // COPY --link makes a layer independent of what is below it, so its cache key has no parent.
-      const parentKey = plan.linked ? "link" : stage.key;
-      const key = await sha256(
-        `${parentKey}\n${plan.instruction}\n${plan.sources ? [...plan.sources].join("\n") : ""}`,
-      );
-      const hit = this.opts.noCache ? undefined : this.cache.get(key);
-      if (hit && (!hit.layer || (await this.layerPresent(hit)))) {
-        if (plan.linked) await this.applyLinked(stage, hit, await sha256(`${stage.key}\n${key}`));
-        else await this.restore(stage, hit, key);
-        this.cachedSteps += 1;
-        this.emit({
-          kind: "step-done",
-          step,
-          cached: true,
-          ms: Date.now() - started,
-          ...(hit.layer ? { layerSize: hit.layer.size, diffId: hit.layer.diffId } : {}),
-          emptyLayer: !hit.layer,
-        });
-        return;
-      }
-      const reason = this.opts.noCache
-        ? "--no-cache"
-        : stage.missed
-          ? "a previous step was rebuilt"
-          : missReason(this.cache, parentKey, plan.instruction, plan.sources);
-      stage.missed = true;
-      stage.fs.beginStep();
-      const out = await plan.execute(step);
-      const history: HistoryEntry = {
-        created: isoTime(this.epoch),
-        created_by: out.createdBy,
-        comment: "buildkit.dockerfile.v0",
-      };
-      let layer: CacheRecord["layer"];
-      if (plan.layer && (out.layer || stage.fs.stepChanged)) {
-        const cs = out.layer ?? stage.fs.diffStep();
-        if (cs.entries.length > 0 || cs.whiteouts.length > 0) {
-          const rec = await storeChangesetLayer(this.opts.store, cs, this.images.readContent, this.epoch);
-          stage.layers.push(rec);
-          stage.config.rootfs.diff_ids.push(rec.id);
-          layer = { diffId: rec.id, size: rec.size, changeset: cs };
-        }
-      }
-      if (!layer) history.empty_layer = true;
-      if (plan.history !== false) (stage.config.history as HistoryEntry[]).push(history);
-      stage.key = plan.linked ? await sha256(`${stage.key}\n${key}`) : key;
-      const rec: CacheRecord = {
-        key,
-        parent: parentKey,
-        instruction: plan.instruction,
-        tree: stage.fs.snapshot(),
-        meta: this.metaOf(stage),
-        history,
-      };
-      if (plan.sources) rec.sources = plan.sources;
-      if (layer) rec.layer = layer;
-      this.cache.put(rec);
-      this.emit({
-        kind: "step-done",
-        step,
-        cached: false,
-        reason,
-        ms: Date.now() - started,
-        ...(layer ? { layerSize: layer.size, diffId: layer.diffId } : {}),
-        emptyLayer: !layer,
-      });
+      if (await runStep(this, stage, plan, step, started)) this.cachedSteps += 1;
     } catch (e) {
       if (e instanceof BuildFailure) throw e;
       if (e instanceof DockerfileError && !fromBase) throw e;
@@ -367,44 +299,5 @@ class Builder implements DispatchContext {
       const msg = e instanceof Error ? e.message.replace(/^line \d+, column \d+: /, "") : String(e);
       throw new BuildFailure(fromBase ? `ONBUILD trigger of the base image: ${msg}` : msg, where);
     }
-  }
-
-  private async layerPresent(hit: CacheRecord): Promise<boolean> {
-    if (!hit.layer) return true;
-    const rec = await this.opts.store.meta.get("layers", hit.layer.diffId);
-    if (rec && (rec.synthesized || (await this.opts.store.blobs.has(rec.blob)))) return true;
-    await storeChangesetLayer(this.opts.store, hit.layer.changeset, this.images.readContent, this.epoch);
-    return true;
-  }
-
-  /** A cached COPY --link layer goes on top of whatever is below, as BuildKit's merge does. */
-  private async applyLinked(stage: StageState, hit: CacheRecord, chainKey: string): Promise<void> {
-    if (hit.layer) {
-      stage.fs.applyChangeset(hit.layer.changeset);
-      const rec = await this.opts.store.meta.get("layers", hit.layer.diffId);
-      if (rec) {
-        stage.layers.push(rec);
-        stage.config.rootfs.diff_ids.push(rec.id);
-      }
-    }
-    (stage.config.history as HistoryEntry[]).push({ ...hit.history });
-    stage.key = chainKey;
-  }
-
-  private metaOf(stage: StageState): StageMeta {
-    return { config: clone(stage.config), env: [...stage.env], args: [...stage.args], cmdSet: stage.cmdSet };
-  }
-
-  private async restore(stage: StageState, hit: CacheRecord, key: string): Promise<void> {
-    stage.fs = new LayerFs(this.images.readContent, this.epoch, hit.tree);
-    stage.config = clone(hit.meta.config);
-    stage.env = new Map(hit.meta.env);
-    stage.args = new Map(hit.meta.args);
-    stage.cmdSet = hit.meta.cmdSet;
-    if (hit.layer) {
-      const rec = await this.opts.store.meta.get("layers", hit.layer.diffId);
-      if (rec) stage.layers.push(rec);
-    }
-    stage.key = key;
   }
 }
