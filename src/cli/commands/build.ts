@@ -6,6 +6,7 @@ import { builtinResolver } from "../../core/builder/builtins.ts";
 import { BuildCache } from "../../core/builder/cache.ts";
 import type { BuildContext, ContextEntry } from "../../core/builder/context.ts";
 import { renderEvent } from "../../core/builder/log.ts";
+import { DockerfileError } from "../../core/errors.ts";
 import { exportImage } from "../../core/image/export.ts";
 import { importArchive } from "../../core/image/import.ts";
 import { openMemoryStore } from "../../core/store/memory.ts";
@@ -91,23 +92,32 @@ export const build: Command = {
     const tags = p.flags.get("tag") ?? [];
     const quiet = p.bools.has("quiet");
     const target = p.flags.get("target")?.[0];
-    const result = await buildImage({
-      dockerfile,
-      context: contextFromDirectory(ctxDir),
-      store,
-      builtins: builtinResolver((f) => readCatalogFile(f).catch(() => undefined)),
-      tags,
-      buildArgs,
-      ...(target ? { target } : {}),
-      noCache: p.bools.has("no-cache"),
-      cache: new BuildCache(),
-      onEvent: (e) => {
-        if (!quiet) {
-          const line = renderEvent(e);
-          if (line) io.err(line);
-        }
-      },
-    });
+    let result: Awaited<ReturnType<typeof buildImage>>;
+    try {
+      result = await buildImage({
+        dockerfile,
+        context: contextFromDirectory(ctxDir),
+        store,
+        builtins: builtinResolver((f) => readCatalogFile(f).catch(() => undefined)),
+        tags,
+        buildArgs,
+        ...(target ? { target } : {}),
+        noCache: p.bools.has("no-cache"),
+        cache: new BuildCache(),
+        onEvent: (e) => {
+          if (!quiet) {
+            const line = renderEvent(e);
+            if (line) io.err(line);
+          }
+        },
+      });
+    } catch (e) {
+      if (!(e instanceof DockerfileError)) throw e;
+      // Printed as `layerlab parse` prints it: the same verdict at the same place.
+      const at = `${dfPath}:${e.range.start.line}:${e.range.start.column}`;
+      io.err(`${at}: error: ${e.message.replace(/^line \d+, column \d+: /, "")}\n`);
+      return 1;
+    }
     const chunks: Uint8Array[] = [];
     for await (const c of exportImage(store, result.id, {
       format: "docker",

@@ -1,9 +1,11 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
+import { checkDockerfile } from "../../core/dockerfile/check.ts";
 import { dumpAst } from "../../core/dockerfile/dump.ts";
 import { buildStages, type Instruction, type StagedDockerfile } from "../../core/dockerfile/instructions.ts";
 import { lintDockerfile } from "../../core/dockerfile/lint.ts";
 import { type DockerfileAst, parseDockerfile } from "../../core/dockerfile/parser.ts";
+import { resolveDockerfile } from "../../core/dockerfile/resolve.ts";
 import { DockerfileError } from "../../core/errors.ts";
 import { type CliIo, type Command, parseArgs, UsageError } from "../command.ts";
 
@@ -41,7 +43,8 @@ function where(file: string, e: DockerfileError): string {
 
 export const parse: Command = {
   name: "parse",
-  summary: "parse Dockerfiles as BuildKit does: stages and instructions, the AST dump, or lint findings",
+  summary:
+    "parse and check Dockerfiles as BuildKit does (the checks `layerlab build` makes): stages and instructions, the AST dump, or lint findings",
   usage: "layerlab parse [--dump] [--lint] FILE...",
   async run(args: string[], io: CliIo): Promise<number> {
     const { bools, positional } = parseArgs(args, { bools: ["dump", "lint"] });
@@ -68,10 +71,9 @@ export const parse: Command = {
             if (f.severity === "error") failed = true;
           }
         }
-        if (!bools.has("dump")) {
-          const staged = buildStages(ast);
-          if (!bools.has("lint")) io.out(summary(file, ast, staged));
-        }
+        // The same checks as `layerlab build` and the editor (check.ts); --lint has printed the findings itself.
+        if (bools.has("lint")) resolveDockerfile(buildStages(ast));
+        else if (!bools.has("dump")) io.out(summary(file, ast, checkDockerfile(ast).staged));
       } catch (e) {
         if (!(e instanceof DockerfileError)) throw e;
         io.err(`${where(file, e)}: error: ${e.message.replace(/^line \d+, column \d+: /, "")}\n`);

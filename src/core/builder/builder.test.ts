@@ -329,7 +329,7 @@ describe("buildImage", () => {
       /target stage "nope" could not be found/,
     );
     await expect(build("FROM base\nUSER ghost\nRUN true\n")).rejects.toThrow(/unable to find user ghost/);
-    await expect(build("RUN true\nFROM base\n")).rejects.toThrow(/before the first FROM/);
+    await expect(build("RUN true\nFROM base\n")).rejects.toThrow(/must come after a FROM/);
   });
 
   it("global ARGs feed FROM; a stage sees them only after declaring ARG", async () => {

@@ -114,4 +114,18 @@ describe("build cache", () => {
     expect(again.cached).toEqual([false, false]);
     expect(again.reasons[1]).toBe("source files changed: target");
   });
+
+  it("a source read through a symlinked directory is part of the key: a change behind the link rebuilds", async () => {
+    const { run } = setup();
+    const dockerfile = "FROM base\nCOPY via/f.txt /f.txt\n";
+    const files = (text: string): Record<string, ContextFileInit> => ({
+      "real/f.txt": text,
+      via: { symlink: "real" },
+    });
+    const cold = await run(files("one"), { dockerfile });
+    expect(cold.cached).toEqual([false, false]);
+    expect((await run(files("one"), { dockerfile })).cached).toEqual([false, true]);
+    const changed = await run(files("two"), { dockerfile });
+    expect(changed.cached).toEqual([false, false]);
+  });
 });

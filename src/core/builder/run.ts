@@ -4,6 +4,7 @@
  * just-bash lacks (chown, package managers); anything else missing exits 127, as in a container.
  */
 import { Bash, type CustomCommand, defineCommand, getCommandNames } from "just-bash";
+import { DEFAULT_PATH } from "../dockerfile/resolve.ts";
 import { cleanPath } from "../fs/paths.ts";
 import { BashFs, type Owner } from "./bash-fs.ts";
 import { packageCommands } from "./commands/apt.ts";
@@ -84,8 +85,6 @@ function chownCommand(bfs: BashFs): CustomCommand {
 }
 
 let shellCommands: Set<string> | undefined;
-
-const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /** The executable files of the image's PATH directories, by name (the first one PATH finds). */
 function pathExecutables(fs: LayerFs, path: string): Map<string, { dir: string; node: FsNode }> {

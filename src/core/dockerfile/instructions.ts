@@ -13,6 +13,10 @@ import {
   parseHeredocWord,
   rangeInNode,
 } from "./parser.ts";
+import { parseRunDevice, parseRunMount, type RunDevice } from "./run-mount.ts";
+import { suggest } from "./suggest.ts";
+
+export { editDistance, suggest } from "./suggest.ts";
 
 /** A key/value pair of ENV or LABEL, raw. */
 export interface KeyValue {
@@ -75,11 +79,12 @@ export interface FromInstruction extends Base {
 
 export interface RunInstruction extends Base, CommandLine {
   kind: "run";
-  /** `--mount` values, raw (their option values are expanded at dispatch). */
+  /** `--mount` values, raw: each option value is expanded at dispatch (`parseRunMount`). */
   mounts: string[];
   network: string | undefined;
   security: string | undefined;
-  devices: string[];
+  /** `--device` values, read at parse time (never expanded). */
+  devices: RunDevice[];
   heredocs: RunHeredoc[];
 }
 
@@ -262,40 +267,6 @@ const FLAGS: Record<string, Record<string, FlagKind>> = {
     retries: "string",
   },
 };
-
-/** Damerau (optimal string alignment) distance, for "did you mean" suggestions. */
-export function editDistance(a: string, b: string): number {
-  const d: number[][] = [];
-  for (let i = 0; i <= a.length; i++) d.push([i]);
-  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
-        v = Math.min(v, d[i - 2]![j - 2]! + 1);
-      d[i]![j] = v;
-    }
-  }
-  return d[a.length]![b.length]!;
-}
-
-/** The closest option within a small edit distance (case-insensitive), or undefined. */
-export function suggest(value: string, options: readonly string[]): string | undefined {
-  const v = value.toLowerCase();
-  if (v.length === 0 || v.length > 64) return undefined;
-  let best: string | undefined;
-  let bestDist = Number.POSITIVE_INFINITY;
-  for (const o of options) {
-    const dist = editDistance(v, o.toLowerCase());
-    if (dist < bestDist) {
-      bestDist = dist;
-      best = o;
-    }
-  }
-  const limit = Math.min(2, Math.max(1, Math.floor(v.length / 3)));
-  return bestDist > 0 && bestDist <= limit ? best : undefined;
-}
 
 function fail(
   node: InstructionNode,
@@ -565,6 +536,9 @@ export function parseInstruction(node: InstructionNode): Instruction | FromInstr
       if (security !== undefined && !["sandbox", "insecure"].includes(security)) {
         fail(node, `unsupported security mode "${security}"`, { at: "--security" });
       }
+      const mounts = list(flags, "mount");
+      for (const m of mounts) parseRunMount(m, rangeInNode(node, `--mount=${m}`));
+      const devices = list(flags, "device").map((d) => parseRunDevice(d, rangeInNode(node, `--device=${d}`)));
       const cl = commandLine(node);
       return {
         kind: "run",
@@ -572,10 +546,10 @@ export function parseInstruction(node: InstructionNode): Instruction | FromInstr
         range,
         cmdLine: cl.cmdLine,
         prependShell: cl.prependShell,
-        mounts: list(flags, "mount"),
+        mounts,
         network,
         security,
-        devices: list(flags, "device"),
+        devices,
         heredocs: node.heredocs.map((h) => ({
           name: h.name,
           data: h.content,

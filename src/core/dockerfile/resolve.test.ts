@@ -119,7 +119,7 @@ describe("expandInstruction: what the builder expands", () => {
     expect([...e.unmatched]).toEqual(["MISSING"]);
   });
   it("RUN and CMD commands are not expanded", () => {
-    expect(exp(4).list).toEqual([]);
+    expect(exp(4).mounts).toEqual([]);
     expect(exp(5)).toEqual({ unmatched: new Set() });
   });
   it("WORKDIR is expanded", () => {

@@ -13,6 +13,8 @@ import type {
   Stage,
   StagedDockerfile,
 } from "./instructions.ts";
+import { rangeInNode } from "./parser.ts";
+import { parseRunMount, type RunMount } from "./run-mount.ts";
 import { expandWord, expandWords, type LexOptions, lexWord, type ShellEnv } from "./shell.ts";
 
 /** The PATH BuildKit adds when a base image has none (non-Windows). */
@@ -159,6 +161,19 @@ function resolveFrom(
   return platform === undefined ? { base } : { base, platform };
 }
 
+/**
+ * Each stage's FROM after expansion with the global ARGs (throws as resolveDockerfile would), so a
+ * builder can look its base images up before it resolves the rest with their environments.
+ */
+export function resolveBaseNames(
+  df: StagedDockerfile,
+  opts: ResolveOptions = {},
+): { base: string; platform?: string }[] {
+  const lex: LexOptions = { escapeToken: df.escapeToken };
+  const globals = evaluateMetaArgs(df.metaArgs, opts, lex);
+  return df.stages.map((s) => resolveFrom(s.from, globals, lex));
+}
+
 /** Checks COPY --from: no variables, and a stage reference must point backwards. */
 function checkCopyFrom(
   inst: CopyInstruction,
@@ -202,6 +217,45 @@ function checkCopyFrom(
       inst.range,
       { code: "DOCKERFILE_SEMANTIC" },
     );
+  }
+}
+
+/** A COPY/ADD source that names something to download (BuildKit's isURL and git reference checks). */
+export function isRemoteSource(src: string): boolean {
+  return (
+    /^(https?|git):\/\//.test(src) || /^git@/.test(src) || (/\.git(#.*)?$/.test(src) && src.includes("://"))
+  );
+}
+
+/**
+ * What BuildKit refuses only after it expanded an instruction's words, checked here so that the
+ * editor and the builder give the same verdict: expansion errors, an empty VOLUME, a URL source of
+ * COPY, heredoc bodies, and RUN mounts (options, and a `from` that names a later stage).
+ */
+function checkExpanded(
+  inst: Instruction,
+  stage: Stage,
+  all: Stage[],
+  env: ShellEnv,
+  escapeToken: "\\" | "`",
+): void {
+  const words = expandInstruction(inst, env, escapeToken);
+  const semantic = (message: string): never => {
+    throw new DockerfileError(message, inst.range, { code: "DOCKERFILE_SEMANTIC" });
+  };
+  if (inst.kind === "volume" && words.list?.some((v) => v.trim() === ""))
+    semantic("VOLUME specified can not be an empty string");
+  if (inst.kind === "copy" && words.sources?.some(isRemoteSource)) semantic("source can't be a URL for COPY");
+  if (inst.kind === "copy" || inst.kind === "add") {
+    for (const h of inst.heredocSources) if (h.expand) expandHeredocBody(h.data, env, inst.range);
+  }
+  for (const m of words.mounts ?? []) {
+    if (m.from === "" || m.type === "tmpfs") continue;
+    const later = all.find((s) => s.name === m.from.toLowerCase() && s.index >= stage.index);
+    if (later)
+      semantic(
+        `cannot mount from stage "${m.from}", it needs to be defined before current stage "${stage.id}"`,
+      );
   }
 }
 
@@ -250,8 +304,9 @@ export function resolveDockerfile(df: StagedDockerfile, opts: ResolveOptions = {
           else value = globals.get(key);
           if (value !== undefined) env.set(key, value);
         }
-      } else if (inst.kind === "copy") {
-        checkCopyFrom(inst, stage, df.stages, env, lex);
+      } else {
+        if (inst.kind === "copy") checkCopyFrom(inst, stage, df.stages, env, lex);
+        checkExpanded(inst, stage, df.stages, env, df.escapeToken);
       }
     }
     out.push({
@@ -279,8 +334,10 @@ export interface ExpandedWords {
   checksum?: string;
   /** WORKDIR path, USER, STOPSIGNAL. */
   value?: string;
-  /** VOLUME entries, EXPOSE ports (word-split), RUN --mount values. */
+  /** VOLUME entries, EXPOSE ports (word-split). */
   list?: string[];
+  /** RUN --mount values, each option value expanded on its own as BuildKit does. */
+  mounts?: RunMount[];
   /** Variable names referenced but not set (for the UndefinedVar check). */
   unmatched: Set<string>;
 }
@@ -342,7 +399,10 @@ export function expandInstruction(
       return { list, unmatched };
     }
     case "run":
-      return { list: inst.mounts.map(one), unmatched };
+      return {
+        mounts: inst.mounts.map((m) => parseRunMount(m, rangeInNode(inst.node, `--mount=${m}`), one)),
+        unmatched,
+      };
     default:
       return { unmatched };
   }
