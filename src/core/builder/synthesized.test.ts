@@ -39,5 +39,6 @@ describe("layers of synthesized contents", () => {
       );
       expect(imported.images[0]!.record.layers).toEqual(r.layers);
     }
-  });
+    // Two exports and re-imports of 145 MB of synthesized content: about 17 s alone, longer on a loaded machine.
+  }, 180_000);
 });
