@@ -13,7 +13,8 @@ import {
   extractedMode,
   hiddenLockfileText,
   isSafeName,
-  isValidRange,
+  isTag,
+  isValidSpec,
   lockfileText,
   type NpmCatalog,
   type NpmLockEntry,
@@ -504,11 +505,11 @@ export function npmCommand(bfs: BashFs, loadCatalog: () => Promise<NpmCatalog | 
     const added: Record<string, string> = {};
     for (const spec of mode === "install" ? a.words : []) {
       const { name, range } = splitSpec(spec);
-      if (!isSafeName(name) || (range !== undefined && !isValidRange(range))) {
+      if (!isSafeName(name) || (range !== undefined && !isValidSpec(range))) {
         return {
           stdout: "",
           stderr: npmError(
-            `code EINVALIDPACKAGENAME\n'${spec}': LayerLab installs registry packages by name and version range only`,
+            `code EINVALIDPACKAGENAME\n'${spec}': LayerLab installs registry packages by name and version range or tag only`,
           ),
           exitCode: 1,
         };
@@ -519,7 +520,7 @@ export function npmCommand(bfs: BashFs, loadCatalog: () => Promise<NpmCatalog | 
       const exact = range !== undefined && /^[v=]?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(range.trim());
       added[name] = a.saveExact
         ? version
-        : range !== undefined && !exact && range !== "latest"
+        : range !== undefined && !exact && !isTag(range)
           ? range
           : `^${version}`;
     }
