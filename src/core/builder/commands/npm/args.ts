@@ -19,7 +19,7 @@ export interface NpmArgs {
   warnings: string[];
 }
 
-/** Reads npm's arguments as npm 10 does; unknown options are ignored, as npm warns and goes on. */
+/** Reads npm's arguments as npm 10 does; unknown options are ignored (npm only warns about them). */
 export function parseNpmArgs(args: string[], env: Map<string, string>): NpmArgs {
   const a: NpmArgs = {
     verb: undefined,
