@@ -3,6 +3,7 @@ import { dockerfileBenchmark } from "./dockerfile.ts";
 import { importBenchmark } from "./import.ts";
 import { overlayBenchmark } from "./overlay.ts";
 import { uiBenchmark } from "./ui.ts";
+import { xzBenchmark } from "./xz.ts";
 
 /** A benchmark: prints its figures (and a reference's) to stdout. */
 export interface Benchmark {
@@ -18,4 +19,5 @@ export const benchmarks: Benchmark[] = [
   importBenchmark,
   buildBenchmark,
   uiBenchmark,
+  xzBenchmark,
 ];

@@ -3,6 +3,9 @@
  * and in Node alike: block Huffman decoding, move-to-front and run-length stages, the inverse
  * Burrows-Wheeler transform and the final run-length stage, with each block's CRC checked.
  * Concatenated streams are decoded one after the other, as bzip2 itself does.
+ * LayerLab's own on purpose: no maintained streaming bzip2 decoder for the browser is on npm
+ * (unbzip2-stream is built on Node streams and the `buffer` polyfill, seek-bzip decodes a whole
+ * buffer and ships a CLI), and this one checks every block's CRC.
  */
 import { ArchiveError } from "../errors.ts";
 

@@ -1,3 +1,8 @@
+/**
+ * The tar header codec the reader and writer share: ustar fields, GNU base-256 numbers, PAX and
+ * GNU long-name records applied to the next header. LayerLab's own for the same reasons as
+ * tar-reader.ts: hostile-input checks with the offset in every error, in every runtime.
+ */
 import { ArchiveError } from "../errors.ts";
 
 /** The kind of a tar entry, after PAX and GNU meta entries have been applied. */

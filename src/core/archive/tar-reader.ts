@@ -1,3 +1,11 @@
+/**
+ * The streaming tar reader: a push parser over chunks (`readTar` for a stream, `TarParser` for a
+ * decoder's output) and a header walk by offset over a File or Blob (`readTarHeaders`), so an
+ * import can hand each layer's byte range to a worker. LayerLab's own on purpose: the npm tar
+ * libraries are built on Node streams and cannot read headers by offset, and an archive is
+ * hostile input here (bounded PAX/long-name records, checked header checksums, errors that name
+ * the entry and byte offset), which this reader enforces in one place for the browser and Node.
+ */
 import { ArchiveError, throwIfAborted } from "../errors.ts";
 import {
   BLOCK,

@@ -1,3 +1,10 @@
+/**
+ * The deterministic tar writer (ustar, with PAX records for long names and large values) behind
+ * image export and the builder's layers. LayerLab's own on purpose: a layer's digest must be the
+ * same bytes on every platform and run (fixed defaults such as mtime 0, records in a fixed order, no host metadata), which
+ * general-purpose writers do not promise, and it streams bodies from any AsyncIterable without
+ * Node streams.
+ */
 import { ArchiveError } from "../errors.ts";
 import { BLOCK, type TarEntryType } from "./tar-header.ts";
 

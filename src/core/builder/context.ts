@@ -2,6 +2,9 @@
  * The build context: the files COPY and ADD read, as a map in memory (files edited in the browser,
  * a dropped folder) or a directory the CLI walks. `.dockerignore` filters it the way Docker's
  * patternmatcher does, and sources use Go's filepath.Match wildcards.
+ * Both matchers are LayerLab's own on purpose: a build must pick the same files as BuildKit, and
+ * the npm ignore libraries implement .gitignore's rules (unanchored names, no `filepath.Clean` of
+ * patterns), which differ from moby/patternmatcher's.
  */
 import { LayerLabError } from "../errors.ts";
 import { cleanPath } from "../fs/paths.ts";

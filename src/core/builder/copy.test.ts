@@ -2,7 +2,6 @@ import { describe, expect, it } from "vitest";
 import { bunzip2 } from "../archive/bzip2.ts";
 import { readTar } from "../archive/tar-reader.ts";
 import { writeTar } from "../archive/tar-writer.ts";
-import { unxz } from "../archive/xz.ts";
 import { sha256 } from "../digest.ts";
 import { openMemoryStore } from "../store/memory.ts";
 import { buildImage } from "./builder.ts";
@@ -263,27 +262,5 @@ describe("bzip2", () => {
     bad[100] = (bad[100] as number) ^ 0xff;
     expect(() => bunzip2(bad)).toThrow(/bzip2/);
     expect(() => bunzip2(data.subarray(0, 60))).toThrow(/bzip2/);
-  });
-});
-
-const XZ =
-  "/Td6WFoAAATm1rRGAgAhARYAAAB0L+Wj4BfrARtdADYYS5jpyTlRWUd7XtpL+RDttIF+TFYbzGkoC0wPVeiqOwRrPq7ImcTscr8FgUznwpdDq0l+mpfKyqGpz2JCKRZ2+B7tRjg93dZz2EyIyEaNHaOpSkK0ck7IhF31Pf1ZT+4WX/xzbfo+3eMB82gYZETcRxoRniftyRn08UMpVRa8dZPMLDOECtF8tRe0DUxrQINaswlbgufqjMzCsgpM4szGDpzzR/YNnp2yqgimsO/sFWzMKA9dMzXeCTUQH1V9He8Dg7h1zLSNExOBaFAJ27C3l2gTOltMiEPYCvN50MDl2d6BJ1E6Qf8PB4o7MYU+AoXTW2tNLp7eH/gFT/2LY5evwZOLxQFNNrA+ewLOpi3/sDhqfb8dllL8awAAAN25GjXJvj09AAG3AuwvAAAtW+IRscRn+wIAAAAABFla";
-
-describe("xz", () => {
-  const data = Uint8Array.from(atob(XZ), (c) => c.charCodeAt(0));
-
-  it("decodes what python's lzma wrote, and concatenated streams", async () => {
-    const out = unxz(data);
-    expect(out.byteLength).toBe(6124);
-    expect(await sha256(out)).toBe("sha256:e3b836d4412b2a801101034391a6eabc208713c6a0bd3fe61d3dc93f74445ddb");
-    const twice = new Uint8Array(data.byteLength * 2);
-    twice.set(data);
-    twice.set(data, data.byteLength);
-    expect(unxz(twice).byteLength).toBe(12248);
-  });
-
-  it("refuses corrupt or truncated data with an archive error", () => {
-    expect(() => unxz(data.subarray(0, 80))).toThrow(/xz/);
-    expect(() => unxz(new TextEncoder().encode("not xz at all"))).toThrow(/not xz data/);
   });
 });

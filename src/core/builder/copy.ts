@@ -7,7 +7,7 @@
 import { bunzip2 } from "../archive/bzip2.ts";
 import { decompress, sniffCompression } from "../archive/compression.ts";
 import { readAll, readTar } from "../archive/tar-reader.ts";
-import { unxz } from "../archive/xz.ts";
+import { unxzBytes } from "../archive/xz.ts";
 import { FsError, LayerLabError } from "../errors.ts";
 import { cleanPath, joinPath } from "../fs/paths.ts";
 import { type PathLookup, resolvePath } from "../fs/resolve-path.ts";
@@ -308,7 +308,7 @@ export async function copyInto(fs: LayerFs, req: CopyRequest): Promise<void> {
     let tarBytes: Uint8Array;
     try {
       if (kind === "bzip2") tarBytes = bunzip2(bytes);
-      else if (kind === "xz") tarBytes = unxz(bytes);
+      else if (kind === "xz") tarBytes = await unxzBytes(bytes, { limit: 4 * 2 ** 30, entry: "ADD" });
       else {
         const source = (async function* () {
           yield bytes;

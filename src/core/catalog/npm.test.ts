@@ -4,11 +4,15 @@ import {
   buildIdealTree,
   compareVersions,
   hiddenLockfileText,
+  isTag,
   isValidRange,
+  isValidSpec,
   lockfileText,
+  meetsSpec,
   type NpmCatalog,
   omitted,
   parseNpmCatalog,
+  pickVersion,
   type RootManifest,
   resolveFrom,
   satisfies,
@@ -65,6 +69,28 @@ describe("semver ranges as npm reads them", () => {
     ["2.0.0", "^1.0.0 || ^2.0.0", true],
     ["1.0.0-rc.1", "^1.0.0", false],
     ["1.18.0", "*", true],
+    // The forms npm documents, read by npm's own semver.
+    ["1.9.0", "^1.2.3", true],
+    ["2.0.0", "^1.2.3", false],
+    ["1.2.2", "^1.2.3", false],
+    ["1.2.9", "~1.2", true],
+    ["1.3.0", "~1.2", false],
+    ["1.99.0", "1.x", true],
+    ["2.0.0", "1.x", false],
+    ["1.5.0", ">=1 <2", true],
+    ["2.0.0", ">=1 <2", false],
+    ["0.9.9", ">=1 <2", false],
+    ["0.0.1", "*", true],
+    ["3.1.4", "", true],
+    // Prereleases: only a range naming a prerelease of the same major.minor.patch admits one.
+    ["1.0.0-rc.1", "*", false],
+    ["1.0.0-rc.1", ">=1.0.0-rc.0", true],
+    ["1.0.0-rc.1", "^1.0.0-rc.0", true],
+    ["1.0.1-rc.1", "^1.0.0-rc.0", false],
+    ["1.0.0", "^1.0.0-rc.0", true],
+    ["2.0.0-beta.1", "1.x || >=2.0.0-beta.0", true],
+    // A tag is not a range: nothing satisfies "latest" as a range.
+    ["1.0.0", "latest", false],
   ])("%s satisfies %s: %s", (version, range, expected) => {
     expect(satisfies(version, range)).toBe(expected);
   });
@@ -78,6 +104,17 @@ describe("semver ranges as npm reads them", () => {
     ]);
     expect(isValidRange("^4.21.2")).toBe(true);
     expect(isValidRange("github:expressjs/express")).toBe(false);
+    expect(isValidRange("latest")).toBe(false);
+    expect(isValidSpec("latest")).toBe(true);
+    expect(isValidSpec("github:expressjs/express")).toBe(false);
+    expect(isValidSpec("./local-dir")).toBe(false);
+  });
+
+  it("tells tags from ranges as npm-package-arg does", () => {
+    for (const tag of ["latest", "next", "beta", "legacy-4"]) expect(isTag(tag), tag).toBe(true);
+    for (const range of ["^1.2.3", "~1.2", "1.x", ">=1 <2", "*", "", "1.2.3", "1.0.0 - 1.2"])
+      expect(isTag(range), range).toBe(false);
+    expect(isTag("a b")).toBe(false);
   });
 
   it("leaves dev packages out with --omit=dev, and fsevents (darwin only) out everywhere", () => {
@@ -88,6 +125,49 @@ describe("semver ranges as npm reads them", () => {
     expect(all.find((n) => n.name === "fsevents")?.skipped).toBe(true);
     expect(kept.some((n) => n.name === "nodemon")).toBe(false);
     expect(kept.some((n) => n.name === "express")).toBe(true);
+  });
+});
+
+describe("picking a version for a spec", () => {
+  const lock = { version: "", resolved: "", integrity: "sha512-x" };
+  const version = (v: string) => ({ lock: { ...lock, version: v }, tarballSize: 1, files: [], texts: {} });
+  const catalog = {
+    packages: {
+      pkg: {
+        versions: Object.fromEntries(
+          ["1.0.0", "1.2.3", "1.4.0", "2.0.0", "2.1.0-beta.1", "3.0.0-rc.1"].map((v) => [v, version(v)]),
+        ),
+        latest: "1.4.0",
+        distTags: { next: "2.1.0-beta.1" },
+      },
+      untagged: { versions: { "1.0.0": version("1.0.0") }, latest: "1.0.0" },
+    },
+  } as unknown as NpmCatalog;
+
+  it.each([
+    ["^1.2.3", "1.4.0"], // dist-tags.latest satisfies: npm prefers it
+    ["~1.2", "1.2.3"],
+    ["1.x", "1.4.0"],
+    [">=1 <2", "1.4.0"],
+    ["^2", "2.0.0"], // latest does not satisfy: the highest that does, never a prerelease
+    ["*", "1.4.0"],
+    ["", "1.4.0"],
+    [">=2.1.0-beta.0", "2.1.0-beta.1"],
+    ["latest", "1.4.0"], // tags resolve through dist-tags
+    ["next", "2.1.0-beta.1"],
+    ["1.0.0", "1.0.0"],
+    ["^4", undefined],
+    ["nope", undefined], // a tag the registry does not have
+  ])("%s picks %s", (spec, want) => {
+    expect(pickVersion(catalog, "pkg", spec)).toBe(want);
+  });
+
+  it("counts a tag's edge as met only by the version the tag points at", () => {
+    expect(meetsSpec(catalog, "pkg", "2.1.0-beta.1", "next")).toBe(true);
+    expect(meetsSpec(catalog, "pkg", "1.4.0", "next")).toBe(false);
+    expect(meetsSpec(catalog, "pkg", "1.4.0", "latest")).toBe(true);
+    expect(meetsSpec(catalog, "untagged", "1.0.0", "next")).toBe(false);
+    expect(meetsSpec(catalog, "pkg", "1.2.3", "^1")).toBe(true);
   });
 });
 

@@ -1,9 +1,10 @@
 /**
  * LayerLab's npm catalog (public/catalog/npm.json.gz): real package versions from the npm registry
  * with their tarballs' file lists, npm's own lockfile entries and recorded real npm runs, gathered
- * by src/devtools/catalog/gather-npm.py. Here: its shapes, a loader, the semver ranges npm uses,
+ * by src/devtools/catalog/gather-npm.py. Here: its shapes, a loader, npm's version ranges and tags,
  * npm's hoisted tree placement and its lockfile text.
  */
+import semver from "semver";
 import { LayerLabError } from "../errors.ts";
 import { checkRows, decodeCatalogBytes } from "./load.ts";
 import type { CatalogRow } from "./types.ts";
@@ -50,6 +51,8 @@ export interface NpmPackage {
   versions: Record<string, NpmVersion>;
   /** The registry's dist-tags.latest when gathered. */
   latest?: string;
+  /** Every dist-tag of the registry's document, when gathered ("next", "beta"); `latest` is above. */
+  distTags?: Record<string, string>;
   /** Bytes and integrity of the registry document npm fetched and cached for this name. */
   packumentSize?: number;
   packumentIntegrity?: string;
@@ -162,154 +165,63 @@ export function isSafeName(name: string): boolean {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Semantic versions and the ranges package.json uses (node-semver's grammar, without prereleases
-// in ranges, which registry-released packages in the catalog do not need).
+// Versions, ranges and tags, as npm reads them: npm's own `semver` package decides what a range
+// means (including its prerelease rules), and a spec that is no range is a dist-tag, never a range.
 
-type Version = [major: number, minor: number, patch: number, pre: string];
+/** npm reads specs loosely (npm-package-arg and npm-pick-manifest pass `loose`). */
+const LOOSE = { loose: true } as const;
 
-/** Parses "1.2.3" or "1.2.3-beta.1" (a leading "v" or "=" allowed); undefined otherwise. */
-export function parseVersion(text: string): Version | undefined {
-  const m = /^[v=]?\s*(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/.exec(text.trim());
-  return m ? [Number(m[1]), Number(m[2]), Number(m[3]), m[4] ?? ""] : undefined;
+/** Parses "1.2.3" or "1.2.3-beta.1" (a leading "v" or "=" allowed) to its clean form; undefined otherwise. */
+export function parseVersion(text: string): string | undefined {
+  return semver.valid(text.trim(), LOOSE) ?? undefined;
 }
 
-/** Orders versions as semver does (a prerelease sorts before its release). */
+/** Orders versions as semver does (a prerelease sorts before its release); non-versions by text. */
 export function compareVersions(a: string, b: string): number {
   const x = parseVersion(a);
   const y = parseVersion(b);
   if (!x || !y) return a < b ? -1 : a > b ? 1 : 0;
-  for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return (x[i] as number) - (y[i] as number);
-  if (x[3] === y[3]) return 0;
-  if (x[3] === "") return 1;
-  if (y[3] === "") return -1;
-  const pa = x[3].split(".");
-  const pb = y[3].split(".");
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const p = pa[i];
-    const q = pb[i];
-    if (p === undefined) return -1;
-    if (q === undefined) return 1;
-    const np = /^\d+$/.test(p);
-    const nq = /^\d+$/.test(q);
-    if (np && nq && Number(p) !== Number(q)) return Number(p) - Number(q);
-    if (np !== nq) return np ? -1 : 1;
-    if (p !== q) return p < q ? -1 : 1;
-  }
-  return 0;
+  return semver.compare(x, y);
 }
 
-type Comparator = { op: "<" | "<=" | ">" | ">=" | "="; v: string };
-
-/** A partial version ("1", "1.2", "1.x", "*") as [major, minor, patch] with undefined for wildcards. */
-function partial(text: string): (number | undefined)[] | undefined {
-  const m =
-    /^[v=]?(\d+|[xX*])(?:\.(\d+|[xX*]))?(?:\.(\d+|[xX*]))?(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/.exec(
-      text,
-    );
-  if (!m) return undefined;
-  const part = (s: string | undefined) => (s === undefined || /^[xX*]$/.test(s) ? undefined : Number(s));
-  const out = [part(m[1]), part(m[2]), part(m[3])];
-  // Once a part is a wildcard, the parts after it are too ("1.x.3" means "1.x").
-  for (let i = 1; i < 3; i++) if (out[i - 1] === undefined) out[i] = undefined;
-  return out;
-}
-
-const v3 = (a: number, b: number, c: number) => `${a}.${b}.${c}`;
-
-/** The comparators of one space-separated part of a range (node-semver's desugaring). */
-function comparators(part: string): Comparator[] | undefined {
-  const out: Comparator[] = [];
-  const hy = /^(\S+)\s+-\s+(\S+)$/.exec(part);
-  if (hy) {
-    const lo = partial(hy[1]!);
-    const hi = partial(hy[2]!);
-    if (!lo || !hi) return undefined;
-    out.push({ op: ">=", v: v3(lo[0] ?? 0, lo[1] ?? 0, lo[2] ?? 0) });
-    if (hi[0] === undefined) return out;
-    if (hi[1] === undefined) out.push({ op: "<", v: v3(hi[0] + 1, 0, 0) });
-    else if (hi[2] === undefined) out.push({ op: "<", v: v3(hi[0], hi[1] + 1, 0) });
-    else out.push({ op: "<=", v: hy[2]!.replace(/^[v=]/, "") });
-    return out;
-  }
-  const tokens = part
-    .replace(/(\^|~>?|[<>]=?|=)\s+/g, "$1")
-    .split(/\s+/)
-    .filter((t) => t !== "");
-  for (const tok of tokens) {
-    const m = /^(\^|~>?|[<>]=?|=)?(.*)$/.exec(tok)!;
-    const op = m[1] ?? "";
-    const p = partial(m[2]!);
-    if (!p) return undefined;
-    const [a, b, c] = p;
-    const exact = m[2]!.replace(/^[v=]/, "");
-    if (op === "^") {
-      if (a === undefined) continue;
-      out.push({ op: ">=", v: v3(a, b ?? 0, c ?? 0) });
-      if (a > 0 || b === undefined) out.push({ op: "<", v: v3(a + 1, 0, 0) });
-      else if (b > 0 || c === undefined) out.push({ op: "<", v: v3(0, b + 1, 0) });
-      else out.push({ op: "<", v: v3(0, 0, c + 1) });
-    } else if (op === "~" || op === "~>") {
-      if (a === undefined) continue;
-      out.push({ op: ">=", v: v3(a, b ?? 0, c ?? 0) });
-      out.push({ op: "<", v: b === undefined ? v3(a + 1, 0, 0) : v3(a, b + 1, 0) });
-    } else if (op === "" || op === "=") {
-      if (a === undefined) continue;
-      if (b === undefined) out.push({ op: ">=", v: v3(a, 0, 0) }, { op: "<", v: v3(a + 1, 0, 0) });
-      else if (c === undefined) out.push({ op: ">=", v: v3(a, b, 0) }, { op: "<", v: v3(a, b + 1, 0) });
-      else out.push({ op: "=", v: exact });
-    } else if (a === undefined) {
-      if (op === "<" || op === ">") out.push({ op: "<", v: "0.0.0" });
-    } else if (op === ">") {
-      if (b === undefined) out.push({ op: ">=", v: v3(a + 1, 0, 0) });
-      else if (c === undefined) out.push({ op: ">=", v: v3(a, b + 1, 0) });
-      else out.push({ op: ">", v: exact });
-    } else if (op === ">=") {
-      out.push({ op: ">=", v: v3(a, b ?? 0, c ?? 0) });
-    } else if (op === "<") {
-      out.push({ op: "<", v: c === undefined ? v3(a, b ?? 0, 0) : exact });
-    } else if (op === "<=") {
-      if (b === undefined) out.push({ op: "<", v: v3(a + 1, 0, 0) });
-      else if (c === undefined) out.push({ op: "<", v: v3(a, b + 1, 0) });
-      else out.push({ op: "<=", v: exact });
-    }
-  }
-  return out;
-}
-
-/** Whether `version` satisfies the range (node-semver: ||, hyphen, ^, ~, x-ranges, comparators). */
+/** Whether `version` satisfies the range, with npm's rules (a prerelease only where the range names one of the same version). */
 export function satisfies(version: string, range: string): boolean {
-  const ver = parseVersion(version);
-  if (!ver) return false;
-  const trimmed = range.trim();
-  if (trimmed === "" || trimmed === "*" || trimmed === "latest") return ver[3] === "";
-  for (const alt of trimmed.split("||")) {
-    const cs = comparators(alt.trim());
-    if (!cs) continue;
-    // A prerelease only satisfies a range naming a prerelease of the same version (node-semver).
-    if (ver[3] !== "" && !cs.some((c) => c.v.includes("-") && c.v.startsWith(v3(ver[0], ver[1], ver[2]))))
-      continue;
-    const ok = cs.every((c) => {
-      const d = compareVersions(version, c.v);
-      return c.op === "<"
-        ? d < 0
-        : c.op === "<="
-          ? d <= 0
-          : c.op === ">"
-            ? d > 0
-            : c.op === ">="
-              ? d >= 0
-              : d === 0;
-    });
-    if (ok) return true;
-  }
-  return false;
+  const v = parseVersion(version);
+  if (!v) return false;
+  const r = range.trim() === "" ? "*" : range;
+  return semver.validRange(r, LOOSE) !== null && semver.satisfies(v, r, LOOSE);
 }
 
-/** Whether a range is valid npm range syntax (what `npm install name@range` may say). */
+/** Whether a spec is a version range npm accepts ("^1.2.3", "1.x", ">=1 <2", "*", ""). */
 export function isValidRange(range: string): boolean {
-  const t = range.trim();
-  if (t === "" || t === "*" || t === "latest") return true;
-  return t.split("||").every((alt) => comparators(alt.trim()) !== undefined);
+  return range.trim() === "" || semver.validRange(range, LOOSE) !== null;
+}
+
+/**
+ * Whether a spec is a dist-tag name ("latest", "next"): what npm-package-arg calls a tag, a spec
+ * that is no range and needs no escaping in a URL (so "github:x/y" and "./dir" are neither).
+ */
+export function isTag(spec: string): boolean {
+  const t = spec.trim();
+  return t !== "" && !isValidRange(t) && encodeURIComponent(t) === t;
+}
+
+/** Whether `npm install name@spec` may say this: a range or a dist-tag. */
+export function isValidSpec(spec: string): boolean {
+  return isValidRange(spec) || isTag(spec);
+}
+
+/** The version a dist-tag points at, as the registry's dist-tags say (the catalog always has `latest`). */
+export function resolveTag(pkg: NpmPackage, tag: string): string | undefined {
+  const t = tag.trim();
+  return pkg.distTags?.[t] ?? (t === "latest" ? pkg.latest : undefined);
+}
+
+/** Whether a placed version meets a dependency's spec: the tag's version for a dist-tag, else the range. */
+export function meetsSpec(catalog: NpmCatalog, name: string, version: string, spec: string): boolean {
+  if (!isTag(spec)) return satisfies(version, spec);
+  const pkg = catalog.packages[name];
+  return pkg !== undefined && resolveTag(pkg, spec) === version;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -389,15 +301,25 @@ export function resolveFrom(from: TreeNode, name: string): TreeNode | undefined 
   return undefined;
 }
 
-/** The version npm picks for a range: dist-tags.latest when it satisfies, else the highest that does. */
-export function pickVersion(catalog: NpmCatalog, name: string, range: string): string | undefined {
+/**
+ * The version npm picks for a spec (npm-pick-manifest's order): a dist-tag is the version it
+ * points at; for a range, dist-tags.latest when it satisfies, else the highest version that does.
+ */
+export function pickVersion(catalog: NpmCatalog, name: string, spec: string): string | undefined {
   const pkg = catalog.packages[name];
   if (!pkg) return undefined;
-  const all = Object.keys(pkg.versions).filter((v) => (pkg.versions[v]!.files ?? null) !== null);
-  if (pkg.latest && pkg.versions[pkg.latest] && satisfies(pkg.latest, range)) return pkg.latest;
-  if (range.trim() === "latest" && pkg.latest) return pkg.versions[pkg.latest] ? pkg.latest : undefined;
-  const ok = all.filter((v) => satisfies(v, range)).sort(compareVersions);
-  return ok[ok.length - 1];
+  if (isTag(spec)) {
+    const v = resolveTag(pkg, spec);
+    return v !== undefined && pkg.versions[v] ? v : undefined;
+  }
+  if (!isValidRange(spec)) return undefined;
+  const latest = resolveTag(pkg, "latest");
+  if (latest !== undefined && pkg.versions[latest] && satisfies(latest, spec)) return latest;
+  // Versions npm never fetched (another platform's) have no file list: never picked by range.
+  const ok = Object.keys(pkg.versions).filter(
+    (v) => (pkg.versions[v]!.files ?? null) !== null && satisfies(v, spec),
+  );
+  return ok.sort(compareVersions).at(-1);
 }
 
 function platformSkips(lock: NpmLockEntry | undefined): boolean {
@@ -485,7 +407,7 @@ export function buildIdealTree(
       if (node.skipped) continue;
       for (const [name, range] of edgesOf(node, root, catalog)) {
         const seen = resolveFrom(node, name);
-        if (seen && satisfies(seen.version, range)) continue;
+        if (seen && meetsSpec(catalog, name, seen.version, range)) continue;
         const version = pickVersion(catalog, name, range);
         if (!version) {
           missing.push({
@@ -547,7 +469,7 @@ function prune(top: TreeNode, root: RootManifest, catalog: NpmCatalog, satisfied
     if (n.skipped) continue;
     for (const [name, range] of edgesOf(n, root, catalog)) {
       const to = resolveFrom(n, name);
-      if (to && (!satisfiedOnly || satisfies(to.version, range))) stack.push(to);
+      if (to && (!satisfiedOnly || meetsSpec(catalog, name, to.version, range))) stack.push(to);
     }
   }
   let any = false;

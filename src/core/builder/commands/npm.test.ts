@@ -11,7 +11,8 @@ import type { LayerFs } from "../layer-fs.ts";
 import { storeResolver } from "../resolver.ts";
 import { mergedFs, readConfig, readText } from "../testing.ts";
 import type { BuildEvent, BuildResult, ImageResolver } from "../types.ts";
-import { contentPath, summaryLine } from "./npm.ts";
+import { contentPath } from "./npm/cache.ts";
+import { summaryLine } from "./npm/messages.ts";
 
 const catalogFile = (file: string) =>
   new Uint8Array(readFileSync(new URL(`../../../../public/catalog/${file}`, import.meta.url)));

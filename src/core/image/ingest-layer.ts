@@ -1,0 +1,370 @@
+/**
+ * The layer ingest of an import: one archive entry streams once into the store as it came (its
+ * blob digest; a slice of a picked File is adopted by reference), and through a decompressor
+ * (gzip/zstd sniffed from the first bytes) to a hash of the uncompressed tar (its diffId) and a tar
+ * parser that builds the layer's entry index (stored as a blob too). An uncompressed layer is
+ * stored as its tar; a compressed one's tar is decoded from its blob when first read
+ * (store/derived.ts). Nothing is held whole but a layer of at most WHOLE_DIGEST_MAX_BYTES read
+ * from a Blob, so memory stays bounded whatever the layer's size.
+ *
+ * `IngestSession` holds what one import counts (blobs added, bytes, limits, cancellation);
+ * `ingestArchiveEntry` is the same ingest in a helper worker of a parallel import.
+ */
+import { asyncIterable, type ReadBuffer, readBlobWhole, streamBytes } from "../archive/bytes.ts";
+import { Channel } from "../archive/channel.ts";
+import {
+  type Compression,
+  decompress,
+  type GzipEngine,
+  peek,
+  SNIFF_BYTES,
+  sniffCompression,
+} from "../archive/compression.ts";
+import { TarParser } from "../archive/tar-reader.ts";
+import { createSha256, type Digest, oneShotSha256, sha256 } from "../digest.ts";
+import { ArchiveError, LayerLabError } from "../errors.ts";
+import type { PutResult, Store } from "../store/types.ts";
+import { encodeLayerIndex, LayerIndexer, type LayerLimits, type LayerWarning } from "./layer-index.ts";
+
+/** Progress of an import: bytes of the archive read so far, and layers streamed so far. */
+export interface ImportProgress {
+  bytesRead: number;
+  /** Total archive bytes, when the caller said (for a File, its size). */
+  totalBytes?: number;
+  layersDone: number;
+  /** The archive entry being read. */
+  entry?: string;
+}
+
+/** Limits that end a hostile import early. */
+export interface ImportLimits extends LayerLimits {
+  /** Most uncompressed bytes one layer may expand to (default 32 GiB). */
+  maxLayerBytes?: number;
+  /** Most uncompressed bytes all layers together may expand to (default 128 GiB). */
+  maxTotalBytes?: number;
+  /** Largest JSON entry (manifest, config, index) kept in memory (default 16 MiB). */
+  maxJsonBytes?: number;
+  /** Most bytes of JSON entries held at once (default 64 MiB). */
+  maxMetadataBytes?: number;
+}
+
+/** What the layer ingest reads from an import's options (see ImportOptions). */
+export interface IngestOptions {
+  /** Cancels the import; every blob it added is removed again. */
+  signal?: AbortSignal;
+  onProgress?: (p: ImportProgress) => void;
+  /** The archive's size, when known, for progress. */
+  totalBytes?: number;
+  limits?: ImportLimits;
+  /** Compute each regular file's sha256 (default true). */
+  hashFiles?: boolean;
+  /** gzip decoder (default: the platform's DecompressionStream where there is one, else fflate). */
+  gzipEngine?: GzipEngine;
+  /**
+   * ingestArchiveEntry on a Blob of at most this many bytes reads it whole for a one-shot digest
+   * where the platform has one (default WHOLE_DIGEST_MAX_BYTES); larger ones stream.
+   */
+  wholeDigestMaxBytes?: number;
+}
+
+/**
+ * A layer ingested from a Blob (a worker's slice of the picked File) of at most this many bytes is
+ * read whole and digested by the platform's one-shot sha256 (WebCrypto: native code with the CPU's
+ * SHA extensions, about 2.5x cheaper than the WebAssembly hash in Chromium). Larger ones stream.
+ * Memory: a worker holds at most this much, plus WebCrypto's copy while it digests.
+ */
+export const WHOLE_DIGEST_MAX_BYTES = 32 * 2 ** 20;
+/** What the helpers of one import may hold of layers read whole, together: each gets its share. */
+export const WHOLE_DIGEST_BUDGET_BYTES = 64 * 2 ** 20;
+/** Pieces in which a layer read whole is fed to the decompressor (its output stays small). */
+const HELD_CHUNK_BYTES = 256 * 1024;
+
+/** One large archive entry to ingest: its path and byte range in the archive. */
+export interface EntryJob {
+  path: string;
+  start: number;
+  end: number;
+}
+
+/** What ingesting one entry stored: the layer (or why it is not one) and the blobs it added. */
+export type IngestedEntry = (
+  | Omit<LayerCandidate, "kind">
+  | { path: string; digest: undefined; failed: { code: string; message: string } }
+) & {
+  /** Blobs this ingest added (not there before), with their sizes: removed again if the import fails. */
+  added: [Digest, number][];
+  bytesShared: number;
+};
+
+/**
+ * Ingests one archive entry as a layer into the store: stores it as it came, its uncompressed
+ * tar and its entry index. For workers of a parallel import (see ScanOptions.ingestEntry): the
+ * caller passes the result back to the import, which verifies it and owns the cleanup.
+ */
+export async function ingestArchiveEntry(
+  store: Store,
+  body: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array> | Blob,
+  path: string,
+  options: Pick<IngestOptions, "limits" | "hashFiles" | "gzipEngine" | "signal" | "wholeDigestMaxBytes"> & {
+    /**
+     * Leave the last writes to the caller (see `leftToStore` in the result): a Blob read whole is
+     * not adopted here and the entry index is not put. A worker then takes its next layer at
+     * once, while the import (whose thread mostly waits) stores these.
+     */
+    leaveWrites?: boolean;
+    /**
+     * Memory to read a Blob whole into, kept from one call to the next (see readBlobWhole): a
+     * worker reading layer after layer then reuses the same buffer.
+     */
+    readBuffer?: ReadBuffer;
+  } = {},
+): Promise<IngestedEntry> {
+  const imp = new IngestSession(store, options);
+  try {
+    const whole = isBlob(body) ? body : undefined;
+    // A layer of up to WHOLE_DIGEST_MAX_BYTES is read whole, so its digest is one native call
+    // (WebCrypto) rather than a WebAssembly hash of every chunk. A short read is refused as
+    // truncated by ingestLayer, which counts the bytes either way.
+    const oneShot = oneShotSha256();
+    const held =
+      whole && oneShot && whole.size <= (options.wholeDigestMaxBytes ?? WHOLE_DIGEST_MAX_BYTES)
+        ? await readBlobWhole(whole, options.readBuffer)
+        : undefined;
+    const rawDigest = held ? oneShot!(held) : undefined;
+    rawDigest?.catch(() => {});
+    const source = held
+      ? streamBytes(held, [HELD_CHUNK_BYTES])
+      : whole
+        ? (whole.stream() as ReadableStream<Uint8Array>)
+        : (body as AsyncIterable<Uint8Array>);
+    const { head, stream } = await peek(asyncIterable(source), SNIFF_BYTES);
+    const c = await imp.ingestLayer(stream, head, path, whole, rawDigest, options.leaveWrites);
+    // Decoded and hashed (the one-shot digest copied what it hashed): the memory can be reused.
+    if (held && options.readBuffer && c.kind === "layer")
+      options.readBuffer.buffer = held.buffer as ArrayBuffer;
+    const added = [...imp.added];
+    if (c.kind === "failed") {
+      return {
+        path,
+        digest: undefined,
+        failed: { code: c.error.code, message: c.error.message },
+        added,
+        bytesShared: 0,
+      };
+    }
+    const { kind: _, ...layer } = c;
+    return { ...layer, added, bytesShared: imp.bytesShared };
+  } catch (err) {
+    for (const digest of imp.added.keys()) await store.blobs.delete(digest).catch(() => false);
+    throw err;
+  }
+}
+
+/** A large archive entry streamed through layer ingestion as it passed. */
+export interface LayerCandidate {
+  kind: "layer";
+  path: string;
+  /** Digest of the entry's bytes as they came. */
+  digest: Digest;
+  blobSize: number;
+  compression: Compression;
+  diffId: Digest;
+  size: number;
+  index: Digest;
+  warnings: LayerWarning[];
+  /**
+   * With `leaveWrites` (ingestArchiveEntry): what the caller stores before the layer counts as
+   * imported. The entry's bytes when `adopt` (the same slice of the File, under `digest`), and
+   * the encoded entry index (under `index`).
+   */
+  leftToStore?: { adopt: boolean; index: Uint8Array };
+}
+
+/** An entry that could not be read as a layer; an error only if something references it. */
+export interface FailedCandidate {
+  kind: "failed";
+  path: string;
+  digest: Digest | undefined;
+  error: LayerLabError;
+}
+
+const GiB = 2 ** 30;
+
+/**
+ * What one import counts while layers stream in: the blobs it added (removed again if it fails),
+ * the bytes read and shared, the layers done, the limits, and its cancellation.
+ */
+export class IngestSession<O extends IngestOptions = IngestOptions> {
+  readonly added = new Map<Digest, number>();
+  bytesShared = 0;
+  bytesRead = 0;
+  layersDone = 0;
+  totalUncompressed = 0;
+  readonly limits: Required<Omit<ImportLimits, keyof LayerLimits>> & LayerLimits;
+
+  /** Aborted by the caller's signal, or by the first failure of parallel entries (to stop the rest). */
+  readonly internal = new AbortController();
+  readonly signal = this.internal.signal;
+
+  constructor(
+    readonly store: Store,
+    readonly options: O,
+  ) {
+    const outer = options.signal;
+    if (outer?.aborted) this.internal.abort();
+    else outer?.addEventListener("abort", () => this.internal.abort(), { once: true });
+    const l = options.limits ?? {};
+    this.limits = {
+      ...l,
+      maxLayerBytes: l.maxLayerBytes ?? 32 * GiB,
+      maxTotalBytes: l.maxTotalBytes ?? 128 * GiB,
+      maxJsonBytes: l.maxJsonBytes ?? 16 * 2 ** 20,
+      maxMetadataBytes: l.maxMetadataBytes ?? 64 * 2 ** 20,
+    };
+  }
+
+  note(r: PutResult): PutResult {
+    if (!r.deduplicated) this.added.set(r.digest, r.size);
+    else if (!this.added.has(r.digest)) this.bytesShared += r.size;
+    return r;
+  }
+
+  progress(entry?: string): void {
+    this.options.onProgress?.({
+      bytesRead: this.bytesRead,
+      totalBytes: this.options.totalBytes,
+      layersDone: this.layersDone,
+      entry,
+    });
+  }
+
+  /** Streams one entry: stores it as it came, decompresses, hashes the tar (its diffId) and indexes it. */
+  async ingestLayer(
+    source: AsyncIterable<Uint8Array>,
+    head: Uint8Array,
+    path: string,
+    whole?: Blob,
+    /** The digest of `whole`, when the caller takes it (see ingestArchiveEntry). */
+    rawDigest?: Promise<Digest>,
+    /** Store neither `whole` nor the entry index: hand them back in `leftToStore`. */
+    leaveWrites?: boolean,
+  ): Promise<LayerCandidate | FailedCandidate> {
+    const compression = sniffCompression(head);
+    const signal = this.signal;
+    // The entry as it came: adopted as a Blob when it is a slice of the picked File (its bytes
+    // are only hashed here), else streamed into the store. An uncompressed layer is its own tar.
+    const rawHash = whole && !rawDigest ? await createSha256() : undefined;
+    const rawChan = compression === "none" || whole ? undefined : new Channel();
+    // A compressed layer's tar is not stored: its digest (the diffId) is taken as it streams past,
+    // and the tar is decoded from the stored blob when something first reads it (withDerivedTars).
+    const tarHash = compression === "none" ? undefined : await createSha256();
+    const tarChan = compression === "none" && !whole ? new Channel() : undefined;
+    const rawPut = rawChan ? this.store.blobs.putStream(rawChan, { signal }) : undefined;
+    const tarPut = tarChan ? this.store.blobs.putStream(tarChan, { signal }) : undefined;
+    rawPut?.catch(() => {});
+    tarPut?.catch(() => {});
+    const indexer = await LayerIndexer.create({ hashFiles: this.options.hashFiles, limits: this.limits });
+    const parser = new TarParser(indexer);
+    let size = 0;
+    let rawSize = 0;
+    const tap = async function* (src: AsyncIterable<Uint8Array>) {
+      for await (const c of src) {
+        rawSize += c.byteLength;
+        rawHash?.update(c);
+        if (rawChan) await rawChan.write(c);
+        yield c;
+      }
+    };
+    try {
+      const guarded = guard(source);
+      const compressed = rawChan || whole ? tap(guarded) : guarded;
+      const remaining = this.limits.maxTotalBytes - this.totalUncompressed;
+      const limit = Math.min(this.limits.maxLayerBytes, remaining);
+      for await (const out of decompress(compressed, compression, {
+        limit,
+        entry: path,
+        gzipEngine: this.options.gzipEngine,
+        // Each chunk is parsed, hashed and copied (gathered files, WebCrypto) before the next.
+        release: true,
+      })) {
+        size += out.byteLength;
+        parser.push(out);
+        tarHash?.update(out);
+        if (tarChan) await tarChan.write(out);
+        await indexer.drain();
+      }
+      parser.end();
+      rawChan?.close();
+      tarChan?.close();
+      let adopted: PutResult | undefined;
+      if (whole) {
+        if (rawSize !== whole.size) {
+          throw new ArchiveError(`truncated: read ${rawSize} of its ${whole.size} bytes`, { entry: path });
+        }
+        const digest = rawDigest ? await rawDigest : rawHash!.finish();
+        adopted = leaveWrites
+          ? { digest, size: whole.size, deduplicated: false }
+          : this.note(await this.store.blobs.adopt(whole, digest, { signal }));
+      }
+      const rawRes = rawPut ? this.note(await rawPut) : (adopted ?? this.note(await tarPut!));
+      const diffId = tarHash ? tarHash.finish() : rawRes.digest;
+      this.totalUncompressed += size;
+      const index = await indexer.finish(diffId);
+      const indexBytes = encodeLayerIndex(index);
+      const indexRes = leaveWrites
+        ? { digest: await (oneShotSha256() ?? sha256)(indexBytes) }
+        : this.note(await this.store.blobs.put(indexBytes, { signal }));
+      this.layersDone += 1;
+      this.progress(path);
+      return {
+        kind: "layer",
+        path,
+        digest: rawRes.digest,
+        blobSize: rawRes.size,
+        compression,
+        diffId,
+        size,
+        index: indexRes.digest,
+        warnings: index.warnings,
+        ...(leaveWrites ? { leftToStore: { adopt: adopted !== undefined, index: indexBytes } } : {}),
+      };
+    } catch (err) {
+      rawChan?.fail(err);
+      tarChan?.fail(err);
+      await Promise.allSettled([rawPut, tarPut]);
+      const e = err instanceof LayerLabError ? err : undefined;
+      // Not a tar (or not decodable): harmless unless a manifest names it as a layer.
+      if (err instanceof SourceError) throw err.cause;
+      if (e instanceof ArchiveError && e.code === "ARCHIVE_INVALID") {
+        return { kind: "failed", path, digest: undefined, error: e };
+      }
+      throw err;
+    }
+  }
+}
+
+/** A real Blob (a File or a slice of one), which a store may adopt without reading it again. */
+export function isBlob(b: unknown): b is Blob {
+  return typeof Blob === "function" && b instanceof Blob;
+}
+
+/** An error of the outer archive seen while reading one entry: never mistaken for the entry's own. */
+class SourceError extends Error {
+  constructor(override readonly cause: unknown) {
+    super("archive read failed");
+  }
+}
+
+async function* guard(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const it = source[Symbol.asyncIterator]();
+  for (;;) {
+    let r: IteratorResult<Uint8Array>;
+    try {
+      r = await it.next();
+    } catch (err) {
+      throw new SourceError(err);
+    }
+    if (r.done) return;
+    yield r.value;
+  }
+}
