@@ -1,4 +1,5 @@
 import { buildBenchmark } from "./build.ts";
+import { cliBenchmark } from "./cli.ts";
 import { dockerfileBenchmark } from "./dockerfile.ts";
 import { importBenchmark } from "./import.ts";
 import { overlayBenchmark } from "./overlay.ts";
@@ -18,4 +19,5 @@ export const benchmarks: Benchmark[] = [
   importBenchmark,
   buildBenchmark,
   uiBenchmark,
+  cliBenchmark,
 ];
