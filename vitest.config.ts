@@ -6,5 +6,7 @@ export default defineConfig({
     environment: "node",
     testTimeout: 30_000,
     pool: "threads",
+    // Prints one line when BuildKit's conformance data is missing and its suites are skipped.
+    globalSetup: ["src/testdata/conformance-setup.ts"],
   },
 });

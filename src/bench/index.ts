@@ -1,4 +1,5 @@
 import { buildBenchmark } from "./build.ts";
+import { cliBenchmark } from "./cli.ts";
 import { dockerfileBenchmark } from "./dockerfile.ts";
 import { importBenchmark } from "./import.ts";
 import { overlayBenchmark } from "./overlay.ts";
@@ -20,4 +21,5 @@ export const benchmarks: Benchmark[] = [
   buildBenchmark,
   uiBenchmark,
   xzBenchmark,
+  cliBenchmark,
 ];

@@ -5,9 +5,10 @@ import { findBuiltinBase } from "../core/catalog/builtin.ts";
 import { parseAptCatalog, parseBaseCatalog, parseCatalogIndex } from "../core/catalog/load.ts";
 import type { AptCatalog, BaseCatalog, BaseImageInfo, CatalogIndex } from "../core/catalog/types.ts";
 import { LayerLabError } from "../core/errors.ts";
+import { packageRoot } from "./package-root.ts";
 
 /** The directory holding index.json and the catalog files. */
-export const catalogDir: string = fileURLToPath(new URL("../../public/catalog/", import.meta.url));
+export const catalogDir: string = fileURLToPath(new URL("public/catalog/", packageRoot));
 
 /** The raw bytes of one catalog file, by its name in the index (e.g. "base-busybox.json.gz"). */
 export async function readCatalogFile(name: string, dir: string = catalogDir): Promise<Uint8Array> {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseArgs } from "./command.ts";
+import { commands } from "./commands/index.ts";
 import { cli } from "./testing.ts";
 
 describe("layerlab command line", () => {
@@ -7,6 +8,26 @@ describe("layerlab command line", () => {
     const r = await cli("--version");
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^layerlab \d+\.\d+\.\d+\n$/);
+  });
+  it("--version loads no command's code; a command loads only its own", async () => {
+    const loaded: string[] = [];
+    const saved = commands.map((c) => c.load);
+    commands.forEach((c, i) => {
+      c.load = () => {
+        loaded.push(c.name);
+        return saved[i]!();
+      };
+    });
+    try {
+      expect((await cli("--version")).code).toBe(0);
+      expect(loaded).toEqual([]);
+      expect((await cli("parse")).code).toBe(2);
+      expect(loaded).toEqual(["parse"]);
+    } finally {
+      commands.forEach((c, i) => {
+        c.load = saved[i]!;
+      });
+    }
   });
   it("help lists the commands and exits 0", async () => {
     const r = await cli("help");

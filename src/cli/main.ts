@@ -1,23 +1,19 @@
-import { readFileSync } from "node:fs";
+import { version } from "../../package.json";
 import { LayerLabError } from "../core/errors.ts";
-import { type CliIo, UsageError } from "./command.ts";
+import { type CliIo, type Command, UsageError } from "./command.ts";
 import { commands } from "./commands/index.ts";
-import { plugNodePlatform } from "./node-platform.ts";
 
-const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
-  version: string;
-};
-
-/** The help text: every command with its one-line summary. */
-export function helpText(): string {
-  const width = Math.max(8, ...commands.map((c) => c.name.length));
+/** The help text: every command with its one-line summary (this loads every command's module). */
+export async function helpText(): Promise<string> {
+  const loaded: Command[] = await Promise.all(commands.map((c) => c.load()));
+  const width = Math.max(8, ...loaded.map((c) => c.name.length));
   const lines = [
-    `layerlab ${pkg.version}: see and check how container images are made of layers`,
+    `layerlab ${version}: see and check how container images are made of layers`,
     "",
     "usage: layerlab <command> [options]",
     "",
     "commands:",
-    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    ...loaded.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     `  ${"help".padEnd(width)}  show this help, or a command's usage: layerlab help <command>`,
     "",
     "options:",
@@ -27,36 +23,45 @@ export function helpText(): string {
   return `${lines.join("\n")}\n`;
 }
 
+/** Options of runCli. */
+export interface RunOptions {
+  /** Called once before a command runs (not for --version or help): the executable plugs Node's platform here. */
+  beforeCommand?(): Promise<void>;
+}
+
 /** Runs the command line and returns the exit code (0 ok, 1 failure, 2 bad usage). */
-export async function runCli(argv: string[], io: CliIo): Promise<number> {
+export async function runCli(argv: string[], io: CliIo, options: RunOptions = {}): Promise<number> {
   const [first, ...rest] = argv;
   if (first === "--version" || first === "-V" || first === "version") {
-    io.out(`layerlab ${pkg.version}\n`);
+    io.out(`layerlab ${version}\n`);
     return 0;
   }
   if (first === undefined || first === "help" || first === "--help" || first === "-h") {
     const about = first === "help" ? rest[0] : undefined;
     if (about) {
-      const c = commands.find((x) => x.name === about);
-      if (!c) {
+      const entry = commands.find((x) => x.name === about);
+      if (!entry) {
         io.err(`layerlab: unknown command '${about}'\n`);
         return 2;
       }
+      const c = await entry.load();
       io.out(`${c.summary}\n\nusage: ${c.usage}\n`);
       return 0;
     }
-    io.out(helpText());
+    io.out(await helpText());
     return first === undefined ? 2 : 0;
   }
-  const command = commands.find((c) => c.name === first);
-  if (!command) {
+  const entry = commands.find((c) => c.name === first);
+  if (!entry) {
     io.err(`layerlab: unknown command '${first}'. Run 'layerlab help' for the list.\n`);
     return 2;
   }
+  const command = await entry.load();
   if (rest.includes("--help") || rest.includes("-h")) {
     io.out(`${command.summary}\n\nusage: ${command.usage}\n`);
     return 0;
   }
+  await options.beforeCommand?.();
   try {
     return await command.run(rest, io);
   } catch (err) {
@@ -70,28 +75,4 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     }
     throw err;
   }
-}
-
-const isMain = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
-if (isMain) {
-  plugNodePlatform();
-  // `layerlab inspect x.tar | head` closes the pipe early: that is the reader's choice, not an error.
-  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
-    if (err.code === "EPIPE") process.exit(0);
-    throw err;
-  });
-  const io: CliIo = {
-    out: (t) => process.stdout.write(t),
-    err: (t) => process.stderr.write(t),
-    cwd: process.cwd(),
-  };
-  runCli(process.argv.slice(2), io).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err: unknown) => {
-      process.stderr.write(`layerlab: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
-      process.exitCode = 70;
-    },
-  );
 }

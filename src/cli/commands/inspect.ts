@@ -2,12 +2,19 @@ import { createReadStream, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { shortDigest } from "../../core/digest.ts";
 import { LayerLabError } from "../../core/errors.ts";
-import { describeImage, type ImageSummary } from "../../core/image/describe.ts";
+import {
+  type ImageDescription,
+  type ImageHead,
+  type LayerSummary,
+  openImageDescription,
+} from "../../core/image/describe.ts";
 import { type ImportResult, importArchive } from "../../core/image/import.ts";
 import { checkThresholds, type ThresholdCheck, type Thresholds } from "../../core/library/thresholds.ts";
 import { openMemoryStore } from "../../core/store/memory.ts";
 import type { Store } from "../../core/store/types.ts";
 import { type CliIo, type Command, parseArgs, UsageError } from "../command.ts";
+import { openIndexOnlyStore } from "../index-only-store.ts";
+import { JsonWriter, lazyArray } from "../json-writer.ts";
 
 /** Parses a byte size like 512M, 2G, 100k or 4096. */
 export function parseSize(text: string): number {
@@ -24,11 +31,14 @@ export function importFlags(flags: Map<string, string[]>): { platform?: string; 
   return { ...(platform ? { platform } : {}), ...(max ? { maxLayerBytes: parseSize(max) } : {}) };
 }
 
-/** Reads an archive file into a fresh memory store, streaming it from disk. */
+/**
+ * Reads an archive file into a fresh memory store, streaming it from disk. With `indexOnly`, the
+ * store keeps configs, manifests and entry indexes but not layer contents (enough for inspect).
+ */
 export async function importFile(
   path: string,
   io: CliIo,
-  options: { platform?: string; maxLayerBytes?: number } = {},
+  options: { platform?: string; maxLayerBytes?: number; indexOnly?: boolean } = {},
 ): Promise<{ store: Store; result: ImportResult }> {
   const file = resolve(io.cwd, path);
   let size: number;
@@ -37,7 +47,7 @@ export async function importFile(
   } catch {
     throw new LayerLabError("NOT_FOUND", `cannot read '${path}': no such file`);
   }
-  const store = openMemoryStore();
+  const store = options.indexOnly ? openIndexOnlyStore() : openMemoryStore();
   const result = await importArchive(store, createReadStream(file, { highWaterMark: 1 << 20 }), {
     totalBytes: size,
     ...(options.platform ? { platform: options.platform } : {}),
@@ -52,59 +62,78 @@ function kb(n: number): string {
   return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
 
-function renderText(images: ImageSummary[]): string {
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+/** The text lines of an image before its layers. */
+function renderHead(im: ImageHead, layerCount: number): string {
   const lines: string[] = [];
-  for (const im of images) {
-    lines.push(`image ${im.tags.length ? im.tags.join(", ") : "(untagged)"}`);
-    lines.push(`  id        ${im.id}`);
-    lines.push(`  platform  ${im.platform ?? "unknown"}`);
-    if (im.created) lines.push(`  created   ${im.created}`);
-    lines.push(`  size      ${kb(im.size)} in ${im.layers.length} layers`);
-    if (im.efficiency) {
-      const e = im.efficiency;
-      lines.push(
-        `  efficiency ${(e.score * 100).toFixed(1)}%: ${kb(e.wastedBytes)} of ${kb(e.totalBytes)} duplicated or deleted in later layers`,
-      );
-    }
-    lines.push("  config");
-    for (const [k, v] of Object.entries(im.config)) {
-      const text = Array.isArray(v)
-        ? JSON.stringify(v)
-        : typeof v === "object"
-          ? Object.entries(v as Record<string, unknown>)
-              .map(([a, b]) => (typeof b === "string" ? `${a}=${b}` : a))
-              .join(", ")
-          : String(v);
-      lines.push(`    ${k.padEnd(14)}${text}`);
-    }
-    lines.push("  layers");
-    im.layers.forEach((l, i) => {
-      lines.push(
-        `    ${String(i + 1).padStart(2)}  ${shortDigest(l.digest)}  diffId ${shortDigest(l.diffId)}  ${kb(l.size).padStart(10)}  ${l.mediaType}`,
-      );
-      if (l.createdBy) lines.push(`        created by: ${l.createdBy}`);
-      if (l.changeSummary) {
-        const a = l.changeSummary;
-        lines.push(
-          `        changes: ${a.added} added (${kb(a.addedBytes)}), ${a.modified} modified (${kb(a.modifiedBytes)}), ${a.removed} removed (${kb(a.removedBytes)})`,
-        );
-      }
-      for (const f of l.files ?? []) {
-        const link = f.linkname !== undefined ? ` -> ${f.linkname}` : "";
-        lines.push(
-          `        ${f.type.padEnd(8)} ${f.mode} ${`${f.uid}:${f.gid}`.padEnd(9)} ${String(f.size).padStart(9)}  ${f.path}${link}`,
-        );
-      }
-      for (const w of l.whiteouts ?? []) {
-        lines.push(
-          `        ${"delete".padEnd(8)} ${w.opaque ? `${w.path || "/"} (opaque: hides what lower layers had inside)` : w.path}`,
-        );
-      }
-      for (const w of l.warnings ?? []) lines.push(`        warning: ${w.entry}: ${w.message}`);
-    });
-    lines.push("");
+  lines.push(`image ${im.tags.length ? im.tags.join(", ") : "(untagged)"}`);
+  lines.push(`  id        ${im.id}`);
+  lines.push(`  platform  ${im.platform ?? "unknown"}`);
+  if (im.created) lines.push(`  created   ${im.created}`);
+  lines.push(`  size      ${kb(im.size)} in ${layerCount} layers`);
+  if (im.efficiency) {
+    const e = im.efficiency;
+    lines.push(
+      `  efficiency ${pct(e.score)}: ${kb(e.wastedBytes)} of ${kb(e.totalBytes)} duplicated or deleted in later layers`,
+    );
+    lines.push(`  dive's efficiency ${pct(e.dive.score)}, ${kb(e.dive.wastedBytes)} wasted by dive's count`);
   }
-  return `${lines.join("\n")}`;
+  lines.push("  config");
+  for (const [k, v] of Object.entries(im.config)) {
+    const text = Array.isArray(v)
+      ? JSON.stringify(v)
+      : typeof v === "object"
+        ? Object.entries(v as Record<string, unknown>)
+            .map(([a, b]) => (typeof b === "string" ? `${a}=${b}` : a))
+            .join(", ")
+        : String(v);
+    lines.push(`    ${k.padEnd(14)}${text}`);
+  }
+  lines.push("  layers");
+  return `${lines.join("\n")}\n`;
+}
+
+/** The text lines of one layer (`i` counts from 0). */
+function renderLayer(l: LayerSummary, i: number): string {
+  const lines: string[] = [];
+  lines.push(
+    `    ${String(i + 1).padStart(2)}  ${shortDigest(l.digest)}  diffId ${shortDigest(l.diffId)}  ${kb(l.size).padStart(10)}  ${l.mediaType}`,
+  );
+  if (l.createdBy) lines.push(`        created by: ${l.createdBy}`);
+  if (l.changeSummary) {
+    const a = l.changeSummary;
+    lines.push(
+      `        changes: ${a.added} added (${kb(a.addedBytes)}), ${a.modified} modified (${kb(a.modifiedBytes)}), ${a.removed} removed (${kb(a.removedBytes)})`,
+    );
+  }
+  for (const f of l.files ?? []) {
+    const link = f.linkname !== undefined ? ` -> ${f.linkname}` : "";
+    lines.push(
+      `        ${f.type.padEnd(8)} ${f.mode} ${`${f.uid}:${f.gid}`.padEnd(9)} ${String(f.size).padStart(9)}  ${f.path}${link}`,
+    );
+  }
+  for (const w of l.whiteouts ?? []) {
+    lines.push(
+      `        ${"delete".padEnd(8)} ${w.opaque ? `${w.path || "/"} (opaque: hides what lower layers had inside)` : w.path}`,
+    );
+  }
+  for (const w of l.warnings ?? []) lines.push(`        warning: ${w.entry}: ${w.message}`);
+  return `${lines.join("\n")}\n`;
+}
+
+/** The CI checks of one described image (none when no limit is set). */
+function checksOf(head: ImageHead, limits: Thresholds): ThresholdCheck[] {
+  if (!head.efficiency) return [];
+  return checkThresholds(
+    {
+      name: head.tags[0] ?? shortDigest(head.id),
+      size: head.size,
+      efficiency: head.efficiency,
+      dive: head.efficiency.dive,
+    },
+    limits,
+  );
 }
 
 function ratio(text: string, name: string, scale: number): number {
@@ -115,7 +144,7 @@ function ratio(text: string, name: string, scale: number): number {
 }
 
 /** The CI limits given on the command line. */
-function thresholdFlags(flags: Map<string, string[]>): Thresholds {
+function thresholdFlags(flags: Map<string, string[]>, dive: boolean): Thresholds {
   const t: Thresholds = {};
   const get = (n: string) => flags.get(n)?.[0];
   if (get("lowest-efficiency") !== undefined)
@@ -125,6 +154,7 @@ function thresholdFlags(flags: Map<string, string[]>): Thresholds {
   if (get("highest-wasted-percent") !== undefined)
     t.highestWastedShare = ratio(get("highest-wasted-percent")!, "highest-wasted-percent", 100);
   if (get("highest-image-size") !== undefined) t.highestImageBytes = parseSize(get("highest-image-size")!);
+  if (dive) t.dive = true;
   return t;
 }
 
@@ -134,10 +164,11 @@ export const inspect: Command = {
   usage:
     "layerlab inspect ARCHIVE [--json] [--platform OS/ARCH[/VARIANT]] [--max-layer-size SIZE]\n" +
     "       [--lowest-efficiency 0..1] [--highest-wasted-bytes SIZE] [--highest-wasted-percent 0..100]\n" +
-    "       [--highest-image-size SIZE]   (CI mode: exit 1 when a limit fails, like dive --ci)",
+    "       [--highest-image-size SIZE] [--dive]   (CI mode: exit 1 when a limit fails, like dive --ci;\n" +
+    "       --dive checks --lowest-efficiency and --highest-wasted-bytes against dive's figures)",
   async run(args: string[], io: CliIo): Promise<number> {
     const { flags, bools, positional } = parseArgs(args, {
-      bools: ["json"],
+      bools: ["json", "dive"],
       flags: [
         "platform",
         "max-layer-size",
@@ -148,26 +179,32 @@ export const inspect: Command = {
       ],
     });
     if (positional.length !== 1) throw new UsageError("give exactly one ARCHIVE");
-    const limits = thresholdFlags(flags);
-    const { store, result } = await importFile(positional[0]!, io, importFlags(flags));
-    const images: ImageSummary[] = [];
-    for (const im of result.images) {
-      images.push(await describeImage(store, im.record, { files: true, analysis: true }));
-    }
+    const limits = thresholdFlags(flags, bools.has("dive"));
+    const { store, result } = await importFile(positional[0]!, io, {
+      ...importFlags(flags),
+      indexOnly: true,
+    });
+    const options = { files: true, analysis: true };
     const checks: ThresholdCheck[] = [];
-    for (const im of images) {
-      if (!im.efficiency) continue;
-      checks.push(
-        ...checkThresholds(
-          { name: im.tags[0] ?? shortDigest(im.id), size: im.size, efficiency: im.efficiency },
-          limits,
-        ),
-      );
-    }
+    // Each image, and each of its layers, is written out as soon as it is described and then
+    // dropped: the output is never held whole, nor every layer's files and changes at once.
     if (bools.has("json")) {
-      io.out(`${JSON.stringify(checks.length ? { images, checks } : { images }, null, 2)}\n`);
+      const json = new JsonWriter((text) => io.out(text));
+      const images = lazyArray(result.images.length, async (n) => {
+        const d = await openImageDescription(store, result.images[n]!.record, options);
+        checks.push(...checksOf(d.head, limits));
+        return imageJson(d);
+      });
+      await json.write({ images, checks: lazyChecks(checks) });
+      json.end("\n");
     } else {
-      io.out(renderText(images));
+      for (const im of result.images) {
+        const d = await openImageDescription(store, im.record, options);
+        checks.push(...checksOf(d.head, limits));
+        io.out(renderHead(d.head, d.layerCount));
+        for (let i = 0; i < d.layerCount; i++) io.out(renderLayer(await d.layer(i), i));
+        io.out("\n");
+      }
       io.out(
         `read ${kb(result.bytesRead)}; stored ${result.blobsAdded} blobs (${kb(result.bytesAdded)}), ${kb(result.bytesShared)} deduplicated\n`,
       );
@@ -176,3 +213,18 @@ export const inspect: Command = {
     return checks.some((c) => !c.pass) ? 1 : 0;
   },
 };
+
+/** An image as `inspect --json` prints it: the head's keys in ImageSummary's order, layers streamed. */
+function imageJson(d: ImageDescription): Record<string, unknown> {
+  const { size, efficiency, ...rest } = d.head;
+  return { ...rest, layers: lazyArray(d.layerCount, (i) => d.layer(i)), size, efficiency };
+}
+
+/** The checks, known only once every image was described; left out of the JSON when there are none. */
+function lazyChecks(checks: ThresholdCheck[]) {
+  return lazyArray(
+    () => checks.length,
+    async (i) => checks[i],
+    { omitWhenEmpty: true },
+  );
+}

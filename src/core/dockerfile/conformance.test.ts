@@ -1,29 +1,19 @@
 // biome-ignore-all lint/style/noRestrictedImports: this test (Node only) reads BuildKit's data files in place.
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { conformanceDir } from "../../testdata/conformance.ts";
 import { DockerfileError } from "../errors.ts";
 import { SKIPPED_CONFORMANCE_CASES } from "./conformance-skips.ts";
 import { dumpAst } from "./dump.ts";
 import { parseDockerfile } from "./parser.ts";
 import { envFromMap, envFromPairs, expandWord, expandWords } from "./shell.ts";
 
-/** $LAYERLAB_CONFORMANCE_DIR, or ../shared/conformance/buildkit beside the repository (read in place). */
-function conformanceDir(): string {
-  const fromEnv = process.env.LAYERLAB_CONFORMANCE_DIR;
-  if (fromEnv) return path.resolve(fromEnv);
-  const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
-  const found = path.resolve(repoRoot, "../shared/conformance/buildkit");
-  if (!existsSync(found))
-    throw new Error(`BuildKit conformance data not found at ${found}; set LAYERLAB_CONFORMANCE_DIR`);
-  return found;
-}
-
+// Without the data (a fresh clone before `npm run conformance:get`) every suite here is skipped.
 const dir = conformanceDir();
 
 /** envVarTest: `PLATFORM | SOURCE | EXPECTED`, run against the environment SOURCE.md describes. */
 function envVarCases() {
+  if (!dir) return [];
   const text = readFileSync(`${dir}/shell/envVarTest`, "utf8");
   const cases: { line: number; platform: string; source: string; expected: string }[] = [];
   text.split("\n").forEach((raw, i) => {
@@ -40,6 +30,7 @@ function envVarCases() {
 
 /** wordsTest: ENV lines accumulate; `INPUT | EXPECTED` lines compare the word list. */
 function wordsCases() {
+  if (!dir) return [];
   const text = readFileSync(`${dir}/shell/wordsTest`, "utf8");
   const env: string[] = [];
   const cases: { line: number; input: string; expected: string[] | "error"; env: string[] }[] = [];
@@ -62,7 +53,7 @@ function wordsCases() {
 
 const env = envFromMap({ PWD: "/home", SHELL: "bash", KOREAN: "한국어", NULL: "" });
 
-describe("BuildKit shell/envVarTest (ProcessWord)", () => {
+describe.skipIf(!dir)("BuildKit shell/envVarTest (ProcessWord)", () => {
   const cases = envVarCases();
   it("has every line of the data file", () => {
     expect(cases.length).toBe(230);
@@ -80,7 +71,7 @@ describe("BuildKit shell/envVarTest (ProcessWord)", () => {
   }
 });
 
-describe("BuildKit shell/wordsTest (ProcessWords)", () => {
+describe.skipIf(!dir)("BuildKit shell/wordsTest (ProcessWords)", () => {
   const cases = wordsCases();
   it("has every case of the data file", () => {
     expect(cases.length).toBe(24);
@@ -94,9 +85,9 @@ describe("BuildKit shell/wordsTest (ProcessWords)", () => {
   }
 });
 
-describe("BuildKit parser/testfiles: parse, dump, compare byte for byte", () => {
+describe.skipIf(!dir)("BuildKit parser/testfiles: parse, dump, compare byte for byte", () => {
   const root = `${dir}/parser/testfiles`;
-  const names = readdirSync(root).sort();
+  const names = dir ? readdirSync(root).sort() : [];
   it("finds all 33 cases", () => expect(names.length).toBe(33));
   for (const name of names) {
     it(name, () => {
@@ -107,9 +98,9 @@ describe("BuildKit parser/testfiles: parse, dump, compare byte for byte", () => 
   }
 });
 
-describe("BuildKit parser/testfiles-negative: parsing fails with a DockerfileError", () => {
+describe.skipIf(!dir)("BuildKit parser/testfiles-negative: parsing fails with a DockerfileError", () => {
   const root = `${dir}/parser/testfiles-negative`;
-  const names = readdirSync(root).sort();
+  const names = dir ? readdirSync(root).sort() : [];
   it("finds all 4 cases", () => expect(names.length).toBe(4));
   for (const name of names) {
     it(name, () => {
@@ -119,7 +110,7 @@ describe("BuildKit parser/testfiles-negative: parsing fails with a DockerfileErr
   }
 });
 
-describe("BuildKit parser/testfile-line: line numbers", () => {
+describe.skipIf(!dir)("BuildKit parser/testfile-line: line numbers", () => {
   it("spans lines 5-31 with instructions at (5,5), (11,12), (17,31)", () => {
     const ast = parseDockerfile(new Uint8Array(readFileSync(`${dir}/parser/testfile-line/Dockerfile`)));
     expect(ast.range.start.line).toBe(5);

@@ -2,9 +2,12 @@
  * Per-layer diff: what one layer really changed in the merged tree below it.
  *
  * Every path the layer writes is classified against the merged tree of the layers below:
- * `added` (nothing there), `modified` (type, content, mode, owner, link target, device numbers or
- * xattrs differ; mtime alone is not a change, because builders rewrite every parent directory with
- * a fresh mtime) or `unchanged` (rewritten identically). Whiteouts, opaque directories and
+ * `added` (nothing there), `modified` (type, content, mode, owner, link target, device numbers,
+ * xattrs or, for a non-directory, mtime differ) or `unchanged` (rewritten identically). A
+ * non-directory rewritten with only a new mtime (`RUN touch /etc/os-release`) is `modified`, as
+ * `docker diff` says `C`: the layer carries the whole file again and the learner must see why. A
+ * directory whose only change is its mtime is `unchanged`: builders rewrite every parent directory
+ * of what they write with a fresh mtime, and listing those would bury the real changes. Whiteouts, opaque directories and
  * directories re-created by the layer yield `removed` rows for the topmost lower paths that are
  * gone, each with the total size of what it hid. A non-directory that replaces a directory is a
  * `modified` row whose `hiddenSize` is the size of the directory's former contents.
@@ -17,7 +20,7 @@ import type { ContentRef, EntryType, FileEntry } from "./types.ts";
 export type ChangeKind = "added" | "modified" | "removed" | "unchanged";
 
 /** Which attributes of a modified entry changed. */
-export type ChangedAttribute = "type" | "content" | "mode" | "owner" | "link" | "device" | "xattrs";
+export type ChangedAttribute = "type" | "content" | "mode" | "owner" | "link" | "device" | "xattrs" | "mtime";
 
 /** One path a layer wrote or removed. */
 export interface DiffRow {
@@ -122,6 +125,8 @@ export function compareEntries(before: FileEntry, after: FileEntry): ChangedAttr
   )
     out.push("device");
   if (!sameXattrs(before.xattrs, after.xattrs)) out.push("xattrs");
+  // Only for non-directories: see the module comment.
+  if (after.type !== "dir" && before.mtime !== after.mtime) out.push("mtime");
   return out;
 }
 

@@ -29,6 +29,7 @@
  */
 import type { HiddenRecord, LayerStack, MergedNode } from "./overlay.ts";
 import { parentPath } from "./paths.ts";
+import type { Changeset } from "./types.ts";
 
 /** One layer's part in a path's history. */
 export interface PathOccurrence {
@@ -61,7 +62,7 @@ export interface EfficiencyReport {
   finalBytes: number;
   inefficiencies: Inefficiency[];
   /** With `{ dive: true }`: what dive itself would report (see diveEfficiency), for comparison. */
-  dive?: { score: number; wastedBytes: number };
+  dive?: DiveEfficiency;
 }
 
 /** Options of computeEfficiency. */
@@ -159,47 +160,180 @@ export function computeEfficiency(stack: LayerStack, options: EfficiencyOptions 
   return report;
 }
 
+/** What dive (wagoodman/dive) reports for an image: its efficiency score and wasted bytes. */
+export interface DiveEfficiency {
+  score: number;
+  wastedBytes: number;
+}
+
 /**
- * dive's own figures, faults included, so the two can be shown side by side: per path, the sizes
- * of its leaf nodes over all layers (a whiteout counting the size of the directory it deletes, 0 for
- * a file; opaque markers ignored); score = Σ smallest / Σ all, wasted = Σ all over the paths seen
- * in two or more layers. A layer's leaves are its entries with nothing of the same layer below them.
+ * A node of a file tree as dive builds one: per layer from its tar entries, and stacked over the
+ * layers below for the sizes of what a whiteout deletes. `size` and `isDir` are the payload of the
+ * entry at this path; a parent directory no entry named has the empty payload (0, not a directory).
  */
-export function diveEfficiency(stack: LayerStack): { score: number; wastedBytes: number } {
+interface DiveNode {
+  size: number;
+  isDir: boolean;
+  children: Map<string, DiveNode> | undefined;
+}
+
+const WH = ".wh.";
+
+function diveNode(size = 0, isDir = false): DiveNode {
+  return { size, isDir, children: undefined };
+}
+
+/** Walks to `names` from `root`, creating missing nodes with the empty payload. */
+function diveWalk(root: DiveNode, names: readonly string[]): DiveNode {
+  let node = root;
+  for (const name of names) {
+    node.children ??= new Map();
+    let next = node.children.get(name);
+    if (!next) {
+      next = diveNode();
+      node.children.set(name, next);
+    }
+    node = next;
+  }
+  return node;
+}
+
+/** dive's AddPath: the node at `path`, its parents created empty, its payload replaced. */
+function diveAdd(root: DiveNode, path: string, size: number, isDir: boolean): void {
+  const node = diveWalk(root, path.split("/"));
+  node.size = size;
+  node.isDir = isDir;
+}
+
+/** dive's GetNode. */
+function diveGet(root: DiveNode, path: string): DiveNode | undefined {
+  let node: DiveNode | undefined = root;
+  for (const name of path.split("/")) {
+    node = node.children?.get(name);
+    if (!node) return undefined;
+  }
+  return node;
+}
+
+/** dive's RemovePath (a path that is not there is skipped, as dive logs and goes on). */
+function diveRemove(root: DiveNode, path: string): void {
+  const cut = path.lastIndexOf("/");
+  const parent = cut < 0 ? root : diveGet(root, path.slice(0, cut));
+  parent?.children?.delete(path.slice(cut + 1));
+}
+
+/**
+ * One layer's tree as dive reads it from the tar: every entry at its path (a later duplicate
+ * replaces the payload), each whiteout as a node named `.wh.<name>` (an empty file), and an opaque
+ * marker only creating its directory's path (dive drops `.wh..wh..*` names).
+ */
+function diveLayerTree(cs: Changeset): DiveNode {
+  const root = diveNode();
+  for (const e of cs.entries) if (e.path !== "") diveAdd(root, e.path, e.size, e.type === "dir");
+  for (const w of cs.whiteouts) {
+    if (w.opaque) {
+      if (w.path !== "") diveWalk(root, w.path.split("/"));
+      continue;
+    }
+    const cut = w.path.lastIndexOf("/");
+    diveAdd(root, `${w.path.slice(0, cut + 1)}${WH}${w.path.slice(cut + 1)}`, 0, false);
+  }
+  return root;
+}
+
+/** Go's sort.Strings order (bytes of UTF-8, which is the order of code points). */
+function goCompare(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x < 0xd800 && y < 0xd800) return x - y;
+    return (a.codePointAt(i) ?? 0) - (b.codePointAt(i) ?? 0);
+  }
+  return a.length - b.length;
+}
+
+/**
+ * dive's VisitDepthChildFirst below `node` (at `path`): children in name order, each before its
+ * parent; the root itself is never visited. A visitor returning false stops the whole walk.
+ */
+function diveVisit(
+  node: DiveNode,
+  path: string,
+  visit: (node: DiveNode, path: string, name: string) => boolean,
+  name = "",
+): boolean {
+  if (node.children) {
+    for (const child of [...node.children.keys()].sort(goCompare)) {
+      const sub = path === "" ? child : `${path}/${child}`;
+      if (!diveVisit(node.children.get(child)!, sub, visit, child)) return false;
+    }
+  }
+  return path === "" ? true : visit(node, path, name);
+}
+
+/** dive's Stack: every node of `upper` grafted on `tree`, whiteouts removing their paths. */
+function diveStack(tree: DiveNode, upper: DiveNode): void {
+  diveVisit(upper, "", (node, path, name) => {
+    if (name.startsWith(WH))
+      diveRemove(tree, path.slice(0, path.length - name.length) + name.slice(WH.length));
+    else diveAdd(tree, path, node.size, node.isDir);
+    return true;
+  });
+}
+
+/**
+ * dive's own figures, faults included, computed as dive/filetree/efficiency.go and
+ * dive/image/analysis.go compute them, so a CI job ported from dive can keep its thresholds:
+ * - For each layer, every leaf of its tree (an entry with nothing of the same layer below it: a
+ *   file, link, empty directory or whiteout) is one occurrence of its path. A whiteout counts the
+ *   bytes of everything below the path it deletes when that was a directory in the layers below
+ *   (dive's stacked tree, where a parent directory a later layer only implied has lost its
+ *   directory payload), 0 otherwise; anything else counts its tar size. Opaque markers are ignored.
+ * - score = Σ over paths of the smallest occurrence / Σ of all occurrences (1 when that is 0).
+ * - wastedBytes = Σ of all occurrences of the paths seen two or more times.
+ * - A whiteout of a path dive cannot find below stops its walk of that layer (dive logs the error
+ *   and goes on with the next layer), and the path it was at counts -1 as its smallest size (dive's
+ *   "not yet seen" marker) unless the path occurs later.
+ * Leaves are visited in dive's order (children before parents, names in byte order), which only
+ * matters for where such a walk stops.
+ */
+export function diveEfficiency(stack: LayerStack): DiveEfficiency {
+  const changesets = stack.layers.map((l) => l.changeset);
   const paths = new Map<string, { cumulative: number; min: number; count: number }>();
-  const add = (path: string, size: number) => {
-    const d = paths.get(path);
-    if (!d) paths.set(path, { cumulative: size, min: size, count: 1 });
-    else {
+  const deletes = changesets.some((cs) => cs.whiteouts.some((w) => !w.opaque));
+  // dive stacks a copy of the first layer's tree, then layers 0..n-1, for layer n's whiteouts
+  // (for layer 0: the first layer's tree alone).
+  const below = deletes && changesets[0] ? diveLayerTree(changesets[0]) : undefined;
+  for (const cs of changesets) {
+    const tree = diveLayerTree(cs);
+    diveVisit(tree, "", (node, path, name) => {
+      if (node.children?.size) return true;
+      const whiteout = name.startsWith(WH);
+      const key = whiteout ? path.slice(0, path.length - name.length) + name.slice(WH.length) : path;
+      let d = paths.get(key);
+      if (!d) {
+        d = { cumulative: 0, min: -1, count: 0 };
+        paths.set(key, d);
+      }
+      let size = node.size;
+      if (whiteout) {
+        const was = below && diveGet(below, key);
+        if (!was) return false;
+        size = 0;
+        if (was.isDir)
+          diveVisit({ size: 0, isDir: false, children: new Map([["x", was]]) }, "", (n) => {
+            size += n.size;
+            return true;
+          });
+      }
       d.cumulative += size;
-      d.min = Math.min(d.min, size);
+      if (d.min < 0 || size < d.min) d.min = size;
       d.count += 1;
-    }
-  };
-  for (const applied of stack.layers) {
-    const cs = applied.changeset;
-    const parents = new Set<string>();
-    const mark = (path: string) => {
-      for (let p = parentPath(path); p !== "" && !parents.has(p); p = parentPath(p)) parents.add(p);
-    };
-    for (const e of cs.entries) mark(e.path);
-    for (const w of cs.whiteouts) if (!w.opaque) mark(w.path);
-    const seen = new Set<string>();
-    for (let i = cs.entries.length - 1; i >= 0; i--) {
-      const e = cs.entries[i]!;
-      if (e.path === "" || parents.has(e.path) || seen.has(e.path)) continue;
-      seen.add(e.path);
-      add(e.path, e.size);
-    }
-    const below = stack.treeAt(applied.index - 1);
-    for (const w of cs.whiteouts) {
-      if (w.opaque || parents.has(w.path) || seen.has(w.path)) continue;
-      const was = below.get(w.path);
-      // dive fails on a whiteout of a path it cannot find, and skips it.
-      if (!was) continue;
-      seen.add(w.path);
-      add(w.path, was.isDir ? was.totalSize() : 0);
-    }
+      return true;
+    });
+    if (below) diveStack(below, tree);
   }
   let min = 0;
   let cumulative = 0;

@@ -1,7 +1,7 @@
 import type { Digest } from "../digest.ts";
 import { LayerLabError } from "../errors.ts";
 import { type ChangedAttribute, type ChangeKind, type DiffAggregate, diffLayer } from "../fs/diff.ts";
-import { computeEfficiency, type EfficiencyReport } from "../fs/efficiency.ts";
+import { computeEfficiency, type DiveEfficiency, type EfficiencyReport } from "../fs/efficiency.ts";
 import { stackLayers } from "../fs/overlay.ts";
 import type { Changeset, FileEntry, Whiteout } from "../fs/types.ts";
 import type { ImageRecord, LayerRecord, Store } from "../store/types.ts";
@@ -70,9 +70,13 @@ export interface ImageSummary {
   layers: LayerSummary[];
   /** Bytes of all layer blobs. */
   size: number;
-  /** Bytes duplicated across layers or deleted later (only when analysis was asked for). */
-  efficiency?: Omit<EfficiencyReport, "inefficiencies"> & {
+  /**
+   * Bytes duplicated across layers or deleted later (only when analysis was asked for): LayerLab's
+   * figures, and under `dive` what dive reports for the same image (its CI thresholds use those).
+   */
+  efficiency?: Omit<EfficiencyReport, "inefficiencies" | "dive"> & {
     inefficiencies: { path: string; wastedBytes: number; layers: number[] }[];
+    dive: DiveEfficiency;
   };
 }
 
@@ -109,69 +113,49 @@ export async function readLayerIndex(store: Store, layer: LayerRecord) {
   return decodeLayerIndex(bytes, layer.id);
 }
 
+/** The parts of an image's description that are not per layer. */
+export type ImageHead = Omit<ImageSummary, "layers">;
+
 /**
- * Describes a stored image: tags, platform, config, and each layer with its blob digest, diffId,
- * sizes, media type and the history command that made it; with `files`, each layer's entries.
+ * An image being described one layer at a time: `head` is known up front (with analysis, the
+ * efficiency over all layers), and `layer(n)` describes layer n on demand. A caller that writes
+ * each layer out and drops it (`layerlab inspect --json`) never holds every layer's file list and
+ * diff at once; the changesets the overlay needs are the only per-layer data kept.
  */
-export async function describeImage(
+export interface ImageDescription {
+  head: ImageHead;
+  layerCount: number;
+  layer(n: number): Promise<LayerSummary>;
+}
+
+/**
+ * Opens a stored image for description: tags, platform, config, and each layer with its blob
+ * digest, diffId, sizes, media type and the history command that made it; with `files`, each
+ * layer's entries; with `analysis`, each layer's changes against the layers below and the image's
+ * efficiency (LayerLab's, with dive's figures beside it).
+ */
+export async function openImageDescription(
   store: Store,
   image: ImageRecord,
   options: { files?: boolean; analysis?: boolean } = {},
-): Promise<ImageSummary> {
+): Promise<ImageDescription> {
   const config = await json<ImageConfig>(store, image.config, "config");
   const manifest = image.manifest ? await json<ImageManifest>(store, image.manifest, "manifest") : undefined;
   const history = historyPerLayer(config);
-  const layers: LayerSummary[] = [];
-  const changesets: Changeset[] = [];
-  for (let i = 0; i < image.layers.length; i++) {
-    const rec = await store.meta.get("layers", image.layers[i]!);
-    if (!rec) throw new LayerLabError("NOT_FOUND", `layer ${image.layers[i]} is not in the store`);
-    const desc = manifest?.layers[i];
-    const layer: LayerSummary = {
-      digest: desc?.digest ?? rec.blob,
-      diffId: rec.id,
-      size: desc?.size ?? rec.blobSize,
-      uncompressedSize: rec.size,
-      mediaType: desc?.mediaType ?? rec.mediaType,
-      createdBy: history[i]?.created_by,
-    };
-    if (options.files || options.analysis) {
-      const index = await readLayerIndex(store, rec);
-      changesets.push(index);
-    }
-    if (options.files) {
-      const index = changesets.at(-1)!;
-      layer.files = index.entries.map((e) => ({
-        path: e.path,
-        type: e.type,
-        mode: e.mode.toString(8).padStart(4, "0"),
-        uid: e.uid,
-        gid: e.gid,
-        size: e.size,
-        ...(e.linkname !== undefined ? { linkname: e.linkname } : {}),
-        ...(e.digest !== undefined ? { digest: e.digest } : {}),
-      }));
-      layer.whiteouts = index.whiteouts;
-      const warnings = (index as { warnings?: LayerWarning[] }).warnings ?? [];
-      if (warnings.length) layer.warnings = warnings;
-    }
-    layers.push(layer);
+  const records: LayerRecord[] = [];
+  for (const id of image.layers) {
+    const rec = await store.meta.get("layers", id);
+    if (!rec) throw new LayerLabError("NOT_FOUND", `layer ${id} is not in the store`);
+    records.push(rec);
   }
+  const changesets: Changeset[] = [];
+  if (options.files || options.analysis) {
+    for (const rec of records) changesets.push(await readLayerIndex(store, rec));
+  }
+  const stack = options.analysis ? stackLayers(changesets) : undefined;
   let efficiency: ImageSummary["efficiency"];
-  if (options.analysis) {
-    const stack = stackLayers(changesets);
-    layers.forEach((layer, n) => {
-      const diff = diffLayer(stack, n);
-      layer.changeSummary = diff.tree.aggregate;
-      layer.changes = diff.changes.map((r) => ({
-        path: r.path,
-        kind: r.kind as LayerChange["kind"],
-        type: r.type,
-        size: r.size,
-        ...(r.changed ? { changed: r.changed } : {}),
-      }));
-    });
-    const e = computeEfficiency(stack);
+  if (stack) {
+    const e = computeEfficiency(stack, { dive: true });
     efficiency = {
       score: e.score,
       wastedBytes: e.wastedBytes,
@@ -182,16 +166,75 @@ export async function describeImage(
         wastedBytes: i.wastedBytes,
         layers: i.occurrences.map((o) => o.layer),
       })),
+      dive: e.dive!,
     };
   }
-  return {
-    id: image.id,
-    tags: image.names,
-    platform: image.platform,
-    created: config.created,
-    config: pick(config.config),
-    layers,
-    size: layers.reduce((n, l) => n + l.size, 0),
-    ...(efficiency ? { efficiency } : {}),
+  const size = records.reduce((n, rec, i) => n + (manifest?.layers[i]?.size ?? rec.blobSize), 0);
+  const layer = async (i: number): Promise<LayerSummary> => {
+    const rec = records[i];
+    if (!rec) throw new RangeError(`no layer ${i}: the image has ${records.length}`);
+    const desc = manifest?.layers[i];
+    const out: LayerSummary = {
+      digest: desc?.digest ?? rec.blob,
+      diffId: rec.id,
+      size: desc?.size ?? rec.blobSize,
+      uncompressedSize: rec.size,
+      mediaType: desc?.mediaType ?? rec.mediaType,
+      createdBy: history[i]?.created_by,
+    };
+    if (options.files) {
+      const index = changesets[i]!;
+      out.files = index.entries.map((e) => ({
+        path: e.path,
+        type: e.type,
+        mode: e.mode.toString(8).padStart(4, "0"),
+        uid: e.uid,
+        gid: e.gid,
+        size: e.size,
+        ...(e.linkname !== undefined ? { linkname: e.linkname } : {}),
+        ...(e.digest !== undefined ? { digest: e.digest } : {}),
+      }));
+      out.whiteouts = index.whiteouts;
+      const warnings = (index as { warnings?: LayerWarning[] }).warnings ?? [];
+      if (warnings.length) out.warnings = warnings;
+    }
+    if (stack) {
+      const diff = diffLayer(stack, i);
+      out.changeSummary = diff.tree.aggregate;
+      out.changes = diff.changes.map((r) => ({
+        path: r.path,
+        kind: r.kind as LayerChange["kind"],
+        type: r.type,
+        size: r.size,
+        ...(r.changed ? { changed: r.changed } : {}),
+      }));
+    }
+    return out;
   };
+  return {
+    head: {
+      id: image.id,
+      tags: image.names,
+      platform: image.platform,
+      created: config.created,
+      config: pick(config.config),
+      size,
+      ...(efficiency ? { efficiency } : {}),
+    },
+    layerCount: records.length,
+    layer,
+  };
+}
+
+/** Describes a stored image whole (see openImageDescription): every layer at once. */
+export async function describeImage(
+  store: Store,
+  image: ImageRecord,
+  options: { files?: boolean; analysis?: boolean } = {},
+): Promise<ImageSummary> {
+  const d = await openImageDescription(store, image, options);
+  const layers: LayerSummary[] = [];
+  for (let i = 0; i < d.layerCount; i++) layers.push(await d.layer(i));
+  const { size, efficiency, ...rest } = d.head;
+  return { ...rest, layers, size, ...(efficiency ? { efficiency } : {}) };
 }
