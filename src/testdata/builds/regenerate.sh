@@ -8,7 +8,7 @@ set -euo pipefail
 # Docker image format, as docker build writes it (the OCI format drops SHELL, HEALTHCHECK, ...).
 export BUILDAH_FORMAT=docker
 here=$(cd "$(dirname "$0")" && pwd)
-tools=${TOOLS:-$here/../../../../shared/tools}
+tools=${TOOLS:?set TOOLS to the folder holding image-changes.py and make-busybox-base.sh}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 python3 "$here/make-archives.py"

@@ -7,7 +7,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../../.." && pwd)
-tools=${TOOLS:-$root/../shared/tools}
+tools=${TOOLS:?set TOOLS to the folder holding image-changes.py and make-busybox-base.sh}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 tar -xf "$root/src/testdata/archives/oci.tar" -C "$work" --one-top-level=layout
