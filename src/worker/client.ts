@@ -4,6 +4,7 @@ import type {
   Progress,
   RequestMessage,
   ResponseMessage,
+  WireError,
   WorkerMethods,
 } from "./protocol.ts";
 
@@ -12,6 +13,8 @@ export class WorkerCallError extends Error {
   constructor(
     readonly code: string,
     message: string,
+    /** For STORAGE_FULL: the numbers behind the message. */
+    readonly storage?: WireError["storage"],
   ) {
     super(message);
     this.name = "WorkerCallError";
@@ -60,7 +63,7 @@ export function createWorkerClient(port: WorkerPort): WorkerClient {
     else {
       pending.delete(msg.id);
       if (msg.type === "result") p.resolve(msg.result);
-      else p.reject(new WorkerCallError(msg.error.code, msg.error.message));
+      else p.reject(new WorkerCallError(msg.error.code, msg.error.message, msg.error.storage));
     }
   });
   return {

@@ -4,12 +4,15 @@
  */
 
 import type { BuildEvent } from "../core/builder/types.ts";
+import type { StorageFullFacts } from "../core/errors.ts";
 /** Bytes and blobs in the store, and the browser's quota for this origin. */
 import type { ContainerOp, ContainerSummary } from "../core/explore/containers.ts";
 import type { Diagnostic } from "../core/explore/diagnostics.ts";
 import type { FileView, HistoryRow, ImageView } from "../core/explore/explorer.ts";
 import type { EfficiencyReport } from "../core/fs/efficiency.ts";
 import type { LibrarySummary } from "../core/library/library.ts";
+import type { BlobCheckReport, LostImage } from "../core/store/check.ts";
+import type { GarbageReport } from "../core/store/gc.ts";
 import type { TreeSnapshot } from "../core/view/tree.ts";
 
 export type {
@@ -86,6 +89,10 @@ export interface WorkerMethods {
   "archive.import": { params: { file: Blob; name: string; platform?: string }; result: ImportSummary };
   "storage.stats": { params: undefined; result: StorageStats };
   "storage.clear": { params: undefined; result: StorageStats };
+  /** At load: removes images whose bytes are gone and collects what no record uses. */
+  "storage.repair": { params: undefined; result: RepairReport };
+  /** Reads every blob back and checks its digest (progress in bytes; cancellable). */
+  "storage.check": { params: undefined; result: BlobCheckReport };
   "container.list": { params: { image?: string }; result: ContainerSummary[] };
   "container.ensure": { params: { image: string }; result: ContainerSummary };
   "container.create": { params: { image: string; name?: string }; result: ContainerSummary };
@@ -125,6 +132,30 @@ export type ControlMessage = { type: "cancel"; id: number };
 
 export type ResponseMessage =
   | { type: "result"; id: number; result: unknown }
-  | { type: "error"; id: number; error: { code: string; message: string } }
+  | { type: "error"; id: number; error: WireError }
   | { type: "progress"; id: number; progress: Progress }
   | { type: "event"; id: number; event: unknown };
+
+/** What a failed call carries: its code and message, and for a full store, the numbers. */
+export interface WireError {
+  code: string;
+  message: string;
+  /** For STORAGE_FULL: what was needed and written, what the browser allows, what uses it. */
+  storage?: StorageFullFacts;
+}
+
+/** What the load-time repair found: images whose bytes were gone (now removed) and what it collected. */
+export interface RepairReport {
+  /** False when another tab was writing: the repair is left for a later load. */
+  ran: boolean;
+  lost: LostImage[];
+  collected: GarbageReport;
+}
+
+/** A change of the store one tab tells the others (BroadcastChannel `layerlab-store`). */
+export type StoreChanged =
+  | { kind: "image"; id: string }
+  | { kind: "deleted"; id: string }
+  | { kind: "cleared" };
+
+export type { BlobCheckReport, GarbageReport, LostImage };

@@ -670,7 +670,8 @@ class Builder {
       });
     } catch (e) {
       if (e instanceof BuildFailure || e instanceof DockerfileError) throw e;
-      if (e instanceof LayerLabError && e.code === "CANCELLED") throw e;
+      // A full store is not the step's fault: it keeps its numbers for the page.
+      if (e instanceof LayerLabError && (e.code === "CANCELLED" || e.code === "STORAGE_FULL")) throw e;
       const msg = e instanceof Error ? e.message : String(e);
       throw new BuildFailure(msg, where);
     }

@@ -35,6 +35,7 @@ import {
   LayerLabError,
   throwIfAborted,
 } from "../errors.ts";
+import { isStorageFull } from "../store/faults.ts";
 import type { ImageRecord, LayerRecord, PutResult, Store } from "../store/types.ts";
 import {
   cleanEntryPath,
@@ -577,7 +578,10 @@ class Importer {
     } catch (err) {
       rawChan?.fail(err);
       tarChan?.fail(err);
-      await Promise.allSettled([rawPut, tarPut]);
+      const puts = await Promise.allSettled([rawPut, tarPut]);
+      // A store that refused the bytes (its quota) stops the stream feeding it: say that, not
+      // that the stream's consumer stopped.
+      for (const p of puts) if (p.status === "rejected" && isStorageFull(p.reason)) throw p.reason;
       const e = err instanceof LayerLabError ? err : undefined;
       // Not a tar (or not decodable): harmless unless a manifest names it as a layer.
       if (err instanceof SourceError) throw err.cause;

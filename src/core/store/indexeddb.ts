@@ -1,8 +1,9 @@
-import { type DBSchema, type IDBPDatabase, openDB } from "idb";
+import { type DBSchema, type IDBPDatabase, type IDBPTransaction, openDB } from "idb";
 import type { Digest } from "../digest.ts";
 import { LayerLabError, throwIfAborted } from "../errors.ts";
 import { concatBytes, once, rechunk } from "./chunks.ts";
 import { withDerivedTars } from "./derived.ts";
+import { asStorageFull } from "./faults.ts";
 import { digestHeld, ingest } from "./ingest.ts";
 import {
   type BlobInfo,
@@ -70,6 +71,16 @@ function own(chunk: Uint8Array): Uint8Array {
   return chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength ? chunk : chunk.slice();
 }
 
+/**
+ * Why a transaction failed: a request of an aborted transaction fails with AbortError while the
+ * transaction's own error says why it aborted (QuotaExceededError when the quota refused it).
+ * Also keeps the transaction's `done` from rejecting unheard.
+ */
+function refusal(tx: { error: DOMException | null; done: Promise<void> } | undefined, err: unknown): unknown {
+  tx?.done.catch(() => {});
+  return tx?.error ?? err;
+}
+
 let uploadSeq = 0;
 function newUploadId(): string {
   uploadSeq += 1;
@@ -123,16 +134,22 @@ class IdbBlobStore implements BlobStore {
     // One chunk: hashed in one call and written in one transaction, so nothing is ever left
     // half-written and no upload needs recording.
     const digest = await digestHeld(bytes, options);
-    const tx = this.db.transaction(["blobs", "chunks"], "readwrite");
-    const existing = await tx.objectStore("blobs").get(digest);
-    if (!existing) {
-      const upload = newUploadId();
-      const chunks = bytes.byteLength > 0 ? 1 : 0;
-      if (chunks) await tx.objectStore("chunks").put(own(bytes), [upload, 0]);
-      await tx.objectStore("blobs").put({ digest, size: bytes.byteLength, upload, chunks });
+    let tx: IDBPTransaction<LayerLabDB, ("blobs" | "chunks")[], "readwrite"> | undefined;
+    try {
+      tx = this.db.transaction(["blobs", "chunks"], "readwrite");
+      const existing = await tx.objectStore("blobs").get(digest);
+      if (!existing) {
+        const upload = newUploadId();
+        const chunks = bytes.byteLength > 0 ? 1 : 0;
+        if (chunks) await tx.objectStore("chunks").put(own(bytes), [upload, 0]);
+        await tx.objectStore("blobs").put({ digest, size: bytes.byteLength, upload, chunks });
+      }
+      await tx.done;
+      return { digest, size: bytes.byteLength, deduplicated: existing !== undefined };
+    } catch (err) {
+      // The one transaction failed whole: nothing of this blob is stored.
+      throw asStorageFull(refusal(tx, err), { written: 0, needed: bytes.byteLength });
     }
-    await tx.done;
-    return { digest, size: bytes.byteLength, deduplicated: existing !== undefined };
   }
   async putStream(source: AsyncIterable<Uint8Array>, options?: PutOptions): Promise<PutResult> {
     const upload = newUploadId();
@@ -174,8 +191,9 @@ class IdbBlobStore implements BlobStore {
       return { digest, size, deduplicated: existing !== undefined };
     } catch (err) {
       await Promise.allSettled(inFlight);
-      await this.discardUpload(upload);
-      throw err;
+      // Left for the next open's collection if even this fails (a closed database).
+      await this.discardUpload(upload).catch(() => {});
+      throw asStorageFull(err, { written: chunks * CHUNK_SIZE });
     }
   }
   /**
@@ -184,15 +202,20 @@ class IdbBlobStore implements BlobStore {
    */
   async adopt(blob: Blob, digest: Digest, options?: Pick<PutOptions, "signal">): Promise<PutResult> {
     throwIfAborted(options?.signal, "storing a blob");
-    const tx = this.db.transaction(["blobs", "chunks"], "readwrite");
-    const existing = await tx.objectStore("blobs").get(digest);
-    if (!existing) {
-      const upload = newUploadId();
-      await tx.objectStore("chunks").put(blob, [upload, 0]);
-      await tx.objectStore("blobs").put({ digest, size: blob.size, upload, chunks: 1, whole: true });
+    let tx: IDBPTransaction<LayerLabDB, ("blobs" | "chunks")[], "readwrite"> | undefined;
+    try {
+      tx = this.db.transaction(["blobs", "chunks"], "readwrite");
+      const existing = await tx.objectStore("blobs").get(digest);
+      if (!existing) {
+        const upload = newUploadId();
+        await tx.objectStore("chunks").put(blob, [upload, 0]);
+        await tx.objectStore("blobs").put({ digest, size: blob.size, upload, chunks: 1, whole: true });
+      }
+      await tx.done;
+      return { digest, size: blob.size, deduplicated: existing !== undefined };
+    } catch (err) {
+      throw asStorageFull(refusal(tx, err), { written: 0, needed: blob.size });
     }
-    await tx.done;
-    return { digest, size: blob.size, deduplicated: existing !== undefined };
   }
   async delete(digest: Digest) {
     const tx = this.db.transaction(["blobs", "chunks"], "readwrite");
@@ -250,7 +273,13 @@ class IdbMetaStore implements MetaStore {
     return (await this.db.getAll(collection)) as MetaCollections[K][];
   }
   async put<K extends CollectionName>(collection: K, record: MetaCollections[K]) {
-    await this.db.put(collection, record as never);
+    const tx = this.db.transaction(collection, "readwrite");
+    try {
+      await tx.store.put(record as never);
+      await tx.done;
+    } catch (err) {
+      throw asStorageFull(refusal(tx, err));
+    }
   }
   async delete(collection: CollectionName, id: string) {
     const tx = this.db.transaction(collection, "readwrite");
@@ -282,6 +311,8 @@ class IdbMetaStore implements MetaStore {
       } catch {
         // already finished or aborted
       }
+      const full = asStorageFull(refusal(tx, err));
+      if (full !== refusal(tx, err)) throw full;
       throw new LayerLabError("STORE", `could not save records: ${(err as Error).message}`, { cause: err });
     }
   }
