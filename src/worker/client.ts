@@ -6,6 +6,7 @@ import type {
   ResponseMessage,
   WireError,
   WorkerMethods,
+  WorkerNotice,
 } from "./protocol.ts";
 
 /** An error the worker reported, with its code (e.g. DIGEST_MISMATCH, CANCELLED). */
@@ -41,6 +42,8 @@ export interface WorkerClient {
     params: WorkerMethods[M]["params"],
     options?: CallOptions,
   ): Promise<WorkerMethods[M]["result"]>;
+  /** Hears what the worker says unasked (its store closed); returns a function that stops it. */
+  onNotice(fn: (notice: WorkerNotice) => void): () => void;
 }
 
 export function createWorkerClient(port: WorkerPort): WorkerClient {
@@ -54,8 +57,13 @@ export function createWorkerClient(port: WorkerPort): WorkerClient {
       onEvent?: (e: unknown) => void;
     }
   >();
+  const noticed = new Set<(notice: WorkerNotice) => void>();
   port.addEventListener("message", (ev) => {
     const msg = ev.data;
+    if (msg.type === "notice") {
+      for (const fn of noticed) fn(msg.notice);
+      return;
+    }
     const p = pending.get(msg.id);
     if (!p) return;
     if (msg.type === "progress") p.onProgress?.(msg.progress);
@@ -67,6 +75,10 @@ export function createWorkerClient(port: WorkerPort): WorkerClient {
     }
   });
   return {
+    onNotice(fn) {
+      noticed.add(fn);
+      return () => noticed.delete(fn);
+    },
     call(method, params, options) {
       const id = nextId++;
       return new Promise((resolve, reject) => {

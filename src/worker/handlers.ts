@@ -47,6 +47,9 @@ type Handlers = {
 };
 
 const CACHE_KEY = "build-cache";
+/** How often, and how far apart, the load-time repair tries for the store lock. */
+const REPAIR_ATTEMPTS = 10;
+const REPAIR_RETRY_MS = 500;
 /** Cached steps kept across reloads (each holds its step's filesystem snapshot). */
 const CACHE_KEEP = 40;
 
@@ -164,6 +167,21 @@ export function createHandlers(
       sharedBytes: account.sharedBytes,
     });
   }
+  /** Takes out images whose bytes are gone, and collects what no record uses (under the lock). */
+  async function repairNow(): Promise<RepairReport> {
+    const lost = await findLostImages(store);
+    if (lost.length) {
+      const ids = new Set<string>(lost.map((l) => l.id));
+      const gone = (await store.meta.list("containers")).filter((c) => ids.has(c.image));
+      await store.meta.apply({ delete: { images: [...ids], containers: gone.map((c) => c.id) } });
+      for (const id of ids) explorer.invalidate(id);
+    }
+    // Chunks of blobs a closed tab was writing: no tab writes now, so none is still wanted.
+    const raw = store.blobs as { collectStaleUploads?: (now?: number, all?: boolean) => Promise<number> };
+    await raw.collectStaleUploads?.(Date.now(), true);
+    const collected = await collectGarbage(store);
+    return { ran: true, lost, collected };
+  }
   const changed = (change: StoreChanged) => options.onChanged?.(change);
 
   return {
@@ -176,18 +194,13 @@ export function createHandlers(
       return stats();
     },
     "storage.repair": async () => {
-      // Only while no tab writes: another tab's import has blobs no record names yet.
-      const report = await whenStoreIdle(async (): Promise<RepairReport> => {
-        const lost = await findLostImages(store);
-        if (lost.length) {
-          const ids = new Set<string>(lost.map((l) => l.id));
-          const gone = (await store.meta.list("containers")).filter((c) => ids.has(c.image));
-          await store.meta.apply({ delete: { images: [...ids], containers: gone.map((c) => c.id) } });
-          for (const id of ids) explorer.invalidate(id);
-        }
-        const collected = await collectGarbage(store);
-        return { ran: true, lost, collected };
-      });
+      // Only while no tab writes: another tab's import has blobs no record names yet. A tab just
+      // closed may hold the lock a moment longer, so it is tried a few times before giving up.
+      let report: RepairReport | undefined;
+      for (let attempt = 0; attempt < REPAIR_ATTEMPTS && !report; attempt++) {
+        if (attempt > 0) await new Promise((r) => setTimeout(r, REPAIR_RETRY_MS));
+        report = await whenStoreIdle(repairNow);
+      }
       return report ?? { ran: false, lost: [], collected: { blobs: 0, bytes: 0, layers: 0 } };
     },
     "storage.check": async (_params, ctx) => {

@@ -134,7 +134,11 @@ export type ResponseMessage =
   | { type: "result"; id: number; result: unknown }
   | { type: "error"; id: number; error: WireError }
   | { type: "progress"; id: number; progress: Progress }
-  | { type: "event"; id: number; event: unknown };
+  | { type: "event"; id: number; event: unknown }
+  | { type: "notice"; notice: WorkerNotice };
+
+/** What the worker tells the page unasked: its store closed (another tab upgraded it). */
+export type WorkerNotice = { kind: "store-closed"; why: "versionchange" | "terminated" };
 
 /** What a failed call carries: its code and message, and for a full store, the numbers. */
 export interface WireError {
@@ -151,6 +155,9 @@ export interface RepairReport {
   lost: LostImage[];
   collected: GarbageReport;
 }
+
+/** The BroadcastChannel on which a tab's worker tells the other tabs' pages what it changed. */
+export const STORE_CHANNEL = "layerlab-store";
 
 /** A change of the store one tab tells the others (BroadcastChannel `layerlab-store`). */
 export type StoreChanged =

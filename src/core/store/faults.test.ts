@@ -114,6 +114,18 @@ describe("a full quota", () => {
     );
   });
 
+  it("says so when the browser refused less than the quota it reports", () => {
+    const text = describeStorageFull({
+      operation: "the build",
+      written: 5_000_000,
+      quota: 10e9,
+      usage: 12e6,
+    });
+    expect(text).toContain(
+      "The browser refused it with 12.0 MB in use, though it reports 10.0 GB allowed: the limit it enforces is lower",
+    );
+  });
+
   it("recognises the platform's refusals: QuotaExceededError, ENOSPC, and an abort that names the quota", () => {
     expect(isStorageFull(new DOMException("", "QuotaExceededError"))).toBe(true);
     expect(isStorageFull(Object.assign(new Error("write failed"), { code: "ENOSPC" }))).toBe(true);

@@ -34,7 +34,12 @@ export function describeStorageFull(facts: StorageFullFacts): string {
   text += ". Nothing of it was kept.";
   if (facts.quota !== undefined) {
     const used = facts.usage !== undefined ? `, ${bytes(facts.usage)} of it in use` : "";
-    text += ` The browser allows this site ${bytes(facts.quota)}${used}.`;
+    const wanted = (facts.usage ?? 0) + (facts.needed ?? facts.written ?? 0);
+    // Browsers report a quota they do not always enforce (private windows, low disk, policies).
+    text +=
+      facts.usage !== undefined && wanted < facts.quota
+        ? ` The browser refused it with ${bytes(facts.usage)} in use, though it reports ${bytes(facts.quota)} allowed: the limit it enforces is lower (a private window, little free disk space or a policy).`
+        : ` The browser allows this site ${bytes(facts.quota)}${used}.`;
   }
   if (facts.using?.length) {
     const rows = facts.using.map((u) => `${u.name} ${bytes(u.bytes)}`);

@@ -234,11 +234,19 @@ class IdbBlobStore implements BlobStore {
     const rows = await this.db.getAll("blobs");
     return { count: rows.length, bytes: rows.reduce((n, r) => n + r.size, 0) };
   }
-  /** Removes the chunks of uploads that never finished (a crash or a closed tab mid-write). */
-  async collectStaleUploads(now = Date.now()) {
+  /**
+   * Removes the chunks of uploads that never finished (a crash or a closed tab mid-write): those
+   * older than a while, or all of them when `all` (the caller knows no tab is writing).
+   */
+  async collectStaleUploads(now = Date.now(), all = false): Promise<number> {
+    let n = 0;
     for (const u of await this.db.getAll("uploads")) {
-      if (now - u.startedAt > STALE_UPLOAD_MS) await this.discardUpload(u.id);
+      if (all || now - u.startedAt > STALE_UPLOAD_MS) {
+        await this.discardUpload(u.id);
+        n++;
+      }
     }
+    return n;
   }
   /** Chunks that no blob owns: leftovers of failed writes (0 when the store is sound). */
   async countOrphanChunks() {
@@ -318,8 +326,21 @@ class IdbMetaStore implements MetaStore {
   }
 }
 
+/** Options of an IndexedDB store. */
+export interface IndexedDbOptions {
+  /**
+   * Called when the store closed itself because another tab opened a newer schema (the old
+   * connection steps aside rather than block the upgrade) or the browser closed it: every call
+   * after fails, and the page should ask the person to reload.
+   */
+  onClosed?: (why: "versionchange" | "terminated") => void;
+}
+
 /** A store kept in the global IndexedDB (fake-indexeddb in Node tests), in the database `name`. */
-export async function openIndexedDbStore(name = "layerlab"): Promise<Store & { blobs: IdbBlobStore }> {
+export async function openIndexedDbStore(
+  name = "layerlab",
+  options: IndexedDbOptions = {},
+): Promise<Store & { blobs: IdbBlobStore }> {
   const db: DB = await openDB<LayerLabDB>(name, SCHEMA_VERSION, {
     upgrade(database, oldVersion) {
       for (let v = oldVersion; v < SCHEMA_VERSION; v++) upgrades[v]!(database);
@@ -327,6 +348,10 @@ export async function openIndexedDbStore(name = "layerlab"): Promise<Store & { b
     blocking() {
       // Another tab wants a newer schema: step aside rather than block it.
       db.close();
+      options.onClosed?.("versionchange");
+    },
+    terminated() {
+      options.onClosed?.("terminated");
     },
   });
   const blobs = new IdbBlobStore(db);
