@@ -174,3 +174,84 @@ async function openAppIn(context: import("@playwright/test").BrowserContext): Pr
   await openApp(page);
   return page;
 }
+
+/** Runs `fn` on LayerLab's database from the page, as the browser's eviction or a bad disk would. */
+async function tamper(page: Page, what: "drop-layer" | "corrupt-chunk"): Promise<string> {
+  return page.evaluate(async (kind) => {
+    const db: IDBDatabase = await new Promise((resolve, reject) => {
+      const req = indexedDB.open("layerlab");
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => reject(req.error);
+    });
+    const ask = <T>(r: IDBRequest<T>) =>
+      new Promise<T>((resolve, reject) => {
+        r.onsuccess = () => resolve(r.result);
+        r.onerror = () => reject(r.error);
+      });
+    const tx = db.transaction(["images", "layers", "blobs", "chunks"], "readwrite");
+    let done = "";
+    if (kind === "drop-layer") {
+      // The imported images' top layer loses its bytes (its blob as it came, and its tar).
+      const images = (await ask(tx.objectStore("images").getAll())) as {
+        source: string;
+        layers: string[];
+        names: string[];
+      }[];
+      const imported = images.find((i) => i.source === "import")!;
+      const layer = (await ask(tx.objectStore("layers").get(imported.layers.at(-1)!))) as {
+        id: string;
+        blob: string;
+      };
+      await ask(tx.objectStore("blobs").delete(layer.blob));
+      await ask(tx.objectStore("blobs").delete(layer.id));
+      done = imported.names[0] ?? "";
+    } else {
+      // One stored chunk's first byte flips: its blob no longer hashes to its name.
+      const rows = (await ask(tx.objectStore("blobs").getAll())) as {
+        digest: string;
+        upload: string;
+        whole?: boolean;
+        size: number;
+      }[];
+      const row = rows.find((r) => !r.whole && r.size > 0)!;
+      const chunk = (await ask(tx.objectStore("chunks").get([row.upload, 0]))) as Uint8Array;
+      const bad = chunk.slice();
+      bad[0] = bad[0]! ^ 0xff;
+      await ask(tx.objectStore("chunks").put(bad, [row.upload, 0]));
+      done = row.digest;
+    }
+    await new Promise<void>((resolve) => {
+      tx.oncomplete = () => resolve();
+    });
+    db.close();
+    return done;
+  }, what);
+}
+
+test("images whose bytes the browser removed are listed on load and never shown as if they were there", async ({
+  page,
+}) => {
+  await openApp(page);
+  await importFixture(page, SMALL);
+  await expect(page.getByTestId("storage-images")).toHaveText("3");
+  const name = await tamper(page, "drop-layer");
+  await page.reload();
+  const lost = page.getByRole("alert", { name: "Images lost" });
+  await expect(lost).toContainText("The browser removed part of LayerLab's store");
+  await expect(lost).toContainText(name);
+  await expect(lost.getByRole("button", { name: "Rebuild example" })).toBeVisible();
+  await expect(page.getByTestId("storage-images")).toHaveText("1");
+  // Only the example is left to choose: no image stands there without its bytes.
+  await expect(page.getByRole("combobox", { name: "Image" }).getByRole("option")).toHaveCount(1);
+});
+
+test("Check store reads every blob back and names the one whose bytes changed", async ({ page }) => {
+  await openApp(page);
+  const digest = await tamper(page, "corrupt-chunk");
+  await page.getByRole("button", { name: "Check store" }).click();
+  const result = page.getByRole("status", { name: "Check result" });
+  await expect(result).toContainText("1 of");
+  await expect(result).toContainText(`${digest.slice(0, 19)}`);
+  await expect(result).toContainText("its content hashes to sha256:");
+  await page.screenshot({ path: "e2e/screenshots/storage-check.png" });
+});

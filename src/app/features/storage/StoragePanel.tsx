@@ -47,7 +47,7 @@ export function StoragePanel() {
         <div title={st?.persisted ? PERSISTENT : EVICTABLE}>
           <dt>Kept</dt>
           <dd data-testid="storage-persisted">
-            {st?.persisted === undefined ? "…" : st.persisted ? "persistent" : "may be evicted"}
+            {st?.persisted === undefined ? "…" : st.persisted ? "persistent" : "evictable"}
           </dd>
         </div>
       </dl>
