@@ -67,6 +67,37 @@ test("an import larger than the quota stops with a clear message; nothing of it 
   await expect(page.getByTestId("storage-images")).toHaveText("3");
 });
 
+test("a build larger than the quota stops with a clear message, removes its layers, and a smaller build still works", async ({
+  page,
+  baseURL,
+}) => {
+  const origin = new URL(baseURL!).origin;
+  const cdp = await page.context().newCDPSession(page);
+  // Room for the example (about 2 MB as the browser counts it) and little more: the browser counts
+  // what a transaction adds only roughly, so the layer's first transaction (8 MB) must not fit.
+  await cdp.send("Storage.overrideQuotaForOrigin", { origin, quotaSize: 5 << 20 });
+  await openApp(page);
+  const blobs = await page.getByTestId("storage-blobs").textContent();
+  const before = await usage(page, origin);
+  // A 16.7 MB layer, doubled up from 64 kB of random bytes in the simulated shell (random, as the
+  // browser compresses what it stores: zeros would take no room).
+  const doubling = Array.from({ length: 7 }, (_, i) => `cat /a${i} /a${i} > /a${i + 1}`).join(" && ");
+  await setDockerfile(page, `FROM busybox\nRUN head -c 65536 /dev/urandom > /a0 && ${doubling}\n`);
+  await page.getByRole("button", { name: "Build", exact: true }).click();
+  const notice = page.getByRole("alert", { name: "Storage full" });
+  await expect(notice).toContainText("What uses it: layerlab/example:latest", { timeout: 30_000 });
+  await expect(
+    page.getByText(/Not enough storage: the build of layerlab\/example:latest was refused/),
+  ).toBeVisible();
+  await expect(page.getByTestId("storage-blobs")).toHaveText(blobs!);
+  await expect(page.getByTestId("storage-images")).toHaveText("1");
+  await expect.poll(() => usage(page, origin)).toBeLessThan(before + (2 << 20));
+
+  await setDockerfile(page, "FROM scratch\nCOPY . /app\n");
+  await page.getByRole("button", { name: "Build", exact: true }).click();
+  await expect(page.getByRole("combobox", { name: "Image" })).toContainText("(1 layers)");
+});
+
 test("a tab closed mid-import leaves no partial image, and the next load collects what it wrote", async ({
   context,
   baseURL,

@@ -182,6 +182,14 @@ export function createHandlers(
     const collected = await collectGarbage(store);
     return { ran: true, lost, collected };
   }
+  /** Runs a write that only helps later; a full store skips it rather than fail what came before. */
+  async function keepUnlessFull(run: () => Promise<void>): Promise<void> {
+    try {
+      await run();
+    } catch (err) {
+      if (!isStorageFull(err)) throw err;
+    }
+  }
   const changed = (change: StoreChanged) => options.onChanged?.(change);
 
   return {
@@ -241,8 +249,12 @@ export function createHandlers(
         explorer.invalidate(r.id);
         const image = await explorer.image(r.id);
         const size = image.layers.reduce((n, l) => n + l.size, 0);
-        await recordBuild(buildFactFromEvents(r.events, r.id, size, image.image.names[0]));
-        await store.meta.put("kv", { id: CACHE_KEY, value: cache.entries().slice(-CACHE_KEEP) });
+        // The image is stored: a full store may refuse the lessons' record and the saved cache
+        // (both only help later), but not fail the build that made it.
+        await keepUnlessFull(async () => {
+          await recordBuild(buildFactFromEvents(r.events, r.id, size, image.image.names[0]));
+          await store.meta.put("kv", { id: CACHE_KEY, value: cache.entries().slice(-CACHE_KEEP) });
+        });
         changed({ kind: "image", id: r.id });
         return {
           id: r.id,
