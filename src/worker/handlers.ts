@@ -50,6 +50,8 @@ const CACHE_KEY = "build-cache";
 /** How often, and how far apart, the load-time repair tries for the store lock. */
 const REPAIR_ATTEMPTS = 10;
 const REPAIR_RETRY_MS = 500;
+/** At the load-time repair, an upload started this long ago is taken as a closed tab's. */
+const STALE_AT_REPAIR_MS = 30_000;
 /** Cached steps kept across reloads (each holds its step's filesystem snapshot). */
 const CACHE_KEEP = 40;
 
@@ -176,9 +178,10 @@ export function createHandlers(
       await store.meta.apply({ delete: { images: [...ids], containers: gone.map((c) => c.id) } });
       for (const id of ids) explorer.invalidate(id);
     }
-    // Chunks of blobs a closed tab was writing: no tab writes now, so none is still wanted.
-    const raw = store.blobs as { collectStaleUploads?: (now?: number, all?: boolean) => Promise<number> };
-    await raw.collectStaleUploads?.(Date.now(), true);
+    // Chunks of blobs a closed tab was writing. No tab writes now, but a tab may be deriving a
+    // layer's tar as it reads a file (outside the lock), so only uploads idle a while go.
+    const raw = store.blobs as { collectStaleUploads?: (olderThanMs?: number) => Promise<number> };
+    await raw.collectStaleUploads?.(STALE_AT_REPAIR_MS);
     const collected = await collectGarbage(store);
     return { ran: true, lost, collected };
   }

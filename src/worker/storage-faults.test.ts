@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { pseudoRandomBytes } from "../core/store/conformance.ts";
 import { createMemoryBackend, type MemoryBackend, openMemoryStore } from "../core/store/memory.ts";
 import { createWorkerClient, WorkerCallError } from "./client.ts";
@@ -108,5 +108,33 @@ describe("storage faults through the worker", () => {
     });
     expect(report.damaged.map((d) => d.digest)).toEqual([victim]);
     expect(progress.at(-1)).toBe(report.bytes);
+  });
+});
+
+describe("before a large import", () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  it("an archive larger than what the browser has left is refused up front, with nothing written", async () => {
+    const backend = createMemoryBackend();
+    const { client, store } = connect(backend);
+    const file = new Blob([readFileSync(FIXTURE)]);
+    vi.stubGlobal("navigator", {
+      storage: {
+        estimate: async () => ({ usage: 1_000_000, quota: 1_000_000 + file.size - 1 }),
+        persisted: async () => false,
+      },
+    });
+    const err = (await client
+      .call("archive.import", { file, name: "big.tar" })
+      .catch((e: unknown) => e)) as WorkerCallError;
+    expect(err.code).toBe("STORAGE_FULL");
+    expect(err.storage).toMatchObject({
+      needed: file.size,
+      quota: 1_000_000 + file.size - 1,
+      usage: 1_000_000,
+    });
+    expect(err.storage?.written).toBeUndefined();
+    expect(err.message).toContain(`The browser allows this site`);
+    expect(await store.blobs.list()).toEqual([]);
   });
 });

@@ -236,12 +236,12 @@ class IdbBlobStore implements BlobStore {
   }
   /**
    * Removes the chunks of uploads that never finished (a crash or a closed tab mid-write): those
-   * older than a while, or all of them when `all` (the caller knows no tab is writing).
+   * started more than `olderThanMs` ago. Returns how many went.
    */
-  async collectStaleUploads(now = Date.now(), all = false): Promise<number> {
+  async collectStaleUploads(olderThanMs = STALE_UPLOAD_MS, now = Date.now()): Promise<number> {
     let n = 0;
     for (const u of await this.db.getAll("uploads")) {
-      if (all || now - u.startedAt > STALE_UPLOAD_MS) {
+      if (now - u.startedAt > olderThanMs) {
         await this.discardUpload(u.id);
         n++;
       }
