@@ -7,6 +7,7 @@ import { FilesPane } from "./features/files/FilesPane.tsx";
 import { ExportControl } from "./features/images/ExportControl.tsx";
 import { ImagePicker, ImportControl, ImportStatus } from "./features/images/ImportControl.tsx";
 import { LayerStack } from "./features/stack/LayerStack.tsx";
+import { StorageNotices } from "./features/storage/StorageNotices.tsx";
 import { StoragePanel } from "./features/storage/StoragePanel.tsx";
 import { useAppStore } from "./store/index.ts";
 
@@ -54,6 +55,7 @@ export function App() {
         </button>
       </header>
       <ImportStatus />
+      <StorageNotices />
       <main className="workspace">
         <section className="pane pane-editor" aria-labelledby="editor-title">
           <div className="pane-head">

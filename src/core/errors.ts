@@ -27,6 +27,7 @@ export type ErrorCode =
   | "BUILD"
   | "CANCELLED"
   | "STORE"
+  | "STORAGE_FULL"
   | "USAGE";
 
 /** Base of every error LayerLab raises on purpose; anything else is a bug. */
@@ -150,6 +151,40 @@ export function describeErrno(errno: string, style: "plain" | "node" = "plain"):
       return "no space left on device (LayerLab limits what one step may write)";
     default:
       return "operation not permitted";
+  }
+}
+
+/** What a StorageFullError knows: how much the operation needed or wrote, and what the platform allows. */
+export interface StorageFullFacts {
+  /** What was being stored, in words ("import of debian.tar", "build", "file image.tar"). */
+  operation?: string;
+  /** Bytes the operation needed in all, when known (an archive's size). */
+  needed?: number;
+  /** Bytes it had written when the platform refused more. */
+  written?: number;
+  /** Bytes the platform allows (the browser's quota), when it says. */
+  quota?: number;
+  /** Bytes in use when it refused. */
+  usage?: number;
+  /** Whether the browser keeps the store until the person clears it (persistent storage). */
+  persisted?: boolean;
+  /** What uses the stored bytes: each image's own, largest first (shared blobs counted once). */
+  using?: { name: string; bytes: number }[];
+  /** Bytes of blobs several images share (counted once, in no image's own bytes). */
+  sharedBytes?: number;
+}
+
+/**
+ * The browser's storage quota (QuotaExceededError, or a transaction aborted for it) or the disk
+ * (ENOSPC) refused a write. Everything the operation wrote has been removed by the time a caller
+ * sees it; the numbers say how much was needed and allowed.
+ */
+export class StorageFullError extends LayerLabError {
+  readonly facts: StorageFullFacts;
+  constructor(message: string, facts: StorageFullFacts = {}, options?: { cause?: unknown }) {
+    super("STORAGE_FULL", message, options);
+    this.name = "StorageFullError";
+    this.facts = facts;
   }
 }
 

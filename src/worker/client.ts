@@ -4,7 +4,9 @@ import type {
   Progress,
   RequestMessage,
   ResponseMessage,
+  WireError,
   WorkerMethods,
+  WorkerNotice,
 } from "./protocol.ts";
 
 /** An error the worker reported, with its code (e.g. DIGEST_MISMATCH, CANCELLED). */
@@ -12,6 +14,8 @@ export class WorkerCallError extends Error {
   constructor(
     readonly code: string,
     message: string,
+    /** For STORAGE_FULL: the numbers behind the message. */
+    readonly storage?: WireError["storage"],
   ) {
     super(message);
     this.name = "WorkerCallError";
@@ -38,6 +42,8 @@ export interface WorkerClient {
     params: WorkerMethods[M]["params"],
     options?: CallOptions,
   ): Promise<WorkerMethods[M]["result"]>;
+  /** Hears what the worker says unasked (its store closed); returns a function that stops it. */
+  onNotice(fn: (notice: WorkerNotice) => void): () => void;
 }
 
 export function createWorkerClient(port: WorkerPort): WorkerClient {
@@ -51,8 +57,13 @@ export function createWorkerClient(port: WorkerPort): WorkerClient {
       onEvent?: (e: unknown) => void;
     }
   >();
+  const noticed = new Set<(notice: WorkerNotice) => void>();
   port.addEventListener("message", (ev) => {
     const msg = ev.data;
+    if (msg.type === "notice") {
+      for (const fn of noticed) fn(msg.notice);
+      return;
+    }
     const p = pending.get(msg.id);
     if (!p) return;
     if (msg.type === "progress") p.onProgress?.(msg.progress);
@@ -60,10 +71,14 @@ export function createWorkerClient(port: WorkerPort): WorkerClient {
     else {
       pending.delete(msg.id);
       if (msg.type === "result") p.resolve(msg.result);
-      else p.reject(new WorkerCallError(msg.error.code, msg.error.message));
+      else p.reject(new WorkerCallError(msg.error.code, msg.error.message, msg.error.storage));
     }
   });
   return {
+    onNotice(fn) {
+      noticed.add(fn);
+      return () => noticed.delete(fn);
+    },
     call(method, params, options) {
       const id = nextId++;
       return new Promise((resolve, reject) => {

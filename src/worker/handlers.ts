@@ -4,7 +4,7 @@ import { contextFromFiles } from "../core/builder/context.ts";
 import type { ImageResolver } from "../core/builder/types.ts";
 import { synthesizeContent } from "../core/catalog/synthesize.ts";
 import type { Digest } from "../core/digest.ts";
-import { LayerLabError } from "../core/errors.ts";
+import { LayerLabError, StorageFullError } from "../core/errors.ts";
 import { Containers } from "../core/explore/containers.ts";
 import { editorDiagnostics } from "../core/explore/diagnostics.ts";
 import { Explorer, type SyntheticContent } from "../core/explore/explorer.ts";
@@ -14,10 +14,23 @@ import { exportImage } from "../core/image/export.ts";
 import { importArchive, WHOLE_DIGEST_BUDGET_BYTES, WHOLE_DIGEST_MAX_BYTES } from "../core/image/import.ts";
 import { buildFactFromEvents, gatherLessonFacts } from "../core/lessons/facts.ts";
 import { type BuildFact, LESSONS } from "../core/lessons/lessons.ts";
-import { deleteImage, summarizeLibrary } from "../core/library/library.ts";
+import { accountStorage, deleteImage, summarizeLibrary } from "../core/library/library.ts";
+import { findLostImages, verifyBlobs } from "../core/store/check.ts";
+import { asStorageFull, isStorageFull } from "../core/store/faults.ts";
+import { collectGarbage } from "../core/store/gc.ts";
 import type { Store } from "../core/store/types.ts";
 import { createIngestPool, type IngestPort } from "./ingest-pool.ts";
-import type { MethodName, Progress, StorageStats, WorkerMethods } from "./protocol.ts";
+import { whenStoreIdle, withStoreLock } from "./locks.ts";
+import type {
+  ImportSummary,
+  MethodName,
+  Progress,
+  RepairReport,
+  StorageStats,
+  StoreChanged,
+  WireError,
+  WorkerMethods,
+} from "./protocol.ts";
 
 /** What a handler gets besides its params: progress reporting and cancellation. */
 export interface CallContext {
@@ -35,6 +48,11 @@ type Handlers = {
 };
 
 const CACHE_KEY = "build-cache";
+/** How often, and how far apart, the load-time repair tries for the store lock. */
+const REPAIR_ATTEMPTS = 10;
+const REPAIR_RETRY_MS = 500;
+/** At the load-time repair, an upload started this long ago is taken as a closed tab's. */
+const STALE_AT_REPAIR_MS = 30_000;
 /** Cached steps kept across reloads (each holds its step's filesystem snapshot). */
 const CACHE_KEEP = 40;
 
@@ -58,6 +76,8 @@ export function createHandlers(
      * on the first call and kept for later imports: an import does not end them).
      */
     ingestWorkers?: () => IngestPort[];
+    /** Told after each write that changed the library, for the other tabs (a BroadcastChannel). */
+    onChanged?: (change: StoreChanged) => void;
   } = {},
 ): Handlers {
   // Built-in teaching bases carry large contents as seeds: their bytes are made when read.
@@ -103,13 +123,109 @@ export function createHandlers(
       ...quota,
     };
   }
+  /** Writes running in this worker: a failed one collects what it wrote only when it ran alone. */
+  let writing = 0;
+  /**
+   * Runs one write of the store (an import, a build, a container edit) holding the store lock
+   * shared. When the browser refuses to store more, what it wrote and nothing records is removed
+   * and the error says what was needed, what the browser allows and what uses it.
+   */
+  async function write<T>(operation: string, needed: number | undefined, run: () => Promise<T>): Promise<T> {
+    return withStoreLock("shared", async () => {
+      const before = new Set<string>((await store.blobs.list()).map((b) => b.digest));
+      writing++;
+      try {
+        return await run();
+      } catch (err) {
+        if (!isStorageFull(err)) throw err;
+        if (writing === 1) {
+          const added = (await store.blobs.list()).filter((b) => !before.has(b.digest));
+          await collectGarbage(
+            store,
+            added.map((b) => b.digest),
+          ).catch(() => undefined);
+        }
+        throw await explainStorageFull(err, operation, needed);
+      } finally {
+        writing--;
+      }
+    });
+  }
+  /** The refusal with the numbers a person needs: quota, usage, and what uses it. */
+  async function explainStorageFull(err: unknown, operation: string, needed: number | undefined) {
+    const [quota, images, layers, blobs] = await Promise.all([
+      estimateQuota().catch(() => ({}) as Awaited<ReturnType<typeof estimateQuota>>),
+      store.meta.list("images"),
+      store.meta.list("layers"),
+      store.blobs.list(),
+    ]);
+    const account = accountStorage(images, layers, blobs);
+    return asStorageFull(err, {
+      operation,
+      needed,
+      quota: quota.quota,
+      usage: quota.usage,
+      persisted: quota.persisted,
+      using: account.images.map((i) => ({ name: i.name, bytes: i.bytes })),
+      sharedBytes: account.sharedBytes,
+    });
+  }
+  /** Takes out images whose bytes are gone, and collects what no record uses (under the lock). */
+  async function repairNow(): Promise<RepairReport> {
+    const lost = await findLostImages(store);
+    if (lost.length) {
+      const ids = new Set<string>(lost.map((l) => l.id));
+      const gone = (await store.meta.list("containers")).filter((c) => ids.has(c.image));
+      await store.meta.apply({ delete: { images: [...ids], containers: gone.map((c) => c.id) } });
+      for (const id of ids) explorer.invalidate(id);
+    }
+    // Chunks of blobs a closed tab was writing. No tab writes now, but a tab may be deriving a
+    // layer's tar as it reads a file (outside the lock), so only uploads idle a while go.
+    const raw = store.blobs as { collectStaleUploads?: (olderThanMs?: number) => Promise<number> };
+    await raw.collectStaleUploads?.(STALE_AT_REPAIR_MS);
+    const collected = await collectGarbage(store);
+    return { ran: true, lost, collected };
+  }
+  /** Runs a write that only helps later; a full store skips it rather than fail what came before. */
+  async function keepUnlessFull(run: () => Promise<void>): Promise<void> {
+    try {
+      await run();
+    } catch (err) {
+      if (!isStorageFull(err)) throw err;
+    }
+  }
+  const changed = (change: StoreChanged) => options.onChanged?.(change);
+
   return {
     "storage.stats": () => stats(),
     "storage.clear": async () => {
-      await store.clear();
+      await withStoreLock("exclusive", () => store.clear());
       (await cacheReady).clear();
       explorer.invalidate();
+      changed({ kind: "cleared" });
       return stats();
+    },
+    "storage.repair": async () => {
+      // Only while no tab writes: another tab's import has blobs no record names yet. A tab just
+      // closed may hold the lock a moment longer, so it is tried a few times before giving up.
+      let report: RepairReport | undefined;
+      for (let attempt = 0; attempt < REPAIR_ATTEMPTS && !report; attempt++) {
+        if (attempt > 0) await new Promise((r) => setTimeout(r, REPAIR_RETRY_MS));
+        report = await whenStoreIdle(repairNow);
+      }
+      return report ?? { ran: false, lost: [], collected: { blobs: 0, bytes: 0, layers: 0 } };
+    },
+    "storage.check": async (_params, ctx) => {
+      let last = 0;
+      return verifyBlobs(store, {
+        signal: ctx.signal,
+        onProgress: (done, total, checked) => {
+          const now = Date.now();
+          if (now - last < 100 && done < total) return;
+          last = now;
+          ctx.progress({ phase: "check", done, total, detail: `${checked} blobs checked` });
+        },
+      });
     },
     "dockerfile.check": async ({ text }) => editorDiagnostics(text),
     "library.list": async () =>
@@ -118,37 +234,43 @@ export function createHandlers(
     "image.tree": ({ id, layer, mode }) => explorer.tree(id, layer, mode),
     "image.file": ({ id, layer, path, offset, length }) => explorer.file(id, layer, path, offset, length),
     "image.diff": ({ id, path, layer, other }) => diffFileVersions(explorer, id, path, layer, other),
-    "image.build": async ({ dockerfile, context, tag, buildArgs, target, noCache }, ctx) => {
-      const t0 = performance.now();
-      const cache = await cacheReady;
-      const r = await buildImage({
-        dockerfile,
-        context: contextFromFiles(context),
-        store,
-        builtins: options.builtins,
-        tags: tag ? [tag] : [],
-        buildArgs,
-        target,
-        noCache,
-        cache,
-        signal: ctx.signal,
-        onEvent: (e) => ctx.emit(e),
-      });
-      explorer.invalidate(r.id);
-      const image = await explorer.image(r.id);
-      const size = image.layers.reduce((n, l) => n + l.size, 0);
-      await recordBuild(buildFactFromEvents(r.events, r.id, size, image.image.names[0]));
-      await store.meta.put("kv", { id: CACHE_KEY, value: cache.entries().slice(-CACHE_KEEP) });
-      return {
-        id: r.id,
-        names: image.image.names,
-        size,
-        layers: image.layers.length,
-        cachedSteps: r.cachedSteps,
-        totalSteps: r.totalSteps,
-        ms: performance.now() - t0,
-      };
-    },
+    "image.build": ({ dockerfile, context, tag, buildArgs, target, noCache }, ctx) =>
+      write(`the build${tag ? ` of ${tag}` : ""}`, undefined, async () => {
+        const t0 = performance.now();
+        const cache = await cacheReady;
+        const r = await buildImage({
+          dockerfile,
+          context: contextFromFiles(context),
+          store,
+          builtins: options.builtins,
+          tags: tag ? [tag] : [],
+          buildArgs,
+          target,
+          noCache,
+          cache,
+          signal: ctx.signal,
+          onEvent: (e) => ctx.emit(e),
+        });
+        explorer.invalidate(r.id);
+        const image = await explorer.image(r.id);
+        const size = image.layers.reduce((n, l) => n + l.size, 0);
+        // The image is stored: a full store may refuse the lessons' record and the saved cache
+        // (both only help later), but not fail the build that made it.
+        await keepUnlessFull(async () => {
+          await recordBuild(buildFactFromEvents(r.events, r.id, size, image.image.names[0]));
+          await store.meta.put("kv", { id: CACHE_KEY, value: cache.entries().slice(-CACHE_KEEP) });
+        });
+        changed({ kind: "image", id: r.id });
+        return {
+          id: r.id,
+          names: image.image.names,
+          size,
+          layers: image.layers.length,
+          cachedSteps: r.cachedSteps,
+          totalSteps: r.totalSteps,
+          ms: performance.now() - t0,
+        };
+      }),
     "image.efficiency": ({ id }) => explorer.efficiency(id),
     "image.export": async ({ id, format }, ctx) => {
       // A Blob of parts: the browser may keep a large one on disk rather than in memory.
@@ -163,67 +285,40 @@ export function createHandlers(
     },
     "image.delete": async ({ id }) => {
       explorer.invalidate(id);
-      return deleteImage(store, id as Digest);
+      const r = await withStoreLock("exclusive", () => deleteImage(store, id as Digest));
+      changed({ kind: "deleted", id });
+      return r;
     },
     "archive.import": async ({ file, name, platform }, ctx) => {
-      const total = file.size;
-      let last = 0;
-      // A Blob lets the importer read each layer from its own slice, several at once: on other
-      // cores when this worker may start helpers.
-      const workers = options.ingestWorkers?.() ?? [];
-      const pool = workers.length
-        ? createIngestPool(workers, file, {
-            signal: ctx.signal,
-            // However many helpers there are, this import's layers read whole fit the budget.
-            wholeDigestMaxBytes: Math.min(
-              WHOLE_DIGEST_MAX_BYTES,
-              Math.floor(WHOLE_DIGEST_BUDGET_BYTES / workers.length),
-            ),
-          })
-        : undefined;
-      const r = await importArchive(store, file, {
-        // Twice as many entries as workers: while this thread stores what a worker left it, the
-        // next layer already waits in the pool to start the moment a worker is free.
-        ...(pool ? { ingestEntry: pool.run, concurrency: 2 * workers.length } : {}),
-        platform,
-        signal: ctx.signal,
-        totalBytes: total,
-        onProgress: (p) => {
-          const now = Date.now();
-          if (now - last < 100 && p.bytesRead < total) return;
-          last = now;
-          ctx.progress({
-            phase: "import",
-            done: p.bytesRead,
-            total,
-            detail: `${name}: ${p.layersDone} layer${p.layersDone === 1 ? "" : "s"}${p.entry ? `, ${p.entry}` : ""}`,
-          });
-        },
-      });
-      return {
-        images: r.images.map((i) => ({
-          id: i.record.id,
-          names: i.record.names,
-          layers: i.layers.length,
-          warnings: i.warnings.map((w) => `${w.entry}: ${w.message}`),
-        })),
-        blobsAdded: r.blobsAdded,
-        bytesAdded: r.bytesAdded,
-        bytesShared: r.bytesShared,
-        bytesRead: r.bytesRead,
-      };
+      // Before anything is written: an archive larger than what the browser has left will not fit
+      // (its layers are stored as they came, so the archive's size is about what it needs).
+      const room = await estimateQuota().catch(() => ({}) as Awaited<ReturnType<typeof estimateQuota>>);
+      if (room.quota !== undefined && room.usage !== undefined && file.size > room.quota - room.usage) {
+        const refusal = new DOMException("the archive is larger than the storage left", "QuotaExceededError");
+        throw await explainStorageFull(refusal, `the import of ${name}`, file.size);
+      }
+      return write(`the import of ${name}`, file.size, () => importInto(file, name, platform, ctx));
     },
     "container.list": ({ image }) => containers.list(image),
-    "container.ensure": ({ image }) => containers.ensure(image),
-    "container.create": ({ image, name }) => containers.create(image, name),
-    "container.apply": ({ id, op }) => containers.apply(id, op),
-    "container.undo": ({ id }) => containers.undoLast(id),
-    "container.reset": ({ id }) => containers.reset(id),
+    "container.ensure": ({ image }) => write("a new container", undefined, () => containers.ensure(image)),
+    "container.create": ({ image, name }) =>
+      write("a new container", undefined, () => containers.create(image, name)),
+    "container.apply": ({ id, op }) =>
+      write("the change to the container layer", undefined, () => containers.apply(id, op)),
+    "container.undo": ({ id }) =>
+      write("the undo in the container layer", undefined, () => containers.undoLast(id)),
+    "container.reset": ({ id }) =>
+      write("the reset of the container layer", undefined, () => containers.reset(id)),
     "container.remove": async ({ id }) => {
       await containers.remove(id);
       return undefined;
     },
-    "container.commit": ({ id, tag }) => containers.commit(id, tag),
+    "container.commit": ({ id, tag }) =>
+      write(`the commit${tag ? ` of ${tag}` : ""}`, undefined, async () => {
+        const r = await containers.commit(id, tag);
+        changed({ kind: "image", id: r.image });
+        return r;
+      }),
     "container.tree": ({ id }) => containers.tree(id),
     "container.file": ({ id, path, offset, length }) => containers.file(id, path, offset, length),
     "lessons.check": async () => {
@@ -237,10 +332,65 @@ export function createHandlers(
       return undefined;
     },
   };
+
+  /** Imports an archive (the body of archive.import, inside its write). */
+  async function importInto(file: Blob, name: string, platform: string | undefined, ctx: CallContext) {
+    const total = file.size;
+    let last = 0;
+    // A Blob lets the importer read each layer from its own slice, several at once: on other
+    // cores when this worker may start helpers.
+    const workers = options.ingestWorkers?.() ?? [];
+    const pool = workers.length
+      ? createIngestPool(workers, file, {
+          signal: ctx.signal,
+          // However many helpers there are, this import's layers read whole fit the budget.
+          wholeDigestMaxBytes: Math.min(
+            WHOLE_DIGEST_MAX_BYTES,
+            Math.floor(WHOLE_DIGEST_BUDGET_BYTES / workers.length),
+          ),
+        })
+      : undefined;
+    const r = await importArchive(store, file, {
+      // Twice as many entries as workers: while this thread stores what a worker left it, the
+      // next layer already waits in the pool to start the moment a worker is free.
+      ...(pool ? { ingestEntry: pool.run, concurrency: 2 * workers.length } : {}),
+      platform,
+      signal: ctx.signal,
+      totalBytes: total,
+      onProgress: (p) => {
+        const now = Date.now();
+        if (now - last < 100 && p.bytesRead < total) return;
+        last = now;
+        ctx.progress({
+          phase: "import",
+          done: p.bytesRead,
+          total,
+          detail: `${name}: ${p.layersDone} layer${p.layersDone === 1 ? "" : "s"}${p.entry ? `, ${p.entry}` : ""}`,
+        });
+      },
+    });
+    const summary: ImportSummary = {
+      images: r.images.map((i) => ({
+        id: i.record.id,
+        names: i.record.names,
+        layers: i.layers.length,
+        warnings: i.warnings.map((w) => `${w.entry}: ${w.message}`),
+      })),
+      blobsAdded: r.blobsAdded,
+      bytesAdded: r.bytesAdded,
+      bytesShared: r.bytesShared,
+      bytesRead: r.bytesRead,
+    };
+    for (const i of r.images) changed({ kind: "image", id: i.record.id });
+    return summary;
+  }
 }
 
 /** Turns any failure into the plain error shape the protocol carries. */
-export function toWireError(err: unknown): { code: string; message: string } {
+export function toWireError(err: unknown): WireError {
+  if (err instanceof StorageFullError) return { code: err.code, message: err.message, storage: err.facts };
   if (err instanceof LayerLabError) return { code: err.code, message: err.message };
-  return { code: "INTERNAL", message: err instanceof Error ? err.message : String(err) };
+  // A DOMException from the platform may have an empty message: its name still says what it was.
+  const e = err as { message?: string; name?: string };
+  return { code: "INTERNAL", message: e?.message || e?.name || String(err) };
 }

@@ -1,11 +1,12 @@
 import type { ReadBuffer } from "../core/archive/bytes.ts";
-import { LayerLabError, throwIfAborted } from "../core/errors.ts";
+import { LayerLabError, StorageFullError, type StorageFullFacts, throwIfAborted } from "../core/errors.ts";
 import {
   type EntryJob,
   type ImportOptions,
   type IngestedEntry,
   ingestArchiveEntry,
 } from "../core/image/import.ts";
+import { asStorageFull } from "../core/store/faults.ts";
 import type { Store } from "../core/store/types.ts";
 import { callsInFlight } from "./calls.ts";
 
@@ -22,7 +23,7 @@ export type IngestRequest =
 
 export type IngestReply =
   | { id: number; ok: IngestedEntry }
-  | { id: number; error: { code: string; message: string } };
+  | { id: number; error: { code: string; message: string; storage?: StorageFullFacts } };
 
 /** What the pool needs of a worker (a Worker, or a test double). */
 export interface IngestPort {
@@ -66,6 +67,7 @@ export function createIngestPool(
             w.removeEventListener("message", onMessage);
             const d = ev.data;
             if ("ok" in d) resolve(d.ok);
+            else if (d.error.storage) reject(new StorageFullError(d.error.message, d.error.storage));
             else reject(new LayerLabError(d.error.code as never, d.error.message));
           };
           w.addEventListener("message", onMessage);
@@ -124,9 +126,15 @@ export function serveIngest(
         readBuffer,
       });
       reply = { id: msg.id, ok };
-    } catch (err) {
-      const e = err as { code?: string; message?: string };
-      reply = { id: msg.id, error: { code: e.code ?? "INTERNAL", message: e.message ?? String(err) } };
+    } catch (caught) {
+      // A refused write (the quota) travels with its numbers; a DOMException's own message is empty.
+      const err = asStorageFull(caught);
+      const e = err as { code?: string; message?: string; name?: string };
+      const message = e.message || e.name || String(err);
+      reply =
+        err instanceof StorageFullError
+          ? { id: msg.id, error: { code: err.code, message, storage: err.facts } }
+          : { id: msg.id, error: { code: e.code ?? "INTERNAL", message } };
     } finally {
       calls.end(msg.id);
       buffers.push(readBuffer);

@@ -4,6 +4,7 @@
  */
 
 import type { BuildEvent } from "../core/builder/types.ts";
+import type { StorageFullFacts } from "../core/errors.ts";
 /** Bytes and blobs in the store, and the browser's quota for this origin. */
 import type { ContainerOp, ContainerSummary } from "../core/explore/containers.ts";
 import type { Diagnostic } from "../core/explore/diagnostics.ts";
@@ -11,6 +12,8 @@ import type { FileView, HistoryRow, ImageView } from "../core/explore/explorer.t
 import type { FileVersionDiff } from "../core/explore/file-diff.ts";
 import type { EfficiencyReport } from "../core/fs/efficiency.ts";
 import type { LibrarySummary } from "../core/library/library.ts";
+import type { BlobCheckReport, LostImage } from "../core/store/check.ts";
+import type { GarbageReport } from "../core/store/gc.ts";
 import type { TreeSnapshot } from "../core/view/tree.ts";
 
 export type {
@@ -93,6 +96,10 @@ export interface WorkerMethods {
   "archive.import": { params: { file: Blob; name: string; platform?: string }; result: ImportSummary };
   "storage.stats": { params: undefined; result: StorageStats };
   "storage.clear": { params: undefined; result: StorageStats };
+  /** At load: removes images whose bytes are gone and collects what no record uses. */
+  "storage.repair": { params: undefined; result: RepairReport };
+  /** Reads every blob back and checks its digest (progress in bytes; cancellable). */
+  "storage.check": { params: undefined; result: BlobCheckReport };
   "container.list": { params: { image?: string }; result: ContainerSummary[] };
   "container.ensure": { params: { image: string }; result: ContainerSummary };
   "container.create": { params: { image: string; name?: string }; result: ContainerSummary };
@@ -132,6 +139,37 @@ export type ControlMessage = { type: "cancel"; id: number };
 
 export type ResponseMessage =
   | { type: "result"; id: number; result: unknown }
-  | { type: "error"; id: number; error: { code: string; message: string } }
+  | { type: "error"; id: number; error: WireError }
   | { type: "progress"; id: number; progress: Progress }
-  | { type: "event"; id: number; event: unknown };
+  | { type: "event"; id: number; event: unknown }
+  | { type: "notice"; notice: WorkerNotice };
+
+/** What the worker tells the page unasked: its store closed (another tab upgraded it). */
+export type WorkerNotice = { kind: "store-closed"; why: "versionchange" | "terminated" };
+
+/** What a failed call carries: its code and message, and for a full store, the numbers. */
+export interface WireError {
+  code: string;
+  message: string;
+  /** For STORAGE_FULL: what was needed and written, what the browser allows, what uses it. */
+  storage?: StorageFullFacts;
+}
+
+/** What the load-time repair found: images whose bytes were gone (now removed) and what it collected. */
+export interface RepairReport {
+  /** False when another tab was writing: the repair is left for a later load. */
+  ran: boolean;
+  lost: LostImage[];
+  collected: GarbageReport;
+}
+
+/** The BroadcastChannel on which a tab's worker tells the other tabs' pages what it changed. */
+export const STORE_CHANNEL = "layerlab-store";
+
+/** A change of the store one tab tells the others (BroadcastChannel `layerlab-store`). */
+export type StoreChanged =
+  | { kind: "image"; id: string }
+  | { kind: "deleted"; id: string }
+  | { kind: "cleared" };
+
+export type { BlobCheckReport, GarbageReport, LostImage };

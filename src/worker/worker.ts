@@ -4,7 +4,7 @@ import { builtinResolver } from "../core/builder/builtins.ts";
 import { openIndexedDbStore } from "../core/store/indexeddb.ts";
 import { createHandlers } from "./handlers.ts";
 import type { IngestPort } from "./ingest-pool.ts";
-import type { ControlMessage, RequestMessage } from "./protocol.ts";
+import { type ControlMessage, type RequestMessage, STORE_CHANNEL } from "./protocol.ts";
 import { serveProtocol } from "./serve.ts";
 
 declare const self: DedicatedWorkerGlobalScope;
@@ -32,9 +32,21 @@ function ingestWorkers(): IngestPort[] {
   return helpers;
 }
 
-const store = openIndexedDbStore("layerlab");
+/** Tells the other tabs what changed, so their pages show a new image without a reload. */
+const channel = typeof BroadcastChannel === "undefined" ? undefined : new BroadcastChannel(STORE_CHANNEL);
+
+const store = openIndexedDbStore("layerlab", {
+  // A newer tab upgrades the schema: this one has closed its store and the page must reload.
+  onClosed: (why) => self.postMessage({ type: "notice", notice: { kind: "store-closed", why } }),
+});
 const handle = serveProtocol(
-  store.then((s) => createHandlers(s, { builtins: builtinResolver(loadCatalogFile), ingestWorkers })),
+  store.then((s) =>
+    createHandlers(s, {
+      builtins: builtinResolver(loadCatalogFile),
+      ingestWorkers,
+      onChanged: (change) => channel?.postMessage(change),
+    }),
+  ),
   (msg) => self.postMessage(msg),
 );
 // Ready before the first import: they load on their own threads while this one serves the page.

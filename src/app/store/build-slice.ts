@@ -126,6 +126,7 @@ export const createBuildSlice: StateCreator<AppState, [], [], BuildSlice> = (set
       void get().refreshStorage();
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
+      get().noteStorageError(err);
       set((s) => ({
         build: {
           ...s.build,

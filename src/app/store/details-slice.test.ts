@@ -22,6 +22,7 @@ function fakeWorker() {
       new Promise((resolve, reject) => {
         calls.push({ method, params, resolve: resolve as (r: unknown) => void, reject });
       }),
+    onNotice: () => () => undefined,
   };
   return { calls, client: () => client };
 }

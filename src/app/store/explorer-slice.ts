@@ -110,6 +110,7 @@ export const createExplorerSlice: StateCreator<AppState, [], [], ExplorerSlice> 
       return true;
     } catch (err) {
       set((s) => ({ explorer: { ...s.explorer, containerError: message(err) } }));
+      get().noteStorageError(err);
       return false;
     }
   }
@@ -266,6 +267,7 @@ export const createExplorerSlice: StateCreator<AppState, [], [], ExplorerSlice> 
       } catch (err) {
         const cancelled = err instanceof WorkerCallError && err.code === "CANCELLED";
         set({ importing: { running: false, name: file.name, error: message(err), cancelled, platform } });
+        get().noteStorageError(err);
       } finally {
         if (importAbort === ac) importAbort = undefined;
         void get().refreshStorage();

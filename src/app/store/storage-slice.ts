@@ -1,27 +1,143 @@
 import type { StateCreator } from "zustand";
-import type { StorageStats } from "../../worker/protocol.ts";
+import { WorkerCallError } from "../../worker/client.ts";
+import {
+  type BlobCheckReport,
+  type Progress,
+  type RepairReport,
+  STORE_CHANNEL,
+  type StorageStats,
+  type StoreChanged,
+  type WireError,
+} from "../../worker/protocol.ts";
 import type { AppState } from "./index.ts";
 import { workerClient } from "./worker.ts";
 
+/** Past this much stored, the browser is asked to keep the store (navigator.storage.persist). */
+const PERSIST_AFTER_BYTES = 4 * 1000 * 1000;
+
 export interface StorageSlice {
-  storage: { stats?: StorageStats; busy: boolean; error?: string };
+  storage: {
+    stats?: StorageStats;
+    busy: boolean;
+    error?: string;
+    /** The last write the browser refused for want of room: the numbers behind its message. */
+    full?: NonNullable<WireError["storage"]>;
+    /** What the load-time repair found (images whose bytes were gone, leftovers collected). */
+    repair?: RepairReport;
+    /** Set when another tab upgraded the store: this tab's store is closed until a reload. */
+    closed?: boolean;
+    /** Whether the browser was asked to keep the store, and what it answered. */
+    persistAsked?: boolean;
+    check: { running: boolean; progress?: Progress; report?: BlobCheckReport; error?: string };
+  };
   refreshStorage(): Promise<void>;
   clearStorage(): Promise<void>;
+  /** At load: removes images whose bytes are gone, collects leftovers, and listens to other tabs. */
+  repairStorage(): Promise<void>;
+  /** Reads every blob back and checks its digest (the `Check store` action). */
+  checkStorage(): Promise<void>;
+  cancelStorageCheck(): void;
+  /** Asks the browser to keep the store until the person clears it. */
+  persistStorage(): Promise<void>;
+  /** Takes note of a failed write: a full store is shown with its numbers and what to do. */
+  noteStorageError(err: unknown): void;
+  dismissStorageNotice(): void;
 }
 
-export const createStorageSlice: StateCreator<AppState, [], [], StorageSlice> = (set) => {
+let checkAbort: AbortController | undefined;
+let watching = false;
+
+/** The browser's storage manager in a page (absent in tests and old browsers). */
+function storageManager(): StorageManager | undefined {
+  return typeof navigator === "undefined" ? undefined : navigator.storage;
+}
+
+export const createStorageSlice: StateCreator<AppState, [], [], StorageSlice> = (set, get) => {
+  const patch = (p: Partial<StorageSlice["storage"]>) => set((s) => ({ storage: { ...s.storage, ...p } }));
   async function run(method: "storage.stats" | "storage.clear") {
-    set((s) => ({ storage: { ...s.storage, busy: true, error: undefined } }));
+    patch({ busy: true, error: undefined });
     try {
       const stats = await workerClient().call(method, undefined);
-      set({ storage: { stats, busy: false } });
+      patch({ stats, busy: false, ...(method === "storage.clear" ? { full: undefined } : {}) });
+      if (method === "storage.clear") await get().refreshLibrary();
     } catch (err) {
-      set((s) => ({ storage: { ...s.storage, busy: false, error: (err as Error).message } }));
+      patch({ busy: false, error: (err as Error).message });
     }
   }
+  /** Another tab's worker stored or removed an image: show it here too, without a reload. */
+  function watchOtherTabs() {
+    if (watching || typeof BroadcastChannel === "undefined") return;
+    watching = true;
+    const channel = new BroadcastChannel(STORE_CHANNEL);
+    channel.onmessage = (ev: MessageEvent<StoreChanged>) => {
+      if (!ev.data?.kind || get().storage.closed) return;
+      void get().refreshLibrary();
+      void get().refreshStorage();
+    };
+    workerClient().onNotice((notice) => {
+      if (notice.kind === "store-closed") patch({ closed: true });
+    });
+  }
   return {
-    storage: { busy: false },
-    refreshStorage: () => run("storage.stats"),
+    storage: { busy: false, check: { running: false } },
+    async refreshStorage() {
+      await run("storage.stats");
+      const st = get().storage.stats;
+      // The first import or build that stores more than a few MB asks the browser to keep the store.
+      if (st && !st.persisted && !get().storage.persistAsked && st.bytes > PERSIST_AFTER_BYTES) {
+        await get().persistStorage();
+      }
+    },
     clearStorage: () => run("storage.clear"),
+    async repairStorage() {
+      watchOtherTabs();
+      try {
+        const repair = await workerClient().call("storage.repair", undefined);
+        patch({ repair });
+        if (repair.lost.length > 0 || repair.collected.blobs > 0) {
+          await get().refreshLibrary();
+          await run("storage.stats");
+        }
+      } catch (err) {
+        patch({ error: (err as Error).message });
+      }
+    },
+    async checkStorage() {
+      checkAbort?.abort();
+      const ac = new AbortController();
+      checkAbort = ac;
+      patch({ check: { running: true, progress: { phase: "check", done: 0 } } });
+      try {
+        const report = await workerClient().call("storage.check", undefined, {
+          signal: ac.signal,
+          onProgress: (progress) => patch({ check: { running: true, progress } }),
+        });
+        patch({ check: { running: false, report } });
+      } catch (err) {
+        const cancelled = err instanceof WorkerCallError && err.code === "CANCELLED";
+        patch({ check: { running: false, error: cancelled ? "Check cancelled." : (err as Error).message } });
+      } finally {
+        if (checkAbort === ac) checkAbort = undefined;
+      }
+    },
+    cancelStorageCheck() {
+      checkAbort?.abort();
+    },
+    async persistStorage() {
+      patch({ persistAsked: true });
+      const manager = storageManager();
+      if (!manager?.persist) return;
+      await manager.persist().catch(() => false);
+      await run("storage.stats");
+    },
+    noteStorageError(err) {
+      if (err instanceof WorkerCallError && err.code === "STORAGE_FULL") {
+        patch({ full: err.storage ?? {} });
+        void get().refreshStorage();
+      }
+    },
+    dismissStorageNotice() {
+      patch({ full: undefined, repair: undefined });
+    },
   };
 };

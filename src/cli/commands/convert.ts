@@ -1,10 +1,9 @@
-import { once } from "node:events";
-import { createWriteStream, renameSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
 import { LayerLabError } from "../../core/errors.ts";
 import { type ExportFormat, exportImage } from "../../core/image/export.ts";
 import type { ImportedImage } from "../../core/image/import.ts";
 import { type CliIo, type Command, parseArgs, UsageError } from "../command.ts";
+import { writeFileWhole } from "../write-file.ts";
 import { importFile, importFlags } from "./inspect.ts";
 
 /** Finds the image NAME means: a full name, a name without its registry, or an ID prefix. */
@@ -46,23 +45,10 @@ export const convert: Command = {
     const { store, result } = await importFile(positional[0]!, io, importFlags(flags));
     const { image, names } = chooseImage(result.images, flags.get("image")?.[0]);
     const target = resolve(io.cwd, output);
-    const partial = `${target}.partial`;
-    const out = createWriteStream(partial);
-    try {
-      for await (const chunk of exportImage(store, image.record.id, {
-        format,
-        ...(names ? { names } : {}),
-      })) {
-        if (!out.write(chunk)) await once(out, "drain");
-      }
-      out.end();
-      await once(out, "finish");
-      renameSync(partial, target);
-    } catch (err) {
-      out.destroy();
-      rmSync(partial, { force: true });
-      throw err;
-    }
+    await writeFileWhole(
+      target,
+      exportImage(store, image.record.id, { format, ...(names ? { names } : {}) }),
+    );
     io.err(`wrote ${image.record.names[0] ?? image.record.id} as a ${format} archive to ${output}\n`);
     return 0;
   },

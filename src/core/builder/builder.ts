@@ -295,7 +295,8 @@ class Builder implements DispatchContext {
     } catch (e) {
       if (e instanceof BuildFailure) throw e;
       if (e instanceof DockerfileError && !fromBase) throw e;
-      if (e instanceof LayerLabError && e.code === "CANCELLED") throw e;
+      // A full store is not the step's fault: it keeps its numbers for the page.
+      if (e instanceof LayerLabError && (e.code === "CANCELLED" || e.code === "STORAGE_FULL")) throw e;
       const msg = e instanceof Error ? e.message.replace(/^line \d+, column \d+: /, "") : String(e);
       throw new BuildFailure(fromBase ? `ONBUILD trigger of the base image: ${msg}` : msg, where);
     }

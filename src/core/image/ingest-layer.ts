@@ -23,6 +23,7 @@ import {
 import { TarParser } from "../archive/tar-reader.ts";
 import { createSha256, type Digest, oneShotSha256, sha256 } from "../digest.ts";
 import { ArchiveError, LayerLabError } from "../errors.ts";
+import { isStorageFull } from "../store/faults.ts";
 import type { PutResult, Store } from "../store/types.ts";
 import { encodeLayerIndex, LayerIndexer, type LayerLimits, type LayerWarning } from "./layer-index.ts";
 
@@ -331,7 +332,10 @@ export class IngestSession<O extends IngestOptions = IngestOptions> {
     } catch (err) {
       rawChan?.fail(err);
       tarChan?.fail(err);
-      await Promise.allSettled([rawPut, tarPut]);
+      const puts = await Promise.allSettled([rawPut, tarPut]);
+      // A store that refused the bytes (its quota) stops the stream feeding it: say that, not
+      // that the stream's consumer stopped.
+      for (const p of puts) if (p.status === "rejected" && isStorageFull(p.reason)) throw p.reason;
       const e = err instanceof LayerLabError ? err : undefined;
       // Not a tar (or not decodable): harmless unless a manifest names it as a layer.
       if (err instanceof SourceError) throw err.cause;

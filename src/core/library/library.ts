@@ -161,3 +161,51 @@ export function compareImages(a: ImageSummary, b: ImageSummary): ImageComparison
     onlyB: sum(b.layers, (id) => !inA.has(id)),
   };
 }
+
+/** What the stored bytes are used by: each image's own blobs, and blobs images share, counted once. */
+export interface StorageAccount {
+  images: { id: Digest; name: string; bytes: number }[];
+  /** Bytes of blobs that several images use (each counted once, not in any image's own bytes). */
+  sharedBytes: number;
+  /** Bytes of blobs no image uses (containers' changes, the build cache's contents, leftovers). */
+  otherBytes: number;
+  totalBytes: number;
+}
+
+/**
+ * Accounts the stored blobs to the images that use them: a blob one image uses is that image's,
+ * one several images use is counted once as shared, and the rest is other. Largest image first.
+ */
+export function accountStorage(
+  images: readonly ImageRecord[],
+  layers: readonly LayerRecord[],
+  blobs: readonly { digest: Digest; size: number }[],
+): StorageAccount {
+  const layerRecs = new Map(layers.map((l) => [l.id, l]));
+  const users = new Map<Digest, Set<Digest>>();
+  for (const img of images) {
+    for (const d of blobsOf(img, layerRecs)) {
+      const set = users.get(d) ?? new Set<Digest>();
+      set.add(img.id);
+      users.set(d, set);
+    }
+  }
+  const own = new Map<Digest, number>(images.map((i) => [i.id, 0]));
+  let sharedBytes = 0;
+  let otherBytes = 0;
+  let totalBytes = 0;
+  for (const b of blobs) {
+    totalBytes += b.size;
+    const u = users.get(b.digest);
+    if (!u || u.size === 0) otherBytes += b.size;
+    else if (u.size > 1) sharedBytes += b.size;
+    else {
+      const id = u.values().next().value as Digest;
+      own.set(id, (own.get(id) ?? 0) + b.size);
+    }
+  }
+  const rows = images
+    .map((i) => ({ id: i.id, name: i.names[0] ?? i.id.slice(7, 19), bytes: own.get(i.id) ?? 0 }))
+    .sort((a, b) => b.bytes - a.bytes || a.name.localeCompare(b.name));
+  return { images: rows, sharedBytes, otherBytes, totalBytes };
+}

@@ -1,8 +1,9 @@
-import { type DBSchema, type IDBPDatabase, openDB } from "idb";
+import { type DBSchema, type IDBPDatabase, type IDBPTransaction, openDB } from "idb";
 import type { Digest } from "../digest.ts";
 import { LayerLabError, throwIfAborted } from "../errors.ts";
 import { concatBytes, once, rechunk } from "./chunks.ts";
 import { withDerivedTars } from "./derived.ts";
+import { asStorageFull } from "./faults.ts";
 import { digestHeld, ingest } from "./ingest.ts";
 import {
   type BlobInfo,
@@ -70,6 +71,16 @@ function own(chunk: Uint8Array): Uint8Array {
   return chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength ? chunk : chunk.slice();
 }
 
+/**
+ * Why a transaction failed: a request of an aborted transaction fails with AbortError while the
+ * transaction's own error says why it aborted (QuotaExceededError when the quota refused it).
+ * Also keeps the transaction's `done` from rejecting unheard.
+ */
+function refusal(tx: { error: DOMException | null; done: Promise<void> } | undefined, err: unknown): unknown {
+  tx?.done.catch(() => {});
+  return tx?.error ?? err;
+}
+
 let uploadSeq = 0;
 function newUploadId(): string {
   uploadSeq += 1;
@@ -123,16 +134,22 @@ class IdbBlobStore implements BlobStore {
     // One chunk: hashed in one call and written in one transaction, so nothing is ever left
     // half-written and no upload needs recording.
     const digest = await digestHeld(bytes, options);
-    const tx = this.db.transaction(["blobs", "chunks"], "readwrite");
-    const existing = await tx.objectStore("blobs").get(digest);
-    if (!existing) {
-      const upload = newUploadId();
-      const chunks = bytes.byteLength > 0 ? 1 : 0;
-      if (chunks) await tx.objectStore("chunks").put(own(bytes), [upload, 0]);
-      await tx.objectStore("blobs").put({ digest, size: bytes.byteLength, upload, chunks });
+    let tx: IDBPTransaction<LayerLabDB, ("blobs" | "chunks")[], "readwrite"> | undefined;
+    try {
+      tx = this.db.transaction(["blobs", "chunks"], "readwrite");
+      const existing = await tx.objectStore("blobs").get(digest);
+      if (!existing) {
+        const upload = newUploadId();
+        const chunks = bytes.byteLength > 0 ? 1 : 0;
+        if (chunks) await tx.objectStore("chunks").put(own(bytes), [upload, 0]);
+        await tx.objectStore("blobs").put({ digest, size: bytes.byteLength, upload, chunks });
+      }
+      await tx.done;
+      return { digest, size: bytes.byteLength, deduplicated: existing !== undefined };
+    } catch (err) {
+      // The one transaction failed whole: nothing of this blob is stored.
+      throw asStorageFull(refusal(tx, err), { written: 0, needed: bytes.byteLength });
     }
-    await tx.done;
-    return { digest, size: bytes.byteLength, deduplicated: existing !== undefined };
   }
   async putStream(source: AsyncIterable<Uint8Array>, options?: PutOptions): Promise<PutResult> {
     const upload = newUploadId();
@@ -174,8 +191,9 @@ class IdbBlobStore implements BlobStore {
       return { digest, size, deduplicated: existing !== undefined };
     } catch (err) {
       await Promise.allSettled(inFlight);
-      await this.discardUpload(upload);
-      throw err;
+      // Left for the next open's collection if even this fails (a closed database).
+      await this.discardUpload(upload).catch(() => {});
+      throw asStorageFull(err, { written: chunks * CHUNK_SIZE });
     }
   }
   /**
@@ -184,15 +202,20 @@ class IdbBlobStore implements BlobStore {
    */
   async adopt(blob: Blob, digest: Digest, options?: Pick<PutOptions, "signal">): Promise<PutResult> {
     throwIfAborted(options?.signal, "storing a blob");
-    const tx = this.db.transaction(["blobs", "chunks"], "readwrite");
-    const existing = await tx.objectStore("blobs").get(digest);
-    if (!existing) {
-      const upload = newUploadId();
-      await tx.objectStore("chunks").put(blob, [upload, 0]);
-      await tx.objectStore("blobs").put({ digest, size: blob.size, upload, chunks: 1, whole: true });
+    let tx: IDBPTransaction<LayerLabDB, ("blobs" | "chunks")[], "readwrite"> | undefined;
+    try {
+      tx = this.db.transaction(["blobs", "chunks"], "readwrite");
+      const existing = await tx.objectStore("blobs").get(digest);
+      if (!existing) {
+        const upload = newUploadId();
+        await tx.objectStore("chunks").put(blob, [upload, 0]);
+        await tx.objectStore("blobs").put({ digest, size: blob.size, upload, chunks: 1, whole: true });
+      }
+      await tx.done;
+      return { digest, size: blob.size, deduplicated: existing !== undefined };
+    } catch (err) {
+      throw asStorageFull(refusal(tx, err), { written: 0, needed: blob.size });
     }
-    await tx.done;
-    return { digest, size: blob.size, deduplicated: existing !== undefined };
   }
   async delete(digest: Digest) {
     const tx = this.db.transaction(["blobs", "chunks"], "readwrite");
@@ -211,11 +234,19 @@ class IdbBlobStore implements BlobStore {
     const rows = await this.db.getAll("blobs");
     return { count: rows.length, bytes: rows.reduce((n, r) => n + r.size, 0) };
   }
-  /** Removes the chunks of uploads that never finished (a crash or a closed tab mid-write). */
-  async collectStaleUploads(now = Date.now()) {
+  /**
+   * Removes the chunks of uploads that never finished (a crash or a closed tab mid-write): those
+   * started more than `olderThanMs` ago. Returns how many went.
+   */
+  async collectStaleUploads(olderThanMs = STALE_UPLOAD_MS, now = Date.now()): Promise<number> {
+    let n = 0;
     for (const u of await this.db.getAll("uploads")) {
-      if (now - u.startedAt > STALE_UPLOAD_MS) await this.discardUpload(u.id);
+      if (now - u.startedAt > olderThanMs) {
+        await this.discardUpload(u.id);
+        n++;
+      }
     }
+    return n;
   }
   /** Chunks that no blob owns: leftovers of failed writes (0 when the store is sound). */
   async countOrphanChunks() {
@@ -250,7 +281,13 @@ class IdbMetaStore implements MetaStore {
     return (await this.db.getAll(collection)) as MetaCollections[K][];
   }
   async put<K extends CollectionName>(collection: K, record: MetaCollections[K]) {
-    await this.db.put(collection, record as never);
+    const tx = this.db.transaction(collection, "readwrite");
+    try {
+      await tx.store.put(record as never);
+      await tx.done;
+    } catch (err) {
+      throw asStorageFull(refusal(tx, err));
+    }
   }
   async delete(collection: CollectionName, id: string) {
     const tx = this.db.transaction(collection, "readwrite");
@@ -282,13 +319,28 @@ class IdbMetaStore implements MetaStore {
       } catch {
         // already finished or aborted
       }
+      const full = asStorageFull(refusal(tx, err));
+      if (full !== refusal(tx, err)) throw full;
       throw new LayerLabError("STORE", `could not save records: ${(err as Error).message}`, { cause: err });
     }
   }
 }
 
+/** Options of an IndexedDB store. */
+export interface IndexedDbOptions {
+  /**
+   * Called when the store closed itself because another tab opened a newer schema (the old
+   * connection steps aside rather than block the upgrade) or the browser closed it: every call
+   * after fails, and the page should ask the person to reload.
+   */
+  onClosed?: (why: "versionchange" | "terminated") => void;
+}
+
 /** A store kept in the global IndexedDB (fake-indexeddb in Node tests), in the database `name`. */
-export async function openIndexedDbStore(name = "layerlab"): Promise<Store & { blobs: IdbBlobStore }> {
+export async function openIndexedDbStore(
+  name = "layerlab",
+  options: IndexedDbOptions = {},
+): Promise<Store & { blobs: IdbBlobStore }> {
   const db: DB = await openDB<LayerLabDB>(name, SCHEMA_VERSION, {
     upgrade(database, oldVersion) {
       for (let v = oldVersion; v < SCHEMA_VERSION; v++) upgrades[v]!(database);
@@ -296,6 +348,10 @@ export async function openIndexedDbStore(name = "layerlab"): Promise<Store & { b
     blocking() {
       // Another tab wants a newer schema: step aside rather than block it.
       db.close();
+      options.onClosed?.("versionchange");
+    },
+    terminated() {
+      options.onClosed?.("terminated");
     },
   });
   const blobs = new IdbBlobStore(db);

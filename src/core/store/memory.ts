@@ -3,6 +3,7 @@ import type { Digest } from "../digest.ts";
 import { LayerLabError } from "../errors.ts";
 import { concatBytes, once } from "./chunks.ts";
 import { withDerivedTars } from "./derived.ts";
+import { asStorageFull } from "./faults.ts";
 import { ingest } from "./ingest.ts";
 import {
   type BlobInfo,
@@ -28,8 +29,20 @@ export function createMemoryBackend(): MemoryBackend {
   return { blobs: new Map(), meta: new Map(COLLECTIONS.map((c) => [c, new Map()])) };
 }
 
+/** Options of a memory store. */
+export interface MemoryStoreOptions {
+  /**
+   * Blob bytes the store may hold: a put that would pass it fails as a browser's does when its
+   * quota is reached (for tests of what every write path does then).
+   */
+  quotaBytes?: number;
+}
+
 class MemoryBlobStore implements BlobStore {
-  constructor(private readonly data: Map<Digest, Uint8Array>) {}
+  constructor(
+    private readonly data: Map<Digest, Uint8Array>,
+    private readonly options: MemoryStoreOptions = {},
+  ) {}
 
   async has(digest: Digest) {
     return this.data.has(digest);
@@ -52,7 +65,15 @@ class MemoryBlobStore implements BlobStore {
   }
   async putStream(source: AsyncIterable<Uint8Array>, options?: PutOptions): Promise<PutResult> {
     const parts: Uint8Array[] = [];
+    const quota = this.options.quotaBytes;
+    const used = quota === undefined ? 0 : (await this.stats()).bytes;
+    let held = 0;
     const { digest, size } = await ingest(source, options, (chunk) => {
+      if (quota !== undefined && used + held + chunk.byteLength > quota) {
+        const refusal = new DOMException("The quota has been exceeded.", "QuotaExceededError");
+        throw asStorageFull(refusal, { written: held, quota, usage: used });
+      }
+      held += chunk.byteLength;
       parts.push(chunk.slice());
     });
     if (this.data.has(digest)) return { digest, size, deduplicated: true };
@@ -116,10 +137,13 @@ class MemoryMetaStore implements MetaStore {
 }
 
 /** A store held in memory; pass the same backend to reopen it. */
-export function openMemoryStore(backend: MemoryBackend = createMemoryBackend()): Store {
+export function openMemoryStore(
+  backend: MemoryBackend = createMemoryBackend(),
+  options: MemoryStoreOptions = {},
+): Store {
   return withDerivedTars({
     kind: "memory",
-    blobs: new MemoryBlobStore(backend.blobs),
+    blobs: new MemoryBlobStore(backend.blobs, options),
     meta: new MemoryMetaStore(backend.meta),
     async clear() {
       backend.blobs.clear();

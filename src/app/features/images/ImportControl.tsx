@@ -99,6 +99,7 @@ export function ImportControl() {
 export function ImportStatus() {
   const importing = useAppStore((s) => s.importing);
   const cancel = useAppStore((s) => s.cancelImport);
+  const storageFull = useAppStore((s) => s.storage.full !== undefined);
   const p = importing.progress;
   if (!importing.running && !importing.error && !importing.result) return null;
   return (
@@ -119,8 +120,9 @@ export function ImportStatus() {
         <span className="import-error" role="alert">
           {importing.cancelled
             ? `Import of ${importing.name} cancelled.`
-            : `Import of ${importing.name} failed: ${importing.error}.`}{" "}
-          Nothing was stored.
+            : `Import of ${importing.name} failed: ${importing.error.replace(/\.$/, "")}.`}
+          {/* A full store's message already says that nothing of the import was kept. */}
+          {!storageFull && " Nothing was stored."}
         </span>
       )}
       {!importing.running && importing.result && (

@@ -2,14 +2,22 @@ import { useEffect } from "react";
 import { formatBytes } from "../../../core/format.ts";
 import { useAppStore } from "../../store/index.ts";
 
-/** How much the store holds, the browser's quota, and a way to start over. */
+const PERSISTENT = "The browser keeps LayerLab's store until you clear it (persistent storage).";
+const EVICTABLE =
+  "The browser may evict (delete) LayerLab's store when the disk runs low or the site goes unused; persistent storage prevents that.";
+
+/** How much the store holds, the browser's quota, whether it is kept, and ways to check or start over. */
 export function StoragePanel() {
   const storage = useAppStore((s) => s.storage);
   const refresh = useAppStore((s) => s.refreshStorage);
   const clear = useAppStore((s) => s.clearStorage);
+  const repair = useAppStore((s) => s.repairStorage);
+  const check = useAppStore((s) => s.checkStorage);
   useEffect(() => {
-    void refresh();
-  }, [refresh]);
+    // At load: images whose bytes the browser removed are taken out (and said so), leftovers of
+    // a tab closed mid-write are collected, and other tabs' changes are listened to.
+    void repair().then(refresh);
+  }, [repair, refresh]);
   const st = storage.stats;
   const pct = st?.quota ? Math.min(100, ((st.usage ?? 0) / st.quota) * 100) : 0;
   return (
@@ -36,6 +44,12 @@ export function StoragePanel() {
             {st?.quota ? `${formatBytes(st.usage ?? 0)} of ${formatBytes(st.quota)}` : "unknown"}
           </dd>
         </div>
+        <div title={st?.persisted ? PERSISTENT : EVICTABLE}>
+          <dt>Kept</dt>
+          <dd data-testid="storage-persisted">
+            {st?.persisted === undefined ? "…" : st.persisted ? "persistent" : "evictable"}
+          </dd>
+        </div>
       </dl>
       <meter className="storage-meter" aria-label="Quota used" min={0} max={100} value={pct} />
       <button
@@ -48,6 +62,15 @@ export function StoragePanel() {
         }}
       >
         Clear store
+      </button>
+      <button
+        type="button"
+        className="button-quiet"
+        disabled={storage.check.running}
+        title="Read every stored blob back and check it against its digest"
+        onClick={() => void check()}
+      >
+        Check store
       </button>
       {storage.error && (
         <p role="alert" className="error">

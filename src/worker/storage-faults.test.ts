@@ -1,0 +1,140 @@
+import { readFileSync } from "node:fs";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { pseudoRandomBytes } from "../core/store/conformance.ts";
+import { createMemoryBackend, type MemoryBackend, openMemoryStore } from "../core/store/memory.ts";
+import { createWorkerClient, WorkerCallError } from "./client.ts";
+import { createHandlers } from "./handlers.ts";
+import type { ResponseMessage, StoreChanged } from "./protocol.ts";
+import { serveProtocol } from "./serve.ts";
+
+const FIXTURE = new URL("../testdata/archives/skopeo-docker-archive.tar", import.meta.url);
+const OTHER = new URL("../testdata/archives/oci.tar", import.meta.url);
+
+/** A client over handlers of a memory store with a quota, as the page is to the worker. */
+function connect(backend: MemoryBackend, quotaBytes?: number) {
+  const store = openMemoryStore(backend, { quotaBytes });
+  const changes: StoreChanged[] = [];
+  const listeners: ((ev: MessageEvent<ResponseMessage>) => void)[] = [];
+  const handle = serveProtocol(createHandlers(store, { onChanged: (c) => changes.push(c) }), (msg) => {
+    for (const l of listeners) l({ data: structuredClone(msg) } as MessageEvent<ResponseMessage>);
+  });
+  const client = createWorkerClient({
+    postMessage: (msg) => void handle(structuredClone(msg)),
+    addEventListener: (_t, fn) => listeners.push(fn),
+  });
+  return { client, store, changes };
+}
+
+describe("storage faults through the worker", () => {
+  it("an import the quota refuses fails with the numbers and what uses the store; nothing of it stays", async () => {
+    const backend = createMemoryBackend();
+    const roomy = connect(backend);
+    await roomy.client.call("archive.import", { file: new Blob([readFileSync(OTHER)]), name: "oci.tar" });
+    const before = await roomy.client.call("storage.stats", undefined);
+    const { client, changes } = connect(backend, before.bytes + 1500);
+    const file = new Blob([readFileSync(FIXTURE)]);
+    const err = await client.call("archive.import", { file, name: "big.tar" }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkerCallError);
+    const e = err as WorkerCallError;
+    expect(e.code).toBe("STORAGE_FULL");
+    expect(e.storage).toMatchObject({ operation: "the import of big.tar", needed: file.size });
+    expect(e.storage?.using?.map((u) => u.name).sort()).toEqual(
+      (await client.call("library.list", undefined)).images.map((i) => i.names[0]).sort(),
+    );
+    expect(e.message).toMatch(/^Not enough storage: the import of big\.tar was refused/);
+    expect(e.message).toContain("delete images you no longer need or clear the store");
+    const after = await client.call("storage.stats", undefined);
+    expect({ blobs: after.blobs, bytes: after.bytes, images: after.images }).toEqual({
+      blobs: before.blobs,
+      bytes: before.bytes,
+      images: before.images,
+    });
+    expect(changes).toEqual([]);
+  });
+
+  it("a build the quota refuses removes the layers it stored; the images before stay", async () => {
+    const backend = createMemoryBackend();
+    const { client: roomy } = connect(backend);
+    await roomy.call("archive.import", { file: new Blob([readFileSync(OTHER)]), name: "oci.tar" });
+    const before = await roomy.call("storage.stats", undefined);
+    const { client } = connect(backend, before.bytes + 4000);
+    // Two layers: the first fits, the second does not; the first must go too.
+    const dockerfile = "FROM scratch\nCOPY a.bin /a\nCOPY b.bin /b\n";
+    const context = { "a.bin": pseudoRandomBytes(2500, 1), "b.bin": pseudoRandomBytes(9000, 2) };
+    const err = await client
+      .call("image.build", { dockerfile, context, tag: "big:1" })
+      .catch((e: unknown) => e);
+    expect((err as WorkerCallError).code).toBe("STORAGE_FULL");
+    expect((err as WorkerCallError).message).toMatch(/^Not enough storage: the build of big:1 was refused/);
+    const after = await client.call("storage.stats", undefined);
+    expect([after.blobs, after.bytes, after.images, after.layers]).toEqual([
+      before.blobs,
+      before.bytes,
+      before.images,
+      before.layers,
+    ]);
+  });
+
+  it("at load, removes images whose bytes are gone, says which, and collects what nothing uses", async () => {
+    const backend = createMemoryBackend();
+    const { client, store, changes } = connect(backend);
+    await client.call("archive.import", { file: new Blob([readFileSync(FIXTURE)]), name: "a.tar" });
+    expect(changes.map((c) => c.kind)).toEqual(["image"]);
+    const image = (await store.meta.list("images"))[0]!;
+    const layer = (await store.meta.get("layers", image.layers.at(-1)!))!;
+    await store.blobs.delete(layer.blob);
+    await store.blobs.delete(layer.id);
+    const orphan = await store.blobs.put(pseudoRandomBytes(1234, 5));
+    const report = await client.call("storage.repair", undefined);
+    expect(report.ran).toBe(true);
+    expect(report.lost.map((l) => [l.id, l.missing.length])).toEqual([[image.id, 1]]);
+    expect(report.collected.blobs).toBeGreaterThan(0);
+    expect(await store.blobs.has(orphan.digest)).toBe(false);
+    expect((await client.call("library.list", undefined)).images).toEqual([]);
+    expect(await client.call("storage.stats", undefined)).toMatchObject({ blobs: 0, bytes: 0, layers: 0 });
+  });
+
+  it("Check store reports a corrupted blob with progress", async () => {
+    const backend = createMemoryBackend();
+    const { client } = connect(backend);
+    await client.call("archive.import", { file: new Blob([readFileSync(FIXTURE)]), name: "a.tar" });
+    const [victim] = [...backend.blobs.keys()];
+    const bytes = backend.blobs.get(victim!)!.slice();
+    bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 1;
+    backend.blobs.set(victim!, bytes);
+    const progress: number[] = [];
+    const report = await client.call("storage.check", undefined, {
+      onProgress: (p) => progress.push(p.done),
+    });
+    expect(report.damaged.map((d) => d.digest)).toEqual([victim]);
+    expect(progress.at(-1)).toBe(report.bytes);
+  });
+});
+
+describe("before a large import", () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  it("an archive larger than what the browser has left is refused up front, with nothing written", async () => {
+    const backend = createMemoryBackend();
+    const { client, store } = connect(backend);
+    const file = new Blob([readFileSync(FIXTURE)]);
+    vi.stubGlobal("navigator", {
+      storage: {
+        estimate: async () => ({ usage: 1_000_000, quota: 1_000_000 + file.size - 1 }),
+        persisted: async () => false,
+      },
+    });
+    const err = (await client
+      .call("archive.import", { file, name: "big.tar" })
+      .catch((e: unknown) => e)) as WorkerCallError;
+    expect(err.code).toBe("STORAGE_FULL");
+    expect(err.storage).toMatchObject({
+      needed: file.size,
+      quota: 1_000_000 + file.size - 1,
+      usage: 1_000_000,
+    });
+    expect(err.storage?.written).toBeUndefined();
+    expect(err.message).toContain(`The browser allows this site`);
+    expect(await store.blobs.list()).toEqual([]);
+  });
+});
