@@ -11,6 +11,7 @@ export type ErrorCode =
   | "BUILD"
   | "CANCELLED"
   | "STORE"
+  | "REGISTRY"
   | "USAGE";
 
 /** Base of every error LayerLab raises on purpose; anything else is a bug. */
