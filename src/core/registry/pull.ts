@@ -4,7 +4,7 @@
  * image record), fetching only the blobs the store does not already hold.
  */
 import { asyncIterable } from "../archive/bytes.ts";
-import { type Digest, isDigest, sha256 } from "../digest.ts";
+import { createSha256, type Digest, isDigest, sha256 } from "../digest.ts";
 import { CancelledError, LayerLabError, throwIfAborted } from "../errors.ts";
 import { ingestArchiveEntry } from "../image/import.ts";
 import { formatPlatform, type ImageConfig, type ImageIndex, type ImageManifest } from "../image/oci.ts";
@@ -335,8 +335,25 @@ async function fetchLayer<T>(
     });
     if (!res.body) throw new RegistryError("protocol", `layer ${digest}: the registry sent no body`, ctx);
     let n = 0;
+    // Hashed here too, so that a layer which fails to decode can be told apart from one whose
+    // bytes were changed on the way (then the digest, not the format, is what is wrong).
+    const hash = await createSha256();
+    const body = asyncIterable(res.body as ReadableStream<Uint8Array>)[Symbol.asyncIterator]();
+    const rest = async () => {
+      for (;;) {
+        const r = await body.next();
+        if (r.done) return;
+        n += r.value.byteLength;
+        if (n > size) return;
+        hash.update(r.value);
+      }
+    };
     const counted = async function* () {
-      for await (const c of asyncIterable(res.body as ReadableStream<Uint8Array>)) {
+      for (;;) {
+        const r = await body.next();
+        if (r.done) break;
+        const c = r.value;
+        hash.update(c);
         n += c.byteLength;
         if (n > size) {
           throw new RegistryError(
@@ -355,6 +372,16 @@ async function fetchLayer<T>(
     } catch (err) {
       if (signal?.aborted) throw new CancelledError("pull");
       const transient = err instanceof TruncatedBody || !(err instanceof LayerLabError);
+      if (!transient && !(err instanceof RegistryError && err.kind === "digest-mismatch")) {
+        const drained = await rest().then(
+          () => true,
+          () => false,
+        );
+        if (drained && n === size) {
+          const got = hash.finish();
+          if (got !== digest) throw mismatch(`layer ${digest}`, got, ctx);
+        }
+      }
       if (!transient || attempt >= retries) {
         if (transient) {
           throw new RegistryError(
