@@ -39,7 +39,7 @@ export async function startFaultProxy(upstream: string, upstreamAuth?: string): 
     stop: async () => {},
   };
   const forward = async (req: IncomingMessage, path: string, headers: Record<string, string>) => {
-    const body = req.method === "GET" || req.method === "HEAD" ? undefined : await readBody(req);
+    const body = req.method === "GET" || req.method === "HEAD" ? undefined : new Uint8Array(await readBody(req));
     return fetch(`http://${upstream}${path}`, {
       method: req.method ?? "GET",
       headers,
@@ -59,7 +59,7 @@ export async function startFaultProxy(upstream: string, upstreamAuth?: string): 
     up.headers.forEach((v, k) => {
       if (k !== "content-length" && k !== "transfer-encoding" && k !== "connection") h[k] = v;
     });
-    let body = Buffer.from(await up.arrayBuffer());
+    let body: Buffer = Buffer.from(await up.arrayBuffer());
     if (mutate) body = mutate(body);
     if (up.headers.has("content-length")) h["content-length"] = String(body.length);
     res.writeHead(up.status, h);
