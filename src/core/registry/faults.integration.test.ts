@@ -204,33 +204,49 @@ describe.skipIf(registryMissing !== undefined)(
     });
 
     it("the registry killed mid-pull: retried, then a clear error; a later pull fetches only what is missing", async () => {
+      // A large middle layer, so that the kill lands while it streams (socket buffers hold megabytes).
+      const big = openMemoryStore();
+      const bigImage = await storeImage(big, "big:1", [
+        { seed: 41, bytes: 500_000 },
+        { seed: 42, bytes: 16_000_000 },
+        { seed: 43, bytes: 500_000 },
+      ]);
+      await pushImage(big, bigImage.id, `${reg.domain}/faulty/big:1`, opts());
+      const digests = JSON.parse(
+        new TextDecoder().decode((await big.blobs.get(bigImage.manifest!))!),
+      ).layers.map((l: { digest: string }) => l.digest);
       const store = openMemoryStore();
       let killed = false;
-      const err = await pullImage(store, `${reg.domain}/faulty/app:1`, {
-        ...opts(),
-        concurrency: 1,
-        onProgress: (p) => {
-          if (!killed && p.role === "layer" && p.index === 1 && p.state === "moving") {
-            killed = true;
-            void reg.kill();
-          }
-        },
-      }).catch((e) => e);
+      let err: unknown;
+      try {
+        err = await pullImage(store, `${reg.domain}/faulty/big:1`, {
+          ...opts(),
+          concurrency: 1,
+          onProgress: (p) => {
+            if (!killed && p.role === "layer" && p.index === 1 && p.state === "moving") {
+              killed = true;
+              void reg.kill();
+            }
+          },
+        }).catch((e) => e);
+      } finally {
+        await reg.kill();
+        await reg.start();
+      }
       expect(err).toBeInstanceOf(RegistryError);
-      expect(err.kind).toBe("network");
-      expect(err.message).toMatch(/running/);
+      expect((err as RegistryError).kind).toBe("network");
+      expect((err as RegistryError).message).toMatch(/running/);
       expect(await store.meta.list("images")).toEqual([]);
-      const held = await Promise.all(layerDigests.map((d) => store.blobs.has(d as `sha256:${string}`)));
+      const held = await Promise.all(digests.map((d: `sha256:${string}`) => store.blobs.has(d)));
       expect(held).toEqual([true, false, false]);
-      await reg.start();
       reg.mark();
-      const ok = await pullImage(store, `${reg.domain}/faulty/app:1`, opts());
-      expect(ok.record.id).toBe(image.id);
+      const ok = await pullImage(store, `${reg.domain}/faulty/big:1`, opts());
+      expect(ok.record.id).toBe(bigImage.id);
       const got = reg.requests().filter((r) => r.method === "GET" && r.path.includes("/blobs/sha256:"));
       expect(got.map((r) => r.path.slice(r.path.lastIndexOf("/") + 1)).sort()).toEqual(
-        [layerDigests[1], layerDigests[2], image.config].sort(),
+        [digests[1], digests[2], bigImage.config].sort(),
       );
-    });
+    }, 120_000);
 
     it("the registry killed mid-push: retried, then a clear error; a later push sends only what is missing", async () => {
       let killed = false;

@@ -211,7 +211,7 @@ ${authBlock}`;
   };
   const kill = async () => {
     const p = proc;
-    if (!p || p.exitCode !== null) return;
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
     const exited = new Promise((r) => p.once("exit", r));
     p.kill("SIGKILL");
     await exited;

@@ -39,7 +39,8 @@ export async function startFaultProxy(upstream: string, upstreamAuth?: string): 
     stop: async () => {},
   };
   const forward = async (req: IncomingMessage, path: string, headers: Record<string, string>) => {
-    const body = req.method === "GET" || req.method === "HEAD" ? undefined : new Uint8Array(await readBody(req));
+    const body =
+      req.method === "GET" || req.method === "HEAD" ? undefined : new Uint8Array(await readBody(req));
     return fetch(`http://${upstream}${path}`, {
       method: req.method ?? "GET",
       headers,
