@@ -3,6 +3,8 @@ import { build } from "./build.ts";
 import { convert } from "./convert.ts";
 import { inspect } from "./inspect.ts";
 import { parse } from "./parse.ts";
+import { pull } from "./pull.ts";
+import { push } from "./push.ts";
 
 /** Every subcommand, in the order `layerlab help` lists them. Each lives in its own file. */
-export const commands: Command[] = [inspect, convert, parse, build];
+export const commands: Command[] = [inspect, convert, parse, build, pull, push];

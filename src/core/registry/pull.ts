@@ -23,6 +23,8 @@ export interface TransferProgress {
   role: "layer" | "config" | "manifest";
   /** Position of the layer, bottom first (layers only). */
   index?: number;
+  /** How many layers the image has (layers only). */
+  of?: number;
   digest: Digest;
   size: number;
   /** Bytes moved so far for this blob. */
@@ -150,7 +152,14 @@ export async function pullImage(
       if (!isDigest(diffId))
         throw new RegistryError("protocol", `config names an invalid diffId '${String(diffId)}'`, ctx);
       const report = (p: Omit<TransferProgress, "role" | "index" | "digest" | "size">) =>
-        options.onProgress?.({ role: "layer", index: i, digest: desc.digest, size: desc.size, ...p });
+        options.onProgress?.({
+          role: "layer",
+          index: i,
+          of: manifest.layers.length,
+          digest: desc.digest,
+          size: desc.size,
+          ...p,
+        });
       report({ bytes: 0, state: "checking" });
       const existing = await store.meta.get("layers", diffId);
       const held = await store.blobs.has(desc.digest);

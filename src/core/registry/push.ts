@@ -48,6 +48,7 @@ export interface PushResult {
 interface OutgoingBlob {
   role: "layer" | "config";
   index?: number;
+  of?: number;
   digest: Digest;
   size: number;
   mediaType: string;
@@ -196,6 +197,7 @@ export async function prepareBlobs(
       layers.push({
         role: "layer",
         index: i,
+        of: image.layers.length,
         digest: named.digest,
         size: named.size,
         mediaType: named.mediaType,
@@ -204,7 +206,7 @@ export async function prepareBlobs(
     }
     keep = false;
     const blob = await compressedBlob(store, rec, signal);
-    layers.push({ role: "layer", index: i, ...blob });
+    layers.push({ role: "layer", index: i, of: image.layers.length, ...blob });
   }
   const config: OutgoingBlob = {
     role: "config",
@@ -285,7 +287,7 @@ async function pushBlob(
   const report = (bytes: number, state: TransferProgress["state"], outcome?: BlobTransfer["outcome"]) =>
     options.onProgress?.({
       role: b.role,
-      ...(b.index !== undefined ? { index: b.index } : {}),
+      ...(b.index !== undefined ? { index: b.index, of: b.of } : {}),
       digest: b.digest,
       size: b.size,
       bytes,

@@ -1,0 +1,154 @@
+/**
+ * A store whose blobs live in a temporary folder (records stay in memory): the CLI's pull and
+ * push go through it so that no layer is ever held whole in memory, whatever the image size.
+ */
+
+import { once } from "node:events";
+import { createReadStream, createWriteStream, mkdtempSync, rmSync } from "node:fs";
+import { open, readdir, rename, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { asyncIterable } from "../core/archive/bytes.ts";
+import { type Digest, isDigest } from "../core/digest.ts";
+import { LayerLabError } from "../core/errors.ts";
+import { withDerivedTars } from "../core/store/derived.ts";
+import { ingest } from "../core/store/ingest.ts";
+import { openMemoryStore } from "../core/store/memory.ts";
+import type { BlobInfo, BlobStore, PutOptions, PutResult, Store } from "../core/store/types.ts";
+
+let counter = 0;
+
+class FileBlobStore implements BlobStore {
+  constructor(private readonly dir: string) {}
+
+  private path(digest: Digest): string {
+    if (!isDigest(digest)) throw new LayerLabError("STORE", `'${digest}' is not a digest`);
+    return join(this.dir, digest.slice(7));
+  }
+  private missing(digest: Digest): LayerLabError {
+    return new LayerLabError("NOT_FOUND", `blob ${digest} is not in the store`);
+  }
+  async has(digest: Digest) {
+    return (await this.size(digest)) !== undefined;
+  }
+  async size(digest: Digest) {
+    try {
+      return (await stat(this.path(digest))).size;
+    } catch {
+      return undefined;
+    }
+  }
+  async get(digest: Digest) {
+    const size = await this.size(digest);
+    if (size === undefined) return undefined;
+    return this.read(digest, 0, size);
+  }
+  async read(digest: Digest, offset: number, length: number) {
+    let fh: Awaited<ReturnType<typeof open>>;
+    try {
+      fh = await open(this.path(digest), "r");
+    } catch {
+      throw this.missing(digest);
+    }
+    try {
+      const size = (await fh.stat()).size;
+      const n = Math.max(0, Math.min(length, size - offset));
+      const out = new Uint8Array(n);
+      let at = 0;
+      while (at < n) {
+        const { bytesRead } = await fh.read(out, at, n - at, offset + at);
+        if (bytesRead === 0) break;
+        at += bytesRead;
+      }
+      return out.subarray(0, at);
+    } finally {
+      await fh.close();
+    }
+  }
+  stream(digest: Digest): AsyncIterable<Uint8Array> {
+    const path = this.path(digest);
+    const missing = () => this.missing(digest);
+    return (async function* () {
+      try {
+        await stat(path);
+      } catch {
+        throw missing();
+      }
+      for await (const c of createReadStream(path, { highWaterMark: 1 << 20 })) yield c as Uint8Array;
+    })();
+  }
+  put(bytes: Uint8Array, options?: PutOptions) {
+    return this.putStream(
+      (async function* () {
+        yield bytes;
+      })(),
+      options,
+    );
+  }
+  async putStream(source: AsyncIterable<Uint8Array>, options?: PutOptions): Promise<PutResult> {
+    const tmp = join(this.dir, `.partial-${process.pid}-${counter++}`);
+    const out = createWriteStream(tmp);
+    try {
+      const { digest, size } = await ingest(source, options, async (chunk) => {
+        if (!out.write(chunk)) await once(out, "drain");
+      });
+      out.end();
+      await once(out, "finish");
+      if (await this.has(digest)) {
+        await rm(tmp, { force: true });
+        return { digest, size, deduplicated: true };
+      }
+      await rename(tmp, this.path(digest));
+      return { digest, size, deduplicated: false };
+    } catch (err) {
+      out.destroy();
+      await rm(tmp, { force: true });
+      throw err;
+    }
+  }
+  adopt(blob: Blob, digest: Digest, options?: Pick<PutOptions, "signal">): Promise<PutResult> {
+    return this.putStream(asyncIterable(blob.stream() as ReadableStream<Uint8Array>), {
+      ...options,
+      expected: digest,
+    });
+  }
+  async delete(digest: Digest) {
+    try {
+      await rm(this.path(digest));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  async list(): Promise<BlobInfo[]> {
+    const out: BlobInfo[] = [];
+    for (const name of await readdir(this.dir)) {
+      const digest = `sha256:${name}`;
+      if (!isDigest(digest)) continue;
+      out.push({ digest, size: (await stat(join(this.dir, name))).size });
+    }
+    return out;
+  }
+  async stats() {
+    const all = await this.list();
+    return { count: all.length, bytes: all.reduce((a, b) => a + b.size, 0) };
+  }
+}
+
+/** A store with blobs in a new temporary folder, removed again by `close`. */
+export function openTempFileStore(): Store {
+  const dir = mkdtempSync(join(tmpdir(), "layerlab-store-"));
+  const meta = openMemoryStore().meta;
+  const blobs = new FileBlobStore(dir);
+  return withDerivedTars({
+    kind: "memory",
+    blobs,
+    meta,
+    async clear() {
+      for (const b of await blobs.list()) await blobs.delete(b.digest);
+    },
+    close() {
+      rmSync(dir, { recursive: true, force: true });
+    },
+  });
+}
