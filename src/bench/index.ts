@@ -2,6 +2,7 @@ import { buildBenchmark } from "./build.ts";
 import { dockerfileBenchmark } from "./dockerfile.ts";
 import { importBenchmark } from "./import.ts";
 import { overlayBenchmark } from "./overlay.ts";
+import { registryBenchmark } from "./registry.ts";
 import { uiBenchmark } from "./ui.ts";
 
 /** A benchmark: prints its figures (and a reference's) to stdout. */
@@ -18,4 +19,5 @@ export const benchmarks: Benchmark[] = [
   importBenchmark,
   buildBenchmark,
   uiBenchmark,
+  registryBenchmark,
 ];

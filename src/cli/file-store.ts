@@ -4,11 +4,12 @@
  */
 
 import { once } from "node:events";
-import { createReadStream, createWriteStream, mkdtempSync, rmSync } from "node:fs";
+import { createReadStream, createWriteStream, mkdtempSync, openAsBlob, rmSync } from "node:fs";
 import { open, readdir, rename, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { asyncIterable } from "../core/archive/bytes.ts";
+import type { RandomAccess } from "../core/archive/tar-reader.ts";
 import { type Digest, isDigest } from "../core/digest.ts";
 import { LayerLabError } from "../core/errors.ts";
 import { withDerivedTars } from "../core/store/derived.ts";
@@ -18,7 +19,35 @@ import type { BlobInfo, BlobStore, PutOptions, PutResult, Store } from "../core/
 
 let counter = 0;
 
+/** A byte range of a file on disk. */
+interface FileRange {
+  path: string;
+  start: number;
+  end: number;
+}
+
+/** Slices handed out by openFileRanges, so a store can keep them by reference when adopted. */
+const slices = new WeakMap<Blob, FileRange>();
+
+/**
+ * A file to import from by byte ranges (the import then reads entries in parallel), whose slices
+ * a temp-file store adopts by reference: a layer of an archive is never copied to disk again.
+ */
+export async function openFileRanges(path: string): Promise<RandomAccess> {
+  const blob = await openAsBlob(path);
+  return {
+    size: blob.size,
+    slice(start: number, end: number) {
+      const b = blob.slice(start, end);
+      slices.set(b, { path, start, end });
+      return b as unknown as ReturnType<RandomAccess["slice"]>;
+    },
+  };
+}
+
 class FileBlobStore implements BlobStore {
+  /** Blobs kept as ranges of files the person gave (see openFileRanges). */
+  private readonly refs = new Map<Digest, FileRange>();
   constructor(private readonly dir: string) {}
 
   private path(digest: Digest): string {
@@ -32,6 +61,8 @@ class FileBlobStore implements BlobStore {
     return (await this.size(digest)) !== undefined;
   }
   async size(digest: Digest) {
+    const ref = this.refs.get(digest);
+    if (ref) return ref.end - ref.start;
     try {
       return (await stat(this.path(digest))).size;
     } catch {
@@ -44,19 +75,21 @@ class FileBlobStore implements BlobStore {
     return this.read(digest, 0, size);
   }
   async read(digest: Digest, offset: number, length: number) {
+    const ref = this.refs.get(digest);
     let fh: Awaited<ReturnType<typeof open>>;
     try {
-      fh = await open(this.path(digest), "r");
+      fh = await open(ref ? ref.path : this.path(digest), "r");
     } catch {
       throw this.missing(digest);
     }
+    const base = ref ? ref.start : 0;
     try {
-      const size = (await fh.stat()).size;
+      const size = ref ? ref.end - ref.start : (await fh.stat()).size;
       const n = Math.max(0, Math.min(length, size - offset));
       const out = new Uint8Array(n);
       let at = 0;
       while (at < n) {
-        const { bytesRead } = await fh.read(out, at, n - at, offset + at);
+        const { bytesRead } = await fh.read(out, at, n - at, base + offset + at);
         if (bytesRead === 0) break;
         at += bytesRead;
       }
@@ -66,6 +99,14 @@ class FileBlobStore implements BlobStore {
     }
   }
   stream(digest: Digest): AsyncIterable<Uint8Array> {
+    const ref = this.refs.get(digest);
+    if (ref) {
+      return (async function* () {
+        if (ref.end === ref.start) return;
+        const opts = { highWaterMark: 1 << 20, start: ref.start, end: ref.end - 1 };
+        for await (const c of createReadStream(ref.path, opts)) yield c as Uint8Array;
+      })();
+    }
     const path = this.path(digest);
     const missing = () => this.missing(digest);
     return (async function* () {
@@ -106,13 +147,21 @@ class FileBlobStore implements BlobStore {
       throw err;
     }
   }
-  adopt(blob: Blob, digest: Digest, options?: Pick<PutOptions, "signal">): Promise<PutResult> {
+  async adopt(blob: Blob, digest: Digest, options?: Pick<PutOptions, "signal">): Promise<PutResult> {
+    const range = slices.get(blob);
+    if (range && isDigest(digest)) {
+      // The importer has read and hashed these bytes: keep where they are, as the interface allows.
+      const had = await this.has(digest);
+      if (!had) this.refs.set(digest, range);
+      return { digest, size: range.end - range.start, deduplicated: had };
+    }
     return this.putStream(asyncIterable(blob.stream() as ReadableStream<Uint8Array>), {
       ...options,
       expected: digest,
     });
   }
   async delete(digest: Digest) {
+    if (this.refs.delete(digest)) return true;
     try {
       await rm(this.path(digest));
       return true;
@@ -121,7 +170,7 @@ class FileBlobStore implements BlobStore {
     }
   }
   async list(): Promise<BlobInfo[]> {
-    const out: BlobInfo[] = [];
+    const out: BlobInfo[] = [...this.refs].map(([digest, r]) => ({ digest, size: r.end - r.start }));
     for (const name of await readdir(this.dir)) {
       const digest = `sha256:${name}`;
       if (!isDigest(digest)) continue;

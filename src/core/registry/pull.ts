@@ -344,25 +344,9 @@ async function fetchLayer<T>(
     });
     if (!res.body) throw new RegistryError("protocol", `layer ${digest}: the registry sent no body`, ctx);
     let n = 0;
-    // Hashed here too, so that a layer which fails to decode can be told apart from one whose
-    // bytes were changed on the way (then the digest, not the format, is what is wrong).
-    const hash = await createSha256();
-    const body = asyncIterable(res.body as ReadableStream<Uint8Array>)[Symbol.asyncIterator]();
-    const rest = async () => {
-      for (;;) {
-        const r = await body.next();
-        if (r.done) return;
-        n += r.value.byteLength;
-        if (n > size) return;
-        hash.update(r.value);
-      }
-    };
+    const body = asyncIterable(res.body as ReadableStream<Uint8Array>);
     const counted = async function* () {
-      for (;;) {
-        const r = await body.next();
-        if (r.done) break;
-        const c = r.value;
-        hash.update(c);
+      for await (const c of body) {
         n += c.byteLength;
         if (n > size) {
           throw new RegistryError(
@@ -382,14 +366,10 @@ async function fetchLayer<T>(
       if (signal?.aborted) throw new CancelledError("pull");
       const transient = err instanceof TruncatedBody || !(err instanceof LayerLabError);
       if (!transient && !(err instanceof RegistryError && err.kind === "digest-mismatch")) {
-        const drained = await rest().then(
-          () => true,
-          () => false,
-        );
-        if (drained && n === size) {
-          const got = hash.finish();
-          if (got !== digest) throw mismatch(`layer ${digest}`, got, ctx);
-        }
+        // A layer that does not decode: tell a damaged transfer (its digest is wrong) from a
+        // layer that really is not a tar. Only this failure pays for a second download.
+        const got = await digestOfBlob(client, repo, digest, size, scopes, signal).catch(() => undefined);
+        if (got && got !== digest) throw mismatch(`layer ${digest}`, got, ctx);
       }
       if (!transient || attempt >= retries) {
         if (transient) {
@@ -407,6 +387,33 @@ async function fetchLayer<T>(
       );
     }
   }
+}
+
+/** Downloads a blob only to hash it (at most `size` bytes). */
+async function digestOfBlob(
+  client: RegistryClient,
+  repo: string,
+  digest: Digest,
+  size: number,
+  scopes: string[],
+  signal: AbortSignal | undefined,
+): Promise<Digest | undefined> {
+  const res = await client.send({
+    method: "GET",
+    url: `/v2/${repo}/blobs/${digest}`,
+    scopes,
+    what: `layer ${digest}`,
+    ...(signal ? { signal } : {}),
+  });
+  if (!res.body) return undefined;
+  const hash = await createSha256();
+  let n = 0;
+  for await (const c of asyncIterable(res.body as ReadableStream<Uint8Array>)) {
+    n += c.byteLength;
+    if (n > size) return undefined;
+    hash.update(c);
+  }
+  return hash.finish();
 }
 
 class TruncatedBody extends Error {

@@ -21,9 +21,9 @@ import { formatReference, type ImageReference, parseReference } from "./referenc
 import { appendTransferPut, type BlobTransfer, sumTransfers, type TransferRecord } from "./transfer.ts";
 
 /** Blobs up to this size go up in one PUT; larger ones in PATCH chunks. */
-export const MONOLITHIC_MAX_BYTES = 16 * 2 ** 20;
+export const MONOLITHIC_MAX_BYTES = 8 * 2 ** 20;
 /** The size of each PATCH chunk (raised to the registry's OCI-Chunk-Min-Length when it asks). */
-export const CHUNK_BYTES = 16 * 2 ** 20;
+export const CHUNK_BYTES = 8 * 2 ** 20;
 
 /** Options of pushImage. */
 export interface PushOptions extends RegistryClientOptions {
@@ -438,12 +438,16 @@ async function upload(
   await discard(res);
 }
 
-/** Re-cuts a stream into chunks of exactly `size` bytes (the last may be shorter). */
+/**
+ * Re-cuts a stream into chunks of exactly `size` bytes (the last may be shorter). The same buffer
+ * is filled again for each chunk: the caller is done with one before it asks for the next, so
+ * memory stays flat however large the blob.
+ */
 export async function* fixedChunks(
   source: AsyncIterable<Uint8Array>,
   size: number,
 ): AsyncGenerator<Uint8Array> {
-  let buf = new Uint8Array(size);
+  const buf = new Uint8Array(size);
   let fill = 0;
   for await (const c of source) {
     let at = 0;
@@ -454,7 +458,6 @@ export async function* fixedChunks(
       at += n;
       if (fill === size) {
         yield buf;
-        buf = new Uint8Array(size);
         fill = 0;
       }
     }
