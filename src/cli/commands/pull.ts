@@ -55,6 +55,8 @@ export const pull: Command = {
         result = await pullImage(store, ref, {
           ...(await registryOptions(flags, bools, ref)),
           ...(platform ? { platform } : {}),
+          // Writing an archive needs the layers' digests, not every file's.
+          hashFiles: false,
           onProgress: layerPrinter(io, "pulled"),
         });
       } catch (err) {

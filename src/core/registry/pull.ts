@@ -43,6 +43,8 @@ export interface PullOptions extends RegistryClientOptions {
   concurrency?: number;
   /** A client to reuse (its tokens and counters); default a new one. */
   client?: RegistryClient;
+  /** Compute each file's sha256 for the layer indexes (default true; the CLI, writing an archive, needs none). */
+  hashFiles?: boolean;
 }
 
 /** What a pull stored and moved. */
@@ -178,7 +180,10 @@ export async function pullImage(
       }
       let moved = 0;
       const ingest = async (body: AsyncIterable<Uint8Array>) => {
-        const r = await ingestArchiveEntry(store, body, `layer ${i + 1} (${desc.digest})`, { signal });
+        const r = await ingestArchiveEntry(store, body, `layer ${i + 1} (${desc.digest})`, {
+          signal,
+          ...(options.hashFiles === false ? { hashFiles: false } : {}),
+        });
         const drop = () => Promise.all(r.added.map(([d]) => store.blobs.delete(d).catch(() => false)));
         if (r.digest === undefined) {
           await drop();

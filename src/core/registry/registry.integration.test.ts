@@ -85,6 +85,25 @@ describe.skipIf(registryMissing !== undefined).each(KINDS)(
       expect((await readTransfers(other.meta, img.id)).map((t) => t.kind)).toEqual(["pull", "pull"]);
     });
 
+    it("pushes and pulls by digest", async () => {
+      const local = openMemoryStore();
+      const img = await storeImage(local, "app:1", BASE);
+      const ref = `${reg.domain}/bydigest/app@${img.manifest}`;
+      const pushed = await pushImage(local, img.id, ref, opts);
+      expect(pushed.manifestDigest).toBe(img.manifest);
+      const pulled = await pullImage(openMemoryStore(), ref, opts);
+      expect(pulled.record.id).toBe(img.id);
+      expect(pulled.record.names).toEqual([ref]);
+      const wrong = await pushImage(
+        local,
+        img.id,
+        `${reg.domain}/bydigest/app@sha256:${"0".repeat(64)}`,
+        opts,
+      ).catch((e) => e);
+      expect(wrong).toBeInstanceOf(RegistryError);
+      expect(wrong.message).toMatch(/push it by tag, or by its own digest/);
+    });
+
     it("a second image sharing the base uploads only its own layer, config and manifest", async () => {
       const local = openMemoryStore();
       const a = await storeImage(local, "app:1", APP);
