@@ -3,8 +3,7 @@
  * push go through it so that no layer is ever held whole in memory, whatever the image size.
  */
 
-import { once } from "node:events";
-import { createReadStream, createWriteStream, mkdtempSync, openAsBlob, rmSync } from "node:fs";
+import { createReadStream, mkdtempSync, openAsBlob, rmSync } from "node:fs";
 import { open, readdir, rename, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,6 +17,7 @@ import { openMemoryStore } from "../core/store/memory.ts";
 import type { BlobInfo, BlobStore, PutOptions, PutResult, Store } from "../core/store/types.ts";
 
 let counter = 0;
+const WRITE_BYTES = 1 << 20;
 
 /** A byte range of a file on disk. */
 interface FileRange {
@@ -128,13 +128,27 @@ class FileBlobStore implements BlobStore {
   }
   async putStream(source: AsyncIterable<Uint8Array>, options?: PutOptions): Promise<PutResult> {
     const tmp = join(this.dir, `.partial-${process.pid}-${counter++}`);
-    const out = createWriteStream(tmp);
+    const fh = await open(tmp, "w");
+    // Network chunks are small (tens of KiB): gathered into 1 MiB writes, a tenth of the calls.
+    const buf = new Uint8Array(WRITE_BYTES);
+    let fill = 0;
+    const flush = async () => {
+      if (fill > 0) await fh.write(buf, 0, fill);
+      fill = 0;
+    };
     try {
       const { digest, size } = await ingest(source, options, async (chunk) => {
-        if (!out.write(chunk)) await once(out, "drain");
+        if (chunk.byteLength >= WRITE_BYTES) {
+          await flush();
+          await fh.write(chunk);
+          return;
+        }
+        if (fill + chunk.byteLength > WRITE_BYTES) await flush();
+        buf.set(chunk, fill);
+        fill += chunk.byteLength;
       });
-      out.end();
-      await once(out, "finish");
+      await flush();
+      await fh.close();
       if (await this.has(digest)) {
         await rm(tmp, { force: true });
         return { digest, size, deduplicated: true };
@@ -142,7 +156,7 @@ class FileBlobStore implements BlobStore {
       await rename(tmp, this.path(digest));
       return { digest, size, deduplicated: false };
     } catch (err) {
-      out.destroy();
+      await fh.close().catch(() => {});
       await rm(tmp, { force: true });
       throw err;
     }
