@@ -7,9 +7,11 @@ import {
   USER,
 } from "../../testdata/registry/harness.ts";
 import { storeImage } from "../../testdata/registry/images.ts";
+import { MediaType } from "../image/oci.ts";
 import { openMemoryStore } from "../store/memory.ts";
 import type { Store } from "../store/types.ts";
 import { staticCredentials } from "./auth.ts";
+import { RegistryClient } from "./client.ts";
 import { RegistryError } from "./errors.ts";
 import { pullImage } from "./pull.ts";
 import { pushImage } from "./push.ts";
@@ -102,6 +104,58 @@ describe.skipIf(registryMissing !== undefined).each(KINDS)(
       ).catch((e) => e);
       expect(wrong).toBeInstanceOf(RegistryError);
       expect(wrong.message).toMatch(/push it by tag, or by its own digest/);
+    });
+
+    it("follows an index to the chosen platform (default linux/amd64), and names the platforms it lacks", async () => {
+      const local = openMemoryStore();
+      const amd = await storeImage(local, "multi:amd", BASE);
+      const arm = await storeImage(local, "multi:arm", APP2);
+      const repo = `${reg.domain}/multi/app`;
+      const a = await pushImage(local, amd.id, `${repo}:amd`, opts);
+      const b = await pushImage(local, arm.id, `${repo}:arm`, opts);
+      const size = async (d: string) => (await local.blobs.size(d as `sha256:${string}`))!;
+      const index = {
+        schemaVersion: 2,
+        mediaType: MediaType.ociIndex,
+        manifests: [
+          {
+            mediaType: MediaType.ociManifest,
+            digest: b.manifestDigest,
+            size: await size(b.manifestDigest),
+            platform: { os: "linux", architecture: "arm64", variant: "v8" },
+          },
+          {
+            mediaType: MediaType.ociManifest,
+            digest: a.manifestDigest,
+            size: await size(a.manifestDigest),
+            platform: { os: "linux", architecture: "amd64" },
+          },
+        ],
+      };
+      const client = new RegistryClient(reg.domain, opts);
+      const bytes = new TextEncoder().encode(JSON.stringify(index));
+      await client.send({
+        method: "PUT",
+        url: "/v2/multi/app/manifests/both",
+        headers: { "Content-Type": MediaType.ociIndex },
+        body: () => bytes,
+        scopes: ["repository:multi/app:pull,push"],
+        what: "index",
+      });
+      const byDefault = await pullImage(openMemoryStore(), `${repo}:both`, opts);
+      expect(byDefault.record.id).toBe(amd.id);
+      expect(byDefault.record.platform).toBe("linux/amd64");
+      const chosen = await pullImage(openMemoryStore(), `${repo}:both`, { ...opts, platform: "linux/arm64" });
+      expect(chosen.record.id).toBe(arm.id);
+      expect(chosen.record.platform).toBe("linux/arm64/v8");
+      const missing = await pullImage(openMemoryStore(), `${repo}:both`, {
+        ...opts,
+        platform: "linux/s390x",
+      }).catch((e) => e);
+      expect(missing).toBeInstanceOf(RegistryError);
+      expect(missing.message).toMatch(
+        /has no linux\/s390x image \(platforms: linux\/arm64\/v8, linux\/amd64\)/,
+      );
     });
 
     it("a second image sharing the base uploads only its own layer, config and manifest", async () => {
