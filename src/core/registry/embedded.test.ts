@@ -75,6 +75,20 @@ describe("the embedded registry (the same flows as against CNCF distribution)", 
     ]);
   });
 
+  it("honours OCI-Chunk-Min-Length: chunks grow to the size the registry asks for", async () => {
+    const reg = new EmbeddedRegistry(openMemoryStore(), `http://${DOMAIN}`, 256 * 1024);
+    const local = openMemoryStore();
+    const img = await storeImage(local, "big:1", [{ seed: 65, bytes: 700_000 }]);
+    await pushImage(local, img.id, `${DOMAIN}/min/app:1`, {
+      fetch: reg.fetch,
+      retries: 0,
+      monolithicMaxBytes: 100_000,
+      chunkBytes: 64 * 1024,
+    });
+    const patches = reg.counters.requests.filter((q) => q.method === "PATCH");
+    expect(patches.map((q) => q.status)).toEqual([202, 202, 202]);
+  });
+
   it("answers unknown names and manifests as distribution does", async () => {
     const { opts } = embedded();
     const err = await pullImage(openMemoryStore(), `${DOMAIN}/nobody/here:1`, opts).catch((e) => e);

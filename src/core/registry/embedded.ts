@@ -17,6 +17,14 @@ interface RepoRecord {
   tags: Record<string, Digest>;
 }
 
+/** An upload in progress: its chunks so far; a short chunk must be the last. */
+interface Upload {
+  repo: string;
+  parts: Uint8Array[];
+  size: number;
+  pendingShort?: boolean;
+}
+
 /** Bytes and requests an embedded registry has seen. */
 export interface EmbeddedCounters {
   bytesReceived: number;
@@ -31,13 +39,15 @@ const ROUTE = new RegExp(`^/v2/(${NAME})/(blobs/uploads/([A-Za-z0-9-]*)|blobs/([
 /** A registry over a store, answering the OCI distribution API. */
 export class EmbeddedRegistry {
   readonly counters: EmbeddedCounters = { bytesReceived: 0, bytesSent: 0, requests: [] };
-  private readonly uploads = new Map<string, { repo: string; parts: Uint8Array[]; size: number }>();
+  private readonly uploads = new Map<string, Upload>();
   private next = 0;
 
   constructor(
     private readonly store: Store,
     /** The origin URLs are made absolute against (`Location`). */
     private readonly origin = "http://embedded.invalid",
+    /** The smallest PATCH chunk it takes (announced as OCI-Chunk-Min-Length), if any. */
+    private readonly chunkMinLength?: number,
   ) {}
 
   /** A `fetch` that answers from this registry (for the client, in tests and in a worker). */
@@ -126,15 +136,16 @@ export class EmbeddedRegistry {
     this.uploads.set(id, { repo: name, parts: [], size: 0 });
     return new Response(null, {
       status: 202,
-      headers: { Location: `/v2/${name}/blobs/uploads/${id}`, Range: "0-0", "Docker-Upload-UUID": id },
+      headers: {
+        Location: `/v2/${name}/blobs/uploads/${id}`,
+        Range: "0-0",
+        "Docker-Upload-UUID": id,
+        ...(this.chunkMinLength ? { "OCI-Chunk-Min-Length": String(this.chunkMinLength) } : {}),
+      },
     });
   }
 
-  private async patch(
-    req: Request,
-    id: string,
-    up: { repo: string; parts: Uint8Array[]; size: number },
-  ): Promise<Response> {
+  private async patch(req: Request, id: string, up: Upload): Promise<Response> {
     const range = req.headers.get("content-range");
     const bytes = new Uint8Array(await req.arrayBuffer());
     if (range) {
@@ -142,6 +153,9 @@ export class EmbeddedRegistry {
       if (!m || Number(m[1]) !== up.size || Number(m[2]) - Number(m[1]) + 1 !== bytes.byteLength)
         return error(416, "BLOB_UPLOAD_INVALID", "content range does not follow what was received");
     }
+    if (this.chunkMinLength && up.pendingShort)
+      return error(416, "BLOB_UPLOAD_INVALID", "a chunk smaller than OCI-Chunk-Min-Length was not the last");
+    if (this.chunkMinLength && bytes.byteLength < this.chunkMinLength) up.pendingShort = true;
     up.parts.push(bytes);
     up.size += bytes.byteLength;
     this.counters.bytesReceived += bytes.byteLength;
@@ -155,12 +169,7 @@ export class EmbeddedRegistry {
     });
   }
 
-  private async finish(
-    req: Request,
-    url: URL,
-    id: string,
-    up: { repo: string; parts: Uint8Array[]; size: number },
-  ): Promise<Response> {
+  private async finish(req: Request, url: URL, id: string, up: Upload): Promise<Response> {
     const digest = url.searchParams.get("digest");
     const last = new Uint8Array(await req.arrayBuffer());
     if (last.byteLength) {

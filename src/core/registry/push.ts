@@ -310,7 +310,7 @@ async function pushBlob(
   await discard(head);
   if (head.status === 200) return done("skipped", 0);
 
-  let location: string | undefined;
+  let opened: { location: string; minChunk: number } | undefined;
   for (const from of await mountSources(store.meta, b.digest, ref.domain, repo)) {
     const res = await client.send({
       method: "POST",
@@ -323,19 +323,22 @@ async function pushBlob(
     await discard(res);
     if (res.status === 201) return done("mounted", 0);
     // 202: the registry could not mount it and opened an upload instead; use that.
-    location = uploadLocation(client, res, what);
+    opened = {
+      location: uploadLocation(client, res, what),
+      minChunk: Number(res.headers.get("oci-chunk-min-length") ?? 0) || 0,
+    };
     break;
   }
   const retries = client.options.retries ?? 4;
   for (let attempt = 0; ; attempt++) {
     try {
-      await upload(store, client, repo, b, location, options, (n) => report(n, "moving"));
+      await upload(store, client, repo, b, opened, options, (n) => report(n, "moving"));
       return done("sent", b.size);
     } catch (err) {
       // A lost upload session (the registry restarted, or a chunk was half taken) starts again.
       if (!(err instanceof RegistryError) || err.kind !== "blob-upload-invalid" || attempt >= retries)
         throw err;
-      location = undefined;
+      opened = undefined;
     }
   }
 }
@@ -354,7 +357,7 @@ async function upload(
   client: RegistryClient,
   repo: string,
   b: OutgoingBlob,
-  opened: string | undefined,
+  opened: { location: string; minChunk: number } | undefined,
   options: PushOptions,
   onBytes: (n: number) => void,
 ): Promise<void> {
@@ -362,9 +365,9 @@ async function upload(
   const scopes = [repositoryScope(repo, "pull,push")];
   const what = `${b.role} ${b.digest}`;
   const sig = signal ? { signal } : {};
-  let minChunk = 0;
+  let minChunk = opened?.minChunk ?? 0;
   let location: string;
-  if (opened) location = client.resolve(opened);
+  if (opened) location = client.resolve(opened.location);
   else {
     const res = await client.send({
       method: "POST",
