@@ -3,6 +3,7 @@ import { cliBenchmark } from "./cli.ts";
 import { dockerfileBenchmark } from "./dockerfile.ts";
 import { importBenchmark } from "./import.ts";
 import { overlayBenchmark } from "./overlay.ts";
+import { registryBenchmark } from "./registry.ts";
 import { uiBenchmark } from "./ui.ts";
 import { xzBenchmark } from "./xz.ts";
 
@@ -22,4 +23,5 @@ export const benchmarks: Benchmark[] = [
   uiBenchmark,
   xzBenchmark,
   cliBenchmark,
+  registryBenchmark,
 ];

@@ -28,6 +28,7 @@ export type ErrorCode =
   | "CANCELLED"
   | "STORE"
   | "STORAGE_FULL"
+  | "REGISTRY"
   | "USAGE";
 
 /** Base of every error LayerLab raises on purpose; anything else is a bug. */

@@ -19,4 +19,6 @@ export const commands: CommandEntry[] = [
   { name: "convert", load: async () => (await import("./convert.ts")).convert },
   { name: "parse", load: async () => (await import("./parse.ts")).parse },
   { name: "build", load: async () => (await import("./build.ts")).build },
+  { name: "pull", load: async () => (await import("./pull.ts")).pull },
+  { name: "push", load: async () => (await import("./push.ts")).push },
 ];

@@ -49,7 +49,7 @@ export interface BlobStore {
 }
 
 /** Where an image came from. */
-export type ImageSource = "build" | "import" | "commit" | "builtin";
+export type ImageSource = "build" | "import" | "commit" | "builtin" | "pull";
 
 /** A stored image: its config and the layers it stacks, bottom first. */
 export interface ImageRecord {

@@ -1,0 +1,197 @@
+/**
+ * Registry benchmark: a generated 500 MB, 10-layer gzip image pushed to and pulled from a CNCF
+ * distribution registry on loopback, by the `layerlab` CLI and by `skopeo copy` on the same image,
+ * each against a fresh registry (so neither finds the other's blobs). Then a second image sharing
+ * all but one layer is pushed, and the registry's access log shows what it was sent. Figures: wall
+ * time, throughput, and the peak RSS of each process (GNU time).
+ */
+import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { once } from "node:events";
+import {
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  mkdtempSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { collectBytes } from "../core/archive/bytes.ts";
+import { writeTar } from "../core/archive/tar-writer.ts";
+import { sha256 } from "../core/digest.ts";
+import { type BlobSource, writeOciArchive } from "../core/image/layout-writer.ts";
+import { MediaType } from "../core/image/oci.ts";
+import { registryMissing, startRegistry, type TestRegistry } from "../testdata/registry/harness.ts";
+import type { Benchmark } from "./index.ts";
+import { row } from "./measure.ts";
+
+const MB = 1_000_000;
+const LAYERS = 10;
+const LAYER_BYTES = 50 * MB;
+
+interface LayerFile {
+  file: string;
+  digest: `sha256:${string}`;
+  size: number;
+  diffId: `sha256:${string}`;
+}
+
+/** One layer: a tar of one file of random bytes (so gzip keeps its size), gzipped, on disk. */
+export async function makeLayer(dir: string, i: number, bytes: number): Promise<LayerFile> {
+  const body = randomBytes(bytes);
+  const tar = await collectBytes(writeTar([{ name: `layer${i}/data.bin`, body, mtime: 1_700_000_000 }]));
+  const gz = gzipSync(tar, { level: 1 });
+  const file = join(dir, `layer${i}.gz`);
+  writeFileSync(file, gz);
+  return { file, digest: await sha256(gz), size: gz.byteLength, diffId: await sha256(tar) };
+}
+
+export async function writeArchive(path: string, layers: LayerFile[], tag: string): Promise<void> {
+  const config = new TextEncoder().encode(
+    JSON.stringify({
+      architecture: "amd64",
+      os: "linux",
+      rootfs: { type: "layers", diff_ids: layers.map((l) => l.diffId) },
+      history: layers.map((_, i) => ({ created_by: `layer ${i}` })),
+    }),
+  );
+  const blob = (l: LayerFile): BlobSource & { mediaType: string } => ({
+    digest: l.digest,
+    size: l.size,
+    mediaType: MediaType.ociLayerGzip,
+    async *open() {
+      for await (const c of createReadStream(l.file, { highWaterMark: 1 << 20 })) yield c as Uint8Array;
+    },
+  });
+  const out = createWriteStream(path);
+  for await (const c of writeOciArchive([{ names: [tag], config, layers: layers.map(blob) }])) {
+    if (!out.write(c)) await once(out, "drain");
+  }
+  out.end();
+  await once(out, "finish");
+}
+
+/** Runs a command under GNU time: wall seconds and peak RSS in MB. */
+function timed(cmd: string, args: string[], input?: string): { s: number; rssMb: number } {
+  const r = spawnSync("/usr/bin/time", ["-f", "%e %M", cmd, ...args], {
+    encoding: "utf8",
+    ...(input !== undefined ? { input } : {}),
+    maxBuffer: 64 * MB,
+  });
+  const last = r.stderr.trim().split("\n").pop() ?? "";
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed: ${r.stderr.slice(-2000)}`);
+  const [s, kb] = last.split(" ").map(Number);
+  return { s: s!, rssMb: (kb! * 1024) / MB };
+}
+
+const CLI = ["--import", "tsx", "src/cli/main.ts"];
+
+function uploads(reg: TestRegistry) {
+  return reg
+    .requests()
+    .filter((r) => (r.method === "PUT" || r.method === "PATCH") && r.path.includes("/blobs/uploads/"));
+}
+
+export const registryBenchmark: Benchmark = {
+  name: "registry",
+  summary:
+    "push and pull a 500 MB, 10-layer gzip image on a loopback registry: layerlab CLI beside skopeo copy",
+  async run() {
+    if (registryMissing || !existsSync("/usr/bin/skopeo")) {
+      console.log(
+        `skipped: ${registryMissing ?? "/usr/bin/skopeo is not installed (apt-get install -y skopeo)"}`,
+      );
+      return;
+    }
+    const dir = mkdtempSync(join(tmpdir(), "layerlab-bench-registry-"));
+    const regs: TestRegistry[] = [];
+    try {
+      const layers: LayerFile[] = [];
+      for (let i = 0; i < LAYERS; i++) layers.push(await makeLayer(dir, i, LAYER_BYTES));
+      const second = [...layers.slice(0, LAYERS - 1), await makeLayer(dir, 99, 5 * MB)];
+      const archive = join(dir, "image.oci.tar");
+      const archive2 = join(dir, "image2.oci.tar");
+      await writeArchive(archive, layers, "bench:1");
+      await writeArchive(archive2, second, "bench:2");
+      const bytes = layers.reduce((a, l) => a + l.size, 0);
+      console.log(
+        `image: ${LAYERS} gzip layers, ${(bytes / MB).toFixed(0)} MB of blobs; archive ${(statSync(archive).size / MB).toFixed(0)} MB`,
+      );
+
+      const [forSkopeo, forLayerlab] = await Promise.all([startRegistry("none"), startRegistry("none")]);
+      regs.push(forSkopeo, forLayerlab);
+      const mbps = (s: number) => `${(bytes / MB / s).toFixed(0)} MB/s`;
+
+      const skPush = timed("skopeo", [
+        "copy",
+        "-q",
+        "--dest-tls-verify=false",
+        `oci-archive:${archive}`,
+        `docker://${forSkopeo.domain}/bench/app:1`,
+      ]);
+      const llPush = timed("node", [...CLI, "push", archive, `${forLayerlab.domain}/bench/app:1`]);
+      const skPull = timed("skopeo", [
+        "copy",
+        "-q",
+        "--src-tls-verify=false",
+        `docker://${forSkopeo.domain}/bench/app:1`,
+        `oci-archive:${join(dir, "sk-pulled.tar")}`,
+      ]);
+      const llPull = timed("node", [
+        ...CLI,
+        "pull",
+        `${forLayerlab.domain}/bench/app:1`,
+        "-o",
+        join(dir, "ll-pulled.tar"),
+        "--format",
+        "oci",
+      ]);
+
+      console.log(row("", "seconds", "throughput", "peak RSS MB", "of skopeo"));
+      console.log(
+        row(
+          "push (archive → registry): layerlab",
+          llPush.s,
+          mbps(llPush.s),
+          llPush.rssMb,
+          `${(skPush.s / llPush.s).toFixed(2)}x`,
+        ),
+      );
+      console.log(
+        row("push: skopeo copy oci-archive: docker://", skPush.s, mbps(skPush.s), skPush.rssMb, "1.00x"),
+      );
+      console.log(
+        row(
+          "pull (registry → OCI archive): layerlab",
+          llPull.s,
+          mbps(llPull.s),
+          llPull.rssMb,
+          `${(skPull.s / llPull.s).toFixed(2)}x`,
+        ),
+      );
+      console.log(
+        row("pull: skopeo copy docker:// oci-archive:", skPull.s, mbps(skPull.s), skPull.rssMb, "1.00x"),
+      );
+
+      forLayerlab.mark();
+      const llPush2 = timed("node", [...CLI, "push", archive2, `${forLayerlab.domain}/bench/app:2`]);
+      const sent = uploads(forLayerlab).filter((r) => r.method === "PUT");
+      const patched = uploads(forLayerlab).filter((r) => r.method === "PATCH").length;
+      const manifests = forLayerlab
+        .requests()
+        .filter((r) => r.method === "PUT" && r.path.includes("/manifests/")).length;
+      console.log(
+        `second push, all but one layer shared: ${llPush2.s.toFixed(1)} s; the registry received ${sent.length} blob uploads ` +
+          `(${sent.map((r) => (r.path.includes(second[LAYERS - 1]!.digest.slice(7)) ? "the new layer" : "the config")).join(" and ")}), ` +
+          `${patched} PATCH chunks and ${manifests} manifest`,
+      );
+    } finally {
+      for (const r of regs) await r.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};

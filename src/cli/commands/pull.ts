@@ -1,0 +1,106 @@
+import { once } from "node:events";
+import { createWriteStream, renameSync, rmSync } from "node:fs";
+import { resolve } from "node:path";
+import { type ExportFormat, exportImage } from "../../core/image/export.ts";
+import { pullImage } from "../../core/registry/pull.ts";
+import { formatReference, parseReference } from "../../core/registry/reference.ts";
+import { type CliIo, type Command, parseArgs, UsageError } from "../command.ts";
+import { openTempFileStore } from "../file-store.ts";
+import {
+  EXIT,
+  EXIT_HELP,
+  layerPrinter,
+  REGISTRY_BOOLS,
+  REGISTRY_FLAGS,
+  registryExit,
+  registryOptions,
+  summarize,
+} from "../registry-flags.ts";
+
+export const pull: Command = {
+  name: "pull",
+  summary: "pull an image from a registry and write it as a docker-archive or OCI layout archive",
+  usage:
+    "layerlab pull REF -o OUT.tar [--platform OS/ARCH[/VARIANT]] [--format docker|oci] [--json]\n" +
+    "       [--username USER --password-stdin] [--insecure-registry HOST:PORT]...\n" +
+    "       (credentials otherwise from $DOCKER_CONFIG/config.json or ~/.docker/config.json;\n" +
+    "       loopback registries are reached over plain HTTP)\n" +
+    `       ${EXIT_HELP}`,
+  async run(args: string[], io: CliIo): Promise<number> {
+    const { flags, bools, positional } = parseArgs(args, {
+      flags: ["output", "platform", "format", ...REGISTRY_FLAGS.filter((f) => f !== "insecure-registry")],
+      multi: ["insecure-registry"],
+      bools: REGISTRY_BOOLS,
+      short: { "-o": "output" },
+    });
+    if (positional.length !== 1) throw new UsageError("give exactly one image reference");
+    const output = flags.get("output")?.[0];
+    if (!output) throw new UsageError("-o OUT.tar is required");
+    const format = (flags.get("format")?.[0] ?? "docker") as ExportFormat;
+    if (format !== "docker" && format !== "oci")
+      throw new UsageError(`--format must be docker or oci, not '${format}'`);
+    let ref: ReturnType<typeof parseReference>;
+    try {
+      ref = parseReference(positional[0]!);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    const platform = flags.get("platform")?.[0];
+    const store = openTempFileStore();
+    const target = resolve(io.cwd, output);
+    const partial = `${target}.partial`;
+    try {
+      let result: Awaited<ReturnType<typeof pullImage>>;
+      try {
+        result = await pullImage(store, ref, {
+          ...(await registryOptions(flags, bools, ref)),
+          ...(platform ? { platform } : {}),
+          // Writing an archive needs the layers' digests, not every file's.
+          hashFiles: false,
+          onProgress: layerPrinter(io, "pulled"),
+        });
+      } catch (err) {
+        return registryExit(err, io, "pull");
+      }
+      const out = createWriteStream(partial);
+      try {
+        for await (const chunk of exportImage(store, result.record.id, {
+          format,
+          names: result.record.names,
+        })) {
+          if (!out.write(chunk)) await once(out, "drain");
+        }
+        out.end();
+        await once(out, "finish");
+        renameSync(partial, target);
+      } catch (err) {
+        out.destroy();
+        rmSync(partial, { force: true });
+        throw err;
+      }
+      const t = result.transfer;
+      if (bools.has("json")) {
+        io.out(
+          `${JSON.stringify(
+            {
+              reference: formatReference(ref),
+              manifestDigest: t.manifestDigest,
+              image: result.record.id,
+              platform: result.record.platform,
+              output,
+              format,
+              transfer: t,
+            },
+            null,
+            2,
+          )}\n`,
+        );
+      }
+      io.err(`pulled ${formatReference(ref)} (${t.manifestDigest}): ${summarize(t)}\n`);
+      io.err(`wrote ${result.record.names[0] ?? result.record.id} as a ${format} archive to ${output}\n`);
+      return EXIT.ok;
+    } finally {
+      store.close();
+    }
+  },
+};

@@ -1,0 +1,451 @@
+/**
+ * Pull: an image from a registry into the store, stored exactly as an import stores it (each
+ * layer's blob as it came, its entry index, its layer record; the config and manifest blobs; one
+ * image record), fetching only the blobs the store does not already hold.
+ */
+import { asyncIterable } from "../archive/bytes.ts";
+import { createSha256, type Digest, isDigest, sha256 } from "../digest.ts";
+import { CancelledError, LayerLabError, throwIfAborted } from "../errors.ts";
+import { ingestArchiveEntry } from "../image/import.ts";
+import { formatPlatform, type ImageConfig, type ImageIndex, type ImageManifest } from "../image/oci.ts";
+import type { ImageRecord, LayerRecord, Store } from "../store/types.ts";
+import { repositoryScope } from "./auth.ts";
+import { RegistryClient, type RegistryClientOptions } from "./client.ts";
+import { RegistryError } from "./errors.ts";
+import { CONFIG_MAX_BYTES, fetchManifest, readLimited } from "./manifest.ts";
+import { choosePlatform } from "./platform.ts";
+import { blobSourcePuts } from "./provenance.ts";
+import { familiarReference, formatReference, type ImageReference, parseReference } from "./reference.ts";
+import { appendTransferPut, type BlobTransfer, sumTransfers, type TransferRecord } from "./transfer.ts";
+
+/** Progress of one blob of a transfer. */
+export interface TransferProgress {
+  role: "layer" | "config" | "manifest";
+  /** Position of the layer, bottom first (layers only). */
+  index?: number;
+  /** How many layers the image has (layers only). */
+  of?: number;
+  digest: Digest;
+  size: number;
+  /** Bytes moved so far for this blob. */
+  bytes: number;
+  state: "checking" | "moving" | "done";
+  outcome?: BlobTransfer["outcome"];
+}
+
+/** Options of pullImage. */
+export interface PullOptions extends RegistryClientOptions {
+  /** `os/arch[/variant]` of a multi-platform image (default linux/amd64, then the first). */
+  platform?: string;
+  signal?: AbortSignal;
+  onProgress?: (p: TransferProgress) => void;
+  /** Layers fetched at once (default 3). */
+  concurrency?: number;
+  /** A client to reuse (its tokens and counters); default a new one. */
+  client?: RegistryClient;
+  /** Compute each file's sha256 for the layer indexes (default true; the CLI, writing an archive, needs none). */
+  hashFiles?: boolean;
+}
+
+/** What a pull stored and moved. */
+export interface PullResult {
+  record: ImageRecord;
+  layers: LayerRecord[];
+  transfer: TransferRecord;
+  reference: ImageReference;
+}
+
+/**
+ * Pulls an image: the manifest (following an index to the chosen platform), the config, and each
+ * layer the store lacks, every blob verified against its digest while it streams. All or nothing:
+ * a failed or cancelled pull leaves no image record (fully verified blobs stay and are reused by
+ * the next try).
+ */
+export async function pullImage(
+  store: Store,
+  reference: string | ImageReference,
+  options: PullOptions = {},
+): Promise<PullResult> {
+  const ref = typeof reference === "string" ? parseReference(reference) : reference;
+  const client = options.client ?? new RegistryClient(ref.domain, options);
+  const { signal } = options;
+  const repo = ref.repository;
+  const scopes = [repositoryScope(repo, "pull")];
+  const ctx = { registry: ref.domain, repository: repo };
+  const startedAt = Date.now();
+  try {
+    let fetched = await fetchManifest(client, repo, ref.digest ?? ref.tag ?? "latest", scopes, signal);
+    let platform: string | undefined;
+    for (let depth = 0; fetched.isIndex; depth++) {
+      if (depth > 2) throw new RegistryError("protocol", "indexes nested too deeply", ctx);
+      const index = fetched.doc as ImageIndex;
+      const { chosen, present } = choosePlatform(index.manifests, options.platform);
+      if (!chosen || !isDigest(chosen.digest)) {
+        throw new RegistryError(
+          "manifest-unknown",
+          `${formatReference(ref)} has no ${options.platform ?? "usable"} image (platforms: ${present.join(", ") || "none"}). Choose one of them.`,
+          ctx,
+        );
+      }
+      platform = chosen.platform ? formatPlatform(chosen.platform) : platform;
+      fetched = await fetchManifest(client, repo, chosen.digest, scopes, signal);
+    }
+    const manifest = fetched.doc as ImageManifest;
+    const blobs: BlobTransfer[] = [];
+
+    // The config: small, held whole, verified.
+    const cfgDesc = manifest.config;
+    let configBytes = await store.blobs.get(cfgDesc.digest);
+    let configOutcome: BlobTransfer["outcome"] = "skipped";
+    if (!configBytes) {
+      const res = await client.send({
+        method: "GET",
+        url: `/v2/${repo}/blobs/${cfgDesc.digest}`,
+        scopes,
+        what: `config ${cfgDesc.digest}`,
+        ...(signal ? { signal } : {}),
+      });
+      configBytes = await readLimited(res, CONFIG_MAX_BYTES, `config ${cfgDesc.digest}`, ref.domain);
+      const got = await sha256(configBytes);
+      if (got !== cfgDesc.digest) throw mismatch(`config ${cfgDesc.digest}`, got, ctx);
+      configOutcome = "received";
+    }
+    if (configBytes.byteLength !== cfgDesc.size) {
+      throw new RegistryError(
+        "protocol",
+        `config ${cfgDesc.digest} is ${configBytes.byteLength} bytes but the manifest says ${cfgDesc.size}`,
+        ctx,
+      );
+    }
+    options.onProgress?.({
+      role: "config",
+      digest: cfgDesc.digest,
+      size: cfgDesc.size,
+      bytes: cfgDesc.size,
+      state: "done",
+      outcome: configOutcome,
+    });
+    let config: ImageConfig;
+    try {
+      config = JSON.parse(new TextDecoder().decode(configBytes)) as ImageConfig;
+    } catch (err) {
+      throw new RegistryError(
+        "protocol",
+        `config ${cfgDesc.digest} is not valid JSON: ${(err as Error).message}`,
+        ctx,
+      );
+    }
+    const diffIds = config?.rootfs?.diff_ids;
+    if (!Array.isArray(diffIds) || diffIds.length !== manifest.layers.length) {
+      throw new RegistryError(
+        "protocol",
+        `config ${cfgDesc.digest} lists ${Array.isArray(diffIds) ? diffIds.length : "no"} layers but the manifest names ${manifest.layers.length}`,
+        ctx,
+      );
+    }
+
+    // The layers: each one the store lacks is fetched, a few at once.
+    const layerRecords: LayerRecord[] = new Array(manifest.layers.length);
+    const layerPuts: LayerRecord[] = [];
+    const outcomes: BlobTransfer[] = new Array(manifest.layers.length);
+    const work = manifest.layers.map((desc, i) => async () => {
+      throwIfAborted(signal, "pull");
+      const diffId = diffIds[i]!;
+      if (!isDigest(diffId))
+        throw new RegistryError("protocol", `config names an invalid diffId '${String(diffId)}'`, ctx);
+      const report = (p: Omit<TransferProgress, "role" | "index" | "digest" | "size">) =>
+        options.onProgress?.({
+          role: "layer",
+          index: i,
+          of: manifest.layers.length,
+          digest: desc.digest,
+          size: desc.size,
+          ...p,
+        });
+      report({ bytes: 0, state: "checking" });
+      const existing = await store.meta.get("layers", diffId);
+      const held = await store.blobs.has(desc.digest);
+      if (existing && held) {
+        layerRecords[i] = existing;
+        outcomes[i] = {
+          role: "layer",
+          digest: desc.digest,
+          mediaType: desc.mediaType,
+          size: desc.size,
+          outcome: "skipped",
+          bytesMoved: 0,
+        };
+        report({ bytes: 0, state: "done", outcome: "skipped" });
+        return;
+      }
+      let moved = 0;
+      const ingest = async (body: AsyncIterable<Uint8Array>) => {
+        const r = await ingestArchiveEntry(store, body, `layer ${i + 1} (${desc.digest})`, {
+          signal,
+          ...(options.hashFiles === false ? { hashFiles: false } : {}),
+        });
+        const drop = () => Promise.all(r.added.map(([d]) => store.blobs.delete(d).catch(() => false)));
+        if (r.digest === undefined) {
+          await drop();
+          throw new RegistryError(
+            "protocol",
+            `layer ${desc.digest} is not a readable layer: ${r.failed.message}`,
+            ctx,
+          );
+        }
+        if (r.digest !== desc.digest) {
+          await drop();
+          throw mismatch(`layer ${desc.digest}`, r.digest, ctx);
+        }
+        if (r.diffId !== diffId) {
+          await drop();
+          throw new RegistryError(
+            "digest-mismatch",
+            `layer ${desc.digest} decompresses to ${r.diffId} but the config says ${diffId}: the image is inconsistent. Nothing was stored.`,
+            ctx,
+          );
+        }
+        return r;
+      };
+      let r: Awaited<ReturnType<typeof ingest>>;
+      if (held) {
+        // Verified by an earlier pull that did not finish: read again here, nothing moves.
+        r = await ingest(store.blobs.stream(desc.digest));
+      } else {
+        r = await fetchLayer(
+          client,
+          repo,
+          desc.digest,
+          desc.size,
+          scopes,
+          signal,
+          (n) => {
+            moved = n;
+            report({ bytes: n, state: "moving" });
+          },
+          ingest,
+          ctx,
+        );
+      }
+      const rec: LayerRecord = existing ?? {
+        id: diffId,
+        blob: desc.digest,
+        mediaType: desc.mediaType,
+        blobSize: r.blobSize,
+        size: r.size,
+        index: r.index,
+      };
+      if (!existing) layerPuts.push(rec);
+      layerRecords[i] = rec;
+      const outcome = held ? "skipped" : "received";
+      outcomes[i] = {
+        role: "layer",
+        digest: desc.digest,
+        mediaType: desc.mediaType,
+        size: desc.size,
+        outcome,
+        bytesMoved: held ? 0 : moved,
+      };
+      report({ bytes: moved, state: "done", outcome });
+    });
+    await runLimited(work, Math.max(1, options.concurrency ?? 3), signal);
+    throwIfAborted(signal, "pull");
+    blobs.push(...outcomes);
+    blobs.push({
+      role: "config",
+      digest: cfgDesc.digest,
+      mediaType: cfgDesc.mediaType,
+      size: cfgDesc.size,
+      outcome: configOutcome,
+      bytesMoved: configOutcome === "received" ? cfgDesc.size : 0,
+    });
+    blobs.push({
+      role: "manifest",
+      digest: fetched.digest,
+      mediaType: fetched.mediaType,
+      size: fetched.bytes.byteLength,
+      outcome: "received",
+      bytesMoved: fetched.bytes.byteLength,
+    });
+
+    // Commit: the config and manifest blobs, then every record in one atomic batch.
+    await store.blobs.put(configBytes, { expected: cfgDesc.digest, ...(signal ? { signal } : {}) });
+    await store.blobs.put(fetched.bytes, { expected: fetched.digest, ...(signal ? { signal } : {}) });
+    throwIfAborted(signal, "pull");
+    const prior = await store.meta.get("images", cfgDesc.digest);
+    const name = familiarReference(ref);
+    const record: ImageRecord = {
+      id: cfgDesc.digest,
+      names: [...new Set([...(prior?.names ?? []), name])],
+      source: prior?.source ?? "pull",
+      layers: layerRecords.map((l) => l.id),
+      config: cfgDesc.digest,
+      manifest: prior?.manifest ?? fetched.digest,
+      platform: platform ?? formatPlatform(config),
+      storedAt: prior?.storedAt ?? Date.now(),
+      notes: { ...(prior?.notes ?? {}), "pulled-from": formatReference({ ...ref, digest: fetched.digest }) },
+    };
+    const transfer: TransferRecord = {
+      kind: "pull",
+      reference: formatReference(ref),
+      registry: ref.domain,
+      repository: repo,
+      manifestDigest: fetched.digest,
+      image: record.id,
+      startedAt,
+      finishedAt: Date.now(),
+      blobs,
+      totals: sumTransfers(blobs),
+      requests: Object.fromEntries(client.requests),
+    };
+    const sources = await blobSourcePuts(
+      store.meta,
+      [...manifest.layers.map((l) => l.digest), cfgDesc.digest],
+      ref.domain,
+      repo,
+    );
+    await store.meta.apply({
+      put: {
+        layers: layerPuts,
+        images: [record],
+        kv: [...(await appendTransferPut(store.meta, transfer))!, ...sources],
+      },
+    });
+    return { record, layers: layerRecords, transfer, reference: ref };
+  } catch (err) {
+    if (signal?.aborted && !(err instanceof CancelledError)) throw new CancelledError("pull");
+    throw err;
+  }
+}
+
+function mismatch(what: string, got: string, ctx: { registry: string; repository: string }): RegistryError {
+  return new RegistryError(
+    "digest-mismatch",
+    `${what}: the bytes received hash to ${got}, not the digest the manifest names. Nothing of it was stored. Try again; if it repeats, the registry's copy is damaged or something alters data on the way.`,
+    ctx,
+  );
+}
+
+/** Streams one layer blob into `ingest`, counting bytes and refusing more than its size; retried on network errors. */
+async function fetchLayer<T>(
+  client: RegistryClient,
+  repo: string,
+  digest: Digest,
+  size: number,
+  scopes: string[],
+  signal: AbortSignal | undefined,
+  onBytes: (n: number) => void,
+  ingest: (body: AsyncIterable<Uint8Array>) => Promise<T>,
+  ctx: { registry: string; repository: string },
+): Promise<T> {
+  const retries = client.options.retries ?? 4;
+  for (let attempt = 0; ; attempt++) {
+    const res = await client.send({
+      method: "GET",
+      url: `/v2/${repo}/blobs/${digest}`,
+      scopes,
+      what: `layer ${digest}`,
+      ...(signal ? { signal } : {}),
+    });
+    if (!res.body) throw new RegistryError("protocol", `layer ${digest}: the registry sent no body`, ctx);
+    let n = 0;
+    const body = asyncIterable(res.body as ReadableStream<Uint8Array>);
+    const counted = async function* () {
+      for await (const c of body) {
+        n += c.byteLength;
+        if (n > size) {
+          throw new RegistryError(
+            "digest-mismatch",
+            `layer ${digest}: the registry sent more than the ${size} bytes the manifest says. Nothing of it was stored.`,
+            ctx,
+          );
+        }
+        onBytes(n);
+        yield c;
+      }
+      if (n < size) throw new TruncatedBody(n, size);
+    };
+    try {
+      return await ingest(counted());
+    } catch (err) {
+      if (signal?.aborted) throw new CancelledError("pull");
+      const transient = err instanceof TruncatedBody || !(err instanceof LayerLabError);
+      if (!transient && !(err instanceof RegistryError && err.kind === "digest-mismatch")) {
+        // A layer that does not decode: tell a damaged transfer (its digest is wrong) from a
+        // layer that really is not a tar. Only this failure pays for a second download.
+        const got = await digestOfBlob(client, repo, digest, size, scopes, signal).catch(() => undefined);
+        if (got && got !== digest) throw mismatch(`layer ${digest}`, got, ctx);
+      }
+      if (!transient || attempt >= retries) {
+        if (transient) {
+          throw new RegistryError(
+            "network",
+            `layer ${digest}: the connection broke after ${n} of ${size} bytes, ${attempt + 1} times. Check that the registry is still running and pull again: layers already received are kept.`,
+            ctx,
+            { cause: err },
+          );
+        }
+        throw err;
+      }
+      await new Promise((r) =>
+        setTimeout(r, Math.min(8000, (client.options.backoffMs ?? 500) * 2 ** attempt)),
+      );
+    }
+  }
+}
+
+/** Downloads a blob only to hash it (at most `size` bytes). */
+async function digestOfBlob(
+  client: RegistryClient,
+  repo: string,
+  digest: Digest,
+  size: number,
+  scopes: string[],
+  signal: AbortSignal | undefined,
+): Promise<Digest | undefined> {
+  const res = await client.send({
+    method: "GET",
+    url: `/v2/${repo}/blobs/${digest}`,
+    scopes,
+    what: `layer ${digest}`,
+    ...(signal ? { signal } : {}),
+  });
+  if (!res.body) return undefined;
+  const hash = await createSha256();
+  let n = 0;
+  for await (const c of asyncIterable(res.body as ReadableStream<Uint8Array>)) {
+    n += c.byteLength;
+    if (n > size) return undefined;
+    hash.update(c);
+  }
+  return hash.finish();
+}
+
+class TruncatedBody extends Error {
+  constructor(got: number, want: number) {
+    super(`body ended after ${got} of ${want} bytes`);
+  }
+}
+
+/** Runs tasks with at most `limit` at once; the first failure stops new ones and is thrown once all settle. */
+export async function runLimited(
+  tasks: (() => Promise<void>)[],
+  limit: number,
+  signal?: AbortSignal,
+): Promise<void> {
+  let next = 0;
+  let failure: { err: unknown } | undefined;
+  const worker = async () => {
+    while (!failure && next < tasks.length) {
+      const t = tasks[next++]!;
+      try {
+        throwIfAborted(signal, "transfer");
+        await t();
+      } catch (err) {
+        failure ??= { err };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
+  if (failure) throw failure.err;
+}

@@ -1,0 +1,247 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type AuthKind,
+  registryMissing,
+  startRegistry,
+  type TestRegistry,
+  USER,
+} from "../../testdata/registry/harness.ts";
+import { storeImage } from "../../testdata/registry/images.ts";
+import { MediaType } from "../image/oci.ts";
+import { openMemoryStore } from "../store/memory.ts";
+import type { Store } from "../store/types.ts";
+import { staticCredentials } from "./auth.ts";
+import { RegistryClient } from "./client.ts";
+import { RegistryError } from "./errors.ts";
+import { pullImage } from "./pull.ts";
+import { pushImage } from "./push.ts";
+import { readTransfers } from "./transfer.ts";
+
+if (registryMissing) console.warn(`registry integration tests skipped: ${registryMissing}`);
+
+const BASE = [
+  { seed: 1, bytes: 300_000 },
+  { seed: 2, bytes: 40_000 },
+];
+const APP = [...BASE, { seed: 3, bytes: 200_000 }];
+const APP2 = [...BASE, { seed: 4, bytes: 100_000 }];
+
+const KINDS: AuthKind[] = ["none", "basic", "token"];
+
+describe.skipIf(registryMissing !== undefined).each(KINDS)(
+  "against a real distribution registry (auth: %s)",
+  (auth) => {
+    let reg: TestRegistry;
+    let opts: { credentials?: ReturnType<typeof staticCredentials>; retries: number; backoffMs: number };
+    beforeAll(async () => {
+      reg = await startRegistry(auth);
+      opts = {
+        retries: 2,
+        backoffMs: 20,
+        ...(auth === "none" ? {} : { credentials: staticCredentials({ [reg.domain]: USER }) }),
+      };
+    });
+    afterAll(async () => {
+      await reg?.stop();
+    });
+
+    const uploadsOf = (digest: string) =>
+      reg
+        .requests()
+        .filter(
+          (r) =>
+            r.method === "PUT" &&
+            r.path.includes("/blobs/uploads/") &&
+            r.path.includes(encodeURIComponent(digest)),
+        );
+
+    it("pushes an image, pulls it into an empty store identical, and a second pull receives nothing", async () => {
+      const local = openMemoryStore();
+      const img = await storeImage(local, "app:1", APP);
+      reg.mark();
+      const pushed = await pushImage(local, img.id, `${reg.domain}/team/app:1`, opts);
+      expect(pushed.manifestDigest).toBe(img.manifest);
+      expect(pushed.transfer.totals.sent.count).toBe(5); // three layers, the config and the manifest
+      const manifestPuts = reg
+        .requests()
+        .filter((r) => r.method === "PUT" && r.path === "/v2/team/app/manifests/1");
+      expect(manifestPuts.map((r) => r.status)).toEqual([201]);
+
+      const other = openMemoryStore();
+      const pulled = await pullImage(other, `${reg.domain}/team/app:1`, opts);
+      expect(pulled.record.id).toBe(img.id);
+      expect(pulled.record.manifest).toBe(img.manifest);
+      expect(pulled.record.layers).toEqual(img.layers);
+      expect(pulled.record.source).toBe("pull");
+      expect(pulled.transfer.totals.received.count).toBe(5); // layers, config, manifest
+      // Stored as an import stores it: every layer has its record, blob and entry index.
+      for (const id of pulled.record.layers) {
+        const rec = (await other.meta.get("layers", id))!;
+        expect(await other.blobs.has(rec.blob)).toBe(true);
+        expect(await other.blobs.has(rec.index!)).toBe(true);
+      }
+      reg.mark();
+      const again = await pullImage(other, `${reg.domain}/team/app:1`, opts);
+      expect(again.transfer.totals.skipped.count).toBe(4);
+      expect(reg.requests().filter((r) => r.method === "GET" && r.path.includes("/blobs/"))).toEqual([]);
+      expect((await readTransfers(other.meta, img.id)).map((t) => t.kind)).toEqual(["pull", "pull"]);
+    });
+
+    it("pushes and pulls by digest", async () => {
+      const local = openMemoryStore();
+      const img = await storeImage(local, "app:1", BASE);
+      const ref = `${reg.domain}/bydigest/app@${img.manifest}`;
+      const pushed = await pushImage(local, img.id, ref, opts);
+      expect(pushed.manifestDigest).toBe(img.manifest);
+      const pulled = await pullImage(openMemoryStore(), ref, opts);
+      expect(pulled.record.id).toBe(img.id);
+      expect(pulled.record.names).toEqual([ref]);
+      const wrong = await pushImage(
+        local,
+        img.id,
+        `${reg.domain}/bydigest/app@sha256:${"0".repeat(64)}`,
+        opts,
+      ).catch((e) => e);
+      expect(wrong).toBeInstanceOf(RegistryError);
+      expect(wrong.message).toMatch(/push it by tag, or by its own digest/);
+    });
+
+    it("follows an index to the chosen platform (default linux/amd64), and names the platforms it lacks", async () => {
+      const local = openMemoryStore();
+      const amd = await storeImage(local, "multi:amd", BASE);
+      const arm = await storeImage(local, "multi:arm", APP2);
+      const repo = `${reg.domain}/multi/app`;
+      const a = await pushImage(local, amd.id, `${repo}:amd`, opts);
+      const b = await pushImage(local, arm.id, `${repo}:arm`, opts);
+      const size = async (d: string) => (await local.blobs.size(d as `sha256:${string}`))!;
+      const index = {
+        schemaVersion: 2,
+        mediaType: MediaType.ociIndex,
+        manifests: [
+          {
+            mediaType: MediaType.ociManifest,
+            digest: b.manifestDigest,
+            size: await size(b.manifestDigest),
+            platform: { os: "linux", architecture: "arm64", variant: "v8" },
+          },
+          {
+            mediaType: MediaType.ociManifest,
+            digest: a.manifestDigest,
+            size: await size(a.manifestDigest),
+            platform: { os: "linux", architecture: "amd64" },
+          },
+        ],
+      };
+      const client = new RegistryClient(reg.domain, opts);
+      const bytes = new TextEncoder().encode(JSON.stringify(index));
+      await client.send({
+        method: "PUT",
+        url: "/v2/multi/app/manifests/both",
+        headers: { "Content-Type": MediaType.ociIndex },
+        body: () => bytes,
+        scopes: ["repository:multi/app:pull,push"],
+        what: "index",
+      });
+      const byDefault = await pullImage(openMemoryStore(), `${repo}:both`, opts);
+      expect(byDefault.record.id).toBe(amd.id);
+      expect(byDefault.record.platform).toBe("linux/amd64");
+      const chosen = await pullImage(openMemoryStore(), `${repo}:both`, { ...opts, platform: "linux/arm64" });
+      expect(chosen.record.id).toBe(arm.id);
+      expect(chosen.record.platform).toBe("linux/arm64/v8");
+      const missing = await pullImage(openMemoryStore(), `${repo}:both`, {
+        ...opts,
+        platform: "linux/s390x",
+      }).catch((e) => e);
+      expect(missing).toBeInstanceOf(RegistryError);
+      expect(missing.message).toMatch(
+        /has no linux\/s390x image \(platforms: linux\/arm64\/v8, linux\/amd64\)/,
+      );
+    });
+
+    it("a second image sharing the base uploads only its own layer, config and manifest", async () => {
+      const local = openMemoryStore();
+      const a = await storeImage(local, "app:1", APP);
+      const b = await storeImage(local, "app:2", APP2);
+      await pushImage(local, a.id, `${reg.domain}/shared/app:1`, opts);
+      reg.mark();
+      const r = await pushImage(local, b.id, `${reg.domain}/shared/app:2`, opts);
+      expect(r.transfer.totals.skipped.count).toBe(2);
+      expect(r.transfer.totals.sent.count).toBe(3); // the new layer, the config and the manifest
+      const bManifest = JSON.parse(new TextDecoder().decode((await local.blobs.get(b.manifest!))!));
+      for (const base of bManifest.layers.slice(0, 2)) expect(uploadsOf(base.digest)).toEqual([]);
+      expect(uploadsOf(bManifest.layers[2].digest)).toHaveLength(1);
+      expect(uploadsOf(bManifest.config.digest)).toHaveLength(1);
+    });
+
+    it("mounts blobs from another repository of the same registry", async () => {
+      const local = openMemoryStore();
+      const a = await storeImage(local, "app:1", APP);
+      await pushImage(local, a.id, `${reg.domain}/one/app:1`, opts);
+      reg.mark();
+      const r = await pushImage(local, a.id, `${reg.domain}/two/app:1`, opts);
+      expect(r.transfer.totals.mounted.count).toBe(4);
+      expect(r.transfer.blobs.filter((b) => b.outcome === "sent").map((b) => b.role)).toEqual(["manifest"]);
+      const mounts = reg.requests().filter((r) => r.method === "POST" && r.path.includes("mount="));
+      expect(mounts.map((m) => m.status)).toEqual([201, 201, 201, 201]);
+    });
+
+    it("pushes a layer stored only as a tar gzipped once, the same digest every time", async () => {
+      const local = openMemoryStore();
+      const img = await storeImage(local, "plain:1", APP2, "docker");
+      const first = await pushImage(local, img.id, `${reg.domain}/plain/app:1`, opts);
+      const second = await pushImage(local, img.id, `${reg.domain}/plain/app:2`, opts);
+      expect(second.manifestDigest).toBe(first.manifestDigest);
+      expect(second.transfer.totals.skipped.count).toBe(4);
+      const other = openMemoryStore();
+      const pulled = await pullImage(other, `${reg.domain}/plain/app:2`, opts);
+      expect(pulled.record.id).toBe(img.id);
+      expect(pulled.record.layers).toEqual(img.layers);
+    });
+
+    it("pushes large blobs in PATCH chunks", async () => {
+      const local = openMemoryStore();
+      const img = await storeImage(local, "big:1", [{ seed: 9, bytes: 700_000 }]);
+      reg.mark();
+      await pushImage(local, img.id, `${reg.domain}/chunked/app:1`, {
+        ...opts,
+        monolithicMaxBytes: 100_000,
+        chunkBytes: 256 * 1024,
+      });
+      const patches = reg.requests().filter((r) => r.method === "PATCH");
+      expect(patches.length).toBe(3);
+      expect(patches.every((p) => p.status === 202)).toBe(true);
+      const pulled = await pullImage(openMemoryStore(), `${reg.domain}/chunked/app:1`, opts);
+      expect(pulled.record.id).toBe(img.id);
+    });
+
+    it("says the manifest is unknown for a missing tag, and the name for a missing repository", async () => {
+      const local = openMemoryStore();
+      const img = await storeImage(local, "app:1", BASE);
+      await pushImage(local, img.id, `${reg.domain}/exists/app:1`, opts);
+      const err1 = await pullImage(openMemoryStore(), `${reg.domain}/exists/app:nope`, opts).catch((e) => e);
+      expect(err1).toBeInstanceOf(RegistryError);
+      expect(err1.kind).toBe("manifest-unknown");
+      expect(err1.message).toMatch(/check the tag/);
+      const err2 = await pullImage(openMemoryStore(), `${reg.domain}/nobody/here:1`, opts).catch((e) => e);
+      expect(err2).toBeInstanceOf(RegistryError);
+      expect(["name-unknown", "manifest-unknown"]).toContain(err2.kind);
+    });
+
+    it("refuses wrong credentials with a message saying to check them (never sent where none are asked for)", async () => {
+      const bad = {
+        ...opts,
+        credentials: staticCredentials({ [reg.domain]: { username: USER.username, password: "wrong" } }),
+      };
+      const store: Store = openMemoryStore();
+      const err = await pullImage(store, `${reg.domain}/team/app:1`, bad).catch((e) => e);
+      if (auth === "none") {
+        expect(err.record.id).toMatch(/^sha256:/);
+        return;
+      }
+      expect(err).toBeInstanceOf(RegistryError);
+      expect(err.kind).toBe("unauthorized");
+      expect(err.message).toMatch(/Check the user name and password/);
+      expect(await store.meta.list("images")).toEqual([]);
+    });
+  },
+);
