@@ -110,7 +110,7 @@ describe.skipIf(registryMissing !== undefined)("layerlab pull and push against r
   it("takes --username with --password-stdin (the real command, password on its input)", async () => {
     const args = [
       "tsx",
-      "src/cli/main.ts",
+      "src/cli/bin.ts",
       "pull",
       `${basic.domain}/cli/app:1`,
       "-o",
