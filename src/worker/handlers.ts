@@ -11,6 +11,12 @@ import { Explorer, type SyntheticContent } from "../core/explore/explorer.ts";
 import { storeContentReader } from "../core/fs/container-store.ts";
 import { exportImage } from "../core/image/export.ts";
 import { importArchive, WHOLE_DIGEST_BUDGET_BYTES, WHOLE_DIGEST_MAX_BYTES } from "../core/image/import.ts";
+import {
+  describeRawLayer,
+  listLayerEntries,
+  type RawTarEntry,
+  readRawImageDocuments,
+} from "../core/image/raw-layer.ts";
 import { buildFactFromEvents, gatherLessonFacts } from "../core/lessons/facts.ts";
 import { type BuildFact, LESSONS } from "../core/lessons/lessons.ts";
 import { deleteImage, summarizeLibrary } from "../core/library/library.ts";
@@ -80,6 +86,26 @@ export function createHandlers(
     return cache;
   })();
 
+  // Raw listings of the layers last looked at, so paging through one reads its tar once.
+  const rawListings = new Map<string, Promise<RawTarEntry[]>>();
+  const RAW_KEEP = 3;
+  async function rawLayer(id: string, layer: number) {
+    const image = await store.meta.get("images", id);
+    if (!image) throw new LayerLabError("NOT_FOUND", `no image ${id} in the store`);
+    const diffId = image.layers[layer];
+    const rec = diffId && (await store.meta.get("layers", diffId));
+    if (!rec) throw new LayerLabError("NOT_FOUND", `image ${id} has no layer ${layer}`);
+    let listing = rawListings.get(rec.id);
+    if (listing) rawListings.delete(rec.id);
+    else {
+      listing = listLayerEntries(store, rec);
+      listing.catch(() => rawListings.delete(rec.id));
+    }
+    rawListings.set(rec.id, listing);
+    while (rawListings.size > RAW_KEEP) rawListings.delete(rawListings.keys().next().value!);
+    return { info: describeRawLayer(rec), entries: await listing };
+  }
+
   /** The last builds, kept for the lessons (they survive a reload in the store's settings). */
   async function recordBuild(fact: BuildFact): Promise<void> {
     const prev = ((await store.meta.get("kv", "builds"))?.value as BuildFact[] | undefined) ?? [];
@@ -115,6 +141,27 @@ export function createHandlers(
       summarizeLibrary(await store.meta.list("images"), await store.meta.list("layers")),
     "image.view": ({ id }) => explorer.image(id),
     "image.tree": ({ id, layer, mode }) => explorer.tree(id, layer, mode),
+    "layer.raw": async ({ id, layer, start, count }) => {
+      const { info, entries } = await rawLayer(id, layer);
+      const from = Math.max(0, Math.min(start, entries.length));
+      return {
+        info,
+        total: entries.length,
+        start: from,
+        entries: entries.slice(from, from + Math.max(0, count)),
+      };
+    },
+    "image.raw": async ({ id }) => {
+      const image = await store.meta.get("images", id);
+      if (!image) throw new LayerLabError("NOT_FOUND", `no image ${id} in the store`);
+      const docs = await readRawImageDocuments(store, image);
+      const layers = [];
+      for (const diffId of image.layers) {
+        const rec = await store.meta.get("layers", diffId);
+        layers.push({ digest: rec?.blob ?? diffId, diffId });
+      }
+      return { ...docs, layers };
+    },
     "image.file": ({ id, layer, path, offset, length }) => explorer.file(id, layer, path, offset, length),
     "image.build": async ({ dockerfile, context, tag, buildArgs, target, noCache }, ctx) => {
       const t0 = performance.now();
