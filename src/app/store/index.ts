@@ -4,6 +4,7 @@ import { type ContextSlice, createContextSlice } from "./context-slice.ts";
 import { createEditorSlice, type EditorSlice } from "./editor-slice.ts";
 import { createExplorerSlice, type ExplorerSlice } from "./explorer-slice.ts";
 import { createLessonsSlice, type LessonsSlice } from "./lessons-slice.ts";
+import { createRawSlice, type RawSlice } from "./raw-slice.ts";
 import { createStorageSlice, type StorageSlice } from "./storage-slice.ts";
 import { createTreeSlice, type TreeSlice } from "./tree-slice.ts";
 import { createUiSlice, type UiSlice } from "./ui-slice.ts";
@@ -16,7 +17,8 @@ export type AppState = StorageSlice &
   ExplorerSlice &
   ContextSlice &
   BuildSlice &
-  LessonsSlice;
+  LessonsSlice &
+  RawSlice;
 
 export const useAppStore = create<AppState>()((...a) => ({
   ...createStorageSlice(...a),
@@ -27,4 +29,5 @@ export const useAppStore = create<AppState>()((...a) => ({
   ...createContextSlice(...a),
   ...createBuildSlice(...a),
   ...createLessonsSlice(...a),
+  ...createRawSlice(...a),
 }));
