@@ -18,7 +18,14 @@ import {
   readRawImageDocuments,
 } from "../core/image/raw-layer.ts";
 import { buildFactFromEvents, gatherLessonFacts } from "../core/lessons/facts.ts";
-import { type BuildFact, LESSONS } from "../core/lessons/lessons.ts";
+import { validateCourse } from "../core/lessons/lesson-file.ts";
+import {
+  BUILTIN_COURSE,
+  type BuildFact,
+  compileLesson,
+  lessonProbes,
+  summarizeWork,
+} from "../core/lessons/lessons.ts";
 import { deleteImage, summarizeLibrary } from "../core/library/library.ts";
 import type { Store } from "../core/store/types.ts";
 import { createIngestPool, type IngestPort } from "./ingest-pool.ts";
@@ -271,10 +278,22 @@ export function createHandlers(
     "container.commit": ({ id, tag }) => containers.commit(id, tag),
     "container.tree": ({ id }) => containers.tree(id),
     "container.file": ({ id, path, offset, length }) => containers.file(id, path, offset, length),
-    "lessons.check": async () => {
+    "lessons.check": async (params) => {
       const builds = ((await store.meta.get("kv", "builds"))?.value as BuildFact[] | undefined) ?? [];
-      const facts = await gatherLessonFacts(store, explorer, containers, builds);
-      return Object.fromEntries(LESSONS.map((l) => [l.id, l.check(facts)]));
+      // Teachers' courses come from the page: checked again here, as any input is.
+      const courses = [
+        BUILTIN_COURSE,
+        ...(params?.courses ?? []).map((c) => validateCourse(c, `course ${c.id}`)),
+      ];
+      const lessons = courses.flatMap((c) =>
+        c.lessons.map((l) => ({ key: `${c.id}/${l.id}`, lesson: compileLesson(l) })),
+      );
+      const probes = lessonProbes(courses.flatMap((c) => c.lessons));
+      const facts = await gatherLessonFacts(store, explorer, containers, builds, 6, probes);
+      return {
+        results: Object.fromEntries(lessons.map(({ key, lesson }) => [key, lesson.check(facts)])),
+        summary: summarizeWork(facts),
+      };
     },
     "kv.get": async ({ key }) => (await store.meta.get("kv", key))?.value,
     "kv.set": async ({ key, value }) => {

@@ -10,6 +10,7 @@ import type { Diagnostic } from "../core/explore/diagnostics.ts";
 import type { FileView, HistoryRow, ImageView } from "../core/explore/explorer.ts";
 import type { EfficiencyReport } from "../core/fs/efficiency.ts";
 import type { RawImageDocuments, RawLayerInfo, RawTarEntry } from "../core/image/raw-layer.ts";
+import type { CourseSpec } from "../core/lessons/lessons.ts";
 import type { LibrarySummary } from "../core/library/library.ts";
 import type { TreeSnapshot } from "../core/view/tree.ts";
 
@@ -123,7 +124,18 @@ export interface WorkerMethods {
     params: { id: string; path: string; offset?: number; length?: number };
     result: FileView & { copiedUpFrom?: number };
   };
-  "lessons.check": { params: undefined; result: Record<string, { done: boolean; explanation?: string }> };
+  /**
+   * Checks the built-in course and the given teachers' courses against the learner's work; results
+   * keyed `course/lesson` (`layerlab/cache` for a built-in lesson).
+   */
+  "lessons.check": {
+    params: { courses?: CourseSpec[] } | undefined;
+    result: {
+      results: Record<string, { done: boolean; explanation?: string }>;
+      /** What the learner did, with the numbers from their builds (for a finished course). */
+      summary: string;
+    };
+  };
   "kv.get": { params: { key: string }; result: unknown };
   "kv.set": { params: { key: string; value: unknown }; result: undefined };
 }

@@ -33,13 +33,17 @@ export function buildFactFromEvents(
   return { image, name, size, steps: [...steps.values()] };
 }
 
-/** Gathers what the lessons check: the images (the newest few with their waste), builds and containers. */
+/**
+ * Gathers what the lessons check: the images (the newest few with their waste and whiteouts, and
+ * whether their merged trees hold the `probes` paths), builds and containers.
+ */
 export async function gatherLessonFacts(
   store: Store,
   explorer: Explorer,
   containers: Containers,
   builds: BuildFact[],
   newest = 6,
+  probes: readonly string[] = [],
 ): Promise<LessonFacts> {
   const lib = summarizeLibrary(await store.meta.list("images"), await store.meta.list("layers"));
   const images: ImageFact[] = [];
@@ -57,7 +61,13 @@ export async function gatherLessonFacts(
       })),
       emptyHistory: view.history.filter((h) => h.emptyLayer).length,
     };
-    const eff = computeEfficiency(await explorer.stack(img.id));
+    const stack = await explorer.stack(img.id);
+    fact.whiteouts = stack.layers.flatMap((l) =>
+      l.changeset.whiteouts.map((w) => ({ layer: l.index, path: w.path, opaque: w.opaque })),
+    );
+    if (probes.length > 0)
+      fact.present = Object.fromEntries(probes.map((p) => [p, stack.top.get(p) !== undefined]));
+    const eff = computeEfficiency(stack);
     fact.wastedBytes = eff.wastedBytes;
     const top = eff.inefficiencies.find((w) => w.occurrences.some((o) => o.action === "removed"));
     if (top) {
