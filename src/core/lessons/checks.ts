@@ -236,6 +236,123 @@ export const CHECKS: readonly CheckDefinition[] = [
     },
   },
   {
+    kind: "run-cached-while-later-rebuilt",
+    summary:
+      "In the latest build a RUN matching `run` came from the cache while a later step rebuilt (a source edit that left the install alone).",
+    params: {
+      run: {
+        type: "string",
+        required: true,
+        pattern: true,
+        description: "Regular expression for the RUN, e.g. npm ci.",
+      },
+    },
+    provides: ["instruction", "installBytes", "rebuilt", "reason", "rebuiltBytes", "cachedSteps"],
+    explanation:
+      '"{instruction}" came from the cache, so its {installBytes} were not made again; "{rebuilt}" rebuilt because {reason}. {cachedSteps} were reused and only {rebuiltBytes} of layers were built.',
+    evaluate(f, p) {
+      const b = f.builds.at(-1);
+      const run = new RegExp(str(p, "run"));
+      const at = b ? b.steps.findIndex((s) => isRun(s) && run.test(s.instruction)) : -1;
+      const s = b?.steps[at];
+      if (!b || !s?.cached) return { done: false };
+      const later = b.steps.slice(at + 1).find((x) => !x.cached && !isFrom(x));
+      if (!later) return { done: false };
+      const rebuilt = b.steps
+        .filter((x) => !x.cached && !isFrom(x))
+        .reduce((n, x) => n + (x.layerSize ?? 0), 0);
+      return {
+        done: true,
+        values: {
+          instruction: s.instruction,
+          installBytes: mb(s.layerSize ?? 0),
+          rebuilt: later.instruction,
+          reason: later.reason ?? "its input changed",
+          rebuiltBytes: mb(rebuilt),
+          cachedSteps: plural(b.steps.filter((x) => x.cached).length, "step"),
+        },
+      };
+    },
+  },
+  {
+    kind: "build-stage-left-out",
+    summary:
+      "The latest build is multi-stage: an earlier stage made layers and none of them is in the final image.",
+    params: {},
+    provides: ["image", "finalSize", "finalLayers", "buildLayers", "buildBytes", "copied"],
+    explanation:
+      "{image} is {finalSize} in {finalLayers}. The build stage made {buildLayers} ({buildBytes}) and none of them is in the final image: COPY --from brought over only {copied}.",
+    evaluate(f) {
+      const l = latest(f);
+      const final = l?.build.steps.at(-1)?.stage;
+      if (!l || final === undefined) return { done: false };
+      const earlier = l.build.steps.filter((s) => s.stage !== final && !s.emptyLayer && !isFrom(s));
+      if (earlier.length === 0) return { done: false };
+      const inFinal = new Set(l.image.layers.map((x) => x.id));
+      if (earlier.some((s) => s.diffId === undefined || inFinal.has(s.diffId))) return { done: false };
+      const copied = l.build.steps
+        .filter((s) => s.stage === final && /^COPY\s.*--from/i.test(s.instruction))
+        .reduce((n, s) => n + (s.layerSize ?? 0), 0);
+      return {
+        done: true,
+        values: {
+          image: l.image.name,
+          finalSize: mb(sum(l.image.layers)),
+          finalLayers: layerWord(l.image.layers.length),
+          buildLayers: layerWord(earlier.length),
+          buildBytes: mb(earlier.reduce((n, s) => n + (s.layerSize ?? 0), 0)),
+          copied: mb(copied),
+        },
+      };
+    },
+  },
+  {
+    kind: "step-layer-shrank",
+    summary:
+      "The latest build's step matching `instruction` made a layer at least N MB smaller, with a new digest, than the same step in an earlier build.",
+    params: {
+      instruction: {
+        type: "string",
+        required: true,
+        pattern: true,
+        description: "Regular expression for the step, e.g. ^COPY \\. .",
+      },
+      byAtLeastMB: {
+        type: "number",
+        minimum: 0,
+        description: "Megabytes (10^6 bytes) smaller, at least (default: any).",
+      },
+    },
+    provides: ["instruction", "before", "after", "saved", "beforeDigest", "afterDigest"],
+    explanation:
+      '"{instruction}" made {after} instead of {before}: {saved} less to store and move, and a new layer ({beforeDigest} became {afterDigest}), because a layer is named by its content.',
+    evaluate(f, p) {
+      const match = new RegExp(str(p, "instruction"));
+      const find = (b: BuildFact) => b.steps.find((s) => !s.emptyLayer && match.test(s.instruction));
+      const now = f.builds.at(-1) && find(f.builds.at(-1)!);
+      if (!now?.diffId) return { done: false };
+      const least = num(p, "byAtLeastMB") * 1e6;
+      for (let j = f.builds.length - 2; j >= 0; j--) {
+        const before = find(f.builds[j]!);
+        if (!before?.diffId || before.diffId === now.diffId) continue;
+        const saved = (before.layerSize ?? 0) - (now.layerSize ?? 0);
+        if (saved <= 0 || saved < least) continue;
+        return {
+          done: true,
+          values: {
+            instruction: now.instruction,
+            before: mb(before.layerSize ?? 0),
+            after: mb(now.layerSize ?? 0),
+            saved: mb(saved),
+            beforeDigest: before.diffId.slice(7, 19),
+            afterDigest: now.diffId.slice(7, 19),
+          },
+        };
+      }
+      return { done: false };
+    },
+  },
+  {
     kind: "wasted-by-later-delete",
     summary: "An image holds bytes a later layer deletes (computeEfficiency's waste).",
     params: {},

@@ -15,10 +15,19 @@ export function buildFactFromEvents(
 ): BuildFact {
   const steps = new Map<
     number,
-    { instruction: string; cached: boolean; emptyLayer: boolean; layerSize?: number; reason?: string }
+    {
+      instruction: string;
+      cached: boolean;
+      emptyLayer: boolean;
+      layerSize?: number;
+      reason?: string;
+      stage?: string;
+      diffId?: string;
+    }
   >();
   for (const e of events) {
-    if (e.kind === "step") steps.set(e.step, { instruction: e.instruction, cached: false, emptyLayer: true });
+    if (e.kind === "step")
+      steps.set(e.step, { instruction: e.instruction, cached: false, emptyLayer: true, stage: e.stage });
     else if (e.kind === "step-done") {
       const s = steps.get(e.step);
       if (s)
@@ -27,6 +36,7 @@ export function buildFactFromEvents(
           emptyLayer: e.emptyLayer,
           layerSize: e.layerSize,
           reason: e.reason,
+          ...(e.diffId ? { diffId: e.diffId } : {}),
         });
     }
   }

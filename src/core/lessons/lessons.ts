@@ -10,6 +10,10 @@ export interface BuildStepFact {
   emptyLayer: boolean;
   layerSize?: number;
   reason?: string;
+  /** The stage the step belongs to (absent in builds recorded before stages were). */
+  stage?: string;
+  /** The diffId of the layer the step made. */
+  diffId?: string;
 }
 
 /** A build LayerLab ran: its steps and the image it made. */
