@@ -135,6 +135,7 @@ describe("lesson files", () => {
     expect(validateCourse(JSON.parse(read("./builtin-course.json")))).toEqual(BUILTIN_COURSE);
     // public/lesson.schema.json is lessonSchema() written out: regenerate it with
     // `npx tsx -e 'import("./src/core/lessons/lesson-file.ts").then(m => console.log(JSON.stringify(m.lessonSchema(), null, 2)))' > public/lesson.schema.json`
+    // then `npx biome check --write public/lesson.schema.json`.
     expect(JSON.parse(read("../../../public/lesson.schema.json"))).toEqual(lessonSchema());
     const readme = read("./README.md");
     for (const c of CHECKS) expect(readme).toContain(`| \`${c.kind}\` | ${c.summary} |`);
