@@ -78,3 +78,53 @@ test("Multi-stage builds, as a learner: the build stage's layers stay out of the
   await item.scrollIntoViewIfNeeded();
   await screenshot(page, "lesson-multi-stage-done-1280");
 });
+
+test("What a layer is on disk, as a learner: the rm's .wh. file found in the Raw view", async ({ page }) => {
+  await openApp(page);
+  const item = lesson(page, "What a layer is on disk");
+  await item.getByRole("button", { name: /^Reset lesson/ }).click();
+  await build(page);
+  await page.getByRole("tab", { name: "Lessons" }).click();
+  await expect(item).not.toContainText("(done)");
+  const editor = page.getByRole("textbox", { name: "Dockerfile" });
+  await editor.click();
+  await page.keyboard.press("ControlOrMeta+End");
+  await page.keyboard.insertText("RUN rm /srv/notes.txt && rm -rf /srv/cache && mkdir /srv/cache\n");
+  await build(page);
+  await page
+    .getByRole("list", { name: "Layer stack" })
+    .getByRole("button", { name: /Layer 3: RUN/ })
+    .click();
+  const radio = page.getByRole("radio", { name: "Raw" });
+  await page.locator("label", { has: radio }).click();
+  const entries = page.getByRole("listbox", { name: "Raw tar entries" });
+  await expect(entries.getByRole("option", { name: /^srv\/\.wh\.notes\.txt, whiteout/ })).toBeVisible();
+  await expect(entries.getByRole("option", { name: /^srv\/cache\/\.wh\.a, whiteout/ })).toBeVisible();
+  await page.getByRole("tab", { name: "Lessons" }).click();
+  await expect(item).toContainText("(done)");
+  await expect(item).toContainText("holds srv/.wh.notes.txt");
+  await item.scrollIntoViewIfNeeded();
+  await screenshot(page, "lesson-layer-on-disk-done-1280");
+});
+
+test(".dockerignore and the build context, as a learner: the COPY layer shrinks and its digest changes", async ({
+  page,
+}) => {
+  await openApp(page);
+  const item = lesson(page, ".dockerignore and the build context");
+  await item.getByRole("button", { name: /^Reset lesson/ }).click();
+  await build(page);
+  await page.getByRole("tab", { name: "Lessons" }).click();
+  await expect(item).not.toContainText("(done)");
+  await page.getByRole("tab", { name: "Build context" }).click();
+  const context = page.getByRole("region", { name: "Build context" });
+  await context.getByRole("textbox", { name: "New context file name" }).fill(".dockerignore");
+  await context.getByRole("button", { name: "Add file" }).click();
+  await context.getByRole("textbox", { name: "Content of .dockerignore" }).fill("logs/\n");
+  await build(page);
+  await page.getByRole("tab", { name: "Lessons" }).click();
+  await expect(item).toContainText("(done)");
+  await expect(item).toContainText(/"COPY \. \/app" made [\d.]+ kB instead of [\d.]+ kB/);
+  await item.scrollIntoViewIfNeeded();
+  await screenshot(page, "lesson-dockerignore-done-1280");
+});
