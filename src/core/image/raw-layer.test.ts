@@ -47,6 +47,7 @@ function gnuListing(bytes: Uint8Array): string[][] {
   const text = execFileSync("tar", ["--numeric-owner", "-tvf", file], {
     env: { ...process.env, TZ: "UTC", LC_ALL: "C" },
     encoding: "utf8",
+    maxBuffer: 64 * 2 ** 20,
   });
   return text
     .split("\n")
@@ -183,6 +184,23 @@ describe("raw layer listing", () => {
     expect(fast.length).toBeGreaterThan(1000);
     const top = (await store.meta.get("layers", r.layers.at(-1)!))!;
     expect((await listLayerEntries(store, top)).some((e) => e.marker)).toBe(true);
+  });
+
+  it("lists a 50,000-entry layer in archive order, every entry GNU tar lists", async () => {
+    const tar = await collect(
+      writeTar(
+        (async function* () {
+          for (let d = 0; d < 500; d++) {
+            yield { name: `d${d}/`, type: "dir" as const };
+            for (let f = 0; f < 99; f++)
+              yield { name: `d${d}/f${f}`, type: "file" as const, body: new Uint8Array(f % 3) };
+          }
+        })(),
+      ),
+    );
+    const entries = await listTarEntries([tar]);
+    expect(entries).toHaveLength(50_000);
+    expect(entries.map((e) => split(formatRawEntry(e)))).toEqual(gnuListing(tar));
   });
 
   it("names markers by their base name only", () => {
