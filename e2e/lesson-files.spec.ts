@@ -7,7 +7,7 @@ const LESSON = {
   format: "layerlab-lesson/1",
   id: "no-docs",
   title: "Leave the docs out",
-  text: "Reset this lesson to get its Dockerfile, then build it.",
+  text: "Press Start over to get its Dockerfile, then build it.",
   dockerfile: "FROM ubuntu:20.04\nRUN rm -rf /usr/share/doc\n",
   check: { kind: "whiteout-for", path: "/usr/share/doc" },
 };
@@ -27,7 +27,7 @@ test("a teacher's lesson file: opened, started from its own Dockerfile, checked 
   await expect(course.getByRole("listitem")).not.toContainText("(done)");
   await expect(lessons.getByText("0 of 1 done")).toBeVisible();
 
-  await course.getByRole("button", { name: "Reset lesson 1" }).click();
+  await course.getByRole("button", { name: "Start over: lesson 1" }).click();
   await expect(page.getByRole("textbox", { name: "Dockerfile" })).toContainText("RUN rm -rf /usr/share/doc");
   await page.getByRole("button", { name: "Build", exact: true }).click();
   await page.getByRole("tab", { name: "Lessons" }).click();
@@ -39,7 +39,7 @@ test("a teacher's lesson file: opened, started from its own Dockerfile, checked 
   await screenshot(page, "lesson-file-done-1280");
 
   // Reset takes the tick away again.
-  await course.getByRole("button", { name: "Reset lesson 1" }).click();
+  await course.getByRole("button", { name: "Start over: lesson 1" }).click();
   await expect(course.getByRole("listitem")).not.toContainText("(done)");
 
   await lessons.getByLabel("Open lesson file").setInputFiles({

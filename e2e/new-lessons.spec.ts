@@ -28,7 +28,7 @@ test("Order for the cache, as a learner: npm ci re-runs after a source edit unti
 }) => {
   await openApp(page);
   const item = lesson(page, "Order for the cache");
-  await item.getByRole("button", { name: /^Reset lesson/ }).click();
+  await item.getByRole("button", { name: /^Start over: lesson/ }).click();
   await expect(page.getByRole("textbox", { name: "Dockerfile" })).toContainText("RUN npm ci");
   await build(page);
   await editContextFile(page, "index.js", "// edited\n");
@@ -58,7 +58,7 @@ test("Multi-stage builds, as a learner: the build stage's layers stay out of the
 }) => {
   await openApp(page);
   const item = lesson(page, "Multi-stage builds");
-  await item.getByRole("button", { name: /^Reset lesson/ }).click();
+  await item.getByRole("button", { name: /^Start over: lesson/ }).click();
   await build(page);
   await page.getByRole("tab", { name: "Lessons" }).click();
   await expect(item).not.toContainText("(done)");
@@ -82,7 +82,7 @@ test("Multi-stage builds, as a learner: the build stage's layers stay out of the
 test("What a layer is on disk, as a learner: the rm's .wh. file found in the Raw view", async ({ page }) => {
   await openApp(page);
   const item = lesson(page, "What a layer is on disk");
-  await item.getByRole("button", { name: /^Reset lesson/ }).click();
+  await item.getByRole("button", { name: /^Start over: lesson/ }).click();
   await build(page);
   await page.getByRole("tab", { name: "Lessons" }).click();
   await expect(item).not.toContainText("(done)");
@@ -112,7 +112,7 @@ test(".dockerignore and the build context, as a learner: the COPY layer shrinks 
 }) => {
   await openApp(page);
   const item = lesson(page, ".dockerignore and the build context");
-  await item.getByRole("button", { name: /^Reset lesson/ }).click();
+  await item.getByRole("button", { name: /^Start over: lesson/ }).click();
   await build(page);
   await page.getByRole("tab", { name: "Lessons" }).click();
   await expect(item).not.toContainText("(done)");

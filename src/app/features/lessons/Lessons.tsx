@@ -57,11 +57,11 @@ function Course({ course, own }: { course: CourseSpec; own: boolean }) {
               <button
                 type="button"
                 className="lesson-reset"
-                aria-label={`Reset lesson ${i + 1}`}
+                aria-label={`Start over: lesson ${i + 1}`}
                 title="Put the lesson's Dockerfile and build context back, and take its tick away"
                 onClick={() => reset(course.id, l.id)}
               >
-                Reset
+                Start over
               </button>
               {st?.done && st.explanation ? <p>{st.explanation}</p> : <p className="lesson-task">{l.text}</p>}
             </li>
