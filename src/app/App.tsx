@@ -1,4 +1,4 @@
-import { useEffect } from "react";
+import { useEffect, useState } from "react";
 import { BottomPanel } from "./features/build/BottomPanel.tsx";
 import { DetailsPane } from "./features/details/DetailsPane.tsx";
 import { DockerfileEditor } from "./features/editor/DockerfileEditor.tsx";
@@ -11,7 +11,20 @@ import { StorageNotices } from "./features/storage/StorageNotices.tsx";
 import { StoragePanel } from "./features/storage/StoragePanel.tsx";
 import { useAppStore } from "./store/index.ts";
 
+/** The panes a phone shows one at a time, in the order of the tab bar. */
+const PANES = [
+  { id: "editor", label: "Dockerfile" },
+  { id: "stack", label: "Layers" },
+  { id: "files", label: "Files" },
+  { id: "details", label: "Details" },
+  { id: "lessons", label: "Lessons" },
+] as const;
+type PaneId = (typeof PANES)[number]["id"];
+
 export function App() {
+  // Which pane a phone-width screen shows (wider screens show them all and hide the tab bar).
+  const [pane, setPane] = useState<PaneId>("editor");
+  const setBottomTab = useAppStore((s) => s.setBottomTab);
   const theme = useAppStore((s) => s.ui.theme);
   const setTheme = useAppStore((s) => s.setTheme);
   const loadDockerfile = useAppStore((s) => s.loadDockerfile);
@@ -56,7 +69,22 @@ export function App() {
       </header>
       <ImportStatus />
       <StorageNotices />
-      <main className="workspace">
+      <nav className="pane-tabs" aria-label="Panes">
+        {PANES.map((p) => (
+          <button
+            key={p.id}
+            type="button"
+            aria-pressed={pane === p.id}
+            onClick={() => {
+              setPane(p.id);
+              if (p.id === "lessons") setBottomTab("lessons");
+            }}
+          >
+            {p.label}
+          </button>
+        ))}
+      </nav>
+      <main className="workspace" data-pane={pane}>
         <section className="pane pane-editor" aria-labelledby="editor-title">
           <div className="pane-head">
             <h2 id="editor-title">Dockerfile</h2>

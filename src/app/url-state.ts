@@ -65,6 +65,10 @@ export function startUrlSync(): () => void {
     useAppStore.getState().setDockerfile(shared);
     history.replaceState(null, "", `${location.pathname}${location.search}`);
   }
+  // A `#lesson=…` fragment hands the learner a teacher's course.
+  if (useAppStore.getState().openLessonLink(location.hash)) {
+    history.replaceState(null, "", `${location.pathname}${location.search}`);
+  }
   const initial = readUrl();
   let pendingInitial = initial.image !== undefined;
   const unsub = useAppStore.subscribe((s, prev) => {

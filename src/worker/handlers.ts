@@ -12,8 +12,21 @@ import { diffFileVersions } from "../core/explore/file-diff.ts";
 import { storeContentReader } from "../core/fs/container-store.ts";
 import { exportImage } from "../core/image/export.ts";
 import { importArchive, WHOLE_DIGEST_BUDGET_BYTES, WHOLE_DIGEST_MAX_BYTES } from "../core/image/import.ts";
+import {
+  describeRawLayer,
+  listLayerEntries,
+  type RawTarEntry,
+  readRawImageDocuments,
+} from "../core/image/raw-layer.ts";
 import { buildFactFromEvents, gatherLessonFacts } from "../core/lessons/facts.ts";
-import { type BuildFact, LESSONS } from "../core/lessons/lessons.ts";
+import { validateCourse } from "../core/lessons/lesson-file.ts";
+import {
+  BUILTIN_COURSE,
+  type BuildFact,
+  compileLesson,
+  lessonProbes,
+  summarizeWork,
+} from "../core/lessons/lessons.ts";
 import { accountStorage, deleteImage, summarizeLibrary } from "../core/library/library.ts";
 import { findLostImages, verifyBlobs } from "../core/store/check.ts";
 import { asStorageFull, isStorageFull } from "../core/store/faults.ts";
@@ -100,6 +113,26 @@ export function createHandlers(
     if (Array.isArray(saved)) cache.restore(saved);
     return cache;
   })();
+
+  // Raw listings of the layers last looked at, so paging through one reads its tar once.
+  const rawListings = new Map<string, Promise<RawTarEntry[]>>();
+  const RAW_KEEP = 3;
+  async function rawLayer(id: string, layer: number) {
+    const image = await store.meta.get("images", id);
+    if (!image) throw new LayerLabError("NOT_FOUND", `no image ${id} in the store`);
+    const diffId = image.layers[layer];
+    const rec = diffId && (await store.meta.get("layers", diffId));
+    if (!rec) throw new LayerLabError("NOT_FOUND", `image ${id} has no layer ${layer}`);
+    let listing = rawListings.get(rec.id);
+    if (listing) rawListings.delete(rec.id);
+    else {
+      listing = listLayerEntries(store, rec);
+      listing.catch(() => rawListings.delete(rec.id));
+    }
+    rawListings.set(rec.id, listing);
+    while (rawListings.size > RAW_KEEP) rawListings.delete(rawListings.keys().next().value!);
+    return { info: describeRawLayer(rec), entries: await listing };
+  }
 
   /** The last builds, kept for the lessons (they survive a reload in the store's settings). */
   async function recordBuild(fact: BuildFact): Promise<void> {
@@ -232,6 +265,27 @@ export function createHandlers(
       summarizeLibrary(await store.meta.list("images"), await store.meta.list("layers")),
     "image.view": ({ id }) => explorer.image(id),
     "image.tree": ({ id, layer, mode }) => explorer.tree(id, layer, mode),
+    "layer.raw": async ({ id, layer, start, count }) => {
+      const { info, entries } = await rawLayer(id, layer);
+      const from = Math.max(0, Math.min(start, entries.length));
+      return {
+        info,
+        total: entries.length,
+        start: from,
+        entries: entries.slice(from, from + Math.max(0, count)),
+      };
+    },
+    "image.raw": async ({ id }) => {
+      const image = await store.meta.get("images", id);
+      if (!image) throw new LayerLabError("NOT_FOUND", `no image ${id} in the store`);
+      const docs = await readRawImageDocuments(store, image);
+      const layers = [];
+      for (const diffId of image.layers) {
+        const rec = await store.meta.get("layers", diffId);
+        layers.push({ digest: rec?.blob ?? diffId, diffId });
+      }
+      return { ...docs, layers };
+    },
     "image.file": ({ id, layer, path, offset, length }) => explorer.file(id, layer, path, offset, length),
     "image.diff": ({ id, path, layer, other }) => diffFileVersions(explorer, id, path, layer, other),
     "image.build": ({ dockerfile, context, tag, buildArgs, target, noCache }, ctx) =>
@@ -321,10 +375,22 @@ export function createHandlers(
       }),
     "container.tree": ({ id }) => containers.tree(id),
     "container.file": ({ id, path, offset, length }) => containers.file(id, path, offset, length),
-    "lessons.check": async () => {
+    "lessons.check": async (params) => {
       const builds = ((await store.meta.get("kv", "builds"))?.value as BuildFact[] | undefined) ?? [];
-      const facts = await gatherLessonFacts(store, explorer, containers, builds);
-      return Object.fromEntries(LESSONS.map((l) => [l.id, l.check(facts)]));
+      // Teachers' courses come from the page: checked again here, as any input is.
+      const courses = [
+        BUILTIN_COURSE,
+        ...(params?.courses ?? []).map((c) => validateCourse(c, `course ${c.id}`)),
+      ];
+      const lessons = courses.flatMap((c) =>
+        c.lessons.map((l) => ({ key: `${c.id}/${l.id}`, lesson: compileLesson(l) })),
+      );
+      const probes = lessonProbes(courses.flatMap((c) => c.lessons));
+      const facts = await gatherLessonFacts(store, explorer, containers, builds, 6, probes);
+      return {
+        results: Object.fromEntries(lessons.map(({ key, lesson }) => [key, lesson.check(facts)])),
+        summary: summarizeWork(facts),
+      };
     },
     "kv.get": async ({ key }) => (await store.meta.get("kv", key))?.value,
     "kv.set": async ({ key, value }) => {

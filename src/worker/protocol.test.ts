@@ -105,6 +105,27 @@ describe("worker protocol", () => {
     });
   });
 
+  it("pages through a layer's raw tar entries in archive order, with the image's JSON as stored", async () => {
+    const { client } = connect();
+    const r = await client.call("archive.import", {
+      file: new Blob([readFileSync(FIXTURE)]),
+      name: "fixture.tar",
+    });
+    const id = r.images[0]!.id;
+    const all = await client.call("layer.raw", { id, layer: 0, start: 0, count: 10_000 });
+    expect(all.total).toBeGreaterThan(3);
+    expect(all.entries).toHaveLength(all.total);
+    expect(all.info.diffId).toMatch(/^sha256:/);
+    const page = await client.call("layer.raw", { id, layer: 0, start: 2, count: 2 });
+    expect(page.entries).toEqual(all.entries.slice(2, 4));
+    expect(page.start).toBe(2);
+    const raw = await client.call("image.raw", { id });
+    expect(raw.config.digest).toBe(id);
+    expect(raw.layers.map((l) => l.diffId)).toEqual(JSON.parse(raw.config.text).rootfs.diff_ids);
+    const err = await client.call("layer.raw", { id, layer: 9, start: 0, count: 1 }).catch((e: unknown) => e);
+    expect((err as WorkerCallError).code).toBe("NOT_FOUND");
+  });
+
   it("streams build events and reuses the cache on the second build", async () => {
     const { client } = connect();
     const events: { kind: string; cached?: boolean }[] = [];

@@ -11,6 +11,8 @@ import type { Diagnostic } from "../core/explore/diagnostics.ts";
 import type { FileView, HistoryRow, ImageView } from "../core/explore/explorer.ts";
 import type { FileVersionDiff } from "../core/explore/file-diff.ts";
 import type { EfficiencyReport } from "../core/fs/efficiency.ts";
+import type { RawImageDocuments, RawLayerInfo, RawTarEntry } from "../core/image/raw-layer.ts";
+import type { CourseSpec } from "../core/lessons/lessons.ts";
 import type { LibrarySummary } from "../core/library/library.ts";
 import type { BlobCheckReport, LostImage } from "../core/store/check.ts";
 import type { GarbageReport } from "../core/store/gc.ts";
@@ -27,8 +29,25 @@ export type {
   HistoryRow,
   ImageView,
   LibrarySummary,
+  RawImageDocuments,
+  RawLayerInfo,
+  RawTarEntry,
   TreeSnapshot,
 };
+
+/** A page of a layer's raw tar entries, with the layer's facts and how many entries it has. */
+export interface RawLayerPage {
+  info: RawLayerInfo;
+  total: number;
+  start: number;
+  entries: RawTarEntry[];
+}
+
+/** An image's JSON as stored, and which layer each digest in it names (for links). */
+export interface RawImageView extends RawImageDocuments {
+  /** Per layer, bottom first: the blob digest and the diffId, either of which the JSON may name. */
+  layers: { digest: string; diffId: string }[];
+}
 
 /** Bytes and blobs in the store, and the browser's quota for this origin. */
 export interface StorageStats {
@@ -70,6 +89,9 @@ export interface WorkerMethods {
   "library.list": { params: undefined; result: LibrarySummary };
   "image.view": { params: { id: string }; result: ImageView };
   "image.tree": { params: { id: string; layer: number; mode: "changes" | "merged" }; result: TreeSnapshot };
+  /** Entries [start, start+count) of a layer's tar in archive order (the listing is kept for the next pages). */
+  "layer.raw": { params: { id: string; layer: number; start: number; count: number }; result: RawLayerPage };
+  "image.raw": { params: { id: string }; result: RawImageView };
   "image.file": {
     params: { id: string; layer: number; path: string; offset?: number; length?: number };
     result: FileView;
@@ -116,7 +138,18 @@ export interface WorkerMethods {
     params: { id: string; path: string; offset?: number; length?: number };
     result: FileView & { copiedUpFrom?: number };
   };
-  "lessons.check": { params: undefined; result: Record<string, { done: boolean; explanation?: string }> };
+  /**
+   * Checks the built-in course and the given teachers' courses against the learner's work; results
+   * keyed `course/lesson` (`layerlab/cache` for a built-in lesson).
+   */
+  "lessons.check": {
+    params: { courses?: CourseSpec[] } | undefined;
+    result: {
+      results: Record<string, { done: boolean; explanation?: string }>;
+      /** What the learner did, with the numbers from their builds (for a finished course). */
+      summary: string;
+    };
+  };
   "kv.get": { params: { key: string }; result: unknown };
   "kv.set": { params: { key: string; value: unknown }; result: undefined };
 }

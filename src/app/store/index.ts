@@ -6,6 +6,7 @@ import { createEditorSlice, type EditorSlice } from "./editor-slice.ts";
 import { createExplorerSlice, type ExplorerSlice } from "./explorer-slice.ts";
 import { createImagesSlice, type ImagesSlice } from "./images-slice.ts";
 import { createLessonsSlice, type LessonsSlice } from "./lessons-slice.ts";
+import { createRawSlice, type RawSlice } from "./raw-slice.ts";
 import { createStorageSlice, type StorageSlice } from "./storage-slice.ts";
 import { createTreeSlice, type TreeSlice } from "./tree-slice.ts";
 import { createUiSlice, type UiSlice } from "./ui-slice.ts";
@@ -20,7 +21,8 @@ export type AppState = StorageSlice &
   BuildSlice &
   LessonsSlice &
   DetailsSlice &
-  ImagesSlice;
+  ImagesSlice &
+  RawSlice;
 
 export const useAppStore = create<AppState>()((...a) => ({
   ...createStorageSlice(...a),
@@ -33,4 +35,5 @@ export const useAppStore = create<AppState>()((...a) => ({
   ...createLessonsSlice(...a),
   ...createDetailsSlice()(...a),
   ...createImagesSlice()(...a),
+  ...createRawSlice(...a),
 }));

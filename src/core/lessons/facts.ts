@@ -15,10 +15,19 @@ export function buildFactFromEvents(
 ): BuildFact {
   const steps = new Map<
     number,
-    { instruction: string; cached: boolean; emptyLayer: boolean; layerSize?: number; reason?: string }
+    {
+      instruction: string;
+      cached: boolean;
+      emptyLayer: boolean;
+      layerSize?: number;
+      reason?: string;
+      stage?: string;
+      diffId?: string;
+    }
   >();
   for (const e of events) {
-    if (e.kind === "step") steps.set(e.step, { instruction: e.instruction, cached: false, emptyLayer: true });
+    if (e.kind === "step")
+      steps.set(e.step, { instruction: e.instruction, cached: false, emptyLayer: true, stage: e.stage });
     else if (e.kind === "step-done") {
       const s = steps.get(e.step);
       if (s)
@@ -27,19 +36,24 @@ export function buildFactFromEvents(
           emptyLayer: e.emptyLayer,
           layerSize: e.layerSize,
           reason: e.reason,
+          ...(e.diffId ? { diffId: e.diffId } : {}),
         });
     }
   }
   return { image, name, size, steps: [...steps.values()] };
 }
 
-/** Gathers what the lessons check: the images (the newest few with their waste), builds and containers. */
+/**
+ * Gathers what the lessons check: the images (the newest few with their waste and whiteouts, and
+ * whether their merged trees hold the `probes` paths), builds and containers.
+ */
 export async function gatherLessonFacts(
   store: Store,
   explorer: Explorer,
   containers: Containers,
   builds: BuildFact[],
   newest = 6,
+  probes: readonly string[] = [],
 ): Promise<LessonFacts> {
   const lib = summarizeLibrary(await store.meta.list("images"), await store.meta.list("layers"));
   const images: ImageFact[] = [];
@@ -57,7 +71,13 @@ export async function gatherLessonFacts(
       })),
       emptyHistory: view.history.filter((h) => h.emptyLayer).length,
     };
-    const eff = computeEfficiency(await explorer.stack(img.id));
+    const stack = await explorer.stack(img.id);
+    fact.whiteouts = stack.layers.flatMap((l) =>
+      l.changeset.whiteouts.map((w) => ({ layer: l.index, path: w.path, opaque: w.opaque })),
+    );
+    if (probes.length > 0)
+      fact.present = Object.fromEntries(probes.map((p) => [p, stack.top.get(p) !== undefined]));
+    const eff = computeEfficiency(stack);
     fact.wastedBytes = eff.wastedBytes;
     const top = eff.inefficiencies.find((w) => w.occurrences.some((o) => o.action === "removed"));
     if (top) {

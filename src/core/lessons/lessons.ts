@@ -1,4 +1,7 @@
 import { formatBytes } from "../format.ts";
+import builtinCourse from "./builtin-course.json" with { type: "json" };
+import { type CheckParams, fillTemplate, findCheck } from "./checks.ts";
+import { validateCourse } from "./lesson-file.ts";
 
 /** One step of a recorded build, as the lessons read it. */
 export interface BuildStepFact {
@@ -7,6 +10,10 @@ export interface BuildStepFact {
   emptyLayer: boolean;
   layerSize?: number;
   reason?: string;
+  /** The stage the step belongs to (absent in builds recorded before stages were). */
+  stage?: string;
+  /** The diffId of the layer the step made. */
+  diffId?: string;
 }
 
 /** A build LayerLab ran: its steps and the image it made. */
@@ -27,6 +34,20 @@ export interface ImageFact {
   /** Bytes a later layer deletes or overwrites (see computeEfficiency), and the largest such path. */
   wastedBytes?: number;
   topWaste?: { path: string; bytes: number; writtenIn: number; removedIn?: number };
+  /** Whiteouts in its layers (layer index, clean path; opaque for `.wh..wh..opq` in directory `path`). */
+  whiteouts?: { layer: number; path: string; opaque: boolean }[];
+  /** For the paths the lessons asked about (clean, relative): whether the merged tree has them. */
+  present?: Record<string, boolean>;
+}
+
+/** Layers moved to or from a registry (recorded by a pull or push; absent until one happens). */
+export interface TransferFact {
+  direction: "push" | "pull";
+  image: string;
+  target: string;
+  layersSent: number;
+  layersTotal: number;
+  bytesSent: number;
 }
 
 /** What the lessons can see of the learner's work. */
@@ -35,6 +56,7 @@ export interface LessonFacts {
   builds: BuildFact[];
   containers: { name: string; image: string; added: number; modified: number; removed: number }[];
   savedBytes: number;
+  transfers?: TransferFact[];
 }
 
 /** How a lesson stands: done or not, and what happened, with the real numbers. */
@@ -44,160 +66,75 @@ export interface LessonResult {
   explanation?: string;
 }
 
+/** A lesson's check as a lesson file names it: a kind from the catalogue and its parameters. */
+export type CheckSpec = { kind: string } & CheckParams;
+
+/** A lesson as data (a lesson file, or one lesson of a course file). */
+export interface LessonSpec {
+  id: string;
+  title: string;
+  /** The task, in a sentence or two. */
+  text: string;
+  /** The Dockerfile the lesson starts from (absent: whatever is in the editor). */
+  dockerfile?: string;
+  /** The build context the lesson starts from, text files by path. */
+  context?: Record<string, string>;
+  check: CheckSpec;
+  /** Explanation shown when done; `{name}` quotes the check's values. Default: the check's own. */
+  explanation?: string;
+}
+
+/** An ordered list of lessons. */
+export interface CourseSpec {
+  id: string;
+  title: string;
+  lessons: LessonSpec[];
+}
+
 /** A lesson: one task, checked live against the learner's own images and builds. */
 export interface Lesson {
   id: string;
   title: string;
   task: string;
+  spec: LessonSpec;
   check(f: LessonFacts): LessonResult;
 }
 
-const mb = formatBytes;
-const isRun = (s: BuildStepFact) => /^RUN\b/i.test(s.instruction);
-const isFrom = (s: BuildStepFact) => /^FROM\b/i.test(s.instruction);
-
-function layerWord(n: number): string {
-  return `${n} layer${n === 1 ? "" : "s"}`;
+/** Turns a validated lesson into one the panel can check (its check taken from the catalogue). */
+export function compileLesson(spec: LessonSpec): Lesson {
+  const def = findCheck(spec.check.kind);
+  if (!def) throw new Error(`no check of kind ${spec.check.kind}`);
+  const template = spec.explanation ?? def.explanation;
+  return {
+    id: spec.id,
+    title: spec.title,
+    task: spec.text,
+    spec,
+    check(f) {
+      const r = def.evaluate(f, spec.check);
+      return r.done ? { done: true, explanation: fillTemplate(template, r.values) } : { done: false };
+    },
+  };
 }
 
-/** The lessons, in the order the document LayerLab grew from makes its points. */
-export const LESSONS: Lesson[] = [
-  {
-    id: "layers",
-    title: "An image is a stack of layers",
-    task: "Build the example Dockerfile (it is built for you on your first visit).",
-    check(f) {
-      const b = f.builds.at(-1);
-      const img = b && f.images.find((i) => i.id === b.image);
-      if (!b || !img) return { done: false };
-      const made = b.steps.filter((s) => !s.emptyLayer && !isFrom(s));
-      const parts = made.map((s) => `${s.instruction.split(/\s+/)[0]} ${mb(s.layerSize ?? 0)}`).join(", ");
-      return {
-        done: made.length > 0,
-        explanation: `${img.name} has ${layerWord(img.layers.length)}: ${layerWord(img.layers.length - made.length)} from its base image, then one per filesystem-changing instruction (${parts}). Each is read-only and named by the sha256 of its content.`,
-      };
-    },
-  },
-  {
-    id: "metadata",
-    title: "Some instructions make no layer",
-    task: 'Add a line such as ENV GREETING=hello or CMD ["python3", "/app/app.py"] and build again.',
-    check(f) {
-      const b = f.builds.at(-1);
-      const meta = b?.steps.filter((s) => s.emptyLayer && !isFrom(s)) ?? [];
-      if (!b || meta.length === 0) return { done: false };
-      const img = f.images.find((i) => i.id === b.image);
-      return {
-        done: true,
-        explanation: `${meta.map((s) => s.instruction.split(/\s+/)[0]).join(" and ")} changed only the image config: the history got an entry marked empty_layer, but no files and no layer${img ? ` (the image still has ${layerWord(img.layers.length)})` : ""}.`,
-      };
-    },
-  },
-  {
-    id: "cache",
-    title: "The build cache reuses unchanged steps",
-    task: "Edit a file in the Build context tab (say app.py) and build again.",
-    check(f) {
-      const b = f.builds.at(-1);
-      if (!b) return { done: false };
-      const steps = b.steps.filter((s) => !isFrom(s));
-      const firstMiss = steps.findIndex((s) => !s.cached);
-      if (firstMiss <= 0 || !steps.slice(0, firstMiss).every((s) => s.cached)) return { done: false };
-      const miss = steps[firstMiss]!;
-      return {
-        done: true,
-        explanation: `${firstMiss} step${firstMiss === 1 ? "" : "s"} came from the cache; "${miss.instruction}" rebuilt because ${miss.reason ?? "its input changed"}, and so did every step after it. Only the layers from the first changed step up are new.`,
-      };
-    },
-  },
-  {
-    id: "waste",
-    title: "Deleting in a later layer does not shrink the image",
-    task: "Add a new line RUN rm -rf /var/cache/apt /var/lib/apt/lists and build again.",
-    check(f) {
-      const img = [...f.images]
-        .reverse()
-        .find((i) => (i.wastedBytes ?? 0) > 0 && i.topWaste?.removedIn !== undefined);
-      if (!img?.topWaste) return { done: false };
-      const w = img.topWaste;
-      return {
-        done: true,
-        explanation: `Layer ${w.removedIn! + 1} hides /${w.path} with a whiteout, but layer ${w.writtenIn + 1} still holds its ${mb(w.bytes)}: ${img.name} wastes ${mb(img.wastedBytes!)} in all. The Efficiency tab lists every such path.`,
-      };
-    },
-  },
-  {
-    id: "same-run",
-    title: "Clean up in the same RUN",
-    task: "Instead, end the apt-get RUN with && rm -rf /var/lib/apt/lists/* and build again.",
-    check(f) {
-      for (let i = f.builds.length - 1; i > 0; i--) {
-        const now = f.builds[i]!.steps.find((s) => isRun(s) && /apt-get install/.test(s.instruction));
-        if (!now || !/rm -rf \/var\/lib\/apt\/lists/.test(now.instruction)) continue;
-        for (let j = i - 1; j >= 0; j--) {
-          const before = f.builds[j]!.steps.find(
-            (s) =>
-              isRun(s) &&
-              /apt-get install/.test(s.instruction) &&
-              !/rm -rf \/var\/lib\/apt\/lists/.test(s.instruction),
-          );
-          if (before && (now.layerSize ?? 0) < (before.layerSize ?? 0)) {
-            return {
-              done: true,
-              explanation: `The RUN layer shrank from ${mb(before.layerSize ?? 0)} to ${mb(now.layerSize ?? 0)}: files created and deleted within one RUN never reach a layer, so they cost nothing to store or transfer.`,
-            };
-          }
-        }
-      }
-      return { done: false };
-    },
-  },
-  {
-    id: "container-layer",
-    title: "The container layer is the only writable one",
-    task: "Select the Container layer, open a file from the image, edit and save it, and delete another.",
-    check(f) {
-      const c = f.containers.find((x) => x.modified + x.removed > 0);
-      if (!c) return { done: false };
-      return {
-        done: true,
-        explanation: `Container ${c.name} changed ${c.modified} file${c.modified === 1 ? "" : "s"} by copying ${c.modified === 1 ? "it" : "them"} up into its own layer and hid ${c.removed} with whiteouts. The image's read-only layers did not change: every other container of the image still sees the originals.`,
-      };
-    },
-  },
-  {
-    id: "sharing",
-    title: "Images share layers, stored once",
-    task: "Commit the container layer as a new image (for example demo:edited).",
-    check(f) {
-      const img = f.images.find((i) => i.source === "commit" && i.layers.some((l) => l.sharedWith > 0));
-      if (!img) return { done: false };
-      const shared = img.layers.filter((l) => l.sharedWith > 0);
-      return {
-        done: true,
-        explanation: `${img.name} shares ${layerWord(shared.length)} (${mb(shared.reduce((n, l) => n + l.size, 0))}) with the image it was committed from; they are stored once. Sharing saves ${mb(f.savedBytes)} across the library.`,
-      };
-    },
-  },
-  {
-    id: "transfers",
-    title: "Only missing layers move",
-    task: "With two images that share a base, compare what a push of the second one would send.",
-    check(f) {
-      const img = f.images.find(
-        (i) =>
-          i.layers.length > 1 &&
-          i.layers.some((l) => l.sharedWith > 0) &&
-          i.layers.some((l) => l.sharedWith === 0),
-      );
-      if (!img) return { done: false };
-      const fresh = img.layers.filter((l) => l.sharedWith === 0);
-      const total = img.layers.reduce((n, l) => n + l.size, 0);
-      const send = fresh.reduce((n, l) => n + l.size, 0);
-      return {
-        done: true,
-        explanation: `Pushing ${img.name} where the other image already is would send ${layerWord(fresh.length)} of ${img.layers.length}: ${mb(send)} of ${mb(total)}. Registries and daemons ask for layers by digest and skip the ones they have.`,
-      };
-    },
-  },
-];
+/** Paths whose presence in the latest build's merged tree these lessons read. */
+export function lessonProbes(lessons: readonly LessonSpec[]): string[] {
+  const out = new Set<string>();
+  for (const l of lessons) for (const p of findCheck(l.check.kind)?.probes?.(l.check) ?? []) out.add(p);
+  return [...out];
+}
+
+/** The course LayerLab ships, written in the same format a teacher uses (builtin-course.json). */
+export const BUILTIN_COURSE: CourseSpec = validateCourse(builtinCourse, "builtin-course.json");
+
+/** The built-in lessons, in the order the document LayerLab grew from makes its points. */
+export const LESSONS: Lesson[] = BUILTIN_COURSE.lessons.map(compileLesson);
+
+/** What the learner did, in numbers from their own builds, for a finished course's summary. */
+export function summarizeWork(f: LessonFacts): string {
+  const steps = f.builds.flatMap((b) => b.steps.filter((s) => !/^FROM\b/i.test(s.instruction)));
+  const cached = steps.filter((s) => s.cached).length;
+  const built = steps.filter((s) => !s.cached).reduce((n, s) => n + (s.layerSize ?? 0), 0);
+  const builds = f.builds.length;
+  return `Your last ${builds} build${builds === 1 ? "" : "s"} ran ${steps.length} steps: ${cached} came from the cache and ${formatBytes(built)} of layers were built. Your newest ${f.images.length} image${f.images.length === 1 ? "" : "s"} hold ${f.images.reduce((n, i) => n + i.layers.length, 0)} layers; layers shared between images save ${formatBytes(f.savedBytes)}.`;
+}

@@ -2,13 +2,15 @@ import { deflateSync, inflateSync, strFromU8, strToU8 } from "fflate";
 
 const PREFIX = "df=";
 
-function toBase64Url(bytes: Uint8Array): string {
+/** Bytes as unpadded base64url, for URL fragments. */
+export function toBase64Url(bytes: Uint8Array): string {
   let bin = "";
   for (const b of bytes) bin += String.fromCharCode(b);
   return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-function fromBase64Url(text: string): Uint8Array {
+/** The bytes of an unpadded base64url text. */
+export function fromBase64Url(text: string): Uint8Array {
   const b64 = text.replace(/-/g, "+").replace(/_/g, "/");
   const bin = atob(b64 + "=".repeat((4 - (b64.length % 4)) % 4));
   return Uint8Array.from(bin, (c) => c.charCodeAt(0));
