@@ -8,6 +8,8 @@ import type { BuildEvent } from "../core/builder/types.ts";
 import type { ContainerOp, ContainerSummary } from "../core/explore/containers.ts";
 import type { Diagnostic } from "../core/explore/diagnostics.ts";
 import type { FileView, HistoryRow, ImageView } from "../core/explore/explorer.ts";
+import type { ShellInfo } from "../core/explore/shells.ts";
+import type { DockerChange } from "../core/fs/docker-diff.ts";
 import type { EfficiencyReport } from "../core/fs/efficiency.ts";
 import type { LibrarySummary } from "../core/library/library.ts";
 import type { TreeSnapshot } from "../core/view/tree.ts";
@@ -17,13 +19,22 @@ export type {
   ContainerOp,
   ContainerSummary,
   Diagnostic,
+  DockerChange,
   EfficiencyReport,
   FileView,
   HistoryRow,
   ImageView,
   LibrarySummary,
+  ShellInfo,
   TreeSnapshot,
 };
+
+/** One piece of a command's output, streamed as events of a `shell.exec` call (at most 64 KiB). */
+export interface ShellOutput {
+  kind: "output";
+  stream: "stdout" | "stderr";
+  text: string;
+}
 
 /** Bytes and blobs in the store, and the browser's quota for this origin. */
 export interface StorageStats {
@@ -101,6 +112,19 @@ export interface WorkerMethods {
   "container.file": {
     params: { id: string; path: string; offset?: number; length?: number };
     result: FileView & { copiedUpFrom?: number };
+  };
+  "container.stop": { params: { id: string }; result: ContainerSummary };
+  "container.start": { params: { id: string }; result: ContainerSummary };
+  "container.diff": { params: { id: string }; result: DockerChange[] };
+  "shell.open": { params: { id: string }; result: ShellInfo };
+  /** Runs a command line; its output comes as ShellOutput events; cancel is Ctrl+C. */
+  "shell.exec": {
+    params: { id: string; line: string };
+    result: { exitCode: number; cwd: string; container: ContainerSummary };
+  };
+  "shell.complete": {
+    params: { id: string; before: string };
+    result: { word: string; candidates: string[]; common: string };
   };
   "lessons.check": { params: undefined; result: Record<string, { done: boolean; explanation?: string }> };
   "kv.get": { params: { key: string }; result: unknown };

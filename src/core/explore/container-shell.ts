@@ -8,6 +8,7 @@
  * layers never change. Writes are checked against POSIX permissions for the container's user, so a
  * non-root USER gets EACCES where a real container would.
  */
+import type { FsStat } from "just-bash";
 import { BashFs, type Owner } from "../builder/bash-fs.ts";
 import { type FsNode, LayerFs, LayerFsError, toRel } from "../builder/layer-fs.ts";
 import { type RunOutcome, runCommand } from "../builder/run.ts";
@@ -95,12 +96,45 @@ class NotOwnerError extends LayerFsError {
   }
 }
 
+// just-bash blocks timers and clocks while a script runs (defense in depth against scripts); this
+// host code keeps the originals, taken when the module loads, to let the thread breathe.
+const hostNow: () => number = performance.now.bind(performance);
+const hostSetTimeout: (fn: () => void, ms: number) => unknown = setTimeout.bind(globalThis);
+
 /**
  * The shell's filesystem with POSIX permission checks for a non-root user: creating or removing
  * a name needs write and search permission on its directory, writing a file needs write
  * permission on it, chmod and utimes need ownership, chown needs root.
  */
 export class PermissionedBashFs extends BashFs {
+  private lastYield = 0;
+
+  /**
+   * Lets the thread's other tasks run every few milliseconds: just-bash only awaits promises that
+   * are already settled, and a Ctrl+C (the cancel message) can only arrive between tasks.
+   */
+  private async breathe(): Promise<void> {
+    const now = hostNow();
+    if (now - this.lastYield < 25) return;
+    this.lastYield = now;
+    await new Promise<void>((resolve) => hostSetTimeout(resolve, 0));
+  }
+
+  override async exists(path: string): Promise<boolean> {
+    await this.breathe();
+    return super.exists(path);
+  }
+
+  override async stat(path: string): Promise<FsStat> {
+    await this.breathe();
+    return super.stat(path);
+  }
+
+  override async readFileBuffer(path: string): Promise<Uint8Array> {
+    await this.breathe();
+    return super.readFileBuffer(path);
+  }
+
   private allowed(node: FsNode, want: number): boolean {
     const { uid, gid } = this.owner;
     if (uid === 0) return true;
@@ -132,6 +166,7 @@ export class PermissionedBashFs extends BashFs {
   }
 
   override async writeBytes(path: string, bytes: Uint8Array, mode?: number, added?: number): Promise<void> {
+    await this.breathe();
     if (this.owner.uid !== 0 && !/^\/dev\//.test(`/${toRel(path)}`)) {
       const node = this.existingNode(path, true);
       if (node) {
@@ -302,7 +337,8 @@ export async function execLine(lfs: MirroredLayerFs, spec: ShellExec): Promise<S
       r = { exitCode: 1, stdout: "", stderr: `bash: ${err.path}: ${ERRNO_WORDS[err.code] ?? err.message}\n` };
     } else throw err;
   }
-  if (spec.signal?.aborted && r.exitCode === 0) r = { ...r, exitCode: 130 };
+  // Interrupted: 130 (128 + SIGINT), as a shell reports a command Ctrl+C stopped.
+  if (spec.signal?.aborted) r = { ...r, exitCode: 130 };
   const env = r.env ? { ...r.env } : spec.env;
   let cwd = env.PWD?.startsWith("/") ? env.PWD : spec.cwd;
   try {
