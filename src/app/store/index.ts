@@ -1,5 +1,6 @@
 import { create } from "zustand";
 import { type BuildSlice, createBuildSlice } from "./build-slice.ts";
+import { type ContainerSlice, createContainerSlice } from "./container-slice.ts";
 import { type ContextSlice, createContextSlice } from "./context-slice.ts";
 import { createEditorSlice, type EditorSlice } from "./editor-slice.ts";
 import { createExplorerSlice, type ExplorerSlice } from "./explorer-slice.ts";
@@ -16,7 +17,8 @@ export type AppState = StorageSlice &
   ExplorerSlice &
   ContextSlice &
   BuildSlice &
-  LessonsSlice;
+  LessonsSlice &
+  ContainerSlice;
 
 export const useAppStore = create<AppState>()((...a) => ({
   ...createStorageSlice(...a),
@@ -27,4 +29,5 @@ export const useAppStore = create<AppState>()((...a) => ({
   ...createContextSlice(...a),
   ...createBuildSlice(...a),
   ...createLessonsSlice(...a),
+  ...createContainerSlice(...a),
 }));
