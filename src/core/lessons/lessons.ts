@@ -29,11 +29,27 @@ export interface ImageFact {
   topWaste?: { path: string; bytes: number; writtenIn: number; removedIn?: number };
 }
 
+/** A container: its counts, and (when gathered) the commands its terminal ran and its docker diff. */
+export interface ContainerFact {
+  name: string;
+  image: string;
+  added: number;
+  modified: number;
+  removed: number;
+  /** Command lines run in its terminal. */
+  commands?: number;
+  /**
+   * `docker diff` lines; for a file the container wrote, its size; for a deleted path, the image
+   * layer (0-based) that still holds it.
+   */
+  changes?: { kind: "A" | "C" | "D"; path: string; type?: string; size?: number; layer?: number }[];
+}
+
 /** What the lessons can see of the learner's work. */
 export interface LessonFacts {
   images: ImageFact[];
   builds: BuildFact[];
-  containers: { name: string; image: string; added: number; modified: number; removed: number }[];
+  containers: ContainerFact[];
   savedBytes: number;
 }
 
@@ -155,14 +171,26 @@ export const LESSONS: Lesson[] = [
   {
     id: "container-layer",
     title: "The container layer is the only writable one",
-    task: "Select the Container layer, open a file from the image, edit and save it, and delete another.",
+    task: "Press Run (docker run -it) and, in the terminal, create a file (echo hello > /app/new.txt) and delete one the image has (rm /app/README). Then press Run again for a second container of the same image and look (ls /app).",
     check(f) {
-      const c = f.containers.find((x) => x.modified + x.removed > 0);
-      if (!c) return { done: false };
-      return {
-        done: true,
-        explanation: `Container ${c.name} changed ${c.modified} file${c.modified === 1 ? "" : "s"} by copying ${c.modified === 1 ? "it" : "them"} up into its own layer and hid ${c.removed} with whiteouts. The image's read-only layers did not change: every other container of the image still sees the originals.`,
-      };
+      const used = f.containers.filter((x) => (x.commands ?? 0) > 0);
+      for (const c of used) {
+        const made = c.changes?.find((x) => x.kind === "A" && x.type === "file");
+        const gone = c.changes?.find((x) => x.kind === "D" && x.layer !== undefined);
+        if (!made || !gone) continue;
+        const second = f.containers.find(
+          (x) =>
+            x !== c && x.image === c.image && (x.changes?.length ?? x.added + x.modified + x.removed) === 0,
+        );
+        if (!second) continue;
+        const base = gone.path.slice(gone.path.lastIndexOf("/") + 1);
+        const dir = gone.path.slice(0, gone.path.lastIndexOf("/") + 1);
+        return {
+          done: true,
+          explanation: `In ${c.name} you created ${made.path} (${mb(made.size ?? 0)}): it is only in the container layer, none of the image's read-only layers has it. Deleting ${gone.path} wrote a whiteout (${dir}.wh.${base}) in the container layer; the file itself is still in layer ${(gone.layer ?? 0) + 1} of the image. ${second.name}, a second container of the same image, has its own empty writable layer and still sees ${gone.path}.`,
+        };
+      }
+      return { done: false };
     },
   },
   {
