@@ -3,6 +3,7 @@ import { build } from "./build.ts";
 import { convert } from "./convert.ts";
 import { inspect } from "./inspect.ts";
 import { parse } from "./parse.ts";
+import { run } from "./run.ts";
 
 /** Every subcommand, in the order `layerlab help` lists them. Each lives in its own file. */
-export const commands: Command[] = [inspect, convert, parse, build];
+export const commands: Command[] = [inspect, convert, parse, build, run];

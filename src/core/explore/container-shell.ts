@@ -300,6 +300,8 @@ const ERRNO_WORDS: Record<string, string> = {
 /** How to run one command line in a container's shell. */
 export interface ShellExec {
   line: string;
+  /** Run this argv as `docker run IMAGE ARGV...` does (no shell around it) instead of the line. */
+  argv?: string[];
   cwd: string;
   env: Record<string, string>;
   owner: Owner;
@@ -322,7 +324,7 @@ export async function execLine(lfs: MirroredLayerFs, spec: ShellExec): Promise<S
   let r: RunOutcome;
   try {
     r = await runCommand(lfs, {
-      argv: ["/bin/sh", "-c", spec.line],
+      argv: spec.argv ?? ["/bin/sh", "-c", spec.line],
       env: spec.env,
       cwd: spec.cwd,
       owner: spec.owner,

@@ -136,10 +136,11 @@ export class Shells {
   }
 
   /**
-   * Runs one command line. Its writes are in the container layer when it returns (saved, with
+   * Runs one command line (or, with `argv`, one program as `docker run IMAGE ARGV...` starts it,
+   * with no shell around it). Its writes are in the container layer when it returns (saved, with
    * the line added to the history); a stopped container refuses, as Docker does.
    */
-  async exec(id: string, line: string, signal?: AbortSignal): Promise<ShellResult> {
+  async exec(id: string, line: string, signal?: AbortSignal, argv?: string[]): Promise<ShellResult> {
     const { record } = await this.layerOf(id);
     if ((record.state ?? "running") !== "running") {
       throw new LayerLabError(
@@ -151,6 +152,7 @@ export class Shells {
     s.lfs.epoch = Math.floor(this.now() / 1000);
     const r = await execLine(s.lfs, {
       line,
+      ...(argv ? { argv } : {}),
       cwd: s.cwd,
       env: s.env,
       owner: s.owner,
