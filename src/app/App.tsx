@@ -1,5 +1,6 @@
 import { useEffect, useState } from "react";
 import { BottomPanel } from "./features/build/BottomPanel.tsx";
+import { RunButton } from "./features/container/RunButton.tsx";
 import { DetailsPane } from "./features/details/DetailsPane.tsx";
 import { DockerfileEditor } from "./features/editor/DockerfileEditor.tsx";
 import { ShareButton } from "./features/editor/ShareButton.tsx";
@@ -29,6 +30,7 @@ export function App() {
   const setTheme = useAppStore((s) => s.setTheme);
   const loadDockerfile = useAppStore((s) => s.loadDockerfile);
   const refreshLibrary = useAppStore((s) => s.refreshLibrary);
+  const restoreTerminal = useAppStore((s) => s.restoreTerminal);
   const loadContext = useAppStore((s) => s.loadContext);
   const runBuild = useAppStore((s) => s.runBuild);
   const building = useAppStore((s) => s.build.running);
@@ -37,8 +39,9 @@ export function App() {
     void Promise.all([loadDockerfile(), loadContext(), refreshLibrary()]).then(() => {
       const s = useAppStore.getState();
       if (s.explorer.library?.images.length === 0) void runBuild({ auto: true });
+      else void restoreTerminal();
     });
-  }, [loadDockerfile, loadContext, refreshLibrary, runBuild]);
+  }, [loadDockerfile, loadContext, refreshLibrary, runBuild, restoreTerminal]);
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
   }, [theme]);
@@ -106,6 +109,9 @@ export function App() {
         <section className="pane pane-stack" aria-labelledby="stack-title">
           <div className="pane-head">
             <h2 id="stack-title">Layers</h2>
+            <span className="pane-actions">
+              <RunButton />
+            </span>
           </div>
           <LayerStack />
         </section>

@@ -12,6 +12,8 @@ export type Errno =
   | "ELOOP"
   | "EINVAL"
   | "EPERM"
+  | "EACCES"
+  | "EIO"
   | "ENOSPC";
 
 /** Machine-readable error codes; each names a family of failures a caller may handle. */
@@ -148,6 +150,10 @@ export function describeErrno(errno: string, style: "plain" | "node" = "plain"):
       return "too many levels of symbolic links";
     case "EINVAL":
       return "invalid argument";
+    case "EACCES":
+      return "permission denied";
+    case "EIO":
+      return "input/output error";
     case "ENOSPC":
       return "no space left on device (LayerLab limits what one step may write)";
     default:

@@ -9,6 +9,7 @@ import { Containers } from "../core/explore/containers.ts";
 import { editorDiagnostics } from "../core/explore/diagnostics.ts";
 import { Explorer, type SyntheticContent } from "../core/explore/explorer.ts";
 import { diffFileVersions } from "../core/explore/file-diff.ts";
+import { Shells } from "../core/explore/shells.ts";
 import { storeContentReader } from "../core/fs/container-store.ts";
 import { exportImage } from "../core/image/export.ts";
 import { importArchive, WHOLE_DIGEST_BUDGET_BYTES, WHOLE_DIGEST_MAX_BYTES } from "../core/image/import.ts";
@@ -98,13 +99,13 @@ export function createHandlers(
     options.synthetic ??
     ((seed, size, offset, length) => synthesizeContent(seed, size).slice(offset, offset + length));
   const explorer = new Explorer(store, synthetic);
-  const containers = new Containers(
-    store,
-    explorer,
-    storeContentReader(store, async (ref, size) =>
-      ref.kind === "synthetic" ? synthetic(ref.seed, size, 0, size) : new Uint8Array(0),
-    ),
+  const readContent = storeContentReader(store, async (ref, size) =>
+    ref.kind === "synthetic" ? synthetic(ref.seed, size, 0, size) : new Uint8Array(0),
   );
+  const containers = new Containers(store, explorer, readContent);
+  const shells = new Shells(containers, explorer, readContent);
+  /** A container edit made outside its shell: the shell's view starts again from the layer. */
+  const edited = <T>(id: string, p: Promise<T>): Promise<T> => p.finally(() => shells.invalidate(id));
   // Docker's build cache: steps are reused across builds while their inputs are unchanged. It is
   // kept in the store's settings (the newest steps), so a reload still builds from the cache.
   const cacheReady = (async () => {
@@ -358,21 +359,39 @@ export function createHandlers(
     "container.create": ({ image, name }) =>
       write("a new container", undefined, () => containers.create(image, name)),
     "container.apply": ({ id, op }) =>
-      write("the change to the container layer", undefined, () => containers.apply(id, op)),
+      write("the change to the container layer", undefined, () => edited(id, containers.apply(id, op))),
     "container.undo": ({ id }) =>
-      write("the undo in the container layer", undefined, () => containers.undoLast(id)),
+      write("the undo in the container layer", undefined, () => edited(id, containers.undoLast(id))),
     "container.reset": ({ id }) =>
-      write("the reset of the container layer", undefined, () => containers.reset(id)),
+      write("the reset of the container layer", undefined, () => edited(id, containers.reset(id))),
     "container.remove": async ({ id }) => {
-      await containers.remove(id);
+      await edited(id, containers.remove(id));
       return undefined;
     },
     "container.commit": ({ id, tag }) =>
       write(`the commit${tag ? ` of ${tag}` : ""}`, undefined, async () => {
-        const r = await containers.commit(id, tag);
+        const r = await edited(id, containers.commit(id, tag));
         changed({ kind: "image", id: r.image });
         return r;
       }),
+    "container.stop": ({ id }) => shells.stop(id),
+    "container.start": ({ id }) => shells.start(id),
+    "container.diff": ({ id }) => shells.diff(id),
+    "shell.open": ({ id }) => shells.open(id),
+    "shell.exec": async ({ id, line }, ctx) => {
+      const r = await write("the command in the container", undefined, () =>
+        shells.exec(id, line, ctx.signal),
+      );
+      // Output goes out in pieces, so the page can write one while the next is on its way.
+      for (const [stream, text] of [
+        ["stdout", r.stdout],
+        ["stderr", r.stderr],
+      ] as const) {
+        for (const piece of splitOutput(text)) ctx.emit({ kind: "output", stream, text: piece });
+      }
+      return { exitCode: r.exitCode, cwd: r.cwd, container: r.container };
+    },
+    "shell.complete": ({ id, before }) => shells.complete(id, before),
     "container.tree": ({ id }) => containers.tree(id),
     "container.file": ({ id, path, offset, length }) => containers.file(id, path, offset, length),
     "lessons.check": async (params) => {
@@ -450,6 +469,24 @@ export function createHandlers(
     for (const i of r.images) changed({ kind: "image", id: i.record.id });
     return summary;
   }
+}
+
+const OUTPUT_PIECE = 64 * 1024;
+
+/** Splits output into pieces of at most 64 KiB, at a line end where there is one. */
+export function splitOutput(text: string): string[] {
+  const out: string[] = [];
+  let i = 0;
+  while (i < text.length) {
+    let end = Math.min(text.length, i + OUTPUT_PIECE);
+    if (end < text.length) {
+      const nl = text.lastIndexOf("\n", end - 1);
+      if (nl >= i) end = nl + 1;
+    }
+    out.push(text.slice(i, end));
+    i = end;
+  }
+  return out;
 }
 
 /** Turns any failure into the plain error shape the protocol carries. */

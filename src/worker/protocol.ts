@@ -10,6 +10,8 @@ import type { ContainerOp, ContainerSummary } from "../core/explore/containers.t
 import type { Diagnostic } from "../core/explore/diagnostics.ts";
 import type { FileView, HistoryRow, ImageView } from "../core/explore/explorer.ts";
 import type { FileVersionDiff } from "../core/explore/file-diff.ts";
+import type { ShellInfo } from "../core/explore/shells.ts";
+import type { DockerChange } from "../core/fs/docker-diff.ts";
 import type { EfficiencyReport } from "../core/fs/efficiency.ts";
 import type { RawImageDocuments, RawLayerInfo, RawTarEntry } from "../core/image/raw-layer.ts";
 import type { CourseSpec } from "../core/lessons/lessons.ts";
@@ -23,6 +25,7 @@ export type {
   ContainerOp,
   ContainerSummary,
   Diagnostic,
+  DockerChange,
   EfficiencyReport,
   FileVersionDiff,
   FileView,
@@ -32,6 +35,7 @@ export type {
   RawImageDocuments,
   RawLayerInfo,
   RawTarEntry,
+  ShellInfo,
   TreeSnapshot,
 };
 
@@ -47,6 +51,13 @@ export interface RawLayerPage {
 export interface RawImageView extends RawImageDocuments {
   /** Per layer, bottom first: the blob digest and the diffId, either of which the JSON may name. */
   layers: { digest: string; diffId: string }[];
+}
+
+/** One piece of a command's output, streamed as events of a `shell.exec` call (at most 64 KiB). */
+export interface ShellOutput {
+  kind: "output";
+  stream: "stdout" | "stderr";
+  text: string;
 }
 
 /** Bytes and blobs in the store, and the browser's quota for this origin. */
@@ -137,6 +148,19 @@ export interface WorkerMethods {
   "container.file": {
     params: { id: string; path: string; offset?: number; length?: number };
     result: FileView & { copiedUpFrom?: number };
+  };
+  "container.stop": { params: { id: string }; result: ContainerSummary };
+  "container.start": { params: { id: string }; result: ContainerSummary };
+  "container.diff": { params: { id: string }; result: DockerChange[] };
+  "shell.open": { params: { id: string }; result: ShellInfo };
+  /** Runs a command line; its output comes as ShellOutput events; cancel is Ctrl+C. */
+  "shell.exec": {
+    params: { id: string; line: string };
+    result: { exitCode: number; cwd: string; container: ContainerSummary };
+  };
+  "shell.complete": {
+    params: { id: string; before: string };
+    result: { word: string; candidates: string[]; common: string };
   };
   /**
    * Checks the built-in course and the given teachers' courses against the learner's work; results

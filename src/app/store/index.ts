@@ -1,5 +1,6 @@
 import { create } from "zustand";
 import { type BuildSlice, createBuildSlice } from "./build-slice.ts";
+import { type ContainerSlice, createContainerSlice } from "./container-slice.ts";
 import { type ContextSlice, createContextSlice } from "./context-slice.ts";
 import { createDetailsSlice, type DetailsSlice } from "./details-slice.ts";
 import { createEditorSlice, type EditorSlice } from "./editor-slice.ts";
@@ -22,7 +23,8 @@ export type AppState = StorageSlice &
   LessonsSlice &
   DetailsSlice &
   ImagesSlice &
-  RawSlice;
+  RawSlice &
+  ContainerSlice;
 
 export const useAppStore = create<AppState>()((...a) => ({
   ...createStorageSlice(...a),
@@ -36,4 +38,5 @@ export const useAppStore = create<AppState>()((...a) => ({
   ...createDetailsSlice()(...a),
   ...createImagesSlice()(...a),
   ...createRawSlice(...a),
+  ...createContainerSlice(...a),
 }));

@@ -14,7 +14,7 @@ export interface UiSlice {
     selectedLayer: LayerSelection;
     selectedPath?: string;
     detailsTab: "file" | "history" | "config" | "efficiency" | "images";
-    bottomTab: "lessons" | "context" | "log";
+    bottomTab: "lessons" | "context" | "log" | "terminal";
   };
   setTheme(theme: Theme): void;
   selectLayer(layer: LayerSelection): void;

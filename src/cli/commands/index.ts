@@ -21,4 +21,5 @@ export const commands: CommandEntry[] = [
   { name: "build", load: async () => (await import("./build.ts")).build },
   { name: "pull", load: async () => (await import("./pull.ts")).pull },
   { name: "push", load: async () => (await import("./push.ts")).push },
+  { name: "run", load: async () => (await import("./run.ts")).run },
 ];

@@ -19,6 +19,8 @@ export interface RunOutcome {
   exitCode: number;
   stdout: string;
   stderr: string;
+  /** The shell's environment when the command ended (`cd` shows in PWD), for a shell kept across commands. */
+  env?: Record<string, string>;
 }
 
 /** How to run one command. */
@@ -30,6 +32,8 @@ export interface RunSpec {
   owner: Owner;
   packages?: PackageCatalog;
   signal?: AbortSignal;
+  /** Makes the shell's filesystem (a container's terminal checks permissions in its own BashFs). */
+  bashFs?: (fs: LayerFs, owner: Owner) => BashFs;
 }
 
 const SHELLS = new Set(["/bin/sh", "/bin/bash", "sh", "bash", "/usr/bin/bash", "/bin/ash", "/bin/dash"]);
@@ -167,7 +171,7 @@ export async function runCommand(fs: LayerFs, spec: RunSpec): Promise<RunOutcome
       };
     }
   }
-  const bfs = new BashFs(fs, spec.owner);
+  const bfs = spec.bashFs?.(fs, spec.owner) ?? new BashFs(fs, spec.owner);
   const exes = pathExecutables(fs, spec.env.PATH ?? DEFAULT_PATH);
   // LayerLab's own versions of programs the image has (a command the image lacks stays "not found").
   const own = [chownCommand(bfs), lsCommand(bfs), ...userCommands(bfs)].filter((c) => exes.has(c.name));
@@ -196,5 +200,5 @@ export async function runCommand(fs: LayerFs, spec: RunSpec): Promise<RunOutcome
     rawScript: true,
     ...(spec.signal ? { signal: spec.signal } : {}),
   });
-  return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
+  return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, env: r.env };
 }

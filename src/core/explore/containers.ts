@@ -33,9 +33,90 @@ export interface ContainerSummary {
   bytes: number;
   /** Whether there is a change to undo. */
   canUndo: boolean;
+  /** `running` until stopped (`exited`), as `docker ps -a` says. */
+  state: "running" | "exited";
 }
 
 const UNDO_DEPTH = 20;
+
+const ADJECTIVES = [
+  "brave",
+  "calm",
+  "clever",
+  "eager",
+  "gentle",
+  "happy",
+  "jolly",
+  "keen",
+  "kind",
+  "lucid",
+  "merry",
+  "nifty",
+  "proud",
+  "quiet",
+  "sharp",
+  "silly",
+  "stoic",
+  "sweet",
+  "tender",
+  "vivid",
+  "wise",
+  "zealous",
+  "bold",
+  "cool",
+  "dreamy",
+  "fervent",
+  "focused",
+  "hopeful",
+  "loving",
+  "modest",
+];
+const SURNAMES = [
+  "turing",
+  "hopper",
+  "lovelace",
+  "curie",
+  "noether",
+  "euler",
+  "gauss",
+  "darwin",
+  "tesla",
+  "ritchie",
+  "thompson",
+  "torvalds",
+  "liskov",
+  "knuth",
+  "dijkstra",
+  "hamilton",
+  "shannon",
+  "galois",
+  "kepler",
+  "bohr",
+  "franklin",
+  "goodall",
+  "hypatia",
+  "lamarr",
+  "meitner",
+  "nash",
+  "pascal",
+  "ramanujan",
+  "sammet",
+  "wozniak",
+];
+
+/** A Docker-style `adjective_surname` name not yet taken (a number is added when all are). */
+export function pickContainerName(taken: ReadonlySet<string>, seed: number): string {
+  const total = ADJECTIVES.length * SURNAMES.length;
+  // A multiplier coprime with the total walks every pair once, in an order that looks random.
+  for (let i = 0; i < total; i++) {
+    const k = (seed * 7919 + i * 389) % total;
+    const name = `${ADJECTIVES[k % ADJECTIVES.length]}_${SURNAMES[Math.floor(k / ADJECTIVES.length)]}`;
+    if (!taken.has(name)) return name;
+  }
+  let n = 2;
+  while (taken.has(`brave_turing${n}`)) n++;
+  return `brave_turing${n}`;
+}
 
 /**
  * The live container layers: each container is a writable layer over an image; every edit goes
@@ -65,9 +146,15 @@ export class Containers {
     const view = await this.explorer.image(image);
     const existing = await this.store.meta.list("containers");
     const id = `c${this.now().toString(36)}${(++this.seq).toString(36)}`;
-    const base =
-      name?.trim() || `${(view.image.names[0] ?? "image").replace(/[:/@]+/g, "-")}-${existing.length + 1}`;
-    const record: ContainerRecord = { id, name: base, image: view.image.id, createdAt: this.now() };
+    const taken = new Set(existing.map((c) => c.name));
+    const base = name?.trim() || pickContainerName(taken, existing.length + this.seq);
+    const record: ContainerRecord = {
+      id,
+      name: base,
+      image: view.image.id,
+      createdAt: this.now(),
+      state: "running",
+    };
     await this.store.meta.put("containers", record);
     return this.summary(id);
   }
@@ -178,6 +265,8 @@ export class Containers {
       name: record.name,
       image: image.id,
       createdAt: record.createdAt,
+      ...(record.state ? { state: record.state } : {}),
+      ...(record.history ? { history: record.history } : {}),
     };
     await this.store.meta.put("containers", moved);
     if (record.changes) await this.store.blobs.delete(record.changes);
@@ -272,7 +361,36 @@ export class Containers {
       removed,
       bytes,
       canUndo: (this.undo.get(id)?.length ?? 0) > 0,
+      state: record.state ?? "running",
     };
+  }
+
+  /** The container's record and its layer's filesystem, as the shell works on them. */
+  layer(id: string): Promise<{ record: ContainerRecord; fs: ContainerFs }> {
+    return this.get(id);
+  }
+
+  /** The stored record alone (no image needed): undefined when there is no such container. */
+  record(id: string): Promise<ContainerRecord | undefined> {
+    return this.store.meta.get("containers", id);
+  }
+
+  /** Saves the container layer as it is now (after the shell wrote to it). */
+  async persist(id: string): Promise<ContainerSummary> {
+    const { record, fs } = await this.get(id);
+    await this.save(record, fs);
+    return this.summary(id);
+  }
+
+  /** Changes the record's state or history, keeping the open copy in step with the store. */
+  async updateRecord(
+    id: string,
+    patch: Partial<Pick<ContainerRecord, "state" | "history">>,
+  ): Promise<ContainerSummary> {
+    const entry = await this.get(id);
+    entry.record = { ...entry.record, ...patch };
+    await this.store.meta.put("containers", entry.record);
+    return this.summary(id);
   }
 
   private async save(record: ContainerRecord, fs: ContainerFs): Promise<void> {

@@ -3,6 +3,7 @@
  * ContainerRecord's `changes`), and each file written in the container as its own content blob,
  * so the record stays small and identical contents are stored once.
  */
+import type { Digest } from "../digest.ts";
 import { LayerLabError } from "../errors.ts";
 import type { ContainerRecord, Store } from "../store/types.ts";
 import {
@@ -14,10 +15,35 @@ import {
   type UpperEntry,
 } from "./container.ts";
 import type { MergedTree } from "./overlay.ts";
-import type { ContentRef } from "./types.ts";
+import type { ContentRef, FileEntry } from "./types.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+
+/**
+ * Files of up to this many bytes stay inside the saved layer (base64 in its JSON): a shell loop
+ * that writes 10,000 small files then saves one blob, not 10,000.
+ */
+const INLINE_MAX = 4096;
+
+/** A saved entry whose small content is kept inline, as base64. */
+type SavedEntry = Omit<FileEntry, "content"> & { content: { kind: "inline"; base64: string } };
+
+/** Contents already stored as blobs by an earlier save (the same bytes are not hashed again). */
+const savedBlobs = new WeakMap<Uint8Array, Digest>();
+
+function toBase64(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 8192) s += String.fromCharCode(...bytes.subarray(i, i + 8192));
+  return btoa(s);
+}
+
+function fromBase64(text: string): Uint8Array {
+  const s = atob(text);
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
 
 /**
  * Reads contents from the store: blob refs whole, tar refs as a range of the stored uncompressed
@@ -52,22 +78,27 @@ export async function saveContainer(
   fs: ContainerFs,
 ): Promise<ContainerRecord> {
   const data = fs.save();
-  const entries: UpperEntry[] = [];
+  // As saved: a small file's content is `{ kind: "inline", base64 }`, others blob references.
+  const entries: (UpperEntry | (Omit<UpperEntry, "entry"> & { entry: SavedEntry }))[] = [];
   for (const up of data.entries) {
     const ref = up.entry.content;
-    if (ref?.kind === "inline") {
-      const put = await store.blobs.put(ref.bytes);
-      entries.push({
-        ...up,
-        entry: { ...up.entry, digest: put.digest, content: { kind: "blob", blob: put.digest } },
-      });
+    if (ref?.kind === "inline" && ref.bytes.length <= INLINE_MAX) {
+      const { digest: _d, ...entry } = up.entry;
+      entries.push({ ...up, entry: { ...entry, content: { kind: "inline", base64: toBase64(ref.bytes) } } });
+    } else if (ref?.kind === "inline") {
+      let digest = savedBlobs.get(ref.bytes);
+      if (!digest || !(await store.blobs.has(digest))) {
+        digest = (await store.blobs.put(ref.bytes)).digest;
+        savedBlobs.set(ref.bytes, digest);
+      }
+      entries.push({ ...up, entry: { ...up.entry, digest, content: { kind: "blob", blob: digest } } });
     } else entries.push(up);
   }
   const previous = await store.meta.get("containers", record.id);
   const { changes: _stale, ...rest } = record as ContainerRecord;
   const saved: ContainerRecord = rest;
   if (!fs.isClean()) {
-    const json = JSON.stringify({ ...data, entries } satisfies ContainerLayerData);
+    const json = JSON.stringify({ ...data, entries });
     saved.changes = (await store.blobs.put(encoder.encode(json))).digest;
   }
   await store.meta.put("containers", saved);
@@ -89,6 +120,10 @@ function parseLayer(text: string, id: string): ContainerLayerData {
   for (const up of d.entries) {
     if (typeof up?.entry?.path !== "string" || typeof up.entry.type !== "string") {
       throw new LayerLabError("STORE", `container ${id}: a saved entry has no path or type`);
+    }
+    const c = up.entry.content as { kind?: string; base64?: unknown } | undefined;
+    if (c?.kind === "inline" && typeof c.base64 === "string") {
+      up.entry.content = { kind: "inline", bytes: fromBase64(c.base64) };
     }
   }
   return d as ContainerLayerData;

@@ -135,6 +135,12 @@ export interface ContainerFs {
   utimes(path: string, atime: number, mtime: number): Promise<void>;
   symlink(target: string, path: string): Promise<void>;
   link(existing: string, newPath: string): Promise<void>;
+  /**
+   * Puts an entry at a real path (no symlink followed), as a program's write lands in overlayfs:
+   * parents are copied up, a directory over a whiteout becomes opaque, and an existing directory
+   * keeps its contents (only its attributes change). The content reference is kept as given.
+   */
+  put(entry: FileEntry): void;
   /** True when the container layer holds no change. */
   isClean(): boolean;
   /** The container layer as a changeset (entries sorted parents first, whiteouts, opaque dirs). */
@@ -637,6 +643,25 @@ class Container implements ContainerFs {
     }
     const { path: _ignored, ...rest } = up.entry;
     this.create(dst.path, rest, { ino: up.ino });
+  }
+
+  put(entry: FileEntry): void {
+    const path = entry.path;
+    if (path === "") {
+      const root = this.copyUp("");
+      root.entry = { ...entry, path: "" };
+      return;
+    }
+    const v = this.view(path);
+    const { path: _p, ...rest } = entry;
+    if (v && typeOf(v) === "dir" && entry.type === "dir") {
+      const up = this.copyUp(path);
+      up.entry = { ...rest, path };
+      return;
+    }
+    // Replacing what the image has at this path still records where it came from.
+    const low = v?.low ? (v.low.hardlinkTarget ?? v.low).layer : v?.up?.copiedUpFrom;
+    this.create(path, rest, low !== undefined && low >= 0 ? { copiedUpFrom: low } : {});
   }
 
   isClean(): boolean {

@@ -440,6 +440,41 @@ export const CHECKS: readonly CheckDefinition[] = [
     },
   },
   {
+    kind: "terminal-writes-only-its-layer",
+    summary:
+      "In a container's terminal the learner created a file and deleted one of the image's, and a second container of the same image is untouched.",
+    params: {},
+    provides: ["name", "made", "madeSize", "gone", "whiteout", "layer", "second"],
+    explanation:
+      "In {name} you created {made} ({madeSize}): it is only in the container layer, none of the image's read-only layers has it. Deleting {gone} wrote a whiteout ({whiteout}) in the container layer; the file itself is still in layer {layer} of the image. {second}, a second container of the same image, has its own empty writable layer and still sees {gone}.",
+    evaluate(f) {
+      for (const c of f.containers.filter((x) => (x.commands ?? 0) > 0)) {
+        const made = c.changes?.find((x) => x.kind === "A" && x.type === "file");
+        const gone = c.changes?.find((x) => x.kind === "D" && x.layer !== undefined);
+        if (!made || !gone) continue;
+        const second = f.containers.find(
+          (x) =>
+            x !== c && x.image === c.image && (x.changes?.length ?? x.added + x.modified + x.removed) === 0,
+        );
+        if (!second) continue;
+        const cut = gone.path.lastIndexOf("/") + 1;
+        return {
+          done: true,
+          values: {
+            name: c.name,
+            made: made.path,
+            madeSize: mb(made.size ?? 0),
+            gone: gone.path,
+            whiteout: `${gone.path.slice(0, cut)}.wh.${gone.path.slice(cut)}`,
+            layer: (gone.layer ?? 0) + 1,
+            second: second.name,
+          },
+        };
+      }
+      return { done: false };
+    },
+  },
+  {
     kind: "committed-image-shares",
     summary: "An image made by a commit shares layers with another image.",
     params: {},

@@ -1,10 +1,11 @@
 import type { BuildEvent } from "../builder/types.ts";
 import type { Containers } from "../explore/containers.ts";
 import type { Explorer } from "../explore/explorer.ts";
+import { dockerChanges } from "../fs/docker-diff.ts";
 import { computeEfficiency } from "../fs/efficiency.ts";
 import { summarizeLibrary } from "../library/library.ts";
 import type { Store } from "../store/types.ts";
-import type { BuildFact, ImageFact, LessonFacts } from "./lessons.ts";
+import type { BuildFact, ContainerFact, ImageFact, LessonFacts } from "./lessons.ts";
 
 /** Folds a build's streamed events into the record the lessons read. */
 export function buildFactFromEvents(
@@ -93,16 +94,35 @@ export async function gatherLessonFacts(
     images.push(fact);
   }
   const cs = await containers.list();
-  return {
-    images,
-    builds,
-    containers: cs.map((c) => ({
+  const facts: ContainerFact[] = [];
+  for (const c of cs) {
+    const fact: ContainerFact = {
       name: c.name,
       image: c.image,
       added: c.added,
       modified: c.modified,
       removed: c.removed,
-    })),
-    savedBytes: lib.savedBytes,
-  };
+    };
+    fact.commands = (await containers.record(c.id))?.history?.length ?? 0;
+    try {
+      const { fs } = await containers.layer(c.id);
+      fact.changes = [];
+      for (const d of dockerChanges(fs)) {
+        const row: NonNullable<ContainerFact["changes"]>[number] = { kind: d.kind, path: d.path };
+        if (d.kind === "D") {
+          const low = fs.image.get(d.path.slice(1));
+          if (low) row.layer = (low.hardlinkTarget ?? low).layer;
+        } else {
+          const st = await fs.lstat(d.path);
+          row.type = st.type;
+          row.size = st.isFile ? st.size : 0;
+        }
+        fact.changes.push(row);
+      }
+    } catch {
+      // A container whose image is gone has no layer to read: its counts are what there is.
+    }
+    facts.push(fact);
+  }
+  return { images, builds, containers: facts, savedBytes: lib.savedBytes };
 }

@@ -50,11 +50,27 @@ export interface TransferFact {
   bytesSent: number;
 }
 
+/** A container: its counts, and (when gathered) the commands its terminal ran and its docker diff. */
+export interface ContainerFact {
+  name: string;
+  image: string;
+  added: number;
+  modified: number;
+  removed: number;
+  /** Command lines run in its terminal. */
+  commands?: number;
+  /**
+   * `docker diff` lines; for a file the container wrote, its size; for a deleted path, the image
+   * layer (0-based) that still holds it.
+   */
+  changes?: { kind: "A" | "C" | "D"; path: string; type?: string; size?: number; layer?: number }[];
+}
+
 /** What the lessons can see of the learner's work. */
 export interface LessonFacts {
   images: ImageFact[];
   builds: BuildFact[];
-  containers: { name: string; image: string; added: number; modified: number; removed: number }[];
+  containers: ContainerFact[];
   savedBytes: number;
   transfers?: TransferFact[];
 }

@@ -99,6 +99,10 @@ export interface ContainerRecord {
   createdAt: number;
   /** The blob holding the container layer's changes, when it has any. */
   changes?: Digest;
+  /** "exited" once stopped (`docker stop`); running otherwise. */
+  state?: "running" | "exited";
+  /** The terminal's command lines, oldest first: kept with the container across reloads. */
+  history?: string[];
 }
 
 /** Small settings and progress values (lessons done, last Dockerfile). */

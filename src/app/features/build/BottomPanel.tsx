@@ -1,5 +1,6 @@
 import { useAppStore } from "../../store/index.ts";
 import type { UiSlice } from "../../store/ui-slice.ts";
+import { TerminalPanel } from "../container/TerminalPanel.tsx";
 import { ContextPanel } from "../context/ContextPanel.tsx";
 import { Lessons } from "../lessons/Lessons.tsx";
 import { BuildLog } from "./BuildLog.tsx";
@@ -8,6 +9,7 @@ const TABS: { id: UiSlice["ui"]["bottomTab"]; label: string }[] = [
   { id: "lessons", label: "Lessons" },
   { id: "context", label: "Build context" },
   { id: "log", label: "Build log" },
+  { id: "terminal", label: "Terminal" },
 ];
 
 /** Under the editor: the lessons, the build context, and the build log. */
@@ -39,6 +41,7 @@ export function BottomPanel() {
         {tab === "lessons" && <Lessons />}
         {tab === "context" && <ContextPanel />}
         {tab === "log" && <BuildLog />}
+        {tab === "terminal" && <TerminalPanel />}
       </div>
     </div>
   );

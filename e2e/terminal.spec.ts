@@ -1,0 +1,41 @@
+import { expect, test } from "@playwright/test";
+import { expandDir, openApp } from "./helpers.ts";
+import { screenshot } from "./screenshot.ts";
+
+test("Run opens a shell in a new container; its writes land in the container layer live and survive a reload", async ({
+  page,
+}) => {
+  await openApp(page);
+  await page.getByRole("button", { name: "Run", exact: true }).click();
+  const input = page.getByRole("textbox", { name: "Terminal input" });
+  await expect(input).toBeFocused();
+  const terminal = page.getByTestId("terminal");
+  await expect(terminal).toContainText("root@");
+
+  await input.pressSequentially("echo hello > /app/new.txt && rm /app/README");
+  await input.press("Enter");
+
+  const changes = page.getByRole("list", { name: "Container changes" });
+  await expect(changes.getByRole("listitem")).toHaveText(["C /app", "D /app/README", "A /app/new.txt"]);
+  const tree = page.getByRole("tree", { name: "Files" });
+  await expandDir(page, "app");
+  await expect(tree.getByRole("treeitem", { name: /^new\.txt, added/ })).toBeVisible();
+  await expect(tree.getByRole("treeitem", { name: /^README, removed/ })).toBeVisible();
+
+  // The shell keeps working: its output shows, and the history comes back with the arrow key.
+  await input.pressSequentially("cat /app/new.txt");
+  await input.press("Enter");
+  await expect(terminal).toContainText("hello");
+  await screenshot(page, "terminal");
+
+  await page.reload();
+  await expect(changes.getByRole("listitem")).toHaveText(["C /app", "D /app/README", "A /app/new.txt"], {
+    timeout: 60_000,
+  });
+  await expect(terminal).toContainText("a command that was running when the page closed was not");
+  await expandDir(page, "app");
+  await expect(tree.getByRole("treeitem", { name: /^new\.txt, added/ })).toBeVisible();
+  await expect(tree.getByRole("treeitem", { name: /^README, removed/ })).toBeVisible();
+  await input.press("ArrowUp");
+  await expect(terminal).toContainText("cat /app/new.txt");
+});
