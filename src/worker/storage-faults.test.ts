@@ -75,6 +75,31 @@ describe("storage faults through the worker", () => {
     ]);
   });
 
+  it("a commit the quota refuses leaves the images as they were and the container layer intact", async () => {
+    const backend = createMemoryBackend();
+    const { client: roomy } = connect(backend);
+    const r = await roomy.call("archive.import", { file: new Blob([readFileSync(OTHER)]), name: "oci.tar" });
+    const c = await roomy.call("container.create", { image: r.images[0]!.id });
+    // Random text, so nothing compresses it away: the commit's layer tar cannot fit what is left.
+    const text = Array.from(pseudoRandomBytes(6000, 3), (b) => String.fromCharCode(97 + (b % 26))).join("");
+    await roomy.call("container.apply", { id: c.id, op: { kind: "write", path: "/big.txt", text } });
+    const before = await roomy.call("storage.stats", undefined);
+    const { client } = connect(backend, before.bytes + 2000);
+    const err = await client.call("container.commit", { id: c.id, tag: "big:1" }).catch((e: unknown) => e);
+    expect((err as WorkerCallError).code).toBe("STORAGE_FULL");
+    expect((err as WorkerCallError).message).toMatch(/^Not enough storage: the commit of big:1 was refused/);
+    const after = await client.call("storage.stats", undefined);
+    expect([after.blobs, after.bytes, after.images, after.layers]).toEqual([
+      before.blobs,
+      before.bytes,
+      before.images,
+      before.layers,
+    ]);
+    // Once there is room, the same container commits with its change.
+    const done = await roomy.call("container.commit", { id: c.id, tag: "big:1" });
+    expect((await roomy.call("library.list", undefined)).images.map((i) => i.id)).toContain(done.image);
+  });
+
   it("at load, removes images whose bytes are gone, says which, and collects what nothing uses", async () => {
     const backend = createMemoryBackend();
     const { client, store, changes } = connect(backend);

@@ -1,5 +1,5 @@
 import { createReadStream } from "node:fs";
-import { lstat, readdir, readFile, readlink, writeFile } from "node:fs/promises";
+import { lstat, readdir, readFile, readlink } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { buildImage } from "../../core/builder/builder.ts";
 import { builtinResolver } from "../../core/builder/builtins.ts";
@@ -12,6 +12,7 @@ import { importArchive } from "../../core/image/import.ts";
 import { openMemoryStore } from "../../core/store/memory.ts";
 import { readCatalogFile } from "../catalog-files.ts";
 import { type Command, parseArgs, UsageError } from "../command.ts";
+import { writeFileWhole } from "../write-file.ts";
 
 /** A build context over a directory: files are listed once, read when COPY needs them. */
 export function contextFromDirectory(root: string): BuildContext {
@@ -118,13 +119,11 @@ export const build: Command = {
       io.err(`${at}: error: ${e.message.replace(/^line \d+, column \d+: /, "")}\n`);
       return 1;
     }
-    const chunks: Uint8Array[] = [];
-    for await (const c of exportImage(store, result.id, {
-      format: "docker",
-      ...(tags.length ? { names: tags } : {}),
-    }))
-      chunks.push(c);
-    await writeFile(abs(out), chunks);
+    // Streamed to OUT.partial and renamed: a full disk fails naming the file and leaves none.
+    await writeFileWhole(
+      abs(out),
+      exportImage(store, result.id, { format: "docker", ...(tags.length ? { names: tags } : {}) }),
+    );
     io.out(`${result.id}\n`);
     return 0;
   },

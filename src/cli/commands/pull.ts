@@ -1,5 +1,3 @@
-import { once } from "node:events";
-import { createWriteStream, renameSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
 import { type ExportFormat, exportImage } from "../../core/image/export.ts";
 import { pullImage } from "../../core/registry/pull.ts";
@@ -16,6 +14,7 @@ import {
   registryOptions,
   summarize,
 } from "../registry-flags.ts";
+import { writeFileWhole } from "../write-file.ts";
 
 export const pull: Command = {
   name: "pull",
@@ -48,7 +47,6 @@ export const pull: Command = {
     const platform = flags.get("platform")?.[0];
     const store = openTempFileStore();
     const target = resolve(io.cwd, output);
-    const partial = `${target}.partial`;
     try {
       let result: Awaited<ReturnType<typeof pullImage>>;
       try {
@@ -62,22 +60,10 @@ export const pull: Command = {
       } catch (err) {
         return registryExit(err, io, "pull");
       }
-      const out = createWriteStream(partial);
-      try {
-        for await (const chunk of exportImage(store, result.record.id, {
-          format,
-          names: result.record.names,
-        })) {
-          if (!out.write(chunk)) await once(out, "drain");
-        }
-        out.end();
-        await once(out, "finish");
-        renameSync(partial, target);
-      } catch (err) {
-        out.destroy();
-        rmSync(partial, { force: true });
-        throw err;
-      }
+      await writeFileWhole(
+        target,
+        exportImage(store, result.record.id, { format, names: result.record.names }),
+      );
       const t = result.transfer;
       if (bools.has("json")) {
         io.out(

@@ -1,5 +1,3 @@
-import { once } from "node:events";
-import { createWriteStream, renameSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
 import { Containers } from "../../core/explore/containers.ts";
 import { Explorer } from "../../core/explore/explorer.ts";
@@ -8,6 +6,7 @@ import { storeContentReader } from "../../core/fs/container-store.ts";
 import { formatDockerDiff } from "../../core/fs/docker-diff.ts";
 import { exportImage } from "../../core/image/export.ts";
 import { type CliIo, type Command, parseArgs, UsageError } from "../command.ts";
+import { writeFileWhole } from "../write-file.ts";
 import { importFile, importFlags } from "./inspect.ts";
 
 export const run: Command = {
@@ -54,23 +53,10 @@ export const run: Command = {
       const name = tag ? (tag.includes(":") ? tag : `${tag}:latest`) : "";
       const committed = await containers.commit(c.id, name);
       const target = resolve(io.cwd, commitTo);
-      const partial = `${target}.partial`;
-      const out = createWriteStream(partial);
-      try {
-        for await (const chunk of exportImage(store, committed.image, {
-          format: "docker",
-          ...(name ? { names: [name] } : {}),
-        })) {
-          if (!out.write(chunk)) await once(out, "drain");
-        }
-        out.end();
-        await once(out, "finish");
-        renameSync(partial, target);
-      } catch (err) {
-        out.destroy();
-        rmSync(partial, { force: true });
-        throw err;
-      }
+      await writeFileWhole(
+        target,
+        exportImage(store, committed.image, { format: "docker", ...(name ? { names: [name] } : {}) }),
+      );
       io.err(`committed ${c.name} as ${name || committed.image.slice(0, 19)}: wrote ${commitTo}\n`);
     }
     return r.exitCode;
