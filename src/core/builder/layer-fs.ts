@@ -350,24 +350,29 @@ export class LayerFs {
   }
 
   private entryFor(path: string, n: FsNode): FileEntry {
-    const e: FileEntry = {
-      path,
-      type: n.type,
-      mode: n.mode,
-      uid: n.uid,
-      gid: n.gid,
-      size: n.type === "file" ? n.size : 0,
-      mtime: n.mtime,
-    };
-    if (n.type === "symlink") e.linkname = n.target ?? "";
-    if (n.type === "file") {
-      if (n.data) e.content = { kind: "inline", bytes: n.data };
-      else if (n.ref) e.content = n.ref;
-      if (n.digest) e.digest = n.digest;
-    }
-    if (n.devmajor !== undefined) e.devmajor = n.devmajor;
-    if (n.devminor !== undefined) e.devminor = n.devminor;
-    if (n.xattrs) e.xattrs = n.xattrs;
-    return e;
+    return entryOfNode(path, n);
   }
+}
+
+/** A filesystem node as a changeset entry (contents by reference or inline, as the node holds them). */
+export function entryOfNode(path: string, n: FsNode): FileEntry {
+  const e: FileEntry = {
+    path,
+    type: n.type,
+    mode: n.mode,
+    uid: n.uid,
+    gid: n.gid,
+    size: n.type === "file" ? n.size : 0,
+    mtime: n.mtime,
+  };
+  if (n.type === "symlink") e.linkname = n.target ?? "";
+  if (n.type === "file") {
+    if (n.data) e.content = { kind: "inline", bytes: n.data };
+    else if (n.ref) e.content = n.ref;
+    if (n.digest) e.digest = n.digest;
+  }
+  if (n.devmajor !== undefined) e.devmajor = n.devmajor;
+  if (n.devminor !== undefined) e.devminor = n.devminor;
+  if (n.xattrs) e.xattrs = n.xattrs;
+  return e;
 }

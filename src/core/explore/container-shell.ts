@@ -10,7 +10,7 @@
  */
 import type { FsStat } from "just-bash";
 import { BashFs, type Owner } from "../builder/bash-fs.ts";
-import { type FsNode, LayerFs } from "../builder/layer-fs.ts";
+import { entryOfNode, type FsNode, LayerFs } from "../builder/layer-fs.ts";
 import { type RunOutcome, runCommand } from "../builder/run.ts";
 import type { PackageCatalog } from "../builder/types.ts";
 import { homeOf, resolveUser } from "../builder/user-lookup.ts";
@@ -60,24 +60,9 @@ export class MirroredLayerFs extends LayerFs {
 }
 
 function entryOf(path: string, n: FsNode): FileEntry {
-  const e: FileEntry = {
-    path,
-    type: n.type,
-    mode: n.mode,
-    uid: n.uid,
-    gid: n.gid,
-    size: n.type === "file" ? n.size : 0,
-    mtime: n.mtime,
-  };
-  if (n.type === "symlink") e.linkname = n.target ?? "";
-  if (n.type === "file") {
-    if (n.data) e.content = { kind: "inline", bytes: n.data };
-    else if (n.ref) e.content = n.ref;
-    if (n.digest && !n.data) e.digest = n.digest;
-  }
-  if (n.devmajor !== undefined) e.devmajor = n.devmajor;
-  if (n.devminor !== undefined) e.devminor = n.devminor;
-  if (n.xattrs) e.xattrs = n.xattrs;
+  const e = entryOfNode(path, n);
+  // Inline bytes are the contents; a digest beside them would go stale as the shell rewrites them.
+  if (n.data) delete e.digest;
   return e;
 }
 
