@@ -103,7 +103,9 @@ test("a tab closed mid-import leaves no partial image, and the next load collect
   baseURL,
 }) => {
   const origin = new URL(baseURL!).origin;
-  for (const point of [/ MB of /, /[1-5] layers?,/]) {
+  // The second point stays well before the last of the 6 layers: a page closed as the import ends
+  // may let it finish whole, which is correct but not what this test is about.
+  for (const point of [/ MB of /, /[1-3] layers?,/]) {
     const page = await context.newPage();
     await openApp(page);
     await expect(page.getByTestId("storage-images")).toHaveText("1");
