@@ -1,5 +1,5 @@
 /**
- * A TypeScript port of ../shared/tools/image-changes.py and compare-changes.py, so the differential
+ * A TypeScript port of the reference tools folder's image-changes.py and compare-changes.py, so the differential
  * tests against a real builder need neither python nor buildah: an image in the Store is normalised
  * to the same JSON (config fields a Dockerfile sets, each layer's file-level changes, the final tree
  * with modes, owners, sizes and content hashes) and compared the same way.

@@ -30,7 +30,7 @@ function dir(path: string, mode = 0o755): FileEntry {
   return { path, type: "dir", mode, uid: 0, gid: 0, size: 0, mtime: 0 };
 }
 
-/** The applets of ../shared/tools/make-busybox-base.sh, plus tr. */
+/** The applets of the reference tools folder's make-busybox-base.sh, plus tr. */
 const APPLETS =
   "ls mkdir echo cat rm touch cp mv ln chmod chown printf sed grep tar gzip head tail wc sort find true false test env id seq tr".split(
     " ",

@@ -1,7 +1,7 @@
 /**
  * Golden test against real tools: the `whiteouts` image of src/testdata/archives/oci.tar (layers
  * written by buildah and umoci) imported with LayerLab's archive reader, stacked by the overlay,
- * and compared with what ../shared/tools/image-changes.py (an independent Python implementation)
+ * and compared with what the reference tools folder's image-changes.py (an independent Python implementation)
  * makes of the same image: every layer's file-level changes and the final tree. The golden is
  * testdata/oci-whiteouts.changes.json, written by testdata/make-golden.sh.
  */

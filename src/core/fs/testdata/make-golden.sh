@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Writes oci-whiteouts.changes.json: the normal form (config, per-layer changes, final tree) that
-# ../shared/tools/image-changes.py gives for the `whiteouts` image of
+# the reference tools folder's image-changes.py gives for the `whiteouts` image of
 # src/testdata/archives/oci.tar (two buildah layers and a third layer of `.wh.` whiteouts written
 # by umoci). skopeo turns that image into a docker-archive first, because image-changes.py reads
 # only the first image of an OCI layout. Needs Debian's skopeo and python3.
