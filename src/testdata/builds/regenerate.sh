@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the goldens of the differential build tests (needs root, Debian's buildah, skopeo and
 # busybox-static, and python3). Each case in cases/ is built by a real builder (buildah, one layer
-# per instruction) over the busybox base, and normalised by ../shared/tools/image-changes.py into
+# per instruction) over the busybox base, and normalised by the reference tools' image-changes.py into
 # golden/<case>.json. The busybox base fixture (bbase.tar.gz) is rewritten from the same base.
 # Usage: src/testdata/builds/regenerate.sh [CASE...]
 set -euo pipefail
