@@ -14,24 +14,10 @@ import { decodeLayerIndex } from "./layer-index.ts";
 /** What a raw entry's name means to the overlay, read literally from its base name. */
 export type RawMarker = "whiteout" | "opaque";
 
-/** One tar entry as the archive holds it. */
-export interface RawTarEntry {
+/** One tar entry as the archive holds it: its header (names exactly as spelled, not cleaned). */
+export interface RawTarEntry extends Omit<TarHeader, "xattrs" | "headerOffset" | "dataOffset"> {
   /** Position in archive order (0 first). */
   index: number;
-  /** The name exactly as the archive spells it (PAX and GNU long names applied, not cleaned). */
-  name: string;
-  type: TarEntryType;
-  mode: number;
-  uid: number;
-  gid: number;
-  uname: string;
-  gname: string;
-  size: number;
-  /** Seconds since the epoch. */
-  mtime: number;
-  linkname: string;
-  devmajor: number;
-  devminor: number;
   /** PAX records that applied to this entry, as written. */
   pax?: Record<string, string>;
   /** Byte offset of the entry's first header block in the tar. */
