@@ -8,5 +8,7 @@ export default defineConfig({
     pool: "threads",
     // Prints one line when BuildKit's conformance data is missing and its suites are skipped.
     globalSetup: ["src/testdata/conformance-setup.ts"],
+    // One fixed fast-check seed unless LAYERLAB_FC_SEED says otherwise (see the file).
+    setupFiles: ["src/testdata/fast-check-setup.ts"],
   },
 });

@@ -117,6 +117,13 @@ describe("the editor and the builder give the same verdict", () => {
     expect(required).toMatchObject({ kind: "other-failure", message: expect.stringMatching(/required/) });
   });
 
+  it("every FROM is expanded before any instruction is checked, as BuildKit does", async () => {
+    // Found by the property below: an earlier stage's COPY --from=0 (itself) and a later FROM
+    // with an unmatched quote. BuildKit reports the FROM (line 3); both must say line 3.
+    const text = 'FROM base\nCOPY --from=0 /opt/keep /k\nFROM "later\nHEALTHCHECK --interval=0 CMD true\n';
+    expect(await expectAgreement(text)).toMatchObject({ kind: "dockerfile-error", line: 3 });
+  });
+
   it("--mount expands each option value on its own, never the whole spec, in both", async () => {
     // Expanded as one word, $OPTS would have become `type=tmpfs` and split: BuildKit refuses the field.
     const whole = await expectAgreement("FROM base\nARG OPTS=type=tmpfs\nRUN --mount=$OPTS,target=/x true\n");
@@ -292,7 +299,7 @@ describe("property: diagnostics report an error iff the build fails with a Docke
       }),
       { numRuns: 150 },
     );
-  }, 120_000);
+  }, 600_000);
 
   it("for mutated Dockerfiles", async () => {
     await fc.assert(
@@ -301,7 +308,7 @@ describe("property: diagnostics report an error iff the build fails with a Docke
       }),
       { numRuns: 150 },
     );
-  }, 120_000);
+  }, 600_000);
 });
 
 const conformance = process.env.LAYERLAB_CONFORMANCE_DIR;

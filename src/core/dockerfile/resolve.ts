@@ -268,9 +268,12 @@ function checkExpanded(
 export function resolveDockerfile(df: StagedDockerfile, opts: ResolveOptions = {}): ResolvedDockerfile {
   const lex: LexOptions = { escapeToken: df.escapeToken };
   const globals = evaluateMetaArgs(df.metaArgs, opts, lex);
+  // BuildKit expands every stage's FROM before it dispatches any instruction, so an unmatched
+  // quote in a later FROM is the error reported even when an earlier stage has one too.
+  const froms = df.stages.map((s) => resolveFrom(s.from, globals, lex));
   const out: ResolvedStage[] = [];
   for (const stage of df.stages) {
-    const { base, platform } = resolveFrom(stage.from, globals, lex);
+    const { base, platform } = froms[stage.index] ?? resolveFrom(stage.from, globals, lex);
     const parent = out.find((s) => s.stage.name !== undefined && s.stage.name === base.toLowerCase());
     let env: BuildEnv;
     const declared = new Set<string>();
