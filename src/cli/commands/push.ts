@@ -70,6 +70,8 @@ export const push: Command = {
       const imported = await importArchive(store, await openFileRanges(file), {
         ...(platform ? { platform } : {}),
         hashFiles: false,
+        // A push moves blobs: their digests are checked, their contents never decompressed.
+        blobsOnly: true,
       });
       const image = chooseImage(imported.images, flags.get("image")?.[0]);
       let result: Awaited<ReturnType<typeof pushImage>>;

@@ -166,7 +166,7 @@ export class ArchiveScan<O extends ScanOptions = ScanOptions> extends IngestSess
             : await this.store.blobs.putStream(asyncIterable(slice.stream()), { expected: r.digest, signal }),
         );
       }
-      this.note(await this.store.blobs.put(index, { expected: r.index, signal }));
+      if (index && r.index) this.note(await this.store.blobs.put(index, { expected: r.index, signal }));
     }
     this.bytesShared += r.bytesShared;
     this.bytesRead += header.size;
@@ -181,7 +181,7 @@ export class ArchiveScan<O extends ScanOptions = ScanOptions> extends IngestSess
       };
     } else {
       this.layersDone += 1;
-      this.totalUncompressed += r.size;
+      this.totalUncompressed += r.size ?? 0;
       if (this.totalUncompressed > this.limits.maxTotalBytes) {
         throw new ArchiveError(
           `layers expand to more than ${this.limits.maxTotalBytes} bytes in total`,

@@ -254,3 +254,43 @@ describe("a layer slice that reads short (the file changed on disk after it was 
     expect(await store.blobs.list()).toEqual([]);
   });
 });
+
+describe("importArchive with blobsOnly (what `layerlab push` reads an archive with)", () => {
+  it("stores compressed layers as they came, never decompressed, under the config's diffIds", async () => {
+    const img = await image(layers, true);
+    const archive = await collectBytes(writeOciArchive([img]));
+    const store = openMemoryStore();
+    const r = await importArchive(store, streamBytes(archive, [3000]), { blobsOnly: true });
+    const got = r.images[0]!.layers;
+    const config = JSON.parse(new TextDecoder().decode(img.config));
+    expect(got.map((l) => l.id)).toEqual(config.rootfs.diff_ids);
+    expect(got.map((l) => l.blob)).toEqual(img.layers.map((l) => l.digest));
+    // No entry index and no uncompressed tar: the contents were never read.
+    expect(got.every((l) => l.index === undefined)).toBe(true);
+    for (const l of got) expect(await store.blobs.has(l.id)).toBe(false);
+  });
+
+  it("still refuses a layer whose bytes do not match the digest it is stored under", async () => {
+    const img = await image(layers, true);
+    const archive = await collectBytes(writeOciArchive([img]));
+    // Flip a byte inside the first layer blob (past its gzip header).
+    const victim = img.layers[0]!;
+    const bytes = await collectBytes(victim.open());
+    const at = indexOf(archive, bytes.subarray(0, 64));
+    expect(at).toBeGreaterThan(0);
+    archive[at + 20] = archive[at + 20]! ^ 0xff;
+    const store = openMemoryStore();
+    await expect(importArchive(store, streamBytes(archive, [3000]), { blobsOnly: true })).rejects.toThrow(
+      /digest|sha256/,
+    );
+    expect(await store.meta.list("images")).toEqual([]);
+  });
+});
+
+function indexOf(hay: Uint8Array, needle: Uint8Array): number {
+  outer: for (let i = 0; i + needle.length <= hay.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (hay[i + j] !== needle[j]) continue outer;
+    return i;
+  }
+  return -1;
+}

@@ -120,20 +120,23 @@ export async function importArchive(
             { entry: f.manifest.from },
           );
         }
-        if (cand.diffId !== diffIds[i]) {
+        // A blobsOnly import never decompressed the layer: it takes the config's word for the diffId.
+        if (cand.diffId !== undefined && cand.diffId !== diffIds[i]) {
           throw new DigestMismatchError(diffIds[i]!, cand.diffId, `layer ${i + 1} (${cand.path}) diffId`);
         }
+        const diffId = cand.diffId ?? (diffIds[i] as Digest);
         const mediaType = desc?.mediaType ?? mediaTypeFor(cand.compression);
         descriptors.push({ mediaType, digest: cand.digest, size: cand.blobSize });
         warnings.push(...cand.warnings.map((w) => ({ ...w, entry: `${cand.path}: ${w.entry}` })));
-        const existing = layerPuts.get(cand.diffId) ?? (await store.meta.get("layers", cand.diffId));
+        const existing = layerPuts.get(diffId) ?? (await store.meta.get("layers", diffId));
         const rec: LayerRecord = existing ?? {
-          id: cand.diffId,
+          id: diffId,
           blob: cand.digest,
           mediaType,
           blobSize: cand.blobSize,
-          size: cand.size,
-          index: cand.index,
+          // Unknown (0) when the layer was never decompressed (blobsOnly).
+          size: cand.size ?? 0,
+          ...(cand.index ? { index: cand.index } : {}),
         };
         if (!existing) layerPuts.set(rec.id, rec);
         // A layer stored before keeps its own blob and index; this import's copies go unless they

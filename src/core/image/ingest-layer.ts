@@ -66,6 +66,13 @@ export interface IngestOptions {
    * where the platform has one (default WHOLE_DIGEST_MAX_BYTES); larger ones stream.
    */
   wholeDigestMaxBytes?: number;
+  /**
+   * Store compressed layers as they came and verify their digests, but never decompress them: no
+   * diffId check, no entry index, no uncompressed size (the candidate leaves them out and the
+   * import takes the config's diffIds). For commands that only move blobs (`layerlab push`), as
+   * `skopeo copy` does; what a registry checks (the blob digests) is still checked here.
+   */
+  blobsOnly?: boolean;
 }
 
 /**
@@ -169,16 +176,19 @@ export interface LayerCandidate {
   digest: Digest;
   blobSize: number;
   compression: Compression;
-  diffId: Digest;
-  size: number;
-  index: Digest;
+  /** The uncompressed tar's digest; absent for a compressed layer ingested with `blobsOnly`. */
+  diffId?: Digest;
+  /** Bytes of the uncompressed tar; absent with `blobsOnly`. */
+  size?: number;
+  /** The entry index blob; absent with `blobsOnly`. */
+  index?: Digest;
   warnings: LayerWarning[];
   /**
    * With `leaveWrites` (ingestArchiveEntry): what the caller stores before the layer counts as
    * imported. The entry's bytes when `adopt` (the same slice of the File, under `digest`), and
    * the encoded entry index (under `index`).
    */
-  leftToStore?: { adopt: boolean; index: Uint8Array };
+  leftToStore?: { adopt: boolean; index?: Uint8Array };
 }
 
 /** An entry that could not be read as a layer; an error only if something references it. */
@@ -252,6 +262,8 @@ export class IngestSession<O extends IngestOptions = IngestOptions> {
   ): Promise<LayerCandidate | FailedCandidate> {
     const compression = sniffCompression(head);
     const signal = this.signal;
+    if (this.options.blobsOnly && compression !== "none")
+      return this.ingestBlobOnly(source, path, compression, whole, rawDigest, leaveWrites);
     // The entry as it came: adopted as a Blob when it is a slice of the picked File (its bytes
     // are only hashed here), else streamed into the store. An uncompressed layer is its own tar.
     const rawHash = whole && !rawDigest ? await createSha256() : undefined;
@@ -344,6 +356,48 @@ export class IngestSession<O extends IngestOptions = IngestOptions> {
       }
       throw err;
     }
+  }
+
+  /**
+   * A compressed layer stored as it came, its digest taken and nothing decompressed (`blobsOnly`).
+   */
+  private async ingestBlobOnly(
+    source: AsyncIterable<Uint8Array>,
+    path: string,
+    compression: Compression,
+    whole: Blob | undefined,
+    rawDigest: Promise<Digest> | undefined,
+    leaveWrites: boolean | undefined,
+  ): Promise<LayerCandidate> {
+    const signal = this.signal;
+    let res: PutResult;
+    if (whole) {
+      const hash = rawDigest ? undefined : await createSha256();
+      let n = 0;
+      for await (const c of guard(source)) {
+        n += c.byteLength;
+        hash?.update(c);
+      }
+      if (n !== whole.size)
+        throw new ArchiveError(`truncated: read ${n} of its ${whole.size} bytes`, { entry: path });
+      const digest = rawDigest ? await rawDigest : hash!.finish();
+      res = leaveWrites
+        ? { digest, size: whole.size, deduplicated: false }
+        : this.note(await this.store.blobs.adopt(whole, digest, { signal }));
+    } else {
+      res = this.note(await this.store.blobs.putStream(guard(source), { signal }));
+    }
+    this.layersDone += 1;
+    this.progress(path);
+    return {
+      kind: "layer",
+      path,
+      digest: res.digest,
+      blobSize: res.size,
+      compression,
+      warnings: [],
+      ...(leaveWrites ? { leftToStore: { adopt: whole !== undefined } } : {}),
+    };
   }
 }
 

@@ -232,8 +232,8 @@ export async function pullImage(
         blob: desc.digest,
         mediaType: desc.mediaType,
         blobSize: r.blobSize,
-        size: r.size,
-        index: r.index,
+        size: r.size ?? 0,
+        ...(r.index ? { index: r.index } : {}),
       };
       if (!existing) layerPuts.push(rec);
       layerRecords[i] = rec;
