@@ -556,6 +556,84 @@ export const CHECKS: readonly CheckDefinition[] = [
       };
     },
   },
+  {
+    kind: "push-sent-only-new",
+    summary:
+      "A push sent only the layers the registry lacked: at least one layer moved, at most N, and the rest were already there (read from the recorded transfers).",
+    params: {
+      layers: {
+        type: "integer",
+        minimum: 1,
+        description: "The most layers the push may send (default 1).",
+      },
+    },
+    provides: ["image", "target", "sent", "total", "bytes", "skipped", "firstSent"],
+    explanation:
+      "The push of {image} to {target} sent {sent} of {total} ({bytes}) plus its config and manifest; {skipped} were already in the registry, so nothing of them moved. The first push had sent {firstSent}.",
+    evaluate(f, p) {
+      const most = p.layers === undefined ? 1 : num(p, "layers");
+      const all = f.transfers ?? [];
+      for (let i = all.length - 1; i >= 0; i--) {
+        const t = all[i]!;
+        if (t.direction !== "push" || t.layersSent < 1 || t.layersSent > most) continue;
+        if ((t.layersSkipped ?? t.layersTotal - t.layersSent) < 1) continue;
+        const registry = t.target.split("/")[0];
+        const first = all
+          .slice(0, i)
+          .reverse()
+          .find(
+            (x) =>
+              x.direction === "push" && x.target.split("/")[0] === registry && x.layersSent > t.layersSent,
+          );
+        if (!first) continue;
+        return {
+          done: true,
+          values: {
+            image: t.image,
+            target: t.target,
+            sent: layerWord(t.layersSent),
+            total: t.layersTotal,
+            bytes: mb(t.bytesSent),
+            skipped: layerWord(t.layersSkipped ?? t.layersTotal - t.layersSent),
+            firstSent: `${layerWord(first.layersSent)} (${mb(first.bytesSent)})`,
+          },
+        };
+      }
+      return { done: false };
+    },
+  },
+  {
+    kind: "pull-received-then-none",
+    summary:
+      "A pull into a store that lacked the image received every layer, and a later pull of the same image received none (read from the recorded transfers).",
+    params: {},
+    provides: ["target", "total", "bytes"],
+    explanation:
+      "The first pull of {target} received all {total} ({bytes}): the store had none of them. The second pull asked for the same digests, found every one stored, and received nothing but the manifest.",
+    evaluate(f) {
+      const all = f.transfers ?? [];
+      for (let i = all.length - 1; i >= 0; i--) {
+        const again = all[i]!;
+        if (again.direction !== "pull" || again.layersSent !== 0 || again.layersTotal === 0) continue;
+        const first = all
+          .slice(0, i)
+          .reverse()
+          .find(
+            (x) =>
+              x.direction === "pull" &&
+              x.manifest === again.manifest &&
+              x.layersSent === x.layersTotal &&
+              x.layersTotal > 0,
+          );
+        if (!first) continue;
+        return {
+          done: true,
+          values: { target: first.target, total: layerWord(first.layersTotal), bytes: mb(first.bytesSent) },
+        };
+      }
+      return { done: false };
+    },
+  },
 ];
 
 /** The catalogue entry for a kind. */

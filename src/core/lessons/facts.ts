@@ -4,8 +4,9 @@ import type { Explorer } from "../explore/explorer.ts";
 import { dockerChanges } from "../fs/docker-diff.ts";
 import { computeEfficiency } from "../fs/efficiency.ts";
 import { summarizeLibrary } from "../library/library.ts";
+import type { TransferRecord } from "../registry/transfer.ts";
 import type { Store } from "../store/types.ts";
-import type { BuildFact, ContainerFact, ImageFact, LessonFacts } from "./lessons.ts";
+import type { BuildFact, ContainerFact, ImageFact, LessonFacts, TransferFact } from "./lessons.ts";
 
 /** Folds a build's streamed events into the record the lessons read. */
 export function buildFactFromEvents(
@@ -124,5 +125,32 @@ export async function gatherLessonFacts(
     }
     facts.push(fact);
   }
-  return { images, builds, containers: facts, savedBytes: lib.savedBytes };
+  const names = new Map(lib.images.map((i) => [i.id as string, i.names[0] ?? i.id.slice(7, 19)]));
+  const records = (await store.meta.list("kv"))
+    .filter((r) => r.id.startsWith("registry-transfers:"))
+    .flatMap((r) => (Array.isArray(r.value) ? (r.value as TransferRecord[]) : []));
+  const transfers = records
+    .sort((a, b) => a.finishedAt - b.finishedAt)
+    .map((t) => transferFact(t, names.get(t.image) ?? t.reference));
+  return { images, builds, containers: facts, savedBytes: lib.savedBytes, transfers };
+}
+
+/** What a lesson reads of one recorded pull or push. */
+export function transferFact(t: TransferRecord, image: string): TransferFact {
+  const layers = t.blobs.filter((b) => b.role === "layer");
+  const moved = layers.filter((b) => b.outcome === "sent" || b.outcome === "received");
+  return {
+    direction: t.kind,
+    image,
+    target: t.reference,
+    layersSent: moved.length,
+    layersTotal: layers.length,
+    bytesSent: moved.reduce((n, b) => n + b.size, 0),
+    layersSkipped: layers.length - moved.length,
+    configMoved: t.blobs.some(
+      (b) => b.role === "config" && (b.outcome === "sent" || b.outcome === "received"),
+    ),
+    manifest: t.manifestDigest,
+    at: t.finishedAt,
+  };
 }

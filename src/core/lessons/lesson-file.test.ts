@@ -7,6 +7,13 @@ import type { BuildEvent } from "../builder/types.ts";
 import { Containers } from "../explore/containers.ts";
 import { Explorer } from "../explore/explorer.ts";
 import { storeContentReader } from "../image/changeset-tar.ts";
+import {
+  type BlobOutcome,
+  type BlobTransfer,
+  sumTransfers,
+  type TransferRecord,
+  transfersKey,
+} from "../registry/transfer.ts";
 import { openMemoryStore } from "../store/memory.ts";
 import { CHECKS } from "./checks.ts";
 import { buildFactFromEvents, gatherLessonFacts } from "./facts.ts";
@@ -36,6 +43,7 @@ async function learner() {
   const containers = new Containers(store, explorer, storeContentReader(store));
   const builds: BuildFact[] = [];
   return {
+    store,
     async build(dockerfile: string, files: Record<string, string> = {}, tag = "work:latest") {
       explorer.invalidate();
       const events: BuildEvent[] = [];
@@ -228,5 +236,50 @@ describe("the catalogue's new checks stay unticked until the task is done", () =
     expect(c.check({ ...empty, transfers: [{ ...t, layersSent: 1 }] }).explanation).toBe(
       "The push of app:2 to localhost:5000/app:2 sent 1 layer of 3 (4.00 kB): the registry had the rest.",
     );
+  });
+
+  it("reads the transfers the registry client recorded, oldest first, with what moved and what was there", async () => {
+    const l = await learner();
+    await l.build("FROM base\nRUN echo hi > /greeting\n", {}, "example:latest");
+    const facts0 = await l.facts();
+    const image = facts0.images[0]!.id as `sha256:${string}`;
+    expect(facts0.transfers).toEqual([]);
+    const blob = (role: "layer" | "config" | "manifest", outcome: BlobOutcome, size: number) => ({
+      role,
+      digest: `sha256:${role}${size}` as `sha256:${string}`,
+      mediaType: "x",
+      size,
+      outcome,
+      bytesMoved: outcome === "sent" ? size : 0,
+    });
+    const record = (at: number, blobs: BlobTransfer[]): TransferRecord => ({
+      kind: "push",
+      reference: "embedded.layerlab/example:v1",
+      registry: "embedded.layerlab",
+      repository: "example",
+      manifestDigest: "sha256:m",
+      image,
+      startedAt: at - 1,
+      finishedAt: at,
+      blobs,
+      totals: sumTransfers(blobs),
+      requests: {},
+    });
+    const later = record(20, [
+      blob("layer", "skipped", 100),
+      blob("layer", "sent", 5),
+      blob("config", "sent", 1),
+    ]);
+    const earlier = record(10, [
+      blob("layer", "sent", 100),
+      blob("layer", "mounted", 7),
+      blob("config", "sent", 1),
+    ]);
+    await l.store.meta.apply({ put: { kv: [{ id: transfersKey(image), value: [later, earlier] }] } });
+    const facts = await l.facts();
+    expect(facts.transfers?.map((t) => [t.at, t.layersSent, t.layersSkipped, t.bytesSent, t.image])).toEqual([
+      [10, 1, 1, 100, "example:latest"],
+      [20, 1, 1, 5, "example:latest"],
+    ]);
   });
 });

@@ -107,6 +107,54 @@ describe("lessons", () => {
     };
     expect(lesson("container-layer").check(f).done).toBe(false);
     expect(lesson("sharing").check(f).explanation).toContain("shares 3 layers (144 MB)");
-    expect(lesson("transfers").check(f).explanation).toContain("send 1 layer of 4: 2.05 kB of 144 MB");
+    // Sharing alone is not a transfer: the lesson waits for real pushes.
+    expect(lesson("transfers").check(f).done).toBe(false);
+  });
+
+  it("only missing layers move: two real pushes, then a pull into an empty store and a pull again", () => {
+    const push = (layersSent: number, target: string, bytesSent: number, at: number) => ({
+      direction: "push" as const,
+      image: "example:latest",
+      target,
+      layersSent,
+      layersTotal: 4,
+      layersSkipped: 4 - layersSent,
+      bytesSent,
+      configMoved: true,
+      manifest: `sha256:${at}`,
+      at,
+    });
+    const f: LessonFacts = { images: [], builds: [], containers: [], savedBytes: 0 };
+    const first = push(4, "embedded.layerlab/example:v1", 144_000_000, 1);
+    const again = push(0, "embedded.layerlab/example:v1", 0, 2);
+    const second = push(1, "embedded.layerlab/example:v2", 2_048, 3);
+    // One push, or the same image pushed twice (nothing sent), is not the lesson.
+    expect(lesson("transfers").check({ ...f, transfers: [first] }).done).toBe(false);
+    expect(lesson("transfers").check({ ...f, transfers: [first, again] }).done).toBe(false);
+    // The changed image's push, with no earlier push to compare, is not either.
+    expect(lesson("transfers").check({ ...f, transfers: [second] }).done).toBe(false);
+    expect(lesson("transfers").check({ ...f, transfers: [first, again, second] }).explanation).toBe(
+      "The push of example:latest to embedded.layerlab/example:v2 sent 1 layer of 4 (2.05 kB) plus its config and manifest; 3 layers were already in the registry, so nothing of them moved. The first push had sent 4 layers (144 MB).",
+    );
+
+    const pull = (layersSent: number, at: number, manifest = "sha256:m2") => ({
+      direction: "pull" as const,
+      image: "example:v2",
+      target: "embedded.layerlab/example:v2",
+      layersSent,
+      layersTotal: 4,
+      layersSkipped: 4 - layersSent,
+      bytesSent: layersSent * 1000,
+      manifest,
+      at,
+    });
+    const pm = lesson("pull-missing");
+    expect(pm.check({ ...f, transfers: [pull(4, 4)] }).done).toBe(false);
+    // A pull that found everything, with no full pull of that image before it, is not enough.
+    expect(pm.check({ ...f, transfers: [pull(4, 4, "sha256:other"), pull(0, 5)] }).done).toBe(false);
+    expect(pm.check({ ...f, transfers: [pull(2, 4), pull(0, 5)] }).done).toBe(false);
+    expect(pm.check({ ...f, transfers: [pull(4, 4), pull(0, 5)] }).explanation).toBe(
+      "The first pull of embedded.layerlab/example:v2 received all 4 layers (4.00 kB): the store had none of them. The second pull asked for the same digests, found every one stored, and received nothing but the manifest.",
+    );
   });
 });

@@ -43,11 +43,23 @@ export interface ImageFact {
 /** Layers moved to or from a registry (recorded by a pull or push; absent until one happens). */
 export interface TransferFact {
   direction: "push" | "pull";
+  /** The image's name in the store (or its short id). */
   image: string;
+  /** The reference pushed to or pulled from. */
   target: string;
+  /** Layers whose bytes moved: sent by a push, received by a pull. */
   layersSent: number;
   layersTotal: number;
+  /** Bytes of the layers that moved. */
   bytesSent: number;
+  /** Layers the other side already had (skipped) or linked from another repository (mounted). */
+  layersSkipped?: number;
+  /** Whether the config's bytes moved. */
+  configMoved?: boolean;
+  /** The manifest digest pushed or pulled. */
+  manifest?: string;
+  /** When it finished (ms since the epoch): transfers are listed oldest first. */
+  at?: number;
 }
 
 /** A container: its counts, and (when gathered) the commands its terminal ran and its docker diff. */
