@@ -4,14 +4,36 @@ import { shortDigest } from "../core/digest.ts";
 import { formatBytes } from "../core/format.ts";
 import { RegistryError } from "../core/registry/errors.ts";
 import type { TransferProgress } from "../core/registry/pull.ts";
-import type { ImageReference } from "../core/registry/reference.ts";
+import { type ImageReference, parseReference } from "../core/registry/reference.ts";
 import type { TransferRecord } from "../core/registry/transfer.ts";
-import { type CliIo, UsageError } from "./command.ts";
+import { type CliIo, parseArgs, UsageError } from "./command.ts";
 import { cliCredentials } from "./docker-config.ts";
 
 /** Flags both commands take. */
 export const REGISTRY_FLAGS = ["username", "insecure-registry"];
 export const REGISTRY_BOOLS = ["json", "password-stdin"];
+
+/**
+ * Parses a registry command's arguments: its own flags plus the shared registry ones
+ * (`--username`, `--password-stdin`, `--json`, repeated `--insecure-registry`).
+ */
+export function parseRegistryArgs(args: string[], own: string[], short?: Record<string, string>) {
+  return parseArgs(args, {
+    flags: [...own, ...REGISTRY_FLAGS.filter((f) => f !== "insecure-registry")],
+    multi: ["insecure-registry"],
+    bools: REGISTRY_BOOLS,
+    ...(short ? { short } : {}),
+  });
+}
+
+/** A reference argument as Docker parses it; a bad one is a usage error saying what is wrong. */
+export function referenceArg(text: string): ImageReference {
+  try {
+    return parseReference(text);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
 
 /** Exit codes a script can tell apart. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, auth: 3, notFound: 4, network: 5 } as const;

@@ -1,15 +1,15 @@
 import { resolve } from "node:path";
 import { type ExportFormat, exportImage } from "../../core/image/export.ts";
 import { pullImage } from "../../core/registry/pull.ts";
-import { formatReference, parseReference } from "../../core/registry/reference.ts";
-import { type CliIo, type Command, parseArgs, UsageError } from "../command.ts";
+import { formatReference } from "../../core/registry/reference.ts";
+import { type CliIo, type Command, UsageError } from "../command.ts";
 import { openTempFileStore } from "../file-store.ts";
 import {
   EXIT,
   EXIT_HELP,
   layerPrinter,
-  REGISTRY_BOOLS,
-  REGISTRY_FLAGS,
+  parseRegistryArgs,
+  referenceArg,
   registryExit,
   registryOptions,
   summarize,
@@ -26,11 +26,8 @@ export const pull: Command = {
     "       loopback registries are reached over plain HTTP)\n" +
     `       ${EXIT_HELP}`,
   async run(args: string[], io: CliIo): Promise<number> {
-    const { flags, bools, positional } = parseArgs(args, {
-      flags: ["output", "platform", "format", ...REGISTRY_FLAGS.filter((f) => f !== "insecure-registry")],
-      multi: ["insecure-registry"],
-      bools: REGISTRY_BOOLS,
-      short: { "-o": "output" },
+    const { flags, bools, positional } = parseRegistryArgs(args, ["output", "platform", "format"], {
+      "-o": "output",
     });
     if (positional.length !== 1) throw new UsageError("give exactly one image reference");
     const output = flags.get("output")?.[0];
@@ -38,12 +35,7 @@ export const pull: Command = {
     const format = (flags.get("format")?.[0] ?? "docker") as ExportFormat;
     if (format !== "docker" && format !== "oci")
       throw new UsageError(`--format must be docker or oci, not '${format}'`);
-    let ref: ReturnType<typeof parseReference>;
-    try {
-      ref = parseReference(positional[0]!);
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const ref = referenceArg(positional[0]!);
     const platform = flags.get("platform")?.[0];
     const store = openTempFileStore();
     const target = resolve(io.cwd, output);

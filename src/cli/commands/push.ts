@@ -3,15 +3,15 @@ import { resolve } from "node:path";
 import { LayerLabError } from "../../core/errors.ts";
 import { type ImportedImage, importArchive } from "../../core/image/import.ts";
 import { pushImage } from "../../core/registry/push.ts";
-import { formatReference, parseReference } from "../../core/registry/reference.ts";
-import { type CliIo, type Command, parseArgs, UsageError } from "../command.ts";
+import { formatReference } from "../../core/registry/reference.ts";
+import { type CliIo, type Command, UsageError } from "../command.ts";
 import { openFileRanges, openTempFileStore } from "../file-store.ts";
 import {
   EXIT,
   EXIT_HELP,
   layerPrinter,
-  REGISTRY_BOOLS,
-  REGISTRY_FLAGS,
+  parseRegistryArgs,
+  referenceArg,
   registryExit,
   registryOptions,
   summarize,
@@ -43,18 +43,9 @@ export const push: Command = {
     "       or ~/.docker/config.json; loopback registries are reached over plain HTTP)\n" +
     `       ${EXIT_HELP}`,
   async run(args: string[], io: CliIo): Promise<number> {
-    const { flags, bools, positional } = parseArgs(args, {
-      flags: ["image", "platform", ...REGISTRY_FLAGS.filter((f) => f !== "insecure-registry")],
-      multi: ["insecure-registry"],
-      bools: REGISTRY_BOOLS,
-    });
+    const { flags, bools, positional } = parseRegistryArgs(args, ["image", "platform"]);
     if (positional.length !== 2) throw new UsageError("give an image archive and a target reference");
-    let ref: ReturnType<typeof parseReference>;
-    try {
-      ref = parseReference(positional[1]!);
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const ref = referenceArg(positional[1]!);
     const file = resolve(io.cwd, positional[0]!);
     try {
       statSync(file);
