@@ -187,3 +187,20 @@ test("the embedded registry answers the OCI distribution API from its Service Wo
   );
   expect(after).toBe(404);
 });
+
+test.describe("without Service Workers", () => {
+  test.use({ serviceWorkers: "block" });
+
+  test("the app works, and the embedded registry says it is unavailable and why", async ({ page }) => {
+    // The page gives a Service Worker that never starts 20 s before it says so.
+    test.setTimeout(120_000);
+    await openApp(page);
+    await page.getByRole("tab", { name: "Images" }).click();
+    const line = page.getByTestId("embedded-registry");
+    await expect(line.getByTestId("embedded-registry-summary")).toHaveText("unavailable", {
+      timeout: 30_000,
+    });
+    await expect(line.getByRole("alert")).toContainText("The embedded registry is unavailable");
+    await expect(page.getByRole("button", { name: "Clear embedded registry" })).toBeDisabled();
+  });
+});

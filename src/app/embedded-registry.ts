@@ -44,22 +44,42 @@ export function registerEmbeddedRegistry(): Promise<void> {
 
 /**
  * Resolves once requests to `/embedded-registry/` are answered by the Service Worker: it is
- * active and controls this page (on a first visit, after it claims the page).
+ * active and controls this page (on a first visit, after it claims the page). Rejects with a
+ * message saying why when it is unavailable or has not started within `timeoutMs`.
  */
-export async function embeddedRegistryReady(): Promise<void> {
+export async function embeddedRegistryReady(timeoutMs = 20_000): Promise<void> {
   await registerEmbeddedRegistry();
   const container = navigator.serviceWorker;
-  await container.ready;
-  if (container.controller) return;
-  await new Promise<void>((resolve) => {
-    const done = () => {
-      if (!container.controller) return;
-      container.removeEventListener("controllerchange", done);
-      resolve();
-    };
-    container.addEventListener("controllerchange", done);
-    done();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new Error(
+            `The embedded registry is unavailable: its Service Worker did not start within ${Math.round(timeoutMs / 1000)} s (reload the page to try again).`,
+          ),
+        ),
+      timeoutMs,
+    );
   });
+  const controlled = (async () => {
+    await container.ready;
+    if (container.controller) return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        if (!container.controller) return;
+        container.removeEventListener("controllerchange", done);
+        resolve();
+      };
+      container.addEventListener("controllerchange", done);
+      done();
+    });
+  })();
+  try {
+    await Promise.race([controlled, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 async function call(method: "GET" | "POST", path: "status" | "clear"): Promise<EmbeddedRegistryStatus> {
