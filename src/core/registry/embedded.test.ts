@@ -199,4 +199,24 @@ describe("the embedded registry (the same flows as against CNCF distribution)", 
     expect(pulled.record.id).toBe(img.id);
     store.close();
   });
+
+  it("drops an upload left idle, with the bytes it had stored", async () => {
+    let now = 0;
+    const store = openMemoryStore();
+    const reg = new EmbeddedRegistry(store, { uploadIdleMs: 1000, now: () => now });
+    const bytes = new Uint8Array(5000).fill(7);
+    const opened = await reg.fetch(`http://${DOMAIN}/v2/a/blobs/uploads/`, { method: "POST" });
+    const loc = opened.headers.get("location")!;
+    expect((await reg.fetch(loc, { method: "PATCH", body: bytes })).status).toBe(202);
+    // A PUT with the wrong digest stores the bytes and keeps the upload open for a retry.
+    const wrong = await reg.fetch(`${loc}?digest=sha256:${"0".repeat(64)}`, { method: "PUT" });
+    expect(wrong.status).toBe(400);
+    expect((await store.blobs.stats()).count).toBe(1);
+    now = 500;
+    expect((await reg.fetch(loc)).status).toBe(204);
+    now = 2000;
+    expect((await reg.fetch(`http://${DOMAIN}/v2/`)).status).toBe(200);
+    expect((await reg.fetch(loc)).status).toBe(404);
+    expect((await store.blobs.stats()).count).toBe(0);
+  });
 });

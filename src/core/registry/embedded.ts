@@ -48,6 +48,10 @@ export interface EmbeddedRegistryOptions {
   chunkMinLength?: number;
   /** Keep at most this many requests in `counters.requests` (default 1000; the oldest go first). */
   keepRequests?: number;
+  /** An upload untouched this long is dropped with what it stored (default 10 minutes). */
+  uploadIdleMs?: number;
+  /** The clock (tests). */
+  now?: () => number;
 }
 
 const REPO_KEY = "embedded-registry-repo:";
@@ -139,6 +143,8 @@ interface Upload {
   busy?: boolean;
   /** Its bytes are all stored (a PUT named the wrong digest): only a PUT without a body may follow. */
   ended?: boolean;
+  /** When a request last touched it (ms). */
+  touched: number;
 }
 
 /** A registry over a store, answering the OCI distribution API. */
@@ -164,6 +170,7 @@ export class EmbeddedRegistry {
   /** Answers one request of the distribution API (or of the status and clear calls beside it). */
   async handle(req: Request): Promise<Response> {
     const url = new URL(req.url);
+    await this.dropIdleUploads();
     const res = await this.route(req, url).catch((err: unknown) =>
       error(500, "UNKNOWN", "unknown error", err instanceof Error ? err.message : String(err)),
     );
@@ -276,6 +283,7 @@ export class EmbeddedRegistry {
       const up = this.uploads.get(uploadId);
       if (!up || up.repo !== name)
         return error(404, "BLOB_UPLOAD_UNKNOWN", "blob upload unknown to registry");
+      up.touched = this.now();
       if (method === "GET") return uploadStatus(204, this.uploadPath(url, up), up);
       if (method === "PATCH") return this.patch(req, url, up);
       if (method === "PUT") return this.finish(req, url, up);
@@ -400,7 +408,12 @@ export class EmbeddedRegistry {
         return created(`${url.origin}${this.prefix}/v2/${name}/blobs/${mount}`, mount);
       }
     }
-    const up: Upload = { id: `${(++this.next).toString(36)}-${crypto.randomUUID()}`, repo: name, size: 0 };
+    const up: Upload = {
+      id: `${(++this.next).toString(36)}-${crypto.randomUUID()}`,
+      repo: name,
+      size: 0,
+      touched: this.now(),
+    };
     this.uploads.set(up.id, up);
     const digest = url.searchParams.get("digest");
     // A monolithic upload: POST with the digest and the whole blob.
@@ -450,6 +463,23 @@ export class EmbeddedRegistry {
       return error(500, "UNKNOWN", "unknown error", `the upload could not be stored: ${why}`);
     }
     return n;
+  }
+
+  /** Uploads a client walked away from: their store writes are cancelled and what they stored goes. */
+  private async dropIdleUploads(): Promise<void> {
+    const now = this.now();
+    const idle = this.options.uploadIdleMs ?? 10 * 60 * 1000;
+    for (const up of [...this.uploads.values()]) {
+      if (up.busy || now - up.touched <= idle) continue;
+      this.uploads.delete(up.id);
+      up.pipe?.fail(new LayerLabError("CANCELLED", "the upload was left idle"));
+      const stored = await up.written?.catch(() => undefined);
+      if (stored && !stored.deduplicated) await this.serial(() => this.collect(stored.digest));
+    }
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
   }
 
   private drop(up: Upload, why: unknown): void {
