@@ -4,6 +4,7 @@ import { type ContainerSlice, createContainerSlice } from "./container-slice.ts"
 import { type ContextSlice, createContextSlice } from "./context-slice.ts";
 import { createDetailsSlice, type DetailsSlice } from "./details-slice.ts";
 import { createEditorSlice, type EditorSlice } from "./editor-slice.ts";
+import { createEmbeddedRegistrySlice, type EmbeddedRegistrySlice } from "./embedded-registry-slice.ts";
 import { createExplorerSlice, type ExplorerSlice } from "./explorer-slice.ts";
 import { createImagesSlice, type ImagesSlice } from "./images-slice.ts";
 import { createLessonsSlice, type LessonsSlice } from "./lessons-slice.ts";
@@ -24,7 +25,8 @@ export type AppState = StorageSlice &
   DetailsSlice &
   ImagesSlice &
   RawSlice &
-  ContainerSlice;
+  ContainerSlice &
+  EmbeddedRegistrySlice;
 
 export const useAppStore = create<AppState>()((...a) => ({
   ...createStorageSlice(...a),
@@ -39,4 +41,5 @@ export const useAppStore = create<AppState>()((...a) => ({
   ...createImagesSlice()(...a),
   ...createRawSlice(...a),
   ...createContainerSlice(...a),
+  ...createEmbeddedRegistrySlice(...a),
 }));

@@ -81,9 +81,20 @@ export class RegistryClient {
     this.now = options.now ?? Date.now;
   }
 
-  /** The absolute URL of a path under the registry, or of a Location the registry gave. */
+  /**
+   * The absolute URL of a path under the registry, or of a Location the registry gave. A path
+   * (`/v2/…`) goes under the origin's own path, which is not empty when the registry is reached
+   * at a prefix (`/embedded-registry`, `/registry-proxy/HOST`).
+   */
   resolve(url: string, base?: string): string {
+    if (base === undefined && url.startsWith("/") && !url.startsWith("//"))
+      return new URL(this.origin + url).href;
     return new URL(url, base ?? `${this.origin}/`).href;
+  }
+
+  /** Whether a URL is the registry itself (under its origin and path), where credentials may go. */
+  private isRegistry(url: string): boolean {
+    return url === this.origin || url.startsWith(`${this.origin}/`);
   }
 
   /**
@@ -143,7 +154,9 @@ export class RegistryClient {
   private context(req: RegistryRequest) {
     let path = req.url;
     try {
-      path = new URL(req.url, `${this.origin}/`).pathname;
+      const prefix = new URL(`${this.origin}/`).pathname.replace(/\/$/, "");
+      path = new URL(this.resolve(req.url)).pathname;
+      if (prefix && path.startsWith(`${prefix}/`)) path = path.slice(prefix.length);
     } catch {}
     const repo = /^\/v2\/(.+?)\/(?:manifests|blobs|tags)\//.exec(path)?.[1];
     return {
@@ -164,7 +177,7 @@ export class RegistryClient {
     let method: string = req.method;
     let body = req.body?.();
     for (let hop = 0; hop < 10; hop++) {
-      const sameHost = new URL(url).origin === this.origin;
+      const sameHost = this.isRegistry(url);
       const headers: Record<string, string> = { ...req.headers };
       // Credentials go only to the registry itself, never to a storage host it redirects to.
       if (authorization && sameHost) headers.Authorization = authorization;

@@ -12,6 +12,18 @@ export const EMBEDDED_REGISTRY_HOST = "embedded.layerlab";
 /** The same-origin path the Service Worker serves the embedded registry's `/v2/` API under. */
 export const EMBEDDED_REGISTRY_PATH = "/embedded-registry";
 
+/**
+ * The IndexedDB database the embedded registry keeps its blobs and repositories in: a second
+ * store beside the page's (`layerlab`), with its own blobs and byte count ("another machine").
+ */
+export const EMBEDDED_REGISTRY_DB = "layerlab-embedded-registry";
+
+/** The Service Worker script that serves the embedded registry, at the site root (scope `/`). */
+export const EMBEDDED_REGISTRY_SW = "/registry-sw.js";
+
+/** The BroadcastChannel the embedded registry announces changes on (a blob or manifest stored, a clear). */
+export const EMBEDDED_REGISTRY_CHANNEL = "layerlab-embedded-registry";
+
 /** The same-origin path the preview server's proxy serves: `/registry-proxy/HOST/…` → `https://HOST/…`. */
 export const REGISTRY_PROXY_PATH = "/registry-proxy";
 

@@ -1,5 +1,6 @@
 import { useAppStore } from "../../store/index.ts";
 import type { UiSlice } from "../../store/ui-slice.ts";
+import { EmbeddedRegistryPanel } from "../images/EmbeddedRegistryPanel.tsx";
 import { ImageLibrary } from "../images/ImageLibrary.tsx";
 import { EfficiencyView } from "./EfficiencyView.tsx";
 import { FileDetails } from "./FileDetails.tsx";
@@ -42,7 +43,12 @@ export function DetailsPane() {
         {tab === "history" && <HistoryTable />}
         {tab === "config" && <ConfigView />}
         {tab === "efficiency" && <EfficiencyView />}
-        {tab === "images" && <ImageLibrary />}
+        {tab === "images" && (
+          <>
+            <ImageLibrary />
+            <EmbeddedRegistryPanel />
+          </>
+        )}
       </div>
     </section>
   );
