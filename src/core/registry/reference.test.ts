@@ -110,3 +110,13 @@ describe("WWW-Authenticate", () => {
     expect(retryAfterMs(null, 0)).toBeUndefined();
   });
 });
+
+describe("reference parsing stays linear", () => {
+  it("refuses a long name that fails at its end at once (Docker's `[-]*` separator backtracked exponentially here)", () => {
+    // With the old pattern, 26 letters took over a second and each one more doubled it: this
+    // test would not end. Now it is refused at once, and dashed names still parse.
+    expect(() => parseReference(`${"a".repeat(60)}!`)).toThrow(/invalid reference/);
+    expect(parseReference("a-b--c__d/e.f").repository).toBe("a-b--c__d/e.f");
+    expect(() => parseReference("a-/b")).toThrow(/invalid reference/);
+  });
+});

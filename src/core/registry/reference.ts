@@ -23,7 +23,10 @@ export const DOCKER_HUB = "docker.io";
 const DOCKER_HUB_HOST = "registry-1.docker.io";
 
 const ALNUM = "[a-z0-9]+";
-const SEPARATOR = "(?:[._]|__|[-]*)";
+// Docker's grammar writes the dash separator `[-]*`; with an empty separator allowed, a
+// backtracking engine (JavaScript's, not Go's) takes exponential time on a long name that fails
+// near its end. `[-]+` accepts the same names: an empty separator only joins two alphanumeric runs.
+const SEPARATOR = "(?:[._]|__|[-]+)";
 const PATH_COMPONENT = `${ALNUM}(?:${SEPARATOR}${ALNUM})*`;
 const PATH_RE = new RegExp(`^${PATH_COMPONENT}(?:/${PATH_COMPONENT})*$`);
 const DOMAIN_COMPONENT = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
