@@ -8,6 +8,7 @@ import { createExplorerSlice, type ExplorerSlice } from "./explorer-slice.ts";
 import { createImagesSlice, type ImagesSlice } from "./images-slice.ts";
 import { createLessonsSlice, type LessonsSlice } from "./lessons-slice.ts";
 import { createRawSlice, type RawSlice } from "./raw-slice.ts";
+import { createRegistrySlice, type RegistrySlice } from "./registry-slice.ts";
 import { createStorageSlice, type StorageSlice } from "./storage-slice.ts";
 import { createTreeSlice, type TreeSlice } from "./tree-slice.ts";
 import { createUiSlice, type UiSlice } from "./ui-slice.ts";
@@ -24,7 +25,8 @@ export type AppState = StorageSlice &
   DetailsSlice &
   ImagesSlice &
   RawSlice &
-  ContainerSlice;
+  ContainerSlice &
+  RegistrySlice;
 
 export const useAppStore = create<AppState>()((...a) => ({
   ...createStorageSlice(...a),
@@ -39,4 +41,5 @@ export const useAppStore = create<AppState>()((...a) => ({
   ...createImagesSlice()(...a),
   ...createRawSlice(...a),
   ...createContainerSlice(...a),
+  ...createRegistrySlice()(...a),
 }));
