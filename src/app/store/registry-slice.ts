@@ -55,7 +55,11 @@ export interface RegistrySlice {
     /** The transfers kept with `image`, oldest first. */
     history: { image?: string; records: TransferRecord[] };
     logins: RegistryLoginSummary[];
+    /** Which form is open (view state: one at a time, so one `Image reference` field shows). */
+    form?: "pull" | "push";
   };
+  /** Opens the Pull or Push form (closing the other), or closes it. */
+  openRegistryForm(form: "pull" | "push" | undefined): void;
   /** Pulls `reference` into the store; true when the image is stored (and then selected). */
   pullFromRegistry(reference: string, options?: RegistryRequestOptions): Promise<boolean>;
   /** Pushes stored image `image` to `reference`; true when the registry has it. */
@@ -220,6 +224,10 @@ export function createRegistrySlice(
 
       cancelTransfer() {
         abort?.abort();
+      },
+
+      openRegistryForm(form) {
+        set((s) => ({ registry: { ...s.registry, form } }));
       },
 
       dismissTransfer() {

@@ -1,6 +1,7 @@
 import { useAppStore } from "../../store/index.ts";
 import type { UiSlice } from "../../store/ui-slice.ts";
 import { ImageLibrary } from "../images/ImageLibrary.tsx";
+import { TransferHistory } from "../registry/TransferHistory.tsx";
 import { EfficiencyView } from "./EfficiencyView.tsx";
 import { FileDetails } from "./FileDetails.tsx";
 import { ConfigView, HistoryTable } from "./HistoryTable.tsx";
@@ -11,6 +12,7 @@ const TABS: { id: UiSlice["ui"]["detailsTab"]; label: string }[] = [
   { id: "config", label: "Config" },
   { id: "efficiency", label: "Efficiency" },
   { id: "images", label: "Images" },
+  { id: "transfers", label: "Transfers" },
 ];
 
 /** Details of what is selected: a file, the image's history and config, the image library. */
@@ -43,6 +45,7 @@ export function DetailsPane() {
         {tab === "config" && <ConfigView />}
         {tab === "efficiency" && <EfficiencyView />}
         {tab === "images" && <ImageLibrary />}
+        {tab === "transfers" && <TransferHistory />}
       </div>
     </section>
   );
