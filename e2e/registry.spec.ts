@@ -6,6 +6,7 @@ import {
   registryMissing,
   startRegistry,
   type TestRegistry,
+  USER,
 } from "../src/testdata/registry/harness.ts";
 import { openApp } from "./helpers.ts";
 import { screenshot } from "./screenshot.ts";
@@ -15,7 +16,12 @@ import { screenshot } from "./screenshot.ts";
  * is closed, so a pull is surely still running when Cancel is pressed (no race with a fast
  * loopback registry).
  */
-async function startGate(target: string, hold: (path: string) => boolean) {
+async function startGate(
+  target: string,
+  hold: (path: string) => boolean,
+  /** Answer CORS preflights here (distribution answers them itself only while auth is off). */
+  preflight?: Record<string, string[]>,
+) {
   const [host, port] = target.split(":");
   const held: ServerResponse[] = [];
   let sawHeld: () => void = () => undefined;
@@ -23,6 +29,11 @@ async function startGate(target: string, hold: (path: string) => boolean) {
     sawHeld = r;
   });
   const server: Server = createServer((req, res) => {
+    if (preflight && req.method === "OPTIONS") {
+      res.writeHead(204, Object.fromEntries(Object.entries(preflight).map(([k, v]) => [k, v.join(", ")])));
+      res.end();
+      return;
+    }
     if (req.method === "GET" && hold(req.url ?? "")) {
       held.push(res);
       sawHeld();
@@ -203,4 +214,50 @@ test("an unreachable registry says it may be CORS and points at the proxy and th
   await expect(alert).toContainText("CORS", { timeout: 60_000 });
   await expect(alert).toContainText("proxy");
   await expect(alert).toContainText("README");
+});
+
+test("sign in with a user name and password; Remember keeps it across a reload, Forget drops it", async ({
+  page,
+}) => {
+  test.setTimeout(240_000);
+  const secure = await startRegistry("basic", { headers: corsHeaders() });
+  // With auth on, distribution answers a preflight with 401: a front answers it, as a proxy would.
+  const front = await startGate(secure.domain, () => false, corsHeaders());
+  try {
+    const ref = `${front.domain}/secure:v1`;
+    await openApp(page);
+    const panel = page.getByRole("region", { name: "Registry transfer" });
+    await openForm(page, "Push", ref);
+    await expect(panel.getByRole("alert")).toContainText("Not signed in", { timeout: 180_000 });
+
+    await page.getByRole("button", { name: "Push", exact: true }).click();
+    await page.getByRole("textbox", { name: "Image reference" }).fill(ref);
+    await page.getByText("Sign in (optional)").click();
+    await page.getByRole("textbox", { name: "User name" }).fill(USER.username);
+    await page.getByLabel("Password or token").fill(USER.password);
+    const remember = page.getByRole("checkbox", { name: "Remember" });
+    await expect(remember).toHaveAccessibleDescription(/stored unencrypted in this browser's storage/);
+    await remember.check();
+    await screenshot(page, "registry-push-form");
+    await page.getByLabel("Password or token").press("Enter");
+    await expect(panel.getByRole("status")).toContainText(`Pushed ${ref}`, { timeout: 180_000 });
+    expect(secure.requests().some((r) => r.method === "PUT" && r.path === "/v2/secure/manifests/v1")).toBe(
+      true,
+    );
+
+    await page.reload();
+    await openApp(page);
+    await page.getByRole("button", { name: "Pull", exact: true }).click();
+    await page.getByText("Sign in (optional)").click();
+    const signedIn = page.getByRole("list", { name: "Signed in" });
+    await expect(signedIn).toContainText(`${front.domain} as ${USER.username} (remembered)`);
+    await page.getByRole("button", { name: `Forget ${front.domain}` }).click();
+    await expect(signedIn).toHaveCount(0);
+    await page.getByRole("textbox", { name: "Image reference" }).fill(ref);
+    await page.getByRole("textbox", { name: "Image reference" }).press("Enter");
+    await expect(panel.getByRole("alert")).toContainText("Not signed in", { timeout: 60_000 });
+  } finally {
+    await front.close();
+    await secure.stop();
+  }
 });

@@ -5,76 +5,84 @@ import "./registry.css";
 
 type FormKind = "pull" | "push";
 
-/** The top bar's `Pull` button and its form. */
+/** The top bar's `Pull` button: opens the pull form under the top bar. */
 export function PullControl() {
   const open = useAppStore((s) => s.registry.form === "pull");
   const setForm = useAppStore((s) => s.openRegistryForm);
   const running = useAppStore((s) => s.registry.transfer?.running ?? false);
-  const pull = useAppStore((s) => s.pullFromRegistry);
-  const loadLogins = useAppStore((s) => s.loadLogins);
-  useEffect(() => {
-    void loadLogins();
-  }, [loadLogins]);
   return (
-    <div className="registry-controls">
-      <button
-        type="button"
-        className="button-quiet"
-        aria-expanded={open}
-        disabled={running}
-        title="Pull an image from a registry"
-        onClick={() => setForm(open ? undefined : "pull")}
-      >
-        Pull
-      </button>
-      {open && (
-        <RegistryForm
-          kind="pull"
-          onCancel={() => setForm(undefined)}
-          onSubmit={(reference, options) => {
-            setForm(undefined);
-            void pull(reference, options);
-          }}
-        />
-      )}
-    </div>
+    <button
+      type="button"
+      className="button-quiet"
+      aria-expanded={open}
+      aria-controls={open ? "registry-form" : undefined}
+      disabled={running}
+      title="Pull an image from a registry"
+      onClick={() => setForm(open ? undefined : "pull")}
+    >
+      Pull
+    </button>
   );
 }
 
-/** The `Push` button on the shown image (beside Run, over its layers) and its form. */
+/** The `Push` button on the shown image (beside Run, over its layers): opens the push form. */
 export function PushControl() {
   const open = useAppStore((s) => s.registry.form === "push");
   const setForm = useAppStore((s) => s.openRegistryForm);
   const image = useAppStore((s) => s.explorer.image);
   const running = useAppStore((s) => s.registry.transfer?.running ?? false);
-  const push = useAppStore((s) => s.pushToRegistry);
   if (!image) return null;
   const imageName = image.image.names[0] ?? image.image.id.slice(7, 19);
   return (
-    <div className="registry-controls">
-      <button
-        type="button"
-        className="button-quiet"
-        aria-expanded={open}
-        disabled={running}
-        title={`Push ${imageName} to a registry`}
-        onClick={() => setForm(open ? undefined : "push")}
-      >
-        Push
-      </button>
-      {open && (
-        <RegistryForm
-          kind="push"
-          imageName={imageName}
-          onCancel={() => setForm(undefined)}
-          onSubmit={(reference, options) => {
-            setForm(undefined);
-            void push(image.image.id, reference, options);
-          }}
-        />
-      )}
-    </div>
+    <button
+      type="button"
+      className="button-quiet"
+      aria-expanded={open}
+      aria-controls={open ? "registry-form" : undefined}
+      disabled={running}
+      title={`Push ${imageName} to a registry`}
+      onClick={() => setForm(open ? undefined : "push")}
+    >
+      Push
+    </button>
   );
+}
+
+/** The open Pull or Push form, full width under the top bar (one at a time). */
+export function RegistryFormBar() {
+  const form = useAppStore((s) => s.registry.form);
+  const setForm = useAppStore((s) => s.openRegistryForm);
+  const image = useAppStore((s) => s.explorer.image);
+  const pull = useAppStore((s) => s.pullFromRegistry);
+  const push = useAppStore((s) => s.pushToRegistry);
+  const loadLogins = useAppStore((s) => s.loadLogins);
+  useEffect(() => {
+    if (form) void loadLogins();
+  }, [form, loadLogins]);
+  if (form === "pull")
+    return (
+      <RegistryForm
+        kind="pull"
+        onCancel={() => setForm(undefined)}
+        onSubmit={(reference, options) => {
+          setForm(undefined);
+          void pull(reference, options);
+        }}
+      />
+    );
+  if (form === "push" && image)
+    return (
+      <RegistryForm
+        kind="push"
+        imageName={image.image.names[0] ?? image.image.id.slice(7, 19)}
+        onCancel={() => setForm(undefined)}
+        onSubmit={(reference, options) => {
+          setForm(undefined);
+          void push(image.image.id, reference, options);
+        }}
+      />
+    );
+  return null;
 }
 
 /** The form of a pull or a push: the reference, and optional credentials and plain HTTP. */
@@ -108,7 +116,8 @@ function RegistryForm({
   };
   return (
     <form
-      className={`registry-form registry-form-${kind}`}
+      id="registry-form"
+      className="registry-form"
       aria-label={kind === "pull" ? "Pull image" : "Push image"}
       onSubmit={submit}
       onKeyDown={(e) => {
@@ -120,7 +129,7 @@ function RegistryForm({
           ? "Pull an image from a registry into this browser's store: only the layers it lacks move."
           : `Push ${imageName} to a registry: only the layers it lacks are sent.`}
       </p>
-      <label className="registry-field">
+      <label className="registry-field registry-reference">
         <span>Image reference</span>
         <input
           type="text"
@@ -187,14 +196,16 @@ function RegistryForm({
           </ul>
         )}
       </details>
-      <label className="registry-check">
-        <input type="checkbox" checked={allowHttp} onChange={(e) => setAllowHttp(e.target.checked)} />
-        <span>Allow plain HTTP for this host</span>
-      </label>
-      <p className="muted registry-note">
-        Loopback registries (localhost, 127.0.0.1) always use plain HTTP, as Docker does; other hosts use
-        HTTPS unless this is ticked.
-      </p>
+      <div className="registry-http">
+        <label className="registry-check">
+          <input type="checkbox" checked={allowHttp} onChange={(e) => setAllowHttp(e.target.checked)} />
+          <span>Allow plain HTTP for this host</span>
+        </label>
+        <p className="muted registry-note">
+          Loopback registries (localhost, 127.0.0.1) always use plain HTTP, as Docker does; other hosts use
+          HTTPS unless this is ticked.
+        </p>
+      </div>
       <div className="registry-form-actions">
         <button type="submit" className="button-primary">
           {kind === "pull" ? "Start pull" : "Start push"}
