@@ -63,7 +63,7 @@ export function RegistryStatus() {
                   max={Math.max(1, b.size)}
                   value={b.state === "done" ? Math.max(1, b.size) : b.bytes}
                 />
-                <span className="registry-blob-state">{blobState(b)}</span>
+                <span className="registry-blob-state">{blobState(b, transfer.running)}</span>
               </li>
             );
           })}

@@ -45,6 +45,10 @@ describe("transfer text", () => {
     expect(blobState({ ...row, state: "done", outcome: "sent" })).toBe("sent 2.00 kB");
     expect(blobState({ ...row, state: "done", outcome: "skipped" })).toBe("already there (2.00 kB)");
     expect(blobState({ ...row, state: "done", outcome: "mounted" })).toBe("mounted (2.00 kB)");
+    // The transfer ended (failed or cancelled) before these did.
+    expect(blobState({ ...row, state: "moving" }, false)).toBe("stopped at 1.00 kB");
+    expect(blobState({ ...row, state: "checking", bytes: 0 }, false)).toBe("stopped");
+    expect(blobState({ ...row, state: "done", outcome: "sent" }, false)).toBe("sent 2.00 kB");
   });
 
   it("sums a push: sent, already there and mounted, with the bytes that crossed the wire", () => {

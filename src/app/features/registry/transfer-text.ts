@@ -25,8 +25,12 @@ export function blobName(b: Pick<BlobRow, "role" | "index" | "digest">): string 
   return `${what} ${shortDigest(b.digest)}`;
 }
 
-/** How one blob stands: `checking…`, `1.2 MB of 3.4 MB`, `sent 3.4 MB`, `already there (3.4 MB)`. */
-export function blobState(b: BlobRow): string {
+/**
+ * How one blob stands: `checking…`, `1.2 MB of 3.4 MB`, `sent 3.4 MB`, `already there (3.4 MB)`;
+ * `stopped` for one left unfinished when the transfer failed or was cancelled.
+ */
+export function blobState(b: BlobRow, running = true): string {
+  if (b.state !== "done" && !running) return b.bytes > 0 ? `stopped at ${formatBytes(b.bytes)}` : "stopped";
   if (b.state === "checking") return "checking…";
   if (b.state === "moving") return `${formatBytes(b.bytes)} of ${formatBytes(b.size)}`;
   return outcomeText(b.outcome ?? "received", b.size);
