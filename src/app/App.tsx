@@ -7,6 +7,8 @@ import { ShareButton } from "./features/editor/ShareButton.tsx";
 import { FilesPane } from "./features/files/FilesPane.tsx";
 import { ExportControl } from "./features/images/ExportControl.tsx";
 import { ImagePicker, ImportControl, ImportStatus } from "./features/images/ImportControl.tsx";
+import { PullControl, PushControl } from "./features/registry/RegistryControls.tsx";
+import { RegistryStatus } from "./features/registry/RegistryStatus.tsx";
 import { LayerStack } from "./features/stack/LayerStack.tsx";
 import { StorageNotices } from "./features/storage/StorageNotices.tsx";
 import { StoragePanel } from "./features/storage/StoragePanel.tsx";
@@ -60,6 +62,7 @@ export function App() {
         <ImagePicker />
         <ImportControl />
         <ExportControl />
+        <PullControl />
         <StoragePanel />
         <button
           type="button"
@@ -71,6 +74,7 @@ export function App() {
         </button>
       </header>
       <ImportStatus />
+      <RegistryStatus />
       <StorageNotices />
       <nav className="pane-tabs" aria-label="Panes">
         {PANES.map((p) => (
@@ -110,6 +114,7 @@ export function App() {
           <div className="pane-head">
             <h2 id="stack-title">Layers</h2>
             <span className="pane-actions">
+              <PushControl />
               <RunButton />
             </span>
           </div>

@@ -45,6 +45,7 @@ import type {
   WireError,
   WorkerMethods,
 } from "./protocol.ts";
+import { createRegistryHandlers } from "./registry-handlers.ts";
 
 /** What a handler gets besides its params: progress reporting and cancellation. */
 export interface CallContext {
@@ -92,6 +93,8 @@ export function createHandlers(
     ingestWorkers?: () => IngestPort[];
     /** Told after each write that changed the library, for the other tabs (a BroadcastChannel). */
     onChanged?: (change: StoreChanged) => void;
+    /** Where the worker reaches a registry host (the page's proxy and embedded registry). */
+    registryEndpoint?: (host: string) => string | undefined;
   } = {},
 ): Handlers {
   // Built-in teaching bases carry large contents as seeds: their bytes are made when read.
@@ -229,6 +232,12 @@ export function createHandlers(
     }
   }
   const changed = (change: StoreChanged) => options.onChanged?.(change);
+  const registry = createRegistryHandlers({
+    store,
+    write: (operation, run) => write(operation, undefined, run),
+    changed,
+    ...(options.registryEndpoint ? { endpoint: options.registryEndpoint } : {}),
+  });
 
   return {
     "storage.stats": () => stats(),
@@ -411,6 +420,7 @@ export function createHandlers(
         summary: summarizeWork(facts),
       };
     },
+    ...registry,
     "kv.get": async ({ key }) => (await store.meta.get("kv", key))?.value,
     "kv.set": async ({ key, value }) => {
       await store.meta.put("kv", { id: key, value });

@@ -16,11 +16,15 @@ import type { EfficiencyReport } from "../core/fs/efficiency.ts";
 import type { RawImageDocuments, RawLayerInfo, RawTarEntry } from "../core/image/raw-layer.ts";
 import type { CourseSpec } from "../core/lessons/lessons.ts";
 import type { LibrarySummary } from "../core/library/library.ts";
+import type { TransferProgress } from "../core/registry/pull.ts";
+import type { BlobOutcome, BlobTransfer, TransferRecord } from "../core/registry/transfer.ts";
 import type { BlobCheckReport, LostImage } from "../core/store/check.ts";
 import type { GarbageReport } from "../core/store/gc.ts";
 import type { TreeSnapshot } from "../core/view/tree.ts";
 
 export type {
+  BlobOutcome,
+  BlobTransfer,
   BuildEvent,
   ContainerOp,
   ContainerSummary,
@@ -36,8 +40,39 @@ export type {
   RawLayerInfo,
   RawTarEntry,
   ShellInfo,
+  TransferProgress,
+  TransferRecord,
   TreeSnapshot,
 };
+
+/**
+ * Credentials given for one registry transfer: kept in the worker's memory for the session, and
+ * in the store's settings only when `remember` is ticked.
+ */
+export interface RegistryLogin {
+  username: string;
+  /** A password or an access token. */
+  password: string;
+  remember: boolean;
+}
+
+/** What a pull or push call is told besides its reference. */
+export interface RegistryCallOptions {
+  login?: RegistryLogin;
+  /** Reach a non-loopback host over plain HTTP (the person allowed it for this host). */
+  allowHttp?: boolean;
+}
+
+/** A registry whose credentials the worker holds, without the secret. */
+export interface RegistryLoginSummary {
+  registry: string;
+  username: string;
+  /** Kept in the store's settings (survives a reload), not only in memory. */
+  remembered: boolean;
+}
+
+/** One event of a registry pull or push: how one blob is going. */
+export type RegistryEvent = { kind: "blob" } & TransferProgress;
 
 /** A page of a layer's raw tar entries, with the layer's facts and how many entries it has. */
 export interface RawLayerPage {
@@ -174,6 +209,22 @@ export interface WorkerMethods {
       summary: string;
     };
   };
+  /** Pulls an image from a registry into the store; RegistryEvents stream per blob; cancellable. */
+  "registry.pull": {
+    params: { reference: string; platform?: string } & RegistryCallOptions;
+    result: { image: string; names: string[]; transfer: TransferRecord };
+  };
+  /** Pushes a stored image to a registry reference; RegistryEvents stream per blob; cancellable. */
+  "registry.push": {
+    params: { image: string; reference: string } & RegistryCallOptions;
+    result: { manifestDigest: string; transfer: TransferRecord };
+  };
+  /** The pulls and pushes kept with an image, oldest first. */
+  "registry.transfers": { params: { image: string }; result: TransferRecord[] };
+  /** Registries the worker holds credentials for (this session's, and remembered ones). */
+  "registry.logins": { params: undefined; result: RegistryLoginSummary[] };
+  /** Forgets a registry's credentials, in memory and in the store's settings. */
+  "registry.forget": { params: { registry: string }; result: undefined };
   "kv.get": { params: { key: string }; result: unknown };
   "kv.set": { params: { key: string; value: unknown }; result: undefined };
 }

@@ -1,6 +1,7 @@
 /// <reference lib="webworker" />
 import "./shims/buffer.ts";
 import { builtinResolver } from "../core/builder/builtins.ts";
+import { pageEndpoint } from "../core/registry/endpoints.ts";
 import { openIndexedDbStore } from "../core/store/indexeddb.ts";
 import { createHandlers } from "./handlers.ts";
 import type { IngestPort } from "./ingest-pool.ts";
@@ -45,6 +46,8 @@ const handle = serveProtocol(
       builtins: builtinResolver(loadCatalogFile),
       ingestWorkers,
       onChanged: (change) => channel?.postMessage(change),
+      // Public registries through the same-origin proxy, the embedded one at its own path.
+      registryEndpoint: (host) => pageEndpoint(host, self.location.origin),
     }),
   ),
   (msg) => self.postMessage(msg),

@@ -9,6 +9,7 @@ import { createExplorerSlice, type ExplorerSlice } from "./explorer-slice.ts";
 import { createImagesSlice, type ImagesSlice } from "./images-slice.ts";
 import { createLessonsSlice, type LessonsSlice } from "./lessons-slice.ts";
 import { createRawSlice, type RawSlice } from "./raw-slice.ts";
+import { createRegistrySlice, type RegistrySlice } from "./registry-slice.ts";
 import { createStorageSlice, type StorageSlice } from "./storage-slice.ts";
 import { createTreeSlice, type TreeSlice } from "./tree-slice.ts";
 import { createUiSlice, type UiSlice } from "./ui-slice.ts";
@@ -26,7 +27,8 @@ export type AppState = StorageSlice &
   ImagesSlice &
   RawSlice &
   ContainerSlice &
-  EmbeddedRegistrySlice;
+  EmbeddedRegistrySlice &
+  RegistrySlice;
 
 export const useAppStore = create<AppState>()((...a) => ({
   ...createStorageSlice(...a),
@@ -42,4 +44,5 @@ export const useAppStore = create<AppState>()((...a) => ({
   ...createRawSlice(...a),
   ...createContainerSlice(...a),
   ...createEmbeddedRegistrySlice(...a),
+  ...createRegistrySlice()(...a),
 }));

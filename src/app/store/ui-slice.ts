@@ -13,7 +13,7 @@ export interface UiSlice {
     selectedImage?: string;
     selectedLayer: LayerSelection;
     selectedPath?: string;
-    detailsTab: "file" | "history" | "config" | "efficiency" | "images";
+    detailsTab: "file" | "history" | "config" | "efficiency" | "images" | "transfers";
     bottomTab: "lessons" | "context" | "log" | "terminal";
   };
   setTheme(theme: Theme): void;

@@ -120,8 +120,43 @@ function startTokenServer(keyPem: string, certPem: string, service: string, issu
   return { server, issued: () => issued };
 }
 
+/**
+ * The `http.headers` a distribution registry needs before a page on another origin may use it
+ * (CORS). Distribution sends them on every response, and answers a preflight OPTIONS with them
+ * itself, but only while auth is off (with auth on, the preflight gets 401).
+ */
+export function corsHeaders(origin = "*"): Record<string, string[]> {
+  return {
+    "Access-Control-Allow-Origin": [origin],
+    "Access-Control-Allow-Methods": ["HEAD", "GET", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"],
+    "Access-Control-Allow-Headers": ["Authorization", "Content-Type", "Content-Range", "Accept", "Range"],
+    "Access-Control-Expose-Headers": [
+      "Docker-Content-Digest",
+      "Location",
+      "Range",
+      "WWW-Authenticate",
+      "Docker-Upload-UUID",
+      "OCI-Chunk-Min-Length",
+    ],
+  };
+}
+
+/** `http.headers` as the lines of distribution's YAML config (indented under `http:`). */
+export function headersYaml(headers: Record<string, string[]>): string {
+  const lines = Object.entries(headers).map(
+    ([name, values]) => `    ${name}: [${values.map((v) => JSON.stringify(v)).join(", ")}]`,
+  );
+  return lines.length ? `  headers:\n${lines.join("\n")}\n` : "";
+}
+
+/** What else a test registry is started with. */
+export interface RegistryOptions {
+  /** Static headers sent on every response (`http.headers`), e.g. corsHeaders(). */
+  headers?: Record<string, string[]>;
+}
+
 /** Starts a registry of the given kind; stop it when done. */
-export async function startRegistry(auth: AuthKind): Promise<TestRegistry> {
+export async function startRegistry(auth: AuthKind, options: RegistryOptions = {}): Promise<TestRegistry> {
   const dir = mkdtempSync(join(tmpdir(), "layerlab-registry-"));
   const port = await freePort();
   const domain = `127.0.0.1:${port}`;
@@ -177,7 +212,7 @@ storage:
 http:
   addr: ${domain}
   secret: layerlab-test-secret
-${authBlock}`;
+${headersYaml(options.headers ?? {})}${authBlock}`;
   writeFileSync(join(dir, "config.yml"), config);
   const logPath = join(dir, "access.log");
   writeFileSync(logPath, "");

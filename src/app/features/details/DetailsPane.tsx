@@ -2,6 +2,7 @@ import { useAppStore } from "../../store/index.ts";
 import type { UiSlice } from "../../store/ui-slice.ts";
 import { EmbeddedRegistryPanel } from "../images/EmbeddedRegistryPanel.tsx";
 import { ImageLibrary } from "../images/ImageLibrary.tsx";
+import { TransferHistory } from "../registry/TransferHistory.tsx";
 import { EfficiencyView } from "./EfficiencyView.tsx";
 import { FileDetails } from "./FileDetails.tsx";
 import { ConfigView, HistoryTable } from "./HistoryTable.tsx";
@@ -12,6 +13,7 @@ const TABS: { id: UiSlice["ui"]["detailsTab"]; label: string }[] = [
   { id: "config", label: "Config" },
   { id: "efficiency", label: "Efficiency" },
   { id: "images", label: "Images" },
+  { id: "transfers", label: "Transfers" },
 ];
 
 /** Details of what is selected: a file, the image's history and config, the image library. */
@@ -49,6 +51,7 @@ export function DetailsPane() {
             <EmbeddedRegistryPanel />
           </>
         )}
+        {tab === "transfers" && <TransferHistory />}
       </div>
     </section>
   );

@@ -4,6 +4,7 @@ import { formatBytes } from "../../../core/format.ts";
 import type { HistoryRow } from "../../../worker/protocol.ts";
 import { useAppStore } from "../../store/index.ts";
 import { ContainerBar } from "../container/ContainerBar.tsx";
+import { LayerTransferBadge } from "../registry/LayerTransferBadge.tsx";
 
 /** The instruction text people wrote, from a history `created_by` (as `docker history` shows it). */
 export function instructionOf(createdBy: string): string {
@@ -97,6 +98,7 @@ export function LayerStack() {
                       shared with {sharedWith} image{sharedWith === 1 ? "" : "s"}
                     </span>
                   )}
+                  <LayerTransferBadge layer={n} />
                 </span>
                 <span className="stack-bar" aria-hidden="true">
                   <span style={{ width: `${Math.max(1, ((r.size ?? 0) / max) * 100)}%` }} />

@@ -1,0 +1,173 @@
+/**
+ * The worker's registry methods: pull and push with the core client over the page's store, with a
+ * progress event per blob, cancellation, and credentials held for the session (or remembered in
+ * the store's settings when the person asks).
+ */
+import type { Digest } from "../core/digest.ts";
+import { LayerLabError } from "../core/errors.ts";
+import type { Credentials, CredentialsProvider } from "../core/registry/auth.ts";
+import type { RegistryClientOptions } from "../core/registry/client.ts";
+import { RegistryError } from "../core/registry/errors.ts";
+import { pullImage, type TransferProgress } from "../core/registry/pull.ts";
+import { pushImage } from "../core/registry/push.ts";
+import { parseReference, registryHost } from "../core/registry/reference.ts";
+import { readTransfers } from "../core/registry/transfer.ts";
+import type { Store } from "../core/store/types.ts";
+import type { CallContext } from "./handlers.ts";
+import type {
+  RegistryCallOptions,
+  RegistryEvent,
+  RegistryLoginSummary,
+  StoreChanged,
+  WorkerMethods,
+} from "./protocol.ts";
+
+/** The settings key of remembered registry credentials (registry → user name and password). */
+export const REMEMBERED_LOGINS_KEY = "registry-credentials";
+
+/** A moving blob reports at most this often; a change of state always reports at once. */
+const PROGRESS_EVERY_MS = 100;
+
+type RegistryMethods = Pick<
+  WorkerMethods,
+  "registry.pull" | "registry.push" | "registry.transfers" | "registry.logins" | "registry.forget"
+>;
+
+/** What the registry methods need from the worker around them. */
+export interface RegistryHandlerOptions {
+  store: Store;
+  /** Runs a write of the store holding the store lock (handlers.ts's `write`). */
+  write<T>(operation: string, run: () => Promise<T>): Promise<T>;
+  changed(change: StoreChanged): void;
+  /** Where a registry host is reached from here (the page's proxy, the embedded registry). */
+  endpoint?: (host: string) => string | undefined;
+  /** Retries and backoff (tests shorten them; the page keeps the client's defaults). */
+  retry?: Pick<RegistryClientOptions, "retries" | "backoffMs" | "maxBackoffMs">;
+}
+
+/** The registry methods, as plain functions over the store (tested in Node against a real registry). */
+export function createRegistryHandlers(options: RegistryHandlerOptions): {
+  [M in keyof RegistryMethods]: (
+    params: RegistryMethods[M]["params"],
+    ctx: CallContext,
+  ) => Promise<RegistryMethods[M]["result"]>;
+} {
+  const { store } = options;
+  // This session's credentials: the worker lives as long as the tab, and so do they.
+  const session = new Map<string, Credentials>();
+
+  async function remembered(): Promise<Record<string, Credentials>> {
+    const v = (await store.meta.get("kv", REMEMBERED_LOGINS_KEY))?.value;
+    return v && typeof v === "object" ? (v as Record<string, Credentials>) : {};
+  }
+  async function setRemembered(registry: string, creds: Credentials | undefined): Promise<void> {
+    const all = await remembered();
+    if (creds) all[registry] = { username: creds.username, password: creds.password };
+    else if (registry in all) delete all[registry];
+    else return;
+    await store.meta.put("kv", { id: REMEMBERED_LOGINS_KEY, value: all });
+  }
+  const credentials: CredentialsProvider = {
+    get: async (registry) => session.get(registry) ?? (await remembered())[registry],
+  };
+
+  /** The client options of one call: its credentials taken in, plain HTTP where allowed. */
+  function clientOptions(domain: string, call: RegistryCallOptions): RegistryClientOptions {
+    if (call.login) session.set(domain, { username: call.login.username, password: call.login.password });
+    return {
+      credentials,
+      ...(call.allowHttp ? { insecureHosts: [registryHost(domain)] } : {}),
+      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+      ...options.retry,
+    };
+  }
+
+  /** After a transfer that worked: keep the login when asked to, forget a remembered one when not. */
+  async function settleLogin(domain: string, call: RegistryCallOptions): Promise<void> {
+    if (!call.login) return;
+    await setRemembered(domain, call.login.remember ? call.login : undefined);
+  }
+
+  return {
+    "registry.pull": async ({ reference, platform, ...call }, ctx) => {
+      const ref = parseReference(reference);
+      return options.write(`the pull of ${reference}`, () =>
+        explainNetwork(async () => {
+          const r = await pullImage(store, ref, {
+            ...clientOptions(ref.domain, call),
+            ...(platform ? { platform } : {}),
+            signal: ctx.signal,
+            onProgress: reporter(ctx),
+          });
+          await settleLogin(ref.domain, call);
+          options.changed({ kind: "image", id: r.record.id });
+          return { image: r.record.id, names: r.record.names, transfer: r.transfer };
+        }),
+      );
+    },
+    "registry.push": async ({ image, reference, ...call }, ctx) => {
+      const ref = parseReference(reference);
+      return options.write(`the push to ${reference}`, () =>
+        explainNetwork(async () => {
+          const r = await pushImage(store, image as Digest, ref, {
+            ...clientOptions(ref.domain, call),
+            signal: ctx.signal,
+            onProgress: reporter(ctx),
+          });
+          await settleLogin(ref.domain, call);
+          return { manifestDigest: r.manifestDigest, transfer: r.transfer };
+        }),
+      );
+    },
+    "registry.transfers": ({ image }) => readTransfers(store.meta, image as Digest),
+    "registry.logins": async () => {
+      const kept = await remembered();
+      const out = new Map<string, RegistryLoginSummary>();
+      for (const [registry, c] of Object.entries(kept))
+        out.set(registry, { registry, username: c.username, remembered: true });
+      for (const [registry, c] of session)
+        if (!out.has(registry)) out.set(registry, { registry, username: c.username, remembered: false });
+      return [...out.values()].sort((a, b) => a.registry.localeCompare(b.registry));
+    },
+    "registry.forget": async ({ registry }) => {
+      session.delete(registry);
+      await setRemembered(registry, undefined);
+      return undefined;
+    },
+  };
+}
+
+/**
+ * Sends each blob's progress as an event: every change of state at once, moving bytes at most
+ * every 100 ms per blob (a fast registry would otherwise flood the page with messages).
+ */
+function reporter(ctx: CallContext): (p: TransferProgress) => void {
+  const last = new Map<string, number>();
+  return (p) => {
+    const key = `${p.role}:${p.digest}`;
+    const now = Date.now();
+    if (p.state === "moving" && p.bytes < p.size && now - (last.get(key) ?? 0) < PROGRESS_EVERY_MS) return;
+    last.set(key, now);
+    const event: RegistryEvent = { kind: "blob", ...p };
+    ctx.emit(event);
+  };
+}
+
+/**
+ * A registry the page cannot reach: the core's message already names CORS and the proxy; this
+ * adds where the registry's side is explained.
+ */
+async function explainNetwork<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof RegistryError && err.kind === "network") {
+      throw new LayerLabError(
+        err.code,
+        `${err.message} The README's "Registries" section shows the CORS headers a registry needs and the proxy.`,
+        { cause: err },
+      );
+    }
+    throw err;
+  }
+}
