@@ -1,4 +1,5 @@
 import type { StateCreator } from "zustand";
+import { EMBEDDED_REGISTRY_HOST } from "../../core/registry/endpoints.ts";
 import { WorkerCallError, type WorkerClient } from "../../worker/client.ts";
 import type {
   RegistryEvent,
@@ -6,6 +7,7 @@ import type {
   RegistryLoginSummary,
   TransferRecord,
 } from "../../worker/protocol.ts";
+import { embeddedRegistryReady } from "../embedded-registry.ts";
 import type { AppState } from "./index.ts";
 import { workerClient } from "./worker.ts";
 
@@ -166,6 +168,10 @@ export function createRegistrySlice(
         },
       }));
       try {
+        // The embedded registry is a Service Worker: the worker's requests reach it only once it
+        // is active (on a first visit it may still be installing).
+        if (reference.trim().toLowerCase().startsWith(`${EMBEDDED_REGISTRY_HOST}/`))
+          await embeddedRegistryReady();
         const r = await call(ac.signal);
         const ms = r.transfer.finishedAt - r.transfer.startedAt;
         const moved = r.transfer.blobs.reduce((n, b) => n + b.bytesMoved, 0);
@@ -185,6 +191,8 @@ export function createRegistrySlice(
       } finally {
         if (abort === ac) abort = undefined;
         void get().loadLogins();
+        if (reference.trim().toLowerCase().startsWith(`${EMBEDDED_REGISTRY_HOST}/`))
+          void get().refreshEmbeddedRegistry();
       }
     }
     const params = (o: RegistryRequestOptions) => ({
