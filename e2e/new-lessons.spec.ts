@@ -79,17 +79,25 @@ test("Multi-stage builds, as a learner: the build stage's layers stay out of the
   await screenshot(page, "lesson-multi-stage-done-1280");
 });
 
-test("What a layer is on disk, as a learner: the rm's .wh. file found in the Raw view", async ({ page }) => {
+test("What a layer is on disk, as a learner: the rm's .wh. file and the opaque marker found in the Raw view", async ({
+  page,
+}) => {
   await openApp(page);
   const item = lesson(page, "What a layer is on disk");
   await item.getByRole("button", { name: /^Start over: lesson/ }).click();
+  await expect(page.getByRole("textbox", { name: "Dockerfile" })).toContainText("/srv/notes.txt");
+  const start =
+    "FROM ubuntu:20.04\nRUN mkdir -p /srv/cache && echo one > /srv/cache/a && echo note > /srv/notes.txt";
   await build(page);
   await page.getByRole("tab", { name: "Lessons" }).click();
   await expect(item).not.toContainText("(done)");
-  const editor = page.getByRole("textbox", { name: "Dockerfile" });
-  await editor.click();
-  await page.keyboard.press("ControlOrMeta+End");
-  await page.keyboard.insertText("RUN rm /srv/notes.txt && rm -rf /srv/cache && mkdir /srv/cache\n");
+  // Half the task: the file removed, the directory only emptied (a whiteout per file, no marker).
+  await setDockerfile(page, `${start}\nRUN rm /srv/notes.txt && rm -rf /srv/cache/*\n`);
+  await build(page);
+  await page.getByRole("tab", { name: "Lessons" }).click();
+  await expect(item).not.toContainText("(done)");
+
+  await setDockerfile(page, `${start}\nRUN rm /srv/notes.txt && rm -rf /srv/cache && mkdir /srv/cache\n`);
   await build(page);
   await page
     .getByRole("list", { name: "Layer stack" })
@@ -99,10 +107,15 @@ test("What a layer is on disk, as a learner: the rm's .wh. file found in the Raw
   await page.locator("label", { has: radio }).click();
   const entries = page.getByRole("listbox", { name: "Raw tar entries" });
   await expect(entries.getByRole("option", { name: /^srv\/\.wh\.notes\.txt, whiteout/ })).toBeVisible();
-  await expect(entries.getByRole("option", { name: /^srv\/cache\/\.wh\.a, whiteout/ })).toBeVisible();
+  await expect(
+    entries.getByRole("option", { name: /^srv\/cache\/\.wh\.\.wh\.\.opq, opaque marker/ }),
+  ).toBeVisible();
+  // The marker stands for the old contents: no whiteout per file that was in the directory.
+  await expect(entries.getByRole("option", { name: /^srv\/cache\/\.wh\.a/ })).toHaveCount(0);
   await page.getByRole("tab", { name: "Lessons" }).click();
   await expect(item).toContainText("(done)");
   await expect(item).toContainText("holds srv/.wh.notes.txt");
+  await expect(item).toContainText("srv/cache/.wh..wh..opq");
   await item.scrollIntoViewIfNeeded();
   await screenshot(page, "lesson-layer-on-disk-done-1280");
 });

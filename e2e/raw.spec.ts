@@ -1,5 +1,5 @@
 import { expect, type Page, test } from "@playwright/test";
-import { openApp, setDockerfile } from "./helpers.ts";
+import { importFixture, openApp, setDockerfile } from "./helpers.ts";
 import { screenshot } from "./screenshot.ts";
 
 /** Picks one of the Files pane's views (its radio is drawn by its label, which takes the click). */
@@ -34,6 +34,10 @@ test("the raw view: a layer's tar entries as stored, whiteouts literally, the ba
   await expect(header).toContainText("usr/share/.wh.doc");
   await expect(header).toContainText("0 bytes");
   await screenshot(page, "raw-view-whiteout-1280");
+  // A built image has no archive JSON as stored, and says so.
+  await expect(page.locator(".raw-docs")).toContainText(
+    "Built in LayerLab: there is no archive index as stored",
+  );
 
   // The config JSON names each layer by diffId: the base's link selects layer 1.
   await page.getByText("Config JSON").click();
@@ -61,4 +65,32 @@ test("the raw view: a layer's tar entries as stored, whiteouts literally, the ba
   await choose(page, "This layer's changes");
   await expect(page.getByRole("tree", { name: "Files" })).toBeVisible();
   await expect(entries).toHaveCount(0);
+});
+
+test("the raw view of an imported image: the archive's index.json and manifest.json as stored, their digests linked", async ({
+  page,
+}) => {
+  await openApp(page);
+  await importFixture(page, "src/testdata/archives/docker25.tar");
+  const stack = page.getByRole("list", { name: "Layer stack" });
+  await stack.getByRole("button", { name: /Layer 1/ }).click();
+  await choose(page, "Raw");
+  const docs = page.locator(".raw-docs");
+  await docs.getByText("index.json as stored in the archive").click();
+  const index = page.locator("#raw-doc-index\\.json pre");
+  await expect(index).toContainText('"mediaType": "application/vnd.oci.image.index.v1+json"');
+  await expect(index).toContainText('"io.containerd.image.name"');
+  // The index names the manifest: its link opens the manifest, whose layer links select layers.
+  await index.getByTitle("Show the manifest").click();
+  await expect(page.locator("#raw-doc-manifest")).toHaveAttribute("open", "");
+  const manifest = page.locator("#raw-doc-manifest pre");
+  await expect(manifest).toContainText('"layers": [');
+  await docs.getByText("manifest.json as stored in the archive").click();
+  const dockerManifest = page.locator("#raw-doc-manifest\\.json pre");
+  await expect(dockerManifest).toContainText('"RepoTags"');
+  await expect(dockerManifest.getByTitle("Show the config")).toBeVisible();
+  await screenshot(page, "raw-view-archive-index-1280");
+  await dockerManifest.getByTitle("Show layer 2").first().click();
+  await expect(stack.locator("li[aria-current=true]")).toContainText("Layer 2");
+  await expect(page.getByRole("radio", { name: "Raw" })).toBeChecked();
 });

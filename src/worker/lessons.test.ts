@@ -70,9 +70,15 @@ describe("the new lessons, walked on real builds: unticked until the task is don
     );
   }, 120_000);
 
-  it("What a layer is on disk: the rm makes a .wh. file, listed in the raw view", async () => {
+  it("What a layer is on disk: the rm's .wh. file and the opaque marker of the remade directory, listed in the raw view", async () => {
     const l = learner("layer-on-disk");
     await l.build();
+    expect((await l.result()).done).toBe(false);
+    // Half the task: a whiteout, but the directory was only emptied (per-file whiteouts, no marker).
+    await l.build(`${l.lesson.dockerfile}RUN rm /srv/notes.txt && rm -rf /srv/cache/*\n`);
+    expect((await l.result()).done).toBe(false);
+    // The other half alone: the marker, but no file removed.
+    await l.build(`${l.lesson.dockerfile}RUN rm -rf /srv/cache && mkdir /srv/cache\n`);
     expect((await l.result()).done).toBe(false);
     const r = await l.build(
       `${l.lesson.dockerfile}RUN rm /srv/notes.txt && rm -rf /srv/cache && mkdir /srv/cache\n`,
@@ -80,10 +86,16 @@ describe("the new lessons, walked on real builds: unticked until the task is don
     const result = await l.result();
     expect(result.done).toBe(true);
     expect(result.explanation).toContain("Layer 3 of lesson:latest holds srv/.wh.notes.txt");
+    expect(result.explanation).toContain("and srv/cache/.wh..wh..opq");
     const image = (await l.store.meta.get("images", r.id))!;
     const top = (await l.store.meta.get("layers", image.layers.at(-1)!))!;
     const names = (await listLayerEntries(l.store, top)).map((e) => e.name);
-    expect(names).toContain("srv/.wh.notes.txt");
+    expect(names.filter((n) => n.startsWith("srv"))).toEqual([
+      "srv/",
+      "srv/.wh.notes.txt",
+      "srv/cache/",
+      "srv/cache/.wh..wh..opq",
+    ]);
   }, 120_000);
 
   it(".dockerignore: excluding the log shrinks the COPY layer and changes its digest", async () => {

@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
 import { contextFromDirectory } from "../../cli/commands/build.ts";
+import { readTar } from "../archive/tar-reader.ts";
 import { importArchive } from "../image/import.ts";
 import { openMemoryStore } from "../store/memory.ts";
 import type { Store } from "../store/types.ts";
@@ -51,7 +52,41 @@ describe("builds match buildah's (src/testdata/builds)", () => {
       store,
     });
     const golden = JSON.parse(readFileSync(join(root, "golden", `${name}.json`), "utf8")) as NormalImage;
-    const actual = await normaliseImage(store, result.id);
+    // buildah's vfs driver writes a whiteout per old child where LayerLab writes an opaque marker.
+    const actual = await normaliseImage(store, result.id, { expandOpaque: true });
     expect(compareNormal(golden, actual, SKIP)).toEqual([]);
+  });
+
+  it("writes an opaque directory as an overlay builder does (src/testdata/builds/overlay)", async () => {
+    const dir = join(root, "overlay");
+    const result = await buildImage({
+      dockerfile: readFileSync(join(dir, "Dockerfile"), "utf8"),
+      context: contextFromDirectory(dir),
+      store,
+    });
+    type Listed = { name: string; type: string; mode: string; size: number };
+    const golden = JSON.parse(readFileSync(join(dir, "golden.json"), "utf8")) as { layers: Listed[][] };
+    const image = await store.meta.get("images", result.id);
+    const layers: Listed[][] = [];
+    for (const id of (image?.layers ?? []).slice(1)) {
+      const listed: Listed[] = [];
+      for await (const { header } of readTar(store.blobs.stream(id))) {
+        listed.push({
+          name: header.name.replace(/\/$/, ""),
+          type: header.type,
+          mode: `0o${header.mode.toString(8)}`,
+          size: header.size,
+        });
+      }
+      layers.push(listed);
+    }
+    // Order inside a layer and the whiteout files' own modes differ by design (see the README).
+    const comparable = (l: Listed[]) =>
+      l
+        .map((e) => (e.name.split("/").at(-1)?.startsWith(".wh.") ? { ...e, mode: "whiteout" } : e))
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    expect(layers.map(comparable)).toEqual(golden.layers.map(comparable));
+    const names = layers[1]?.map((e) => e.name);
+    expect(names?.indexOf("opt/data/.wh..wh..opq")).toBe((names?.indexOf("opt/data") ?? -2) + 1);
   });
 });

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { FsError, LayerLabError } from "../errors.ts";
 import type { FileEntry } from "../fs/types.ts";
+import { changesetTarEntries } from "../image/changeset-tar.ts";
+import { BashFs } from "./bash-fs.ts";
 import { LayerFs } from "./layer-fs.ts";
 
 const enc = new TextEncoder();
@@ -64,6 +66,78 @@ describe("LayerFs", () => {
     const cs = fs.diffStep();
     expect(cs.whiteouts).toEqual([{ path: "a/sub", opaque: false }]);
     expect(cs.entries.map((e) => e.path)).toEqual(["a", "a/added"]);
+  });
+
+  describe("a directory removed and made again in one step is opaque, as overlayfs records it", () => {
+    const lower = () => {
+      const fs = new LayerFs(async () => new Uint8Array(0));
+      fs.applyChangeset({
+        entries: [
+          dir("opt"),
+          dir("opt/data"),
+          file("opt/data/a"),
+          dir("opt/data/sub"),
+          file("opt/data/sub/b"),
+        ],
+        whiteouts: [],
+      });
+      fs.beginStep();
+      return { fs, sh: new BashFs(fs) };
+    };
+
+    it("writes the directory, its marker and its new contents, and no whiteout for the old children", async () => {
+      const { fs, sh } = lower();
+      await sh.rm("/opt/data", { recursive: true, force: true });
+      await sh.mkdir("/opt/data");
+      await sh.mkdir("/opt/data/sub");
+      await sh.writeFile("/opt/data/c", "new\n");
+      const cs = fs.diffStep();
+      expect(cs.whiteouts).toEqual([{ path: "opt/data", opaque: true }]);
+      expect(cs.entries.map((e) => e.path)).toEqual(["opt", "opt/data", "opt/data/c", "opt/data/sub"]);
+      const names: string[] = [];
+      for await (const e of changesetTarEntries(cs, fs.readContent, 0)) names.push(e.name);
+      expect(names).toEqual(["opt/", "opt/data/", "opt/data/.wh..wh..opq", "opt/data/c", "opt/data/sub/"]);
+    });
+
+    it("marks an emptied and remade directory with nothing in it, and only the top-most one", async () => {
+      const { fs, sh } = lower();
+      await sh.rm("/opt", { recursive: true });
+      await sh.mkdir("/opt");
+      await sh.mkdir("/opt/data");
+      expect(fs.diffStep().whiteouts).toEqual([{ path: "opt", opaque: true }]);
+    });
+
+    it("writes again what was moved out and back under the opaque directory", async () => {
+      const { fs, sh } = lower();
+      await sh.mv("/opt/data/a", "/opt/a");
+      await sh.rm("/opt/data", { recursive: true });
+      await sh.mkdir("/opt/data");
+      await sh.mv("/opt/a", "/opt/data/a");
+      const cs = fs.diffStep();
+      expect(cs.whiteouts).toEqual([{ path: "opt/data", opaque: true }]);
+      expect(cs.entries.map((e) => e.path)).toEqual(["opt", "opt/data", "opt/data/a"]);
+    });
+
+    it("keeps per-file whiteouts when the directory itself stays (rm -rf dir/*)", async () => {
+      const { fs, sh } = lower();
+      await sh.rm("/opt/data/a");
+      await sh.rm("/opt/data/sub", { recursive: true });
+      expect(fs.diffStep().whiteouts).toEqual([
+        { path: "opt/data/a", opaque: false },
+        { path: "opt/data/sub", opaque: false },
+      ]);
+    });
+
+    it("is not opaque when the directory was made in the same step (nothing below to hide)", async () => {
+      const { fs, sh } = lower();
+      await sh.mkdir("/new");
+      await sh.writeFile("/new/x", "x");
+      await sh.rm("/new", { recursive: true });
+      await sh.mkdir("/new");
+      const cs = fs.diffStep();
+      expect(cs.whiteouts).toEqual([]);
+      expect(cs.entries.map((e) => e.path)).toEqual(["new"]);
+    });
   });
 
   it("a snapshot does not change when the filesystem goes on", () => {

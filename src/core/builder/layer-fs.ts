@@ -1,8 +1,10 @@
 /**
  * The root filesystem a build step works on: the merged tree of the layers below plus the writes
  * of the current step. `beginStep` starts recording; `diffStep` turns what the step changed into a
- * Changeset the way containers/storage's naive differ does (adds, modifications, one whiteout per
- * deleted top-most path), so the layer matches what a real builder commits.
+ * Changeset the way a real builder commits it: adds, modifications, one whiteout per deleted top-most
+ * path, and an opaque directory where a directory of the layers below was removed and made again
+ * (overlayfs marks such a directory opaque, and Docker's overlay2 driver writes it as
+ * `.wh..wh..opq`).
  */
 import type { Digest } from "../digest.ts";
 import { baseName, joinPath as join, parentPath } from "../fs/paths.ts";
@@ -278,18 +280,28 @@ export class LayerFs {
   // ---- diff -----------------------------------------------------------------------------------
 
   /**
-   * What the current step changed, as containers/storage's naive differ sees it: new paths are
-   * added, files written (or with new mode/owner) are modified, a deleted path whose parent still
-   * exists as a directory gets one whiteout, and parents of changes are carried along.
+   * What the current step changed, as an overlay upper directory records it: new paths are added,
+   * files written (or with new mode/owner) are modified, a deleted path whose parent still exists as
+   * a directory gets one whiteout, and parents of changes are carried along. A directory of the
+   * layers below that was removed and made again (`rm -rf d && mkdir d`) is opaque: one
+   * `.wh..wh..opq` marker hides everything the lower layers had in it, and everything now in it is
+   * written out, instead of a whiteout per old child.
    */
   diffStep(): Changeset {
     const entries = new Map<string, FileEntry>();
     const whiteouts: string[] = [];
     const deleted = (p: string): boolean => this.touched.get(p) !== undefined && !this.nodes.has(p);
+    const opaque = this.recreatedDirs();
+    const underOpaque = (p: string): boolean => {
+      for (let d = parentPath(p); ; d = parentPath(d)) {
+        if (opaque.has(d)) return true;
+        if (d === "") return false;
+      }
+    };
     for (const [path, old] of this.touched) {
       const now = this.nodes.get(path);
       if (!now) {
-        if (!old) continue;
+        if (!old || underOpaque(path)) continue;
         const dir = parentPath(path);
         // Only the top-most deleted path needs a whiteout; a parent replaced by a non-directory hides it.
         let ancestorGone = false;
@@ -317,6 +329,15 @@ export class LayerFs {
               old.target !== now.target));
       }
       if (changed) entries.set(path, this.entryFor(path, now));
+    }
+    // The marker hides the lower layers' copy of everything below, so all of it is written again.
+    for (const d of opaque) {
+      const walk = (p: string): void => {
+        const n = this.nodes.get(p) as FsNode;
+        entries.set(p, this.entryFor(p, n));
+        if (n.type === "dir") for (const k of this.kids.get(p) ?? []) walk(join(p, k));
+      };
+      walk(d);
     }
     // A directory whose contents changed is carried along so its permissions are restored.
     const parents = new Set<string>();
@@ -346,7 +367,32 @@ export class LayerFs {
         delete e.digest;
       }
     }
-    return { entries: sorted, whiteouts: whiteouts.sort().map((path) => ({ path, opaque: false })) };
+    const outs = [
+      ...whiteouts.map((path) => ({ path, opaque: false })),
+      ...[...opaque].map((path) => ({ path, opaque: true })),
+    ].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.opaque ? 1 : -1));
+    return { entries: sorted, whiteouts: outs };
+  }
+
+  /**
+   * Directories of the layers below that this step removed and made again, top-most only: the
+   * node there now is a directory but not the one the step started with (a new inode), as overlayfs
+   * sees a directory made where its whiteout stood. One below another is already hidden by it.
+   */
+  private recreatedDirs(): Set<string> {
+    const found: string[] = [];
+    for (const [path, old] of this.touched) {
+      const now = this.nodes.get(path);
+      if (path !== "" && old?.type === "dir" && now?.type === "dir" && old.ino !== now.ino) found.push(path);
+    }
+    found.sort();
+    const top = new Set<string>();
+    for (const p of found) {
+      let inside = false;
+      for (let d = parentPath(p); d !== "" && !inside; d = parentPath(d)) inside = top.has(d);
+      if (!inside) top.add(p);
+    }
+    return top;
   }
 
   private entryFor(path: string, n: FsNode): FileEntry {

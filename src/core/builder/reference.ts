@@ -57,8 +57,22 @@ function sortKeys<T>(o: Record<string, T>): Record<string, T> {
   return out;
 }
 
+/** How `normaliseImage` reads a layer. */
+export interface NormaliseOptions {
+  /**
+   * Writes an opaque marker the way a naive differ (buildah's vfs driver, the goldens' builder)
+   * records the same change: a whiteout for each child the directory had below that is gone, and
+   * "modified" for one made again. Both give the same tree; only the changesets' wording differs.
+   */
+  expandOpaque?: boolean;
+}
+
 /** Normalises a stored image as image-changes.py normalises an archive. */
-export async function normaliseImage(store: Store, id: string): Promise<NormalImage> {
+export async function normaliseImage(
+  store: Store,
+  id: string,
+  options: NormaliseOptions = {},
+): Promise<NormalImage> {
   const rec = await store.meta.get("images", id);
   if (!rec) throw new Error(`no image ${id}`);
   const cfg = JSON.parse(new TextDecoder().decode(await store.blobs.get(rec.config))) as {
@@ -73,6 +87,8 @@ export async function normaliseImage(store: Store, id: string): Promise<NormalIm
     const layer = await store.meta.get("layers", layerId);
     if (!layer) throw new Error(`no layer ${layerId}`);
     const cs: Record<string, string> = {};
+    /** Each opaque directory's children in the layers below (expandOpaque). */
+    const hidden = new Map<string, string[]>();
     for await (const { header, body } of readTar(store.blobs.stream(layerId))) {
       let p = header.name.startsWith("./") ? header.name.slice(2) : header.name;
       p = p.replace(/^\/+|\/+$/g, "");
@@ -81,8 +97,13 @@ export async function normaliseImage(store: Store, id: string): Promise<NormalIm
       const d = slash < 0 ? "" : p.slice(0, slash);
       const base = p.slice(slash + 1);
       if (base === ".wh..wh..opq") {
+        if (options.expandOpaque) {
+          const kids = [...tree.keys()].filter(
+            (k) => k.startsWith(`${d}/`) && !k.slice(d.length + 1).includes("/"),
+          );
+          hidden.set(d, kids);
+        } else cs[`${d}/`] = "opaque";
         dropUnder(`${d}/`);
-        cs[`${d}/`] = "opaque";
         continue;
       }
       if (base.startsWith(".wh.")) {
@@ -114,6 +135,9 @@ export async function normaliseImage(store: Store, id: string): Promise<NormalIm
       cs[p] = prev ? "modified" : "added";
       if (prev?.type === "dir" && e.type !== "dir") dropUnder(`${p}/`);
       tree.set(p, e);
+    }
+    for (const kids of hidden.values()) {
+      for (const k of kids) cs[k] = tree.has(k) ? "modified" : "deleted";
     }
     if (Object.keys(cs).length > 0) changesets.push(sortKeys(cs));
   }

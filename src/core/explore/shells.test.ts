@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { sha256 } from "../digest.ts";
+import { readTar } from "../archive/tar-reader.ts";
+import { type Digest, sha256 } from "../digest.ts";
 import { storeContentReader } from "../fs/container-store.ts";
 import { formatDockerDiff } from "../fs/docker-diff.ts";
 import { openMemoryStore } from "../store/memory.ts";
@@ -147,6 +148,28 @@ describe("a shell in a container (docker run -it)", () => {
 
     // the image's read-only layers never changed
     expect(await layerDigests(store)).toEqual(before);
+  });
+
+  it("rm -rf dir && mkdir dir in one command is an opaque directory, and its commit writes the marker", async () => {
+    const { store, image, containers, shells } = await setup();
+    const c = await containers.create(image);
+    await shells.open(c.id);
+    const r = await shells.exec(c.id, "rm -rf /app/src && mkdir /app/src && echo new > /app/src/new.py");
+    expect(r.exitCode).toBe(0);
+    expect((await upper(containers, c.id)).filter((l) => l.startsWith("app/src"))).toEqual([
+      "app/src dir 755 opaque",
+      "app/src/new.py file 644 4",
+    ]);
+    const { image: committed } = await containers.commit(c.id, "demo:opaque");
+    const rec = await store.meta.get("images", committed);
+    const names: string[] = [];
+    for await (const { header } of readTar(store.blobs.stream(rec?.layers.at(-1) as Digest)))
+      names.push(header.name);
+    expect(names.filter((n) => n.startsWith("app/src"))).toEqual([
+      "app/src/",
+      "app/src/.wh..wh..opq",
+      "app/src/new.py",
+    ]);
   });
 
   it("keeps cwd and env across commands; history survives a reopen; programs that are only files exit 126", async () => {

@@ -1,7 +1,8 @@
 /**
  * A changeset written as a layer tar, deterministically: whiteouts as `.wh.` files and entries in
- * path order, every time stamp at `epoch`. The builder takes a layer's diffId from these bytes,
- * and the exporter writes the same bytes again for layers whose files are synthesized.
+ * path order (an opaque marker right after its directory), every time stamp at `epoch`. The
+ * builder takes a layer's diffId from these bytes, and the exporter writes the same bytes again for
+ * layers whose files are synthesized.
  */
 import { type TarWriteEntry, writeTar } from "../archive/tar-writer.ts";
 import { synthesizeContent } from "../catalog/synthesize.ts";
@@ -44,7 +45,9 @@ export async function* changesetTarEntries(
     const dir = slash < 0 ? "" : `${w.path.slice(0, slash)}/`;
     const name = w.opaque ? `${w.path}/.wh..wh..opq` : `${dir}.wh.${w.path.slice(slash + 1)}`;
     items.push({
-      path: name,
+      // An opaque marker follows its directory at once, as overlay drivers write it, so a reader
+      // that applies entries in order never drops the directory's new contents.
+      path: w.opaque ? `${w.path}\u0000` : name,
       entry: async () => ({ name, type: "file", mode: 0o644, mtime: epoch, body: new Uint8Array(0) }),
     });
   }

@@ -19,7 +19,7 @@ import type { Compression } from "../archive/compression.ts";
 import type { RandomAccess } from "../archive/tar-reader.ts";
 import type { Digest } from "../digest.ts";
 import { ArchiveError, CancelledError, DigestMismatchError, throwIfAborted } from "../errors.ts";
-import type { ImageRecord, LayerRecord, Store } from "../store/types.ts";
+import type { ArchiveJsonRef, ImageRecord, LayerRecord, Store } from "../store/types.ts";
 import { ArchiveScan, isRandomAccess, type ScanOptions } from "./archive-scan.ts";
 import type { LayerWarning } from "./layer-index.ts";
 import { type Descriptor, formatPlatform, type ImageConfig, type ImageManifest, MediaType } from "./oci.ts";
@@ -34,6 +34,9 @@ export {
   WHOLE_DIGEST_BUDGET_BYTES,
   WHOLE_DIGEST_MAX_BYTES,
 } from "./ingest-layer.ts";
+
+/** The most bytes of an archive's index.json or manifest.json kept with its images (as a manifest). */
+export const MAX_ARCHIVE_JSON_BYTES = 4 * 2 ** 20;
 
 /** Options of importArchive. */
 export interface ImportOptions extends ScanOptions {
@@ -86,6 +89,14 @@ export async function importArchive(
     const found = findImages(imp, options.platform);
     if (found.length === 0) throw new ArchiveError("the archive holds no image", { entry: "index.json" });
     const referenced = new Set<Digest>();
+    // The archive's own index.json and manifest.json, kept byte for byte for the Raw view.
+    const archiveJson: ArchiveJsonRef[] = [];
+    for (const path of ["index.json", "manifest.json"] as const) {
+      const e = imp.byPath.get(path);
+      if (e?.kind !== "json" || e.bytes.byteLength > MAX_ARCHIVE_JSON_BYTES) continue;
+      const res = imp.note(await store.blobs.put(e.bytes, { expected: e.digest, signal: options.signal }));
+      archiveJson.push({ path, digest: res.digest });
+    }
     const layerPuts = new Map<Digest, LayerRecord>();
     const imagePuts = new Map<Digest, ImageRecord>();
     const images: ImportedImage[] = [];
@@ -164,6 +175,8 @@ export async function importArchive(
       const prior = imagePuts.get(configRes.digest) ?? (await store.meta.get("images", configRes.digest));
       // An image stored before keeps its manifest; a new name is all a second import adds.
       referenced.add(prior?.manifest ?? manRes.digest);
+      const kept = prior?.archiveJson ?? archiveJson;
+      for (const j of kept) referenced.add(j.digest);
       const record: ImageRecord = {
         id: configRes.digest,
         names: [...new Set([...(prior?.names ?? []), ...f.names])],
@@ -171,6 +184,7 @@ export async function importArchive(
         layers: layers.map((l) => l.id),
         config: configRes.digest,
         manifest: prior?.manifest ?? manRes.digest,
+        ...(kept.length > 0 ? { archiveJson: kept } : {}),
         platform: f.platform ?? formatPlatform(config),
         storedAt: prior?.storedAt ?? Date.now(),
       };

@@ -223,5 +223,8 @@ describe("raw layer listing", () => {
     expect(docs.config.digest).toBe(img.config);
     expect(JSON.parse(docs.config.text).rootfs.diff_ids).toEqual(r.layers);
     expect(docs.config.text).toContain('\n  "rootfs": {');
+    // A built image has no archive it came in: nothing to show as its index.json.
+    expect(docs.archive).toEqual([]);
+    expect(docs.source).toBe("build");
   });
 });

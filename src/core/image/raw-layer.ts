@@ -7,7 +7,7 @@ import type { TarEntryType, TarHeader } from "../archive/tar-header.ts";
 import { TarParser } from "../archive/tar-reader.ts";
 import type { Digest } from "../digest.ts";
 import { LayerLabError, throwIfAborted } from "../errors.ts";
-import type { ImageRecord, LayerRecord, Store } from "../store/types.ts";
+import type { ImageRecord, ImageSource, LayerRecord, Store } from "../store/types.ts";
 import { changesetTar, storeContentReader } from "./changeset-tar.ts";
 import { decodeLayerIndex } from "./layer-index.ts";
 
@@ -144,12 +144,16 @@ export function describeRawLayer(rec: LayerRecord): RawLayerInfo {
 }
 
 /**
- * An image's JSON documents as stored, pretty-printed. The store keeps each image's config and
- * manifest (when it had one); an archive's index is read at import and not kept.
+ * An image's JSON documents as stored, pretty-printed: its config, its manifest (when it had one)
+ * and, for an imported image, the archive's own index.json and manifest.json as they came.
  */
 export interface RawImageDocuments {
   manifest?: { digest: Digest; text: string };
   config: { digest: Digest; text: string };
+  /** The archive's top-level JSON, in the order index.json, manifest.json ([] when none was kept). */
+  archive: { path: "index.json" | "manifest.json"; digest: Digest; text: string }[];
+  /** Where the image came from: only imports have archive JSON; builds, commits and pulls have none. */
+  source: ImageSource;
 }
 
 function pretty(bytes: Uint8Array): string {
@@ -162,7 +166,7 @@ function pretty(bytes: Uint8Array): string {
   }
 }
 
-/** Reads an image's config and (when stored) manifest JSON, pretty-printed. */
+/** Reads an image's config, manifest and archive JSON (each when stored), pretty-printed. */
 export async function readRawImageDocuments(store: Store, image: ImageRecord): Promise<RawImageDocuments> {
   const read = async (digest: Digest | undefined) => {
     if (!digest) return undefined;
@@ -171,7 +175,12 @@ export async function readRawImageDocuments(store: Store, image: ImageRecord): P
   };
   const config = await read(image.config);
   if (!config) throw new LayerLabError("NOT_FOUND", `the config ${image.config} is not in the store`);
-  const docs: RawImageDocuments = { config };
+  const archive: RawImageDocuments["archive"] = [];
+  for (const j of image.archiveJson ?? []) {
+    const doc = await read(j.digest);
+    if (doc) archive.push({ path: j.path, ...doc });
+  }
+  const docs: RawImageDocuments = { config, archive, source: image.source };
   const manifest = await read(image.manifest);
   if (manifest) docs.manifest = manifest;
   return docs;

@@ -236,6 +236,47 @@ export const CHECKS: readonly CheckDefinition[] = [
     },
   },
   {
+    kind: "whiteout-and-opaque",
+    summary:
+      "A layer of the latest build's image holds a whiteout for P (what `rm P` writes) and one holds an opaque marker in directory D (what `rm -rf D && mkdir D` writes).",
+    params: {
+      path: {
+        type: "string",
+        required: true,
+        description: "The absolute path a whiteout hides, e.g. /srv/notes.txt.",
+      },
+      dir: {
+        type: "string",
+        required: true,
+        description: "The absolute path of the directory made again, e.g. /srv/cache.",
+      },
+    },
+    provides: ["image", "layer", "path", "entry", "dir", "opaqueLayer", "opaqueEntry"],
+    explanation:
+      "Layer {layer} of {image} holds {entry}, which hides {path}; layer {opaqueLayer} holds {opaqueEntry}, which hides everything the layers below had in {dir}.",
+    evaluate(f, p) {
+      const l = latest(f);
+      const path = clean(str(p, "path"));
+      const dir = clean(str(p, "dir"));
+      const w = l?.image.whiteouts?.find((x) => x.path === path && !x.opaque);
+      const o = l?.image.whiteouts?.find((x) => x.path === dir && x.opaque);
+      if (!l || !w || !o) return { done: false };
+      const slash = path.lastIndexOf("/");
+      return {
+        done: true,
+        values: {
+          image: l.image.name,
+          layer: w.layer + 1,
+          path: `/${path}`,
+          entry: `${path.slice(0, slash + 1)}.wh.${path.slice(slash + 1)}`,
+          dir: `/${dir}`,
+          opaqueLayer: o.layer + 1,
+          opaqueEntry: `${dir}/.wh..wh..opq`,
+        },
+      };
+    },
+  },
+  {
     kind: "run-cached-while-later-rebuilt",
     summary:
       "In the latest build a RUN matching `run` came from the cache while a later step rebuilt (a source edit that left the install alone).",

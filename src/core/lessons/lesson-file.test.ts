@@ -221,6 +221,19 @@ describe("the catalogue's new checks stay unticked until the task is done", () =
     expect(opaque.check(f).done).toBe(false);
   });
 
+  it("whiteout-and-opaque needs both the rm's whiteout and the remade directory's opaque marker", async () => {
+    const c = check("whiteout-and-opaque", { path: "/opt/keep", dir: "/opt/data" });
+    const l = await learner();
+    await l.build("FROM base\nRUN rm /opt/keep && rm -rf /opt/data/*\n");
+    expect(c.check(await l.facts([])).done).toBe(false);
+    await l.build("FROM base\nRUN rm -rf /opt/data && mkdir /opt/data\n");
+    expect(c.check(await l.facts([])).done).toBe(false);
+    await l.build("FROM base\nRUN rm /opt/keep\nRUN rm -rf /opt/data && mkdir /opt/data\n");
+    expect(c.check(await l.facts([])).explanation).toBe(
+      "Layer 2 of work:latest holds opt/.wh.keep, which hides /opt/keep; layer 3 holds opt/data/.wh..wh..opq, which hides everything the layers below had in /opt/data.",
+    );
+  });
+
   it("push-sent-at-most is not done without a recorded push, nor when the push sent more", () => {
     const c = check("push-sent-at-most", { layers: 1 });
     expect(c.check(empty).done).toBe(false);

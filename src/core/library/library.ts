@@ -74,10 +74,14 @@ export function findImage(images: readonly ImageRecord[], ref: string): ImageRec
   return undefined;
 }
 
-/** Every blob an image needs: config, manifest, and each layer's tar, original blob and index. */
+/**
+ * Every blob an image needs: config, manifest, the archive JSON it came with, and each layer's
+ * tar, original blob and index.
+ */
 function blobsOf(img: ImageRecord, layers: Map<string, LayerRecord>): Digest[] {
   const out: Digest[] = [img.config];
   if (img.manifest) out.push(img.manifest);
+  for (const j of img.archiveJson ?? []) out.push(j.digest);
   for (const id of img.layers) {
     const l = layers.get(id);
     out.push(id);

@@ -3,7 +3,8 @@
  * failed write left behind) are removed, so the bytes stored are the bytes the images, containers
  * and build cache account for.
  *
- * A blob is kept when any record names it: an image (config, manifest, layers), a layer (its tar,
+ * A blob is kept when any record names it: an image (config, manifest, archive JSON, layers), a
+ * layer (its tar,
  * blob as it came, entry index), a container (its saved layer), or any digest found in a setting
  * (the build cache names layers by diffId). Entry indexes and saved container layers name the
  * content blobs of built and edited files, so they are read too, but only when there is anything
@@ -51,6 +52,7 @@ async function recordReferences(store: Store): Promise<{
   for (const img of images) {
     refs.add(img.config);
     if (img.manifest) refs.add(img.manifest);
+    for (const j of img.archiveJson ?? []) refs.add(j.digest);
     for (const l of img.layers) refs.add(l);
   }
   for (const c of containers) {

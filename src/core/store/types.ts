@@ -51,6 +51,12 @@ export interface BlobStore {
 /** Where an image came from. */
 export type ImageSource = "build" | "import" | "commit" | "builtin" | "pull";
 
+/** One top-level JSON file of the archive an image was imported from, stored as a blob. */
+export interface ArchiveJsonRef {
+  path: "index.json" | "manifest.json";
+  digest: Digest;
+}
+
 /** A stored image: its config and the layers it stacks, bottom first. */
 export interface ImageRecord {
   /** The config digest (the image ID, as `docker images --no-trunc` shows it). */
@@ -64,6 +70,11 @@ export interface ImageRecord {
   config: Digest;
   /** Digest of the manifest JSON blob, when one was stored. */
   manifest?: Digest;
+  /**
+   * The archive's own top-level JSON, kept byte for byte when the image was imported: an OCI
+   * layout's `index.json` and a docker-archive's `manifest.json` (each at most 4 MiB).
+   */
+  archiveJson?: ArchiveJsonRef[];
   platform?: string;
   /** When it entered the store (ms since the epoch). */
   storedAt: number;

@@ -2,10 +2,14 @@ import "fake-indexeddb/auto";
 import { openAsBlob } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { readAll, readTar } from "../../core/archive/tar-reader.ts";
 import { createSha256, sha256 } from "../../core/digest.ts";
 import { ArchiveError, CancelledError } from "../../core/errors.ts";
 import { describeImage, readLayerIndex } from "../../core/image/describe.ts";
 import { type EntryJob, importArchive, ingestArchiveEntry } from "../../core/image/import.ts";
+import { readRawImageDocuments } from "../../core/image/raw-layer.ts";
+import { deleteImage } from "../../core/library/library.ts";
+import { collectGarbage } from "../../core/store/gc.ts";
 import { openIndexedDbStore } from "../../core/store/indexeddb.ts";
 import { openMemoryStore } from "../../core/store/memory.ts";
 import { FIXTURES, fixtureStream, snapshot } from "./fixtures.ts";
@@ -142,6 +146,58 @@ describe("importing real archives", () => {
 });
 
 let dbSeq = 0;
+/** The bytes of one top-level file of a fixture archive, read with the tar reader. */
+async function archiveFile(name: string, path: string): Promise<Uint8Array | undefined> {
+  for await (const { header, body } of readTar(fixtureStream(name))) {
+    if (header.name.replace(/^\.\//, "") === path) return readAll(body, 2 ** 24, path);
+    for await (const _ of body);
+  }
+  return undefined;
+}
+
+describe("the archive's own index.json and manifest.json are kept with its images (for the Raw view)", () => {
+  it("an OCI archive's index.json, byte for byte, shared by its two images and shown by the Raw view", async () => {
+    const store = openMemoryStore();
+    const r = await importArchive(store, fixtureStream("oci.tar"));
+    const expected = (await archiveFile("oci.tar", "index.json"))!;
+    expect(r.images).toHaveLength(2);
+    for (const { record } of r.images) {
+      expect(record.archiveJson).toEqual([{ path: "index.json", digest: await sha256(expected) }]);
+      expect(await store.blobs.get(record.archiveJson![0]!.digest)).toEqual(expected);
+    }
+    const docs = await readRawImageDocuments(store, r.images[0]!.record);
+    expect(docs.source).toBe("import");
+    expect(docs.archive.map((d) => d.path)).toEqual(["index.json"]);
+    expect(JSON.parse(docs.archive[0]!.text)).toEqual(JSON.parse(new TextDecoder().decode(expected)));
+    expect(docs.archive[0]!.text).toContain('\n  "manifests": [');
+    // Deleting one image keeps the index the other still names; deleting both frees it.
+    const digest = r.images[0]!.record.archiveJson![0]!.digest;
+    await deleteImage(store, r.images[0]!.record.id);
+    expect(await store.blobs.has(digest)).toBe(true);
+    await deleteImage(store, r.images[1]!.record.id);
+    expect(await store.blobs.has(digest)).toBe(false);
+  });
+
+  it("a Docker 25+ save keeps both index.json and manifest.json; a legacy docker save its manifest.json", async () => {
+    const store = openMemoryStore();
+    const docker25 = (await importArchive(store, fixtureStream("docker25.tar"))).images[0]!.record;
+    expect(docker25.archiveJson?.map((j) => j.path)).toEqual(["index.json", "manifest.json"]);
+    for (const j of docker25.archiveJson!)
+      expect(await store.blobs.get(j.digest)).toEqual(await archiveFile("docker25.tar", j.path));
+    const legacy = (await importArchive(openMemoryStore(), fixtureStream("skopeo-docker-archive.tar")))
+      .images[0]!.record;
+    expect(legacy.archiveJson?.map((j) => j.path)).toEqual(["manifest.json"]);
+  });
+
+  it("a garbage collection keeps the kept JSON (an image names it)", async () => {
+    const store = openMemoryStore();
+    const r = await importArchive(store, fixtureStream("oci.tar"));
+    await collectGarbage(store);
+    const digest = r.images[0]!.record.archiveJson![0]!.digest;
+    expect(await store.blobs.has(digest)).toBe(true);
+  });
+});
+
 describe("importing from a File or Blob (headers by offset, entries in parallel)", () => {
   it.each(["skopeo-docker-archive.tar", "oci.tar", "oci-zstd.tar", "docker25.tar", "multi-platform.tar"])(
     "%s gives the same images and blobs as the stream",

@@ -10,8 +10,8 @@ import {
 } from "../../../core/view/tree.ts";
 import { useAppStore } from "../../store/index.ts";
 import { ALL_KINDS } from "../../store/tree-slice.ts";
+import { useRowHeight } from "./useRowHeight.ts";
 
-const ROW = 24;
 const OVERSCAN = 12;
 
 /** Symbols say the change kind without relying on colour. */
@@ -48,6 +48,7 @@ export function FileTree({ snapshot, onOpen }: { snapshot: TreeSnapshot; onOpen?
   const selectPath = useAppStore((s) => s.selectPath);
   const selectedPath = useAppStore((s) => s.ui.selectedPath);
   const scroller = useRef<HTMLDivElement>(null);
+  const rowHeight = useRowHeight(scroller);
   const [scrollTop, setScrollTop] = useState(0);
   const [height, setHeight] = useState(400);
   const typeahead = useRef({ text: "", at: 0 });
@@ -89,17 +90,18 @@ export function FileTree({ snapshot, onOpen }: { snapshot: TreeSnapshot; onOpen?
     return () => ro.disconnect();
   }, []);
 
-  const first = Math.max(0, Math.floor(scrollTop / ROW) - OVERSCAN);
-  const last = Math.min(rows.ids.length, Math.ceil((scrollTop + height) / ROW) + OVERSCAN);
+  const first = Math.max(0, Math.floor(scrollTop / rowHeight) - OVERSCAN);
+  const last = Math.min(rows.ids.length, Math.ceil((scrollTop + height) / rowHeight) + OVERSCAN);
 
   const focusRow = (index: number) => {
     if (index < 0 || index >= rows.ids.length) return;
     selectPath(nodePath(snapshot, rows.ids[index]!));
     const el = scroller.current;
     if (el) {
-      const top = index * ROW;
+      const top = index * rowHeight;
       if (top < el.scrollTop) el.scrollTop = top;
-      else if (top + ROW > el.scrollTop + el.clientHeight) el.scrollTop = top + ROW - el.clientHeight;
+      else if (top + rowHeight > el.scrollTop + el.clientHeight)
+        el.scrollTop = top + rowHeight - el.clientHeight;
     }
   };
   const isDir = (id: number) => snapshot.childStart[id + 1]! > snapshot.childStart[id]!;
@@ -121,10 +123,10 @@ export function FileTree({ snapshot, onOpen }: { snapshot: TreeSnapshot; onOpen?
         focusRow(rows.ids.length - 1);
         break;
       case "PageDown":
-        focusRow(Math.min(rows.ids.length - 1, i + Math.floor(height / ROW)));
+        focusRow(Math.min(rows.ids.length - 1, i + Math.floor(height / rowHeight)));
         break;
       case "PageUp":
-        focusRow(Math.max(0, i - Math.floor(height / ROW)));
+        focusRow(Math.max(0, i - Math.floor(height / rowHeight)));
         break;
       case "ArrowRight":
         if (id >= 0 && isDir(id)) {
@@ -187,7 +189,7 @@ export function FileTree({ snapshot, onOpen }: { snapshot: TreeSnapshot; onOpen?
         aria-selected={i === activeIndex}
         aria-label={`${snapshot.names[id]}, ${kind}, ${formatBytes(snapshot.size[id]!)}${dir ? countsText(snapshot, id) : ""}`}
         className={`tree-row kind-${kind}${i === activeIndex ? " active" : ""}`}
-        style={{ top: i * ROW, paddingLeft: 8 + rows.depth[i]! * 16 }}
+        style={{ top: i * rowHeight, paddingLeft: 8 + rows.depth[i]! * 16 }}
         onClick={() => {
           selectPath(path);
           if (dir) toggle(path);
@@ -230,7 +232,7 @@ export function FileTree({ snapshot, onOpen }: { snapshot: TreeSnapshot; onOpen?
         onKeyDown={onKeyDown}
         onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}
       >
-        <div className="tree-canvas" style={{ height: rows.ids.length * ROW }}>
+        <div className="tree-canvas" style={{ height: rows.ids.length * rowHeight }}>
           {items}
         </div>
         {rows.ids.length === 0 && <p className="muted tree-empty">Nothing here matches.</p>}

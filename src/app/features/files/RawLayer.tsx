@@ -5,8 +5,8 @@ import type { RawImageView, RawTarEntry } from "../../../worker/protocol.ts";
 import { useAppStore } from "../../store/index.ts";
 import { RAW_PAGE } from "../../store/raw-slice.ts";
 import "./raw-layer.css";
+import { useRowHeight } from "./useRowHeight.ts";
 
-const ROW = 24;
 const OVERSCAN = 16;
 
 function when(mtime: number): string {
@@ -23,7 +23,9 @@ function RawRow({
   total,
   active,
   onPick,
+  row,
 }: {
+  row: number;
   total: number;
   e?: RawTarEntry;
   index: number;
@@ -32,7 +34,7 @@ function RawRow({
 }) {
   if (!e) {
     return (
-      <div className="raw-row muted" style={{ top: index * ROW }} aria-hidden="true">
+      <div className="raw-row muted" style={{ top: index * row }} aria-hidden="true">
         …
       </div>
     );
@@ -51,7 +53,7 @@ function RawRow({
       aria-selected={active}
       aria-label={`${e.name}${link}${e.marker ? `, ${MARKER_TEXT[e.marker]}` : ""}, ${e.type}, ${formatMode(e.type, e.mode)}, ${e.uid}/${e.gid}, ${size} bytes${pax ? `, ${pax} PAX records` : ""}`}
       className={`raw-row${e.marker ? ` raw-${e.marker}` : ""}${active ? " active" : ""}`}
-      style={{ top: index * ROW }}
+      style={{ top: index * row }}
       onClick={onPick}
       title={e.name}
     >
@@ -72,23 +74,45 @@ function RawRow({
   );
 }
 
-/** Every sha256 digest in a JSON text becomes a link to the layer it names, where it names one. */
-function linkDigests(text: string, image: RawImageView, onLayer: (layer: number) => void): ReactNode[] {
+/** Where a digest in the image's JSON leads: one of its layers, or another of its documents. */
+type DigestTarget = { kind: "layer"; layer: number } | { kind: "doc"; doc: string; label: string };
+
+/** The target of a digest (as `sha256:<hex>`, a `blobs/sha256/<hex>` path, or bare hex), if any. */
+function targetOf(hex: string, image: RawImageView): DigestTarget | undefined {
+  const d = `sha256:${hex}`;
+  const layer = image.layers.findIndex((l) => l.digest === d || l.diffId === d);
+  if (layer >= 0) return { kind: "layer", layer };
+  if (image.manifest?.digest === d) return { kind: "doc", doc: "manifest", label: "the manifest" };
+  if (image.config.digest === d) return { kind: "doc", doc: "config", label: "the config" };
+  return undefined;
+}
+
+/**
+ * Every digest in a JSON text that names one of the image's layers or documents becomes a link:
+ * a layer's selects the layer, the manifest's and config's open that document.
+ */
+function linkDigests(
+  text: string,
+  image: RawImageView,
+  onLayer: (layer: number) => void,
+  onDoc: (doc: string) => void,
+): ReactNode[] {
   const out: ReactNode[] = [];
-  const re = /sha256:[0-9a-f]{64}/g;
+  // Docker's manifest.json names blobs by path (blobs/sha256/<hex>, <hex>.json) rather than digest.
+  const re = /(?:sha256[:/])?([0-9a-f]{64})/g;
   let last = 0;
   for (let m = re.exec(text); m; m = re.exec(text)) {
+    const target = targetOf(m[1] as string, image);
+    if (!target) continue;
     const d = m[0];
-    const layer = image.layers.findIndex((l) => l.digest === d || l.diffId === d);
-    if (layer < 0) continue;
     out.push(text.slice(last, m.index));
     out.push(
       <button
         type="button"
         key={`${m.index}`}
         className="raw-digest"
-        onClick={() => onLayer(layer)}
-        title={`Show layer ${layer + 1}`}
+        onClick={() => (target.kind === "layer" ? onLayer(target.layer) : onDoc(target.doc))}
+        title={target.kind === "layer" ? `Show layer ${target.layer + 1}` : `Show ${target.label}`}
       >
         {d}
       </button>,
@@ -99,30 +123,84 @@ function linkDigests(text: string, image: RawImageView, onLayer: (layer: number)
   return out;
 }
 
+/** Why an image has no archive JSON, by where it came from. */
+const NO_ARCHIVE_JSON: Record<RawImageView["source"], string> = {
+  build:
+    "Built in LayerLab: there is no archive index as stored. Export image writes an index.json (and a docker-archive a manifest.json) naming this image's manifest.",
+  commit:
+    "Committed in LayerLab: there is no archive index as stored. Export image writes an index.json (and a docker-archive a manifest.json) naming this image's manifest.",
+  builtin:
+    "A built-in teaching base: there is no archive index as stored. Export image writes an index.json naming this image's manifest.",
+  pull: "Pulled from a registry: the manifest below is the one the registry served for this platform; no archive index came with it.",
+  import:
+    "The archive's index.json and manifest.json were not kept (imported before LayerLab kept them, or over 4 MiB).",
+};
+
 /** The image's JSON documents as stored, each folded away until asked for. */
 function RawDocuments({ image }: { image: RawImageView }) {
   const selectLayer = useAppStore((s) => s.selectLayer);
-  const docs = [
-    ["Manifest", image.manifest],
-    ["Config", image.config],
-  ] as const;
+  // Which documents are unfolded: view state of this pane only.
+  const [open, setOpen] = useState<Record<string, boolean>>({});
+  const docs: { id: string; title: ReactNode; doc: { digest: string; text: string } | undefined }[] = [
+    ...image.archive.map((a) => ({
+      id: a.path,
+      title: (
+        <>
+          {a.path} as stored in the archive <code>{a.digest.slice(0, 19)}…</code>
+        </>
+      ),
+      doc: a,
+    })),
+    {
+      id: "manifest",
+      title: (
+        <>
+          Manifest JSON <code>{image.manifest?.digest.slice(0, 19)}…</code>
+        </>
+      ),
+      doc: image.manifest,
+    },
+    {
+      id: "config",
+      title: (
+        <>
+          Config JSON <code>{image.config.digest.slice(0, 19)}…</code>
+        </>
+      ),
+      doc: image.config,
+    },
+  ];
+  const showDoc = (id: string) => {
+    setOpen((o) => ({ ...o, [id]: true }));
+    requestAnimationFrame(() => {
+      const summary = document.getElementById(`raw-doc-${id}`)?.querySelector("summary");
+      summary?.scrollIntoView({ block: "nearest" });
+      summary?.focus();
+    });
+  };
   return (
     <div className="raw-docs">
-      {docs.map(([name, doc]) =>
+      {image.archive.length === 0 && <p className="muted raw-note">{NO_ARCHIVE_JSON[image.source]}</p>}
+      {docs.map(({ id, title, doc }) =>
         doc ? (
-          <details key={name}>
-            <summary>
-              {name} JSON <code>{doc.digest.slice(0, 19)}…</code>
-            </summary>
-            <pre>{linkDigests(doc.text, image, selectLayer)}</pre>
+          <details
+            key={id}
+            id={`raw-doc-${id}`}
+            open={open[id] ?? false}
+            onToggle={(e) => {
+              const now = e.currentTarget.open;
+              setOpen((o) => (o[id] === now ? o : { ...o, [id]: now }));
+            }}
+          >
+            <summary>{title}</summary>
+            <pre>{linkDigests(doc.text, image, selectLayer, showDoc)}</pre>
           </details>
         ) : (
-          <p key={name} className="muted">
-            No {name.toLowerCase()} is stored for this image.
+          <p key={id} className="muted">
+            No {id} is stored for this image.
           </p>
         ),
       )}
-      <p className="muted raw-note">An archive's index is read when it is imported and not kept.</p>
     </div>
   );
 }
@@ -178,6 +256,7 @@ export function RawLayer() {
   const loadImage = useAppStore((s) => s.loadRawImage);
   const pick = useAppStore((s) => s.selectRawEntry);
   const scroller = useRef<HTMLDivElement>(null);
+  const rowHeight = useRowHeight(scroller);
   const [scrollTop, setScrollTop] = useState(0);
   const [height, setHeight] = useState(400);
   const key =
@@ -201,8 +280,8 @@ export function RawLayer() {
     if (key) void loadImage();
   }, [key, loadImage]);
 
-  const first = Math.max(0, Math.floor(scrollTop / ROW) - OVERSCAN);
-  const last = Math.min(total, Math.ceil((scrollTop + height) / ROW) + OVERSCAN);
+  const first = Math.max(0, Math.floor(scrollTop / rowHeight) - OVERSCAN);
+  const last = Math.min(total, Math.ceil((scrollTop + height) / rowHeight) + OVERSCAN);
   const firstPage = Math.floor(first / RAW_PAGE);
   const lastPage = Math.floor(Math.max(first, last - 1) / RAW_PAGE);
   useEffect(() => {
@@ -220,14 +299,15 @@ export function RawLayer() {
     pick(at);
     const el = scroller.current;
     if (el) {
-      const top = at * ROW;
+      const top = at * rowHeight;
       if (top < el.scrollTop) el.scrollTop = top;
-      else if (top + ROW > el.scrollTop + el.clientHeight) el.scrollTop = top + ROW - el.clientHeight;
+      else if (top + rowHeight > el.scrollTop + el.clientHeight)
+        el.scrollTop = top + rowHeight - el.clientHeight;
     }
   };
   const onKeyDown = (e: KeyboardEvent) => {
     const i = active ?? -1;
-    const pageRows = Math.max(1, Math.floor(height / ROW));
+    const pageRows = Math.max(1, Math.floor(height / rowHeight));
     const to =
       e.key === "ArrowDown"
         ? i + 1
@@ -254,7 +334,15 @@ export function RawLayer() {
   const rows = [];
   for (let i = first; i < last; i++) {
     rows.push(
-      <RawRow key={i} index={i} total={total} e={entryAt(i)} active={i === active} onPick={() => pick(i)} />,
+      <RawRow
+        key={i}
+        index={i}
+        row={rowHeight}
+        total={total}
+        e={entryAt(i)}
+        active={i === active}
+        onPick={() => pick(i)}
+      />,
     );
   }
   return (
@@ -309,7 +397,7 @@ export function RawLayer() {
         onKeyDown={onKeyDown}
         onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}
       >
-        <div className="raw-canvas" style={{ height: total * ROW }}>
+        <div className="raw-canvas" style={{ height: total * rowHeight }}>
           {rows}
         </div>
         {info && total === 0 && <p className="muted tree-empty">This layer's tar has no entries.</p>}
