@@ -13,9 +13,11 @@ export function StorageNotices() {
   const clear = useAppStore((s) => s.clearStorage);
   const runBuild = useAppStore((s) => s.runBuild);
   const cancelCheck = useAppStore((s) => s.cancelStorageCheck);
-  const { full, repair, closed, check, stats } = storage;
+  const importArchive = useAppStore((s) => s.importArchive);
+  const { full, repair, closed, check, stats, evicted } = storage;
   const lost = repair?.lost ?? [];
-  if (!full && lost.length === 0 && !closed && !check.running && !check.report && !check.error) return null;
+  if (!full && lost.length === 0 && !evicted && !closed && !check.running && !check.report && !check.error)
+    return null;
   return (
     <div className="storage-notices">
       {closed && (
@@ -51,6 +53,47 @@ export function StorageNotices() {
           >
             Clear store
           </button>{" "}
+          <button type="button" className="button-quiet" onClick={dismiss}>
+            Dismiss
+          </button>
+        </div>
+      )}
+      {evicted && (
+        <div role="alert" className="storage-notice" aria-label="Store evicted">
+          <strong>
+            The browser removed LayerLab's stored images ({evicted.images}{" "}
+            {evicted.images === 1 ? "image" : "images"}
+            {evicted.names.length > 0 ? `: ${evicted.names.join(", ")}` : ""}
+            {evicted.images > evicted.names.length && evicted.names.length > 0
+              ? ` and ${evicted.images - evicted.names.length} more`
+              : ""}
+            ).
+          </strong>{" "}
+          Browsers evict a site's stored data, all of it at once, when the disk runs low or the site has not
+          been used for a while, unless its storage is persistent. The example is built again from its
+          Dockerfile; import your archives again to see them.{" "}
+          <button type="button" className="button-quiet" onClick={() => void runBuild()}>
+            Rebuild example
+          </button>{" "}
+          <label className="button-quiet import-label">
+            Import an archive again
+            <input
+              type="file"
+              aria-label="Import an archive again"
+              accept=".tar,.tar.gz,.tgz,.oci,application/x-tar,application/gzip"
+              className="visually-hidden"
+              onChange={(e) => {
+                const f = e.target.files?.[0];
+                if (f) void importArchive(f);
+                e.target.value = "";
+              }}
+            />
+          </label>{" "}
+          {!stats?.persisted && (
+            <button type="button" className="button-quiet" onClick={() => void persist()}>
+              Keep data (persistent storage)
+            </button>
+          )}{" "}
           <button type="button" className="button-quiet" onClick={dismiss}>
             Dismiss
           </button>
