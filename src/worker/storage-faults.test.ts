@@ -159,7 +159,11 @@ describe("before a large import", () => {
       usage: 1_000_000,
     });
     expect(err.storage?.written).toBeUndefined();
-    expect(err.message).toContain(`The browser allows this site`);
+    expect(err.storage?.upFront).toBe(true);
+    expect(err.message).toMatch(
+      /^Not enough storage: the import of big\.tar needs about .* but the browser has only .* left for this site/,
+    );
+    expect(err.message).toContain("so it was not started. Nothing was written.");
     expect(await store.blobs.list()).toEqual([]);
   });
 });

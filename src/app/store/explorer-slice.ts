@@ -342,6 +342,7 @@ export const createExplorerSlice: StateCreator<AppState, [], [], ExplorerSlice> 
         return true;
       } catch (err) {
         set((s) => ({ explorer: { ...s.explorer, containerError: message(err) } }));
+        get().noteStorageError(err);
         return false;
       }
     },
