@@ -418,10 +418,15 @@ export function createHandlers(
       };
     },
     "kv.get": async ({ key }) => (await store.meta.get("kv", key))?.value,
-    "kv.set": async ({ key, value }) => {
-      await store.meta.put("kv", { id: key, value });
-      return undefined;
-    },
+    "kv.set": ({ key, value }) =>
+      write(
+        key === "context" ? "saving the build context" : `saving the setting ${key}`,
+        undefined,
+        async () => {
+          await store.meta.put("kv", { id: key, value });
+          return undefined;
+        },
+      ),
   };
 
   /** Imports an archive (the body of archive.import, inside its write). */

@@ -100,6 +100,21 @@ describe("storage faults through the worker", () => {
     expect((await roomy.call("library.list", undefined)).images.map((i) => i.id)).toContain(done.image);
   });
 
+  it("a setting the browser refuses (the build context) fails with what it was saving", async () => {
+    const { client, store } = connect(createMemoryBackend());
+    const put = store.meta.put.bind(store.meta);
+    store.meta.put = async (collection, record) => {
+      if (collection === "kv") throw new DOMException("The quota has been exceeded.", "QuotaExceededError");
+      return put(collection, record);
+    };
+    const err = (await client
+      .call("kv.set", { key: "context", value: { "big.bin": pseudoRandomBytes(5000, 4) } })
+      .catch((e: unknown) => e)) as WorkerCallError;
+    expect(err.code).toBe("STORAGE_FULL");
+    expect(err.message).toMatch(/^Not enough storage: saving the build context was refused/);
+    expect(await client.call("kv.get", { key: "context" })).toBeUndefined();
+  });
+
   it("at load, removes images whose bytes are gone, says which, and collects what nothing uses", async () => {
     const backend = createMemoryBackend();
     const { client, store, changes } = connect(backend);

@@ -75,20 +75,7 @@ export function StorageNotices() {
           <button type="button" className="button-quiet" onClick={() => void runBuild()}>
             Rebuild example
           </button>{" "}
-          <label className="button-quiet import-label">
-            Import an archive again
-            <input
-              type="file"
-              aria-label="Import an archive again"
-              accept=".tar,.tar.gz,.tgz,.oci,application/x-tar,application/gzip"
-              className="visually-hidden"
-              onChange={(e) => {
-                const f = e.target.files?.[0];
-                if (f) void importArchive(f);
-                e.target.value = "";
-              }}
-            />
-          </label>{" "}
+          <ReimportInput onFile={(f) => void importArchive(f)} />{" "}
           {!stats?.persisted && (
             <button type="button" className="button-quiet" onClick={() => void persist()}>
               Keep data (persistent storage)
@@ -108,6 +95,11 @@ export function StorageNotices() {
           <button type="button" className="button-quiet" onClick={() => void runBuild()}>
             Rebuild example
           </button>{" "}
+          {!evicted && (
+            <>
+              <ReimportInput onFile={(f) => void importArchive(f)} />{" "}
+            </>
+          )}
           <button type="button" className="button-quiet" onClick={dismiss}>
             Dismiss
           </button>
@@ -142,5 +134,25 @@ export function StorageNotices() {
         </span>
       )}
     </div>
+  );
+}
+
+/** A second way to the import, inside a notice of lost images: the archives they came from. */
+function ReimportInput({ onFile }: { onFile: (file: File) => void }) {
+  return (
+    <label className="button-quiet import-label">
+      Import an archive again
+      <input
+        type="file"
+        aria-label="Import an archive again"
+        accept=".tar,.tar.gz,.tgz,.oci,application/x-tar,application/gzip"
+        className="visually-hidden"
+        onChange={(e) => {
+          const f = e.target.files?.[0];
+          if (f) onFile(f);
+          e.target.value = "";
+        }}
+      />
+    </label>
   );
 }
