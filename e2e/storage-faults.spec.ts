@@ -273,6 +273,7 @@ test("images whose bytes the browser removed are listed on load and never shown 
   await expect(lost).toContainText("The browser removed part of LayerLab's store");
   await expect(lost).toContainText(name);
   await expect(lost.getByRole("button", { name: "Rebuild example" })).toBeVisible();
+  await expect(lost.getByLabel("Import an archive again")).toBeAttached();
   await expect(page.getByTestId("storage-images")).toHaveText("1");
   // Only the example is left to choose: no image stands there without its bytes.
   await expect(page.getByRole("combobox", { name: "Image" }).getByRole("option")).toHaveCount(1);

@@ -169,6 +169,11 @@ export interface StorageFullFacts {
   needed?: number;
   /** Bytes it had written when the platform refused more. */
   written?: number;
+  /**
+   * Set when it was not started: before writing anything, the browser's estimate of the room
+   * left (quota minus usage) was smaller than `needed`.
+   */
+  upFront?: boolean;
   /** Bytes the platform allows (the browser's quota), when it says. */
   quota?: number;
   /** Bytes in use when it refused. */

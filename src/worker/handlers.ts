@@ -189,7 +189,12 @@ export function createHandlers(
     });
   }
   /** The refusal with the numbers a person needs: quota, usage, and what uses it. */
-  async function explainStorageFull(err: unknown, operation: string, needed: number | undefined) {
+  async function explainStorageFull(
+    err: unknown,
+    operation: string,
+    needed: number | undefined,
+    upFront?: boolean,
+  ) {
     const [quota, images, layers, blobs] = await Promise.all([
       estimateQuota().catch(() => ({}) as Awaited<ReturnType<typeof estimateQuota>>),
       store.meta.list("images"),
@@ -200,6 +205,7 @@ export function createHandlers(
     return asStorageFull(err, {
       operation,
       needed,
+      ...(upFront ? { upFront } : {}),
       quota: quota.quota,
       usage: quota.usage,
       persisted: quota.persisted,
@@ -359,7 +365,7 @@ export function createHandlers(
       const room = await estimateQuota().catch(() => ({}) as Awaited<ReturnType<typeof estimateQuota>>);
       if (room.quota !== undefined && room.usage !== undefined && file.size > room.quota - room.usage) {
         const refusal = new DOMException("the archive is larger than the storage left", "QuotaExceededError");
-        throw await explainStorageFull(refusal, `the import of ${name}`, file.size);
+        throw await explainStorageFull(refusal, `the import of ${name}`, file.size, true);
       }
       return write(`the import of ${name}`, file.size, () => importInto(file, name, platform, ctx));
     },
@@ -422,10 +428,15 @@ export function createHandlers(
     },
     ...registry,
     "kv.get": async ({ key }) => (await store.meta.get("kv", key))?.value,
-    "kv.set": async ({ key, value }) => {
-      await store.meta.put("kv", { id: key, value });
-      return undefined;
-    },
+    "kv.set": ({ key, value }) =>
+      write(
+        key === "context" ? "saving the build context" : `saving the setting ${key}`,
+        undefined,
+        async () => {
+          await store.meta.put("kv", { id: key, value });
+          return undefined;
+        },
+      ),
   };
 
   /** Imports an archive (the body of archive.import, inside its write). */

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { storeTestImage } from "../core/explore/shell-testing.ts";
 import { pseudoRandomBytes } from "../core/store/conformance.ts";
 import { createMemoryBackend, type MemoryBackend, openMemoryStore } from "../core/store/memory.ts";
 import { createWorkerClient, WorkerCallError } from "./client.ts";
@@ -100,6 +101,65 @@ describe("storage faults through the worker", () => {
     expect((await roomy.call("library.list", undefined)).images.map((i) => i.id)).toContain(done.image);
   });
 
+  it("a container edit the quota refuses leaves the container layer as it was", async () => {
+    const backend = createMemoryBackend();
+    const { client: roomy } = connect(backend);
+    const r = await roomy.call("archive.import", { file: new Blob([readFileSync(OTHER)]), name: "oci.tar" });
+    const c = await roomy.call("container.create", { image: r.images[0]!.id });
+    await roomy.call("container.apply", {
+      id: c.id,
+      op: { kind: "write", path: "/small.txt", text: "hi\n" },
+    });
+    const before = await roomy.call("storage.stats", undefined);
+    const { client } = connect(backend, before.bytes + 2000);
+    const text = Array.from(pseudoRandomBytes(6000, 6), (b) => String.fromCharCode(97 + (b % 26))).join("");
+    const err = (await client
+      .call("container.apply", { id: c.id, op: { kind: "write", path: "/big.txt", text } })
+      .catch((e: unknown) => e)) as WorkerCallError;
+    expect(err.code).toBe("STORAGE_FULL");
+    expect(err.message).toMatch(/^Not enough storage: the change to the container layer was refused/);
+    expect((await client.call("container.diff", { id: c.id })).map((d) => d.path)).toEqual(["/small.txt"]);
+    const after = await client.call("storage.stats", undefined);
+    expect([after.blobs, after.bytes]).toEqual([before.blobs, before.bytes]);
+  });
+
+  it("a shell command whose writes the quota refuses leaves the container layer as it was", async () => {
+    const backend = createMemoryBackend();
+    const { client: roomy, store } = connect(backend);
+    const c = await roomy.call("container.create", { image: await storeTestImage(store) });
+    const before = await roomy.call("storage.stats", undefined);
+    const { client } = connect(backend, before.bytes + 2000);
+    const err = (await client
+      // Shell built-ins only: the image has no programs. 13 kB, more than the room left.
+      .call("shell.exec", {
+        id: c.id,
+        line: `for i in {1..200}; do echo ${"0123456789abcdef".repeat(4)} >> /big.bin; done`,
+      })
+      .catch((e: unknown) => e)) as WorkerCallError;
+    expect(err.code).toBe("STORAGE_FULL");
+    expect(err.message).toMatch(/^Not enough storage: the command in the container was refused/);
+    expect(await client.call("container.diff", { id: c.id })).toEqual([]);
+    const ls = await client.call("shell.exec", { id: c.id, line: "ls /big.txt" }).catch((e: unknown) => e);
+    expect(ls).toMatchObject({ exitCode: 2 });
+    const after = await client.call("storage.stats", undefined);
+    expect([after.blobs, after.bytes]).toEqual([before.blobs, before.bytes]);
+  });
+
+  it("a setting the browser refuses (the build context) fails with what it was saving", async () => {
+    const { client, store } = connect(createMemoryBackend());
+    const put = store.meta.put.bind(store.meta);
+    store.meta.put = async (collection, record) => {
+      if (collection === "kv") throw new DOMException("The quota has been exceeded.", "QuotaExceededError");
+      return put(collection, record);
+    };
+    const err = (await client
+      .call("kv.set", { key: "context", value: { "big.bin": pseudoRandomBytes(5000, 4) } })
+      .catch((e: unknown) => e)) as WorkerCallError;
+    expect(err.code).toBe("STORAGE_FULL");
+    expect(err.message).toMatch(/^Not enough storage: saving the build context was refused/);
+    expect(await client.call("kv.get", { key: "context" })).toBeUndefined();
+  });
+
   it("at load, removes images whose bytes are gone, says which, and collects what nothing uses", async () => {
     const backend = createMemoryBackend();
     const { client, store, changes } = connect(backend);
@@ -159,7 +219,11 @@ describe("before a large import", () => {
       usage: 1_000_000,
     });
     expect(err.storage?.written).toBeUndefined();
-    expect(err.message).toContain(`The browser allows this site`);
+    expect(err.storage?.upFront).toBe(true);
+    expect(err.message).toMatch(
+      /^Not enough storage: the import of big\.tar needs about .* but the browser has only .* left for this site/,
+    );
+    expect(err.message).toContain("so it was not started. Nothing was written.");
     expect(await store.blobs.list()).toEqual([]);
   });
 });

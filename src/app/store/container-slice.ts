@@ -89,6 +89,7 @@ export const createContainerSlice: StateCreator<AppState, [], [], ContainerSlice
         await get().attachTerminal(c.id);
       } catch (err) {
         set((s) => ({ terminal: { ...s.terminal, error: message(err) } }));
+        get().noteStorageError(err);
       }
     },
 
@@ -146,6 +147,8 @@ export const createContainerSlice: StateCreator<AppState, [], [], ContainerSlice
         await Promise.all(tasks);
         return { exitCode: r.exitCode, cwd: r.cwd };
       } catch (err) {
+        // A command whose writes the browser refused: the notice says what uses the store.
+        get().noteStorageError(err);
         return { error: message(err) };
       } finally {
         running = undefined;

@@ -21,8 +21,9 @@ export interface ContextSlice {
   editContextFile(path: string | undefined): void;
 }
 
-function save(files: ContextFiles) {
-  void workerClient().call("kv.set", { key: "context", value: files });
+/** Keeps the context in the store; a refusal for want of room is shown as any full store is. */
+function save(files: ContextFiles, onError: (err: unknown) => void) {
+  workerClient().call("kv.set", { key: "context", value: files }).catch(onError);
 }
 
 /** A context path as people type it: relative, forward slashes, no `.` or `..` segments. */
@@ -36,7 +37,7 @@ export function cleanContextName(name: string): string {
 export const createContextSlice: StateCreator<AppState, [], [], ContextSlice> = (set, get) => {
   const update = (files: ContextFiles, editing = get().context.editing) => {
     set({ context: { files, loaded: true, editing } });
-    save(files);
+    save(files, (err) => get().noteStorageError(err));
   };
   return {
     context: { files: EXAMPLE_CONTEXT, loaded: false },

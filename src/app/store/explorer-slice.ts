@@ -122,6 +122,7 @@ export const createExplorerSlice: StateCreator<AppState, [], [], ExplorerSlice> 
     async refreshLibrary() {
       const library = await workerClient().call("library.list", undefined);
       set((s) => ({ explorer: { ...s.explorer, library } }));
+      get().noteLibrary(library.images.map((i) => i.names[0] ?? i.id.slice(7, 19)));
       const selected = get().ui.selectedImage;
       if (!selected || !library.images.some((i) => i.id === selected)) {
         await get().selectImage(library.images.at(-1)?.id);
@@ -341,6 +342,7 @@ export const createExplorerSlice: StateCreator<AppState, [], [], ExplorerSlice> 
         return true;
       } catch (err) {
         set((s) => ({ explorer: { ...s.explorer, containerError: message(err) } }));
+        get().noteStorageError(err);
         return false;
       }
     },

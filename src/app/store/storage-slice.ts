@@ -1,4 +1,11 @@
 import type { StateCreator } from "zustand";
+import {
+  detectEvictedStore,
+  formatStoreMarker,
+  parseStoreMarker,
+  STORE_MARKER_COOKIE,
+  type StoreMarker,
+} from "../../core/store/eviction-marker.ts";
 import { WorkerCallError } from "../../worker/client.ts";
 import {
   type BlobCheckReport,
@@ -24,6 +31,8 @@ export interface StorageSlice {
     full?: NonNullable<WireError["storage"]>;
     /** What the load-time repair found (images whose bytes were gone, leftovers collected). */
     repair?: RepairReport;
+    /** Set when the store came back empty though the last visit left images in it: evicted. */
+    evicted?: StoreMarker;
     /** Set when another tab upgraded the store: this tab's store is closed until a reload. */
     closed?: boolean;
     /** Whether the browser was asked to keep the store, and what it answered. */
@@ -39,6 +48,11 @@ export interface StorageSlice {
   cancelStorageCheck(): void;
   /** Asks the browser to keep the store until the person clears it. */
   persistStorage(): Promise<void>;
+  /**
+   * Told each time the library is read: the first time in this page, compares it with the note the
+   * last visit left (an empty store that held images was evicted); every time, updates the note.
+   */
+  noteLibrary(names: readonly string[]): void;
   /** Takes note of a failed write: a full store is shown with its numbers and what to do. */
   noteStorageError(err: unknown): void;
   dismissStorageNotice(): void;
@@ -46,6 +60,21 @@ export interface StorageSlice {
 
 let checkAbort: AbortController | undefined;
 let watching = false;
+let libraryNoted = false;
+/** The note lives a year (Chromium keeps a cookie at most 400 days); Strict, as no other site needs it. */
+const MARKER_MAX_AGE_S = 365 * 24 * 3600;
+
+/** The cookies of the page, or undefined outside one (tests). */
+function pageCookies(): string | undefined {
+  return typeof document === "undefined" ? undefined : document.cookie;
+}
+
+function writeStoreMarker(names: readonly string[]): void {
+  if (typeof document === "undefined") return;
+  const secure = typeof location !== "undefined" && location.protocol === "https:" ? "; Secure" : "";
+  // biome-ignore lint/suspicious/noDocumentCookie: the Cookie Store API is missing from some browsers LayerLab runs in; formatStoreMarker escapes the value.
+  document.cookie = `${STORE_MARKER_COOKIE}=${formatStoreMarker(names)}; Max-Age=${MARKER_MAX_AGE_S}; Path=/; SameSite=Strict${secure}`;
+}
 
 /** The browser's storage manager in a page (absent in tests and old browsers). */
 function storageManager(): StorageManager | undefined {
@@ -136,8 +165,18 @@ export const createStorageSlice: StateCreator<AppState, [], [], StorageSlice> = 
         void get().refreshStorage();
       }
     },
+    noteLibrary(names) {
+      const cookies = pageCookies();
+      if (cookies === undefined) return;
+      if (!libraryNoted) {
+        libraryNoted = true;
+        const evicted = detectEvictedStore(parseStoreMarker(cookies), names.length);
+        if (evicted) patch({ evicted });
+      }
+      writeStoreMarker(names);
+    },
     dismissStorageNotice() {
-      patch({ full: undefined, repair: undefined });
+      patch({ full: undefined, repair: undefined, evicted: undefined });
     },
   };
 };

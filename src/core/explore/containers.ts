@@ -200,11 +200,11 @@ export class Containers {
         await fs.symlink(op.target, op.path);
         break;
     }
+    await this.save(record, fs);
     const stack = this.undo.get(id) ?? [];
     stack.push(before);
     if (stack.length > UNDO_DEPTH) stack.shift();
     this.undo.set(id, stack);
-    await this.save(record, fs);
     return this.summary(id);
   }
 
@@ -223,11 +223,12 @@ export class Containers {
   /** Discards every change of the container layer. */
   async reset(id: string): Promise<ContainerSummary> {
     const { record, fs } = await this.get(id);
-    const stack = this.undo.get(id) ?? [];
-    stack.push(fs.save());
-    this.undo.set(id, stack);
+    const before = fs.save();
     fs.reset();
     await this.save(record, fs);
+    const stack = this.undo.get(id) ?? [];
+    stack.push(before);
+    this.undo.set(id, stack);
     return this.summary(id);
   }
 
@@ -393,8 +394,18 @@ export class Containers {
     return this.summary(id);
   }
 
+  /**
+   * Saves the container layer. When the store refuses (full, or closed), the open copy, which
+   * already holds the edit, is forgotten: the next read loads the layer as it was last saved.
+   */
   private async save(record: ContainerRecord, fs: ContainerFs): Promise<void> {
-    const saved = await saveContainer(this.store, record, fs);
+    let saved: ContainerRecord;
+    try {
+      saved = await saveContainer(this.store, record, fs);
+    } catch (err) {
+      this.open.delete(record.id);
+      throw err;
+    }
     const entry = await this.open.get(record.id);
     if (entry) entry.record = saved;
   }

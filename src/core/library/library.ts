@@ -1,5 +1,6 @@
 import type { Digest } from "../digest.ts";
 import { LayerLabError } from "../errors.ts";
+import { REGISTRY_KV } from "../store/gc.ts";
 import type { ImageRecord, LayerRecord, Store } from "../store/types.ts";
 
 /** One image as the library lists it, with what it shares with the others. */
@@ -119,13 +120,24 @@ export async function deleteImage(
   for (const c of await store.meta.list("containers")) if (c.changes && c.image !== id) keep.add(c.changes);
   const stillUsedLayers = new Set(remaining.flatMap((i) => i.layers));
   const dropLayers = target.layers.filter((l) => !stillUsedLayers.has(l));
+  // The gzip a dropped layer was compressed to for a push goes with it; the image's transfers too.
+  const compressedKeys = dropLayers.map((l) => `${REGISTRY_KV.compressed}${l}`);
+  const compressed = (await Promise.all(compressedKeys.map((k) => store.meta.get("kv", k)))).flatMap((r) => {
+    const digest = (r?.value as { digest?: unknown } | undefined)?.digest;
+    return r && typeof digest === "string" ? [{ key: r.id, digest: digest as Digest }] : [];
+  });
   // Containers with no changes go with their image.
   await store.meta.apply({
-    delete: { images: [id], layers: dropLayers, containers: containers.map((c) => c.id) },
+    delete: {
+      images: [id],
+      layers: dropLayers,
+      containers: containers.map((c) => c.id),
+      kv: [...compressed.map((c) => c.key), `${REGISTRY_KV.transfers}${id}`],
+    },
   });
   let removedBlobs = 0;
   let freedBytes = 0;
-  for (const d of new Set(blobsOf(target, layerRecs))) {
+  for (const d of new Set([...blobsOf(target, layerRecs), ...compressed.map((c) => c.digest)])) {
     if (keep.has(d)) continue;
     const size = await store.blobs.size(d);
     if (await store.blobs.delete(d)) {

@@ -114,6 +114,20 @@ describe("a full quota", () => {
     );
   });
 
+  it("says up front that an import cannot fit, with the room left, before anything is written", () => {
+    const text = describeStorageFull({
+      operation: "the import of debian.tar",
+      needed: 121_000_000,
+      upFront: true,
+      quota: 40_000_000,
+      usage: 1_200_000,
+      using: [{ name: "layerlab/example:latest", bytes: 1_100_000 }],
+    });
+    expect(text).toBe(
+      "Not enough storage: the import of debian.tar needs about 121 MB, but the browser has only 38.8 MB left for this site (it allows 40.0 MB, 1.20 MB of it in use), so it was not started. Nothing was written. Stored: layerlab/example:latest 1.10 MB. To make room, delete images you no longer need or clear the store, or let the browser keep LayerLab's data (persistent storage).",
+    );
+  });
+
   it("says so when the browser refused less than the quota it reports", () => {
     const text = describeStorageFull({
       operation: "the build",

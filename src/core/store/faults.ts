@@ -28,11 +28,17 @@ export function isStorageFull(err: unknown): boolean {
  */
 export function describeStorageFull(facts: StorageFullFacts): string {
   const what = facts.operation ?? "storing";
-  let text = `Not enough storage: ${what} was refused`;
-  if (facts.written !== undefined && facts.written > 0) text += ` after writing ${bytes(facts.written)}`;
-  if (facts.needed !== undefined) text += ` (it needs about ${bytes(facts.needed)})`;
-  text += ". Nothing of it was kept.";
-  if (facts.quota !== undefined) {
+  let text: string;
+  if (facts.upFront && facts.needed !== undefined && facts.quota !== undefined && facts.usage !== undefined) {
+    const left = Math.max(0, facts.quota - facts.usage);
+    text = `Not enough storage: ${what} needs about ${bytes(facts.needed)}, but the browser has only ${bytes(left)} left for this site (it allows ${bytes(facts.quota)}, ${bytes(facts.usage)} of it in use), so it was not started. Nothing was written.`;
+  } else {
+    text = `Not enough storage: ${what} was refused`;
+    if (facts.written !== undefined && facts.written > 0) text += ` after writing ${bytes(facts.written)}`;
+    if (facts.needed !== undefined) text += ` (it needs about ${bytes(facts.needed)})`;
+    text += ". Nothing of it was kept.";
+  }
+  if (facts.quota !== undefined && !facts.upFront) {
     const used = facts.usage !== undefined ? `, ${bytes(facts.usage)} of it in use` : "";
     const wanted = (facts.usage ?? 0) + (facts.needed ?? facts.written ?? 0);
     // Browsers report a quota they do not always enforce (private windows, low disk, policies).

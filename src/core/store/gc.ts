@@ -9,11 +9,42 @@
  * (the build cache names layers by diffId). Entry indexes and saved container layers name the
  * content blobs of built and edited files, so they are read too, but only when there is anything
  * to collect (the common case reads no blob).
+ *
+ * Settings the registry code keeps (src/core/registry/provenance.ts, transfer.ts, embedded.ts)
+ * are read by what they mean, not only for the digests in them: see `REGISTRY_KV`.
  */
 import type { Digest } from "../digest.ts";
-import type { LayerRecord, Store } from "./types.ts";
+import type { KvRecord, LayerRecord, Store } from "./types.ts";
 
 const DIGEST = /sha256:[0-9a-f]{64}/g;
+
+/**
+ * Key prefixes of the settings the registry code writes, and what each one keeps alive:
+ * - `compressed` + diffId → the gzip a tar-only layer was compressed to for a push: a blob derived
+ *   from the layer, kept while the layer is; once the layer is gone the setting and its blob go.
+ * - `sources` + digest → the repositories known to hold a blob (for mounts): pins nothing, and
+ *   goes once the blob is gone.
+ * - `transfers` + image id → what a pull or push moved: history, not a use of the blobs it names
+ *   (those may be deleted); it goes with its image.
+ * - `repo` + name → an embedded registry's repository (its blobs, manifests and tags): its
+ *   content, kept whole, including manifests pushed by digest alone (named only as keys).
+ */
+export const REGISTRY_KV = {
+  compressed: "registry-compressed:",
+  sources: "registry-blob-sources:",
+  transfers: "registry-transfers:",
+  repo: "embedded-registry-repo:",
+} as const;
+
+/** The diffId a `registry-compressed:` setting belongs to, and the blob it names. */
+function readCompressedSetting(r: KvRecord): { diffId: string; digest?: string } | undefined {
+  if (!r.id.startsWith(REGISTRY_KV.compressed)) return undefined;
+  const digest = (r.value as { digest?: unknown } | undefined)?.digest;
+  return {
+    diffId: r.id.slice(REGISTRY_KV.compressed.length),
+    ...(typeof digest === "string" ? { digest } : {}),
+  };
+}
 
 /** Adds every digest-looking string inside `value` (records, settings) to `out`. */
 function scanValue(value: unknown, out: Set<string>, depth = 0): void {
@@ -39,6 +70,8 @@ async function recordReferences(store: Store): Promise<{
   holders: Set<string>;
   layers: Map<string, LayerRecord>;
   usedLayers: Set<string>;
+  kv: KvRecord[];
+  images: Set<string>;
 }> {
   const [images, layerList, containers, kv] = await Promise.all([
     store.meta.list("images"),
@@ -62,7 +95,18 @@ async function recordReferences(store: Store): Promise<{
       holders.add(c.changes);
     }
   }
-  for (const r of kv) scanValue(r.value, refs);
+  const compressed: { diffId: string; digest?: string }[] = [];
+  for (const r of kv) {
+    const c = readCompressedSetting(r);
+    if (c) compressed.push(c);
+    else if (r.id.startsWith(REGISTRY_KV.sources) || r.id.startsWith(REGISTRY_KV.transfers)) continue;
+    else if (r.id.startsWith(REGISTRY_KV.repo)) {
+      // Manifests pushed by digest alone are named only as keys of `manifests`.
+      const manifests = (r.value as { manifests?: unknown } | undefined)?.manifests;
+      if (manifests && typeof manifests === "object") scanValue(Object.keys(manifests), refs);
+      scanValue(r.value, refs);
+    } else scanValue(r.value, refs);
+  }
   const usedLayers = new Set<string>();
   for (const id of refs) {
     const l = layers.get(id);
@@ -74,7 +118,9 @@ async function recordReferences(store: Store): Promise<{
       holders.add(l.index);
     }
   }
-  return { refs, holders, layers, usedLayers };
+  // A layer's compressed copy lives as long as the layer (usedLayers is closed: a gzip is no layer).
+  for (const c of compressed) if (c.digest && usedLayers.has(c.diffId)) refs.add(c.digest);
+  return { refs, holders, layers, usedLayers, kv, images: new Set(images.map((i) => i.id)) };
 }
 
 /** What a collection removed. */
@@ -83,6 +129,8 @@ export interface GarbageReport {
   bytes: number;
   /** Layer records no image, container or cached build step used. */
   layers: number;
+  /** Registry settings whose layer, blob or image is gone (a full collection only). */
+  settings?: number;
 }
 
 /**
@@ -91,7 +139,7 @@ export interface GarbageReport {
  * flight (at open under an exclusive lock, or for the blobs of an operation that has ended).
  */
 export async function collectGarbage(store: Store, only?: Iterable<Digest>): Promise<GarbageReport> {
-  const { refs, holders, layers, usedLayers } = await recordReferences(store);
+  const { refs, holders, layers, usedLayers, kv, images } = await recordReferences(store);
   const limit = only ? new Set<string>(only) : undefined;
   // A failed operation's layer records go with its blobs; at open, every layer nothing uses.
   const deadLayers = [...layers.values()]
@@ -107,7 +155,15 @@ export async function collectGarbage(store: Store, only?: Iterable<Digest>): Pro
   const all = await store.blobs.list();
   const sizes = new Map(all.map((b) => [b.digest as string, b.size]));
   const candidates = all.filter((b) => !refs.has(b.digest) && (!limit || limit.has(b.digest)));
-  if (candidates.length === 0) return { blobs: 0, bytes: 0, layers: deadLayers.length };
+  const report = async (
+    blobs: number,
+    bytes: number,
+    deleted: ReadonlySet<string>,
+  ): Promise<GarbageReport> => {
+    const settings = limit ? 0 : await collectRegistrySettings(store, kv, usedLayers, images, sizes, deleted);
+    return { blobs, bytes, layers: deadLayers.length, ...(settings ? { settings } : {}) };
+  };
+  if (candidates.length === 0) return report(0, 0, new Set());
   // Contents of built layers and edited containers are blobs named inside indexes and saved layers.
   const inner = new Set<string>();
   for (const d of holders) {
@@ -116,12 +172,42 @@ export async function collectGarbage(store: Store, only?: Iterable<Digest>): Pro
   }
   let blobs = 0;
   let bytes = 0;
+  const deleted = new Set<string>();
   for (const b of candidates) {
     if (inner.has(b.digest)) continue;
     if (await store.blobs.delete(b.digest)) {
+      deleted.add(b.digest);
       blobs++;
       bytes += sizes.get(b.digest) ?? 0;
     }
   }
-  return { blobs, bytes, layers: deadLayers.length };
+  return report(blobs, bytes, deleted);
+}
+
+/**
+ * Removes the registry's settings that outlived what they describe: a compressed copy whose layer
+ * is unused or whose blob is gone, the sources of a blob no longer stored, the transfers of a
+ * deleted image. Returns how many went.
+ */
+async function collectRegistrySettings(
+  store: Store,
+  kv: readonly KvRecord[],
+  usedLayers: ReadonlySet<string>,
+  images: ReadonlySet<string>,
+  stored: ReadonlyMap<string, number>,
+  deleted: ReadonlySet<string>,
+): Promise<number> {
+  const present = (d: string | undefined) => d !== undefined && stored.has(d) && !deleted.has(d);
+  const dead = kv
+    .filter((r) => {
+      const c = readCompressedSetting(r);
+      if (c) return !usedLayers.has(c.diffId) || !present(c.digest);
+      if (r.id.startsWith(REGISTRY_KV.sources)) return !present(r.id.slice(REGISTRY_KV.sources.length));
+      if (r.id.startsWith(REGISTRY_KV.transfers))
+        return !images.has(r.id.slice(REGISTRY_KV.transfers.length));
+      return false;
+    })
+    .map((r) => r.id);
+  if (dead.length) await store.meta.apply({ delete: { kv: dead } });
+  return dead.length;
 }

@@ -13,9 +13,11 @@ export function StorageNotices() {
   const clear = useAppStore((s) => s.clearStorage);
   const runBuild = useAppStore((s) => s.runBuild);
   const cancelCheck = useAppStore((s) => s.cancelStorageCheck);
-  const { full, repair, closed, check, stats } = storage;
+  const importArchive = useAppStore((s) => s.importArchive);
+  const { full, repair, closed, check, stats, evicted } = storage;
   const lost = repair?.lost ?? [];
-  if (!full && lost.length === 0 && !closed && !check.running && !check.report && !check.error) return null;
+  if (!full && lost.length === 0 && !evicted && !closed && !check.running && !check.report && !check.error)
+    return null;
   return (
     <div className="storage-notices">
       {closed && (
@@ -56,6 +58,34 @@ export function StorageNotices() {
           </button>
         </div>
       )}
+      {evicted && (
+        <div role="alert" className="storage-notice" aria-label="Store evicted">
+          <strong>
+            The browser removed LayerLab's stored images ({evicted.images}{" "}
+            {evicted.images === 1 ? "image" : "images"}
+            {evicted.names.length > 0 ? `: ${evicted.names.join(", ")}` : ""}
+            {evicted.images > evicted.names.length && evicted.names.length > 0
+              ? ` and ${evicted.images - evicted.names.length} more`
+              : ""}
+            ).
+          </strong>{" "}
+          Browsers evict a site's stored data, all of it at once, when the disk runs low or the site has not
+          been used for a while, unless its storage is persistent. The example is built again from its
+          Dockerfile; import your archives again to see them.{" "}
+          <button type="button" className="button-quiet" onClick={() => void runBuild()}>
+            Rebuild example
+          </button>{" "}
+          <ReimportInput onFile={(f) => void importArchive(f)} />{" "}
+          {!stats?.persisted && (
+            <button type="button" className="button-quiet" onClick={() => void persist()}>
+              Keep data (persistent storage)
+            </button>
+          )}{" "}
+          <button type="button" className="button-quiet" onClick={dismiss}>
+            Dismiss
+          </button>
+        </div>
+      )}
       {lost.length > 0 && (
         <div role="alert" className="storage-notice" aria-label="Images lost">
           <strong>The browser removed part of LayerLab's store</strong> (it evicts or damages stored data when
@@ -65,6 +95,11 @@ export function StorageNotices() {
           <button type="button" className="button-quiet" onClick={() => void runBuild()}>
             Rebuild example
           </button>{" "}
+          {!evicted && (
+            <>
+              <ReimportInput onFile={(f) => void importArchive(f)} />{" "}
+            </>
+          )}
           <button type="button" className="button-quiet" onClick={dismiss}>
             Dismiss
           </button>
@@ -99,5 +134,25 @@ export function StorageNotices() {
         </span>
       )}
     </div>
+  );
+}
+
+/** A second way to the import, inside a notice of lost images: the archives they came from. */
+function ReimportInput({ onFile }: { onFile: (file: File) => void }) {
+  return (
+    <label className="button-quiet import-label">
+      Import an archive again
+      <input
+        type="file"
+        aria-label="Import an archive again"
+        accept=".tar,.tar.gz,.tgz,.oci,application/x-tar,application/gzip"
+        className="visually-hidden"
+        onChange={(e) => {
+          const f = e.target.files?.[0];
+          if (f) onFile(f);
+          e.target.value = "";
+        }}
+      />
+    </label>
   );
 }
