@@ -95,6 +95,8 @@ export function createHandlers(
     onChanged?: (change: StoreChanged) => void;
     /** Where the worker reaches a registry host (the page's proxy and embedded registry). */
     registryEndpoint?: (host: string) => string | undefined;
+    /** The fetch registry requests go through (the page's relay for the embedded registry). */
+    registryFetch?: typeof fetch;
   } = {},
 ): Handlers {
   // Built-in teaching bases carry large contents as seeds: their bytes are made when read.
@@ -243,6 +245,7 @@ export function createHandlers(
     write: (operation, run) => write(operation, undefined, run),
     changed,
     ...(options.registryEndpoint ? { endpoint: options.registryEndpoint } : {}),
+    ...(options.registryFetch ? { fetch: options.registryFetch } : {}),
   });
 
   return {

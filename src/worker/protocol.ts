@@ -245,6 +245,9 @@ export type RequestMessage = {
 
 export type ControlMessage = { type: "cancel"; id: number };
 
+/** The page's port for the fetches the worker hands it (see fetch-relay.ts); sent once, first. */
+export type FetchRelayPort = { type: "fetch-relay"; port: MessagePort };
+
 export type ResponseMessage =
   | { type: "result"; id: number; result: unknown }
   | { type: "error"; id: number; error: WireError }

@@ -41,6 +41,8 @@ export interface RegistryHandlerOptions {
   changed(change: StoreChanged): void;
   /** Where a registry host is reached from here (the page's proxy, the embedded registry). */
   endpoint?: (host: string) => string | undefined;
+  /** The fetch registry requests go through (default the global one; see fetch-relay.ts). */
+  fetch?: typeof fetch;
   /** Retries and backoff (tests shorten them; the page keeps the client's defaults). */
   retry?: Pick<RegistryClientOptions, "retries" | "backoffMs" | "maxBackoffMs">;
 }
@@ -78,6 +80,7 @@ export function createRegistryHandlers(options: RegistryHandlerOptions): {
       credentials,
       ...(call.allowHttp ? { insecureHosts: [registryHost(domain)] } : {}),
       ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+      ...(options.fetch ? { fetch: options.fetch } : {}),
       ...options.retry,
     };
   }

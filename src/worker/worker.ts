@@ -1,11 +1,12 @@
 /// <reference lib="webworker" />
 import "./shims/buffer.ts";
 import { builtinResolver } from "../core/builder/builtins.ts";
-import { pageEndpoint } from "../core/registry/endpoints.ts";
+import { EMBEDDED_REGISTRY_PATH, pageEndpoint } from "../core/registry/endpoints.ts";
 import { openIndexedDbStore } from "../core/store/indexeddb.ts";
+import { relayFetch } from "./fetch-relay.ts";
 import { createHandlers } from "./handlers.ts";
 import type { IngestPort } from "./ingest-pool.ts";
-import { type ControlMessage, type RequestMessage, STORE_CHANNEL } from "./protocol.ts";
+import { type ControlMessage, type FetchRelayPort, type RequestMessage, STORE_CHANNEL } from "./protocol.ts";
 import { serveProtocol } from "./serve.ts";
 
 declare const self: DedicatedWorkerGlobalScope;
@@ -15,6 +16,14 @@ async function loadCatalogFile(file: string): Promise<Uint8Array | undefined> {
   const res = await fetch(new URL(`${import.meta.env.BASE_URL}catalog/${file}`, self.location.origin));
   return res.ok ? new Uint8Array(await res.arrayBuffer()) : undefined;
 }
+
+/** The page's fetch for the embedded registry (see fetch-relay.ts); set when the page sends its port. */
+let viaPage: typeof fetch | undefined;
+const embedded = `${self.location.origin}${EMBEDDED_REGISTRY_PATH}/`;
+const registryFetch: typeof fetch = (input, init) => {
+  const url = input instanceof Request ? input.url : String(input);
+  return viaPage && url.startsWith(embedded) ? viaPage(input, init) : fetch(input, init);
+};
 
 let helpers: IngestPort[] | undefined;
 /**
@@ -48,6 +57,7 @@ const handle = serveProtocol(
       onChanged: (change) => channel?.postMessage(change),
       // Public registries through the same-origin proxy, the embedded one at its own path.
       registryEndpoint: (host) => pageEndpoint(host, self.location.origin),
+      registryFetch,
     }),
   ),
   (msg) => self.postMessage(msg),
@@ -55,4 +65,8 @@ const handle = serveProtocol(
 // Ready before the first import: they load on their own threads while this one serves the page.
 void store.then(ingestWorkers);
 
-self.onmessage = (ev: MessageEvent<RequestMessage | ControlMessage>) => void handle(ev.data);
+self.onmessage = (ev: MessageEvent<RequestMessage | ControlMessage | FetchRelayPort>) => {
+  const msg = ev.data;
+  if (msg.type === "fetch-relay") viaPage = relayFetch(msg.port);
+  else void handle(msg);
+};

@@ -220,3 +220,28 @@ describe("the embedded registry (the same flows as against CNCF distribution)", 
     expect((await store.blobs.stats()).count).toBe(0);
   });
 });
+
+describe("a server that is not a registry", () => {
+  it("answering every HEAD with its fallback page is refused, and no manifest is sent", async () => {
+    const local = openMemoryStore();
+    const img = await storeImage(local, "app:1", APP);
+    const sent: string[] = [];
+    // A static server's single-page fallback: 200 and index.html for any path.
+    const fallback: typeof fetch = async (input, init) => {
+      const req = new Request(input, init);
+      sent.push(`${req.method} ${new URL(req.url).pathname}`);
+      return new Response(req.method === "HEAD" ? null : "<!doctype html>", {
+        status: 200,
+        headers: { "content-type": "text/html", "content-length": "15" },
+      });
+    };
+    const err = await pushImage(local, img.id, `${DOMAIN}/team/app:1`, { fetch: fallback, retries: 0 }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(RegistryError);
+    expect((err as Error).message).toMatch(
+      /answered a HEAD of layer sha256:[0-9a-f]+ with 15 bytes.*does not look like a registry/,
+    );
+    expect(sent.some((s) => s.startsWith("PUT") && s.includes("/manifests/"))).toBe(false);
+  });
+});

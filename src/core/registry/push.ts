@@ -308,7 +308,19 @@ async function pushBlob(
     ...sig,
   });
   await discard(head);
-  if (head.status === 200) return done("skipped", 0);
+  if (head.status === 200) {
+    // A registry says how big the blob it has is. A server that answers every path (a web app's
+    // fallback page) says otherwise: taking that as "already there" would push a manifest whose
+    // blobs are nowhere.
+    const len = head.headers.get("content-length");
+    if (len !== null && Number(len) !== b.size)
+      throw new RegistryError(
+        "protocol",
+        `${client.domain} answered a HEAD of ${what} with ${len} bytes, not its ${b.size}: it does not look like a registry (${client.origin})`,
+        { registry: client.domain, repository: repo },
+      );
+    return done("skipped", 0);
+  }
 
   let opened: { location: string; minChunk: number } | undefined;
   for (const from of await mountSources(store.meta, b.digest, ref.domain, repo)) {

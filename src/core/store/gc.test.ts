@@ -20,7 +20,7 @@ const DOMAIN = "localhost:5998";
 async function pushedStore(): Promise<{ local: Store; remote: Store; image: Digest; gz: Digest[] }> {
   const local = openMemoryStore();
   const remote = openMemoryStore();
-  const reg = new EmbeddedRegistry(remote, `http://${DOMAIN}`);
+  const reg = new EmbeddedRegistry(remote);
   const built = await buildImage({
     dockerfile: "FROM scratch\nCOPY a /a\nCOPY b /b\n",
     context: contextFromFiles({ a: pseudoRandomBytes(3000, 1), b: pseudoRandomBytes(2000, 2) }),
@@ -62,7 +62,7 @@ describe("collection and the registry's settings", () => {
   it("a manifest the registry holds by digest alone (no tag names it) is kept", async () => {
     const local = openMemoryStore();
     const remote = openMemoryStore();
-    const reg = new EmbeddedRegistry(remote, `http://${DOMAIN}`);
+    const reg = new EmbeddedRegistry(remote);
     const image = (await importArchive(local, fixtureStream("docker25.tar"))).images[0]!.record;
     const opts = { fetch: reg.fetch, retries: 0 };
     const { manifestDigest } = await pushImage(local, image.id, `${DOMAIN}/team/app:1`, opts);
