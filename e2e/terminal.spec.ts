@@ -49,4 +49,12 @@ test("Run opens a shell in a new container; its writes land in the container lay
   await expect(tree.getByRole("treeitem", { name: /^README, removed/ })).toBeVisible();
   await input.press("ArrowUp");
   await expect(terminal).toContainText("cat /app/new.txt");
+
+  // Keys typed while a command runs are not lost: they are read at the next prompt, as bash does.
+  await input.press("Control+C");
+  await input.pressSequentially("for i in $(seq 1 2000); do echo $i > /tmp/f$i; done");
+  await input.press("Enter");
+  await input.pressSequentially("echo $((6*7))");
+  await input.press("Enter");
+  await expect(page.locator(".xterm-rows > div").filter({ hasText: /^42\s*$/ })).toHaveCount(1);
 });
