@@ -3,7 +3,7 @@ import { useAppStore } from "../../store/index.ts";
 const WORDS = { A: "added", C: "changed", D: "deleted" } as const;
 
 /** Lines drawn at most: a loop that writes 10,000 files would otherwise hold up the page (and the typing). */
-const SHOWN = 500;
+const SHOWN = 200;
 
 /** `docker diff` of the attached container: A/C/D lines as Docker prints them. */
 export function ContainerChanges() {
