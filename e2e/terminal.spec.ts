@@ -12,6 +12,17 @@ test("Run opens a shell in a new container; its writes land in the container lay
   const terminal = page.getByTestId("terminal");
   await expect(terminal).toContainText("root@");
 
+  // At 1280x720 the terminal spans the editor's and the stack's columns, and its top edge drags.
+  const width = (await terminal.boundingBox())?.width ?? 0;
+  expect(width).toBeGreaterThan(450);
+  const bottom = page.locator(".pane-bottom");
+  const before = (await bottom.boundingBox())?.height ?? 0;
+  const handle = page.getByRole("separator", { name: "Resize the bottom panel" });
+  await handle.focus();
+  for (let i = 0; i < 3; i++) await handle.press("ArrowUp");
+  await expect.poll(async () => (await bottom.boundingBox())?.height ?? 0).toBeGreaterThan(before + 40);
+  await input.focus();
+
   await input.pressSequentially("echo hello > /app/new.txt && rm /app/README");
   await input.press("Enter");
 
@@ -38,4 +49,12 @@ test("Run opens a shell in a new container; its writes land in the container lay
   await expect(tree.getByRole("treeitem", { name: /^README, removed/ })).toBeVisible();
   await input.press("ArrowUp");
   await expect(terminal).toContainText("cat /app/new.txt");
+
+  // Keys typed while a command runs are not lost: they are read at the next prompt, as bash does.
+  await input.press("Control+C");
+  await input.pressSequentially("for i in $(seq 1 2000); do echo $i > /tmp/f$i; done");
+  await input.press("Enter");
+  await input.pressSequentially("echo $((6*7))");
+  await input.press("Enter");
+  await expect(page.locator(".xterm-rows > div").filter({ hasText: /^42\s*$/ })).toHaveCount(1);
 });

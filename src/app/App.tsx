@@ -1,4 +1,4 @@
-import { useEffect, useState } from "react";
+import { type CSSProperties, useEffect, useState } from "react";
 import { BottomPanel } from "./features/build/BottomPanel.tsx";
 import { RunButton } from "./features/container/RunButton.tsx";
 import { DetailsPane } from "./features/details/DetailsPane.tsx";
@@ -36,6 +36,8 @@ export function App() {
   const loadContext = useAppStore((s) => s.loadContext);
   const runBuild = useAppStore((s) => s.runBuild);
   const building = useAppStore((s) => s.build.running);
+  const terminalOpen = useAppStore((s) => s.ui.bottomTab === "terminal" && s.terminal.id !== undefined);
+  const bottomHeight = useAppStore((s) => s.ui.bottomHeight);
   useEffect(() => {
     // On a first visit (nothing stored yet) the example is built at once, so the stack is there to see.
     void Promise.all([loadDockerfile(), loadContext(), refreshLibrary()]).then(() => {
@@ -91,7 +93,12 @@ export function App() {
           </button>
         ))}
       </nav>
-      <main className="workspace" data-pane={pane}>
+      <main
+        className="workspace"
+        data-pane={pane}
+        data-terminal={terminalOpen ? "open" : undefined}
+        style={bottomHeight ? ({ "--bottom-height": `${bottomHeight}px` } as CSSProperties) : undefined}
+      >
         <section className="pane pane-editor" aria-labelledby="editor-title">
           <div className="pane-head">
             <h2 id="editor-title">Dockerfile</h2>

@@ -8,6 +8,9 @@
  * scrolling it. The reference, on the same paths in the same page: a plain (not virtualized) list
  * of every path, as a naive tree would render it.
  *
+ * First, in a page of its own: the terminal (`ui-terminal.ts`), a command writing 10,000 files
+ * beside the builder's RUN writing the same files. LAYERLAB_BENCH_UI_ONLY=terminal runs only that.
+ *
  * Size by environment: LAYERLAB_BENCH_UI_FILES (default 200000), LAYERLAB_BENCH_UI_MB (default 20;
  * 500 for the import figure the archives issue asks for). Needs Debian's chromium
  * (or LAYERLAB_CHROMIUM); builds the app first.
@@ -20,8 +23,9 @@ import { chromium, type Page } from "@playwright/test";
 import { generateArchive, nativePipeline } from "./import.ts";
 import type { Benchmark } from "./index.ts";
 import { median, medianOfRuns, row } from "./measure.ts";
+import { measureTerminal, printTerminal } from "./ui-terminal.ts";
 
-const PORT = 4291;
+const PORT = Number(process.env.LAYERLAB_BENCH_UI_PORT ?? 4291);
 /** Each import figure (and its native reference) is the median of this many runs. */
 const RUNS = 3;
 
@@ -184,6 +188,17 @@ export const uiBenchmark: Benchmark = {
     };
     const browser = await chromium.launch(launchOptions);
     try {
+      await waitForServer(`http://127.0.0.1:${PORT}/`);
+      const termPage = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+      await termPage.addInitScript("window.__name = (f) => f");
+      await termPage.goto(`http://127.0.0.1:${PORT}/`);
+      await termPage
+        .getByRole("list", { name: "Layer stack" })
+        .getByRole("button", { name: /Layer 3/ })
+        .waitFor({ timeout: 120_000 });
+      printTerminal(await measureTerminal(termPage));
+      await termPage.context().close();
+      if (process.env.LAYERLAB_BENCH_UI_ONLY === "terminal") return;
       const mb = Number(process.env.LAYERLAB_BENCH_UI_MB ?? 20);
       const spec = { layers: Math.max(1, Math.round(mb / 50)), files, bytes: mb * 2 ** 20, seed: 7 };
       const { archive, layers } = await generateArchive(dir, spec, "gzip");

@@ -66,6 +66,36 @@ export const createContainerSlice: StateCreator<AppState, [], [], ContainerSlice
     }));
   }
 
+  /** Tree and docker diff refreshes in flight, per container: at most one runs, one more waits. */
+  const refreshing = new Map<string, { again: boolean }>();
+
+  /**
+   * Live: the container layer's tree and docker diff follow each command. This runs after the
+   * prompt is back, so typing never waits for it; commands in quick succession coalesce.
+   */
+  async function refreshAfterCommand(id: string): Promise<void> {
+    const inFlight = refreshing.get(id);
+    if (inFlight) {
+      inFlight.again = true;
+      return;
+    }
+    const mark = { again: false };
+    refreshing.set(id, mark);
+    try {
+      do {
+        mark.again = false;
+        const tasks: Promise<unknown>[] = [refreshChanges(id)];
+        if (get().ui.selectedLayer === "container" && get().explorer.container?.id === id)
+          tasks.push(get().loadTree());
+        await Promise.all(tasks);
+      } while (mark.again);
+    } catch (err) {
+      set((s) => ({ terminal: { ...s.terminal, error: message(err) } }));
+    } finally {
+      refreshing.delete(id);
+    }
+  }
+
   async function refreshChanges(id: string): Promise<void> {
     const changes = await workerClient().call("container.diff", { id });
     if (get().terminal.id === id) set((s) => ({ terminal: { ...s.terminal, changes } }));
@@ -140,11 +170,7 @@ export const createContainerSlice: StateCreator<AppState, [], [], ContainerSlice
           },
         );
         showSummary(r.container);
-        // Live: the container layer's tree and docker diff follow each command.
-        const tasks: Promise<unknown>[] = [refreshChanges(id)];
-        if (get().ui.selectedLayer === "container" && get().explorer.container?.id === id)
-          tasks.push(get().loadTree());
-        await Promise.all(tasks);
+        void refreshAfterCommand(id);
         return { exitCode: r.exitCode, cwd: r.cwd };
       } catch (err) {
         // A command whose writes the browser refused: the notice says what uses the store.

@@ -15,12 +15,23 @@ export interface UiSlice {
     selectedPath?: string;
     detailsTab: "file" | "history" | "config" | "efficiency" | "images" | "transfers";
     bottomTab: "lessons" | "context" | "log" | "terminal";
+    /** Height (px) the learner dragged the bottom panel to; unset, the layout's own share. */
+    bottomHeight?: number;
   };
   setTheme(theme: Theme): void;
   selectLayer(layer: LayerSelection): void;
   selectPath(path: string | undefined): void;
   setDetailsTab(tab: UiSlice["ui"]["detailsTab"]): void;
   setBottomTab(tab: UiSlice["ui"]["bottomTab"]): void;
+  /** Resizes the bottom panel (the terminal's drawer), kept across reloads. */
+  setBottomHeight(px: number): void;
+}
+
+const BOTTOM_HEIGHT_KEY = "layerlab.bottomHeight";
+
+function initialBottomHeight(): number | undefined {
+  const saved = typeof localStorage !== "undefined" ? Number(localStorage.getItem(BOTTOM_HEIGHT_KEY)) : 0;
+  return saved > 0 ? saved : undefined;
 }
 
 function initialTheme(): Theme {
@@ -32,7 +43,13 @@ function initialTheme(): Theme {
 }
 
 export const createUiSlice: StateCreator<AppState, [], [], UiSlice> = (set, get) => ({
-  ui: { theme: initialTheme(), selectedLayer: "container", detailsTab: "file", bottomTab: "lessons" },
+  ui: {
+    theme: initialTheme(),
+    selectedLayer: "container",
+    detailsTab: "file",
+    bottomTab: "lessons",
+    bottomHeight: initialBottomHeight(),
+  },
   setTheme(theme) {
     localStorage.setItem("layerlab.theme", theme);
     set((s) => ({ ui: { ...s.ui, theme } }));
@@ -49,5 +66,10 @@ export const createUiSlice: StateCreator<AppState, [], [], UiSlice> = (set, get)
   },
   setBottomTab(bottomTab) {
     set((s) => ({ ui: { ...s.ui, bottomTab } }));
+  },
+  setBottomHeight(px) {
+    const bottomHeight = Math.round(Math.max(160, px));
+    localStorage.setItem(BOTTOM_HEIGHT_KEY, String(bottomHeight));
+    set((s) => ({ ui: { ...s.ui, bottomHeight } }));
   },
 });

@@ -80,6 +80,24 @@ function notOwnerError(op: string, path: string): FsError {
 // host code keeps the originals, taken when the module loads, to let the thread breathe.
 const hostNow: () => number = performance.now.bind(performance);
 const hostSetTimeout: (fn: () => void, ms: number) => unknown = setTimeout.bind(globalThis);
+const HostChannel: typeof MessageChannel | undefined = globalThis.MessageChannel;
+
+/**
+ * One turn of the event loop. A message on a fresh channel, not setTimeout(0): timers set from
+ * timers are clamped to 4 ms after a few levels, which a long command would pay every time.
+ */
+function yieldToEventLoop(): Promise<void> {
+  if (!HostChannel) return new Promise<void>((resolve) => hostSetTimeout(resolve, 0));
+  return new Promise<void>((resolve) => {
+    const ch = new HostChannel();
+    ch.port1.onmessage = () => {
+      ch.port1.close();
+      resolve();
+    };
+    ch.port2.postMessage(null);
+    ch.port2.close();
+  });
+}
 
 /**
  * The shell's filesystem with POSIX permission checks for a non-root user: creating or removing
@@ -97,7 +115,7 @@ export class PermissionedBashFs extends BashFs {
     const now = hostNow();
     if (now - this.lastYield < 25) return;
     this.lastYield = now;
-    await new Promise<void>((resolve) => hostSetTimeout(resolve, 0));
+    await yieldToEventLoop();
   }
 
   override async exists(path: string): Promise<boolean> {

@@ -5,7 +5,7 @@ import { importArchive } from "../image/import.ts";
 import { summarizeLibrary } from "../library/library.ts";
 import { openMemoryStore } from "../store/memory.ts";
 import { KIND_BY_CODE, nodePath, type TreeSnapshot } from "../view/tree.ts";
-import { Containers } from "./containers.ts";
+import { Containers, NAME_WORDS, pickContainerName } from "./containers.ts";
 import { Explorer } from "./explorer.ts";
 
 // The same image twice: as skopeo's docker-archive (plain tar layers, stored as they are) and as
@@ -99,5 +99,34 @@ describe.each(FIXTURES)("container layers (%s)", (fixture) => {
       0,
     ]);
     await expect(containers.commit(c.id, "again")).rejects.toThrow(/no changes/);
+  });
+});
+
+describe("container names (docker run's adjective_surname)", () => {
+  it("are chosen at random, so two page loads do not name their first container alike", () => {
+    const names = new Set<string>();
+    for (let i = 0; i < 20; i++) names.add(pickContainerName(new Set()));
+    for (const n of names) expect(n).toMatch(/^[a-z]+_[a-z]+$/);
+    // 20 draws from over 25,000 pairs: all the same would mean the choice is not random.
+    expect(names.size).toBeGreaterThan(1);
+  });
+
+  it("never repeat a name already taken, and never say boring_wozniak", () => {
+    // A generator stuck on the first pair: every try collides, so a digit is added.
+    const first = pickContainerName(new Set(), () => 0);
+    expect(first).toBe("admiring_agnesi");
+    const taken = new Set([first]);
+    const next = pickContainerName(taken, () => 0);
+    expect(taken.has(next)).toBe(false);
+    expect(next).toMatch(/^admiring_agnesi\d+$/);
+    // The one pair Docker skips: a generator that would draw it draws again.
+    const draws = ["boring", "wozniak", "brave", "turing"];
+    let k = 0;
+    const name = pickContainerName(new Set(), (n) => {
+      const word = draws[k++]!;
+      const list = n === NAME_WORDS.adjectives.length ? NAME_WORDS.adjectives : NAME_WORDS.surnames;
+      return list.indexOf(word);
+    });
+    expect(name).toBe("brave_turing");
   });
 });

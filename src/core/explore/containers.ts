@@ -39,83 +39,73 @@ export interface ContainerSummary {
 
 const UNDO_DEPTH = 20;
 
-const ADJECTIVES = [
-  "brave",
-  "calm",
-  "clever",
-  "eager",
-  "gentle",
-  "happy",
-  "jolly",
-  "keen",
-  "kind",
-  "lucid",
-  "merry",
-  "nifty",
-  "proud",
-  "quiet",
-  "sharp",
-  "silly",
-  "stoic",
-  "sweet",
-  "tender",
-  "vivid",
-  "wise",
-  "zealous",
-  "bold",
-  "cool",
-  "dreamy",
-  "fervent",
-  "focused",
-  "hopeful",
-  "loving",
-  "modest",
-];
-const SURNAMES = [
-  "turing",
-  "hopper",
-  "lovelace",
-  "curie",
-  "noether",
-  "euler",
-  "gauss",
-  "darwin",
-  "tesla",
-  "ritchie",
-  "thompson",
-  "torvalds",
-  "liskov",
-  "knuth",
-  "dijkstra",
-  "hamilton",
-  "shannon",
-  "galois",
-  "kepler",
-  "bohr",
-  "franklin",
-  "goodall",
-  "hypatia",
-  "lamarr",
-  "meitner",
-  "nash",
-  "pascal",
-  "ramanujan",
-  "sammet",
-  "wozniak",
-];
+/** The left half of a name: adjectives of the kind Docker's name generator uses. */
+const ADJECTIVES = (
+  "admiring adoring affectionate agitated amazing angry awesome beautiful blissful bold boring brave busy " +
+  "charming clever compassionate competent condescending confident cool cranky crazy dazzling determined " +
+  "distracted dreamy eager ecstatic elastic elated elegant eloquent epic exciting fervent festive " +
+  "flamboyant focused friendly frosty funny gallant gifted goofy gracious great happy hardcore heuristic " +
+  "hopeful hungry infallible inspiring intelligent interesting jolly jovial keen kind laughing loving lucid " +
+  "magical modest musing mystifying naughty nervous nice nifty nostalgic objective optimistic peaceful " +
+  "pedantic pensive practical priceless quirky quizzical recursing relaxed reverent romantic sad serene " +
+  "sharp silly sleepy stoic strange stupefied suspicious sweet tender thirsty trusting unruffled upbeat " +
+  "vibrant vigilant vigorous wizardly wonderful xenodochial youthful zealous zen"
+).split(" ");
 
-/** A Docker-style `adjective_surname` name not yet taken (a number is added when all are). */
-export function pickContainerName(taken: ReadonlySet<string>, seed: number): string {
-  const total = ADJECTIVES.length * SURNAMES.length;
-  // A multiplier coprime with the total walks every pair once, in an order that looks random.
-  for (let i = 0; i < total; i++) {
-    const k = (seed * 7919 + i * 389) % total;
-    const name = `${ADJECTIVES[k % ADJECTIVES.length]}_${SURNAMES[Math.floor(k / ADJECTIVES.length)]}`;
+/** The right half: scientists and engineers, as in Docker's generator. */
+const SURNAMES = (
+  "agnesi albattani allen almeida antonelli archimedes ardinghelli aryabhata austin babbage banach " +
+  "banzai bardeen bartik bassi beaver bell benz bhabha bhaskara black blackburn blackwell bohr booth " +
+  "borg bose bouman boyd brahmagupta brattain brown buck burnell cannon carson cartwright carver cerf " +
+  "chandrasekhar chaplygin chatelet chatterjee chaum chebyshev clarke cohen colden cori cray curie " +
+  "curran darwin davinci dewdney dhawan diffie dijkstra dirac driscoll dubinsky easley edison einstein " +
+  "elbakyan elgamal elion ellis engelbart euclid euler faraday feistel fermat fermi feynman franklin " +
+  "gagarin galileo galois ganguly gates gauss germain goldberg goldstine goldwasser golick goodall gould " +
+  "greider grothendieck haibt hamilton haslett hawking heisenberg hellman hermann herschel hertz heyrovsky " +
+  "hodgkin hofstadter hoover hopper hugle hypatia ishizaka jackson jang jemison jennings jepsen johnson " +
+  "joliot jones kalam kapitsa kare keldysh keller kepler khayyam khorana kilby kirch knuth kowalevski " +
+  "lalande lamarr lamport leakey leavitt lederberg lehmann lewin lichterman liskov lovelace lumiere " +
+  "mahavira margulis matsumoto maxwell mayer mccarthy mcclintock mclaren mclean mcnulty meitner mendel " +
+  "mendeleev meninsky merkle mestorf mirzakhani montalcini moore morse moser murdock napier nash neumann " +
+  "newton nightingale nobel noether northcutt noyce panini pare pascal pasteur payne perlman pike " +
+  "poincare poitras proskuriakova ptolemy raman ramanujan rhodes ride ritchie robinson roentgen rosalind " +
+  "rubin saha sammet sanderson satoshi shamir shannon shaw shirley shockley shtern sinoussi snyder " +
+  "solomon spence stonebraker sutherland swanson swartz swirles taussig tesla tharp thompson torvalds " +
+  "tu turing varahamihira vaughan villani visvesvaraya volhard wescoff wilbur wiles williams williamson " +
+  "wilson wing wozniak wright wu yalow yonath zhukovsky"
+).split(" ");
+
+/** The words of container names (for tests). */
+export const NAME_WORDS: { readonly adjectives: readonly string[]; readonly surnames: readonly string[] } = {
+  adjectives: ADJECTIVES,
+  surnames: SURNAMES,
+};
+
+/** A uniform random integer below `n`, from the platform's cryptographic generator. */
+function randomBelow(n: number): number {
+  const x = new Uint32Array(1);
+  globalThis.crypto.getRandomValues(x);
+  return x[0]! % n;
+}
+
+/**
+ * A Docker-style `adjective_surname` name chosen at random, as `docker run` names a container,
+ * never one in `taken` (after a few collisions a digit is added, as Docker does when it retries).
+ * `random(n)` gives an integer below n (tests pass their own).
+ */
+export function pickContainerName(
+  taken: ReadonlySet<string>,
+  random: (n: number) => number = randomBelow,
+): string {
+  for (let attempt = 0; ; attempt++) {
+    const left = ADJECTIVES[random(ADJECTIVES.length)]!;
+    const right = SURNAMES[random(SURNAMES.length)]!;
+    // Steve Wozniak is not boring: Docker's generator skips this one pair.
+    if (left === "boring" && right === "wozniak") continue;
+    const name =
+      attempt < 8 ? `${left}_${right}` : `${left}_${right}${random(10 ** Math.min(6, attempt - 7))}`;
     if (!taken.has(name)) return name;
   }
-  let n = 2;
-  while (taken.has(`brave_turing${n}`)) n++;
-  return `brave_turing${n}`;
 }
 
 /**
@@ -133,6 +123,8 @@ export class Containers {
     private readonly explorer: Explorer,
     private readonly read: ContentReader,
     private readonly now: () => number = Date.now,
+    /** Where container names' randomness comes from (tests pass a seeded one). */
+    private readonly random?: (n: number) => number,
   ) {}
 
   async list(image?: string): Promise<ContainerSummary[]> {
@@ -147,7 +139,7 @@ export class Containers {
     const existing = await this.store.meta.list("containers");
     const id = `c${this.now().toString(36)}${(++this.seq).toString(36)}`;
     const taken = new Set(existing.map((c) => c.name));
-    const base = name?.trim() || pickContainerName(taken, existing.length + this.seq);
+    const base = name?.trim() || pickContainerName(taken, this.random);
     const record: ContainerRecord = {
       id,
       name: base,
@@ -383,14 +375,19 @@ export class Containers {
     return this.summary(id);
   }
 
-  /** Changes the record's state or history, keeping the open copy in step with the store. */
+  /**
+   * Changes the record's state or history, keeping the open copy in step with the store; with
+   * `layerChanged`, saves the container layer in the same write.
+   */
   async updateRecord(
     id: string,
     patch: Partial<Pick<ContainerRecord, "state" | "history">>,
+    layerChanged = false,
   ): Promise<ContainerSummary> {
     const entry = await this.get(id);
     entry.record = { ...entry.record, ...patch };
-    await this.store.meta.put("containers", entry.record);
+    if (layerChanged) await this.save(entry.record, entry.fs);
+    else await this.store.meta.put("containers", entry.record);
     return this.summary(id);
   }
 

@@ -163,8 +163,12 @@ export class Shells {
     s.env = r.env;
     const history = [...(record.history ?? [])];
     if (line.trim() && history.at(-1) !== line) history.push(line);
-    if (s.lfs.stepChanged) await this.containers.persist(id);
-    const container = await this.containers.updateRecord(id, { history: history.slice(-HISTORY_KEEP) });
+    // One save: the layer (when the command changed it) and the history together.
+    const container = await this.containers.updateRecord(
+      id,
+      { history: history.slice(-HISTORY_KEEP) },
+      s.lfs.stepChanged,
+    );
     if (s.lfs.mirrorError) {
       const err = s.lfs.mirrorError;
       s.lfs.mirrorError = undefined;

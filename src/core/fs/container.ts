@@ -21,7 +21,7 @@
 import { sha256 } from "../digest.ts";
 import { FsError } from "../errors.ts";
 import { diffApplied, type LayerDiff } from "./diff.ts";
-import { applyChangeset, type MergedNode, type MergedTree } from "./overlay.ts";
+import { type AppliedLayer, applyChangeset, type MergedNode, type MergedTree } from "./overlay.ts";
 import { joinPath, parentPath } from "./paths.ts";
 import { type PathLookup, resolvePath } from "./resolve-path.ts";
 import type { Changeset, ContentReader, EntryType, FileEntry, Whiteout } from "./types.ts";
@@ -186,6 +186,9 @@ class Container implements ContainerFs {
   private kids = new Map<string, Set<string>>();
   private inodes = new Map<number, Set<string>>();
   private nextIno = 1;
+  /** Bumped by every change: the merged tree and diff are computed once per version, not per ask. */
+  private version = 0;
+  private applied?: { version: number; layer: AppliedLayer; diff?: LayerDiff };
 
   constructor(
     readonly image: MergedTree,
@@ -202,6 +205,7 @@ class Container implements ContainerFs {
   // -- the upper map ---------------------------------------------------------------------------
 
   private setUpper(path: string, value: UpperEntry | null): void {
+    this.version++;
     const old = this.upper.get(path);
     if (old?.ino !== undefined) this.inodes.get(old.ino)?.delete(path);
     this.upper.set(path, value);
@@ -226,6 +230,7 @@ class Container implements ContainerFs {
 
   /** Removes every container record at and below `path`. */
   private dropUpper(path: string): void {
+    this.version++;
     const names = this.kids.get(path);
     if (names) {
       for (const n of names) this.dropUpper(joinPath(path, n));
@@ -353,6 +358,7 @@ class Container implements ContainerFs {
   private change(path: string, edit: (e: FileEntry) => FileEntry): void {
     const up = this.copyUp(path);
     const paths = up.ino !== undefined ? [...(this.inodes.get(up.ino) ?? [path])] : [path];
+    this.version++;
     for (const p of paths) {
       const u = this.upper.get(p);
       if (u) u.entry = { ...edit(u.entry), path: p };
@@ -394,6 +400,7 @@ class Container implements ContainerFs {
     if (parent === "") return;
     const up = this.copyUp(parent);
     up.entry = { ...up.entry, mtime: this.mtime() };
+    this.version++;
   }
 
   private create(
@@ -646,6 +653,7 @@ class Container implements ContainerFs {
   }
 
   put(entry: FileEntry): void {
+    this.version++;
     const path = entry.path;
     if (path === "") {
       const root = this.copyUp("");
@@ -691,12 +699,25 @@ class Container implements ContainerFs {
     return { entries, whiteouts };
   }
 
+  /** The container layer applied over the image, as of the last change. */
+  private appliedNow(): { version: number; layer: AppliedLayer; diff?: LayerDiff } {
+    if (this.applied?.version !== this.version) {
+      this.applied = {
+        version: this.version,
+        layer: applyChangeset(this.image, this.changeset(), this.layer),
+      };
+    }
+    return this.applied;
+  }
+
   tree(): MergedTree {
-    return applyChangeset(this.image, this.changeset(), this.layer).tree;
+    return this.appliedNow().layer.tree;
   }
 
   diff(): LayerDiff {
-    return diffApplied(this.image, applyChangeset(this.image, this.changeset(), this.layer));
+    const a = this.appliedNow();
+    a.diff ??= diffApplied(this.image, a.layer);
+    return a.diff;
   }
 
   async commit(
@@ -719,6 +740,7 @@ class Container implements ContainerFs {
   }
 
   reset(): void {
+    this.version++;
     this.upper.clear();
     this.kids.clear();
     this.inodes.clear();

@@ -23,6 +23,16 @@ export function isCleanPath(path: string): boolean {
  */
 export function cleanPath(path: string, cwd = ""): string {
   const full = path.charCodeAt(0) === 47 || cwd === "" || cwd === "/" ? path : `${cwd}/${path}`;
+  // Most paths a shell hands over are clean already (`/data/f123`): no split, no join. A path
+  // with no empty, `.` or `..` segment and no trailing slash is its own clean form.
+  if (
+    full.charCodeAt(0) === 47 &&
+    full.charCodeAt(full.length - 1) !== 47 &&
+    !full.includes("//") &&
+    !full.includes("/.")
+  ) {
+    return full.slice(1);
+  }
   const out: string[] = [];
   for (const seg of full.split("/")) {
     if (seg === "" || seg === ".") continue;

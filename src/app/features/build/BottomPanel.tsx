@@ -4,6 +4,7 @@ import { TerminalPanel } from "../container/TerminalPanel.tsx";
 import { ContextPanel } from "../context/ContextPanel.tsx";
 import { Lessons } from "../lessons/Lessons.tsx";
 import { BuildLog } from "./BuildLog.tsx";
+import { ResizeHandle } from "./ResizeHandle.tsx";
 
 const TABS: { id: UiSlice["ui"]["bottomTab"]; label: string }[] = [
   { id: "lessons", label: "Lessons" },
@@ -19,6 +20,7 @@ export function BottomPanel() {
   const running = useAppStore((s) => s.build.running);
   return (
     <div className="pane pane-bottom">
+      <ResizeHandle />
       <div className="pane-head">
         <div role="tablist" aria-label="Build and lessons" className="tabs">
           {TABS.map((t) => (

@@ -41,6 +41,8 @@ export function Terminal() {
     let line = emptyLine(info.history);
     let cwd = info.cwd;
     let busy = false;
+    /** Keys typed while a command ran: echoed at once (as a tty does), read after the prompt (as bash does). */
+    let ahead = "";
     let ended = info.state !== "running";
     let queue = Promise.resolve();
     /** The row (below the prompt's) where the last redraw left the cursor, for wrapped lines. */
@@ -87,6 +89,11 @@ export function Terminal() {
             }
           }
           freshPrompt();
+          if (ahead) {
+            const keys = ahead;
+            ahead = "";
+            await feed(keys);
+          }
           return;
         }
         case "interrupt":
@@ -110,26 +117,35 @@ export function Terminal() {
       }
     };
 
+    /** Line editing happens here, in the page: a key is echoed without asking the worker. */
+    const feed = async (data: string): Promise<void> => {
+      if (ended) return;
+      const r = feedKeys(line, data);
+      line = r.state;
+      if (r.events.length === 0) {
+        if (r.changed) redraw();
+        return;
+      }
+      for (const e of r.events) await handle(e);
+      if (r.changed) redraw();
+    };
+
     const input = term.onData((data) => {
       if (busy) {
-        // While a command runs only Ctrl+C counts, and at once (not after the command).
+        // While a command runs Ctrl+C counts at once (not after the command) and drops the keys
+        // typed ahead; other keys wait for the prompt.
         if (data.includes("\x03")) {
+          ahead = "";
           term.write("^C");
           interruptLine();
+        } else {
+          ahead += data;
+          // Printable keys only, as a tty's line discipline echoes them (arrows and the like not).
+          term.write(data.replace(/\x1b\[[0-9;]*[A-Za-z~]|[\x00-\x1f\x7f]/g, ""));
         }
         return;
       }
-      queue = queue.then(async () => {
-        if (ended) return;
-        const r = feedKeys(line, data);
-        line = r.state;
-        if (r.events.length === 0) {
-          if (r.changed) redraw();
-          return;
-        }
-        for (const e of r.events) await handle(e);
-        if (r.changed) redraw();
-      });
+      queue = queue.then(() => feed(data));
     });
     const resize = new ResizeObserver(() => {
       if (el.clientWidth > 0) fit.fit();

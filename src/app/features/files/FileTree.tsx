@@ -54,8 +54,17 @@ export function FileTree({ snapshot, onOpen }: { snapshot: TreeSnapshot; onOpen?
   const typeahead = useRef({ text: "", at: 0 });
 
   const pathIndex = useMemo(() => {
+    // Each path from its parent's (parents come first), not walked up from every node: a tree
+    // that gained 10,000 files is indexed while the learner types in the terminal.
     const m = new Map<string, number>();
-    for (let i = 1; i < snapshot.names.length; i++) m.set(nodePath(snapshot, i), i);
+    const paths: string[] = [""];
+    for (let i = 1; i < snapshot.names.length; i++) {
+      const p = snapshot.parent[i]!;
+      const path =
+        p <= 0 ? snapshot.names[i]! : p < i ? `${paths[p]}/${snapshot.names[i]}` : nodePath(snapshot, i);
+      paths.push(path);
+      m.set(path, i);
+    }
     return m;
   }, [snapshot]);
   const expandedIds = useMemo(() => {
