@@ -47,6 +47,9 @@ export const pull: Command = {
           ...(platform ? { platform } : {}),
           // Writing an archive needs the layers' digests, not every file's.
           hashFiles: false,
+          // An OCI archive keeps the layers as pulled: their digests are checked as they stream and
+          // nothing is decompressed. A docker-archive holds the tars, whose sizes come from reading them.
+          ...(format === "oci" ? { blobsOnly: true } : {}),
           onProgress: layerPrinter(io, "pulled"),
         });
       } catch (err) {

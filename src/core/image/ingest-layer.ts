@@ -113,7 +113,10 @@ export async function ingestArchiveEntry(
   store: Store,
   body: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array> | Blob,
   path: string,
-  options: Pick<IngestOptions, "limits" | "hashFiles" | "gzipEngine" | "signal" | "wholeDigestMaxBytes"> & {
+  options: Pick<
+    IngestOptions,
+    "limits" | "hashFiles" | "gzipEngine" | "signal" | "wholeDigestMaxBytes" | "blobsOnly"
+  > & {
     /**
      * Leave the last writes to the caller (see `leftToStore` in the result): a Blob read whole is
      * not adopted here and the entry index is not put. A worker then takes its next layer at

@@ -45,6 +45,12 @@ export interface PullOptions extends RegistryClientOptions {
   client?: RegistryClient;
   /** Compute each file's sha256 for the layer indexes (default true; the CLI, writing an archive, needs none). */
   hashFiles?: boolean;
+  /**
+   * Store compressed layers as they came without decompressing them (their digests are still
+   * checked as they stream; their diffIds are the config's word): for the CLI, which writes an
+   * archive and never reads the layers' files, as skopeo does.
+   */
+  blobsOnly?: boolean;
 }
 
 /** What a pull stored and moved. */
@@ -183,6 +189,7 @@ export async function pullImage(
         const r = await ingestArchiveEntry(store, body, `layer ${i + 1} (${desc.digest})`, {
           signal,
           ...(options.hashFiles === false ? { hashFiles: false } : {}),
+          ...(options.blobsOnly ? { blobsOnly: true } : {}),
         });
         const drop = () => Promise.all(r.added.map(([d]) => store.blobs.delete(d).catch(() => false)));
         if (r.digest === undefined) {
@@ -197,7 +204,7 @@ export async function pullImage(
           await drop();
           throw mismatch(`layer ${desc.digest}`, r.digest, ctx);
         }
-        if (r.diffId !== diffId) {
+        if (r.diffId !== undefined && r.diffId !== diffId) {
           await drop();
           throw new RegistryError(
             "digest-mismatch",
