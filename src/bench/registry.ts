@@ -5,7 +5,7 @@
  * all but one layer is pushed, and the registry's access log shows what it was sent. Figures: wall
  * time, throughput, and the peak RSS of each process (GNU time).
  */
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import {
@@ -20,12 +20,18 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
+import { chromium } from "@playwright/test";
 import { collectBytes } from "../core/archive/bytes.ts";
 import { writeTar } from "../core/archive/tar-writer.ts";
 import { sha256 } from "../core/digest.ts";
 import { type BlobSource, writeOciArchive } from "../core/image/layout-writer.ts";
 import { MediaType } from "../core/image/oci.ts";
-import { registryMissing, startRegistry, type TestRegistry } from "../testdata/registry/harness.ts";
+import {
+  corsHeaders,
+  registryMissing,
+  startRegistry,
+  type TestRegistry,
+} from "../testdata/registry/harness.ts";
 import type { Benchmark } from "./index.ts";
 import { row } from "./measure.ts";
 
@@ -111,7 +117,7 @@ function uploads(reg: TestRegistry) {
 export const registryBenchmark: Benchmark = {
   name: "registry",
   summary:
-    "push and pull a 500 MB, 10-layer gzip image on a loopback registry: layerlab CLI beside skopeo copy",
+    "push and pull a 500 MB, 10-layer gzip image on a loopback registry: layerlab CLI and the page's pull beside skopeo copy",
   async run() {
     if (registryMissing || !existsSync("/usr/bin/skopeo")) {
       console.log(
@@ -201,9 +207,91 @@ export const registryBenchmark: Benchmark = {
           `(${sent.map((r) => (r.path.includes(second[LAYERS - 1]!.digest.slice(7)) ? "the new layer" : "the config")).join(" and ")}), ` +
           `${patched} PATCH chunks and ${manifests} manifest`,
       );
+
+      // The browser: the page's own client pulls the same image into IndexedDB.
+      const forPage = await startRegistry("none", { headers: corsHeaders() });
+      regs.push(forPage);
+      timed("skopeo", [
+        "copy",
+        "-q",
+        "--dest-tls-verify=false",
+        `oci-archive:${archive}`,
+        `docker://${forPage.domain}/bench/app:1`,
+      ]);
+      const page = await browserPull(`${forPage.domain}/bench/app:1`);
+      console.log(
+        row(
+          "pull in Chromium (registry → IndexedDB): the page",
+          page.s,
+          mbps(page.s),
+          "-",
+          `${(skPull.s / page.s).toFixed(2)}x`,
+        ),
+      );
     } finally {
       for (const r of regs) await r.stop();
       rmSync(dir, { recursive: true, force: true });
     }
   },
 };
+
+const PAGE_PORT = Number(process.env.LAYERLAB_BENCH_REGISTRY_PORT ?? 4292);
+
+/**
+ * Pulls `reference` with the page's Pull form in headless Chromium (the built app under vite
+ * preview, IndexedDB in a fresh profile): seconds from Enter to "Pulled" on screen.
+ */
+async function browserPull(reference: string): Promise<{ s: number }> {
+  execFileSync("npx", ["vite", "build"], { stdio: "ignore" });
+  const server = spawn(
+    "npx",
+    ["vite", "preview", "--port", String(PAGE_PORT), "--strictPort", "--host", "127.0.0.1"],
+    { stdio: "ignore", detached: true },
+  );
+  const browser = await chromium.launch({
+    executablePath: process.env.LAYERLAB_CHROMIUM ?? "/usr/bin/chromium",
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+  try {
+    const origin = `http://127.0.0.1:${PAGE_PORT}`;
+    for (let i = 0; i < 100; i++) {
+      try {
+        if ((await fetch(origin)).ok) break;
+      } catch {
+        // not up yet
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    await page.goto(origin);
+    await page
+      .getByRole("list", { name: "Layer stack" })
+      .getByRole("listitem")
+      .first()
+      .waitFor({ timeout: 120_000 });
+    await page.getByRole("button", { name: "Pull", exact: true }).click();
+    const field = page.getByRole("textbox", { name: "Image reference" });
+    await field.fill(reference);
+    const t0 = Date.now();
+    await field.press("Enter");
+    await page
+      .getByRole("region", { name: "Registry transfer" })
+      .getByRole("status")
+      .filter({ hasText: `Pulled ${reference}` })
+      .waitFor({ timeout: 600_000 });
+    return { s: (Date.now() - t0) / 1000 };
+  } finally {
+    await browser.close();
+    try {
+      process.kill(-server.pid!, "SIGTERM");
+    } catch {
+      // already gone
+    }
+  }
+}
