@@ -32,6 +32,7 @@ import {
   startRegistry,
   type TestRegistry,
 } from "../testdata/registry/harness.ts";
+import { chromiumLaunchOptions } from "./chromium.ts";
 import type { Benchmark } from "./index.ts";
 import { row } from "./measure.ts";
 
@@ -248,16 +249,7 @@ async function browserPull(reference: string): Promise<{ s: number }> {
     ["vite", "preview", "--port", String(PAGE_PORT), "--strictPort", "--host", "127.0.0.1"],
     { stdio: "ignore", detached: true },
   );
-  const browser = await chromium.launch({
-    executablePath: process.env.LAYERLAB_CHROMIUM ?? "/usr/bin/chromium",
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  const browser = await chromium.launch(chromiumLaunchOptions());
   try {
     const origin = `http://127.0.0.1:${PAGE_PORT}`;
     for (let i = 0; i < 100; i++) {

@@ -20,6 +20,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Page } from "@playwright/test";
+import { chromiumLaunchOptions } from "./chromium.ts";
 import { generateArchive, nativePipeline } from "./import.ts";
 import type { Benchmark } from "./index.ts";
 import { median, medianOfRuns, row } from "./measure.ts";
@@ -176,16 +177,7 @@ export const uiBenchmark: Benchmark = {
         detached: true,
       },
     );
-    const launchOptions = {
-      executablePath: process.env.LAYERLAB_CHROMIUM ?? "/usr/bin/chromium",
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    };
+    const launchOptions = chromiumLaunchOptions();
     const browser = await chromium.launch(launchOptions);
     try {
       await waitForServer(`http://127.0.0.1:${PORT}/`);

@@ -1,10 +1,22 @@
 /** Reads a whole stream into one byte array (for small streams and tests only). */
 export async function collectBytes(source: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  return (await collectAtMost(source, Number.POSITIVE_INFINITY))!;
+}
+
+/**
+ * Reads a stream into one byte array, or stops reading (cancelling the stream) and gives
+ * undefined as soon as it is longer than `max` bytes: for small bodies a peer controls.
+ */
+export async function collectAtMost(
+  source: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>,
+  max: number,
+): Promise<Uint8Array | undefined> {
   const parts: Uint8Array[] = [];
   let n = 0;
-  for await (const c of source) {
-    parts.push(c.slice());
+  for await (const c of asyncIterable(source)) {
     n += c.byteLength;
+    if (n > max) return undefined;
+    parts.push(c.slice());
   }
   const out = new Uint8Array(n);
   let at = 0;

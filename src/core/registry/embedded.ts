@@ -8,6 +8,7 @@
  * bodies both ways (an upload's chunks go straight into the store as they arrive), and counts the
  * bytes it received and sent.
  */
+import { collectAtMost } from "../archive/bytes.ts";
 import { type Digest, isDigest, sha256 } from "../digest.ts";
 import { LayerLabError } from "../errors.ts";
 import type { PutResult, Store } from "../store/types.ts";
@@ -729,27 +730,7 @@ function parseRange(header: string | null, size: number): [number, number] | "un
 
 /** Reads a small body whole, or undefined when it is longer than `max`. */
 async function readLimited(req: Request, max: number): Promise<Uint8Array | undefined> {
-  if (!req.body) return new Uint8Array(0);
-  const parts: Uint8Array[] = [];
-  let n = 0;
-  const reader = req.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    n += value.byteLength;
-    if (n > max) {
-      await reader.cancel().catch(() => {});
-      return undefined;
-    }
-    parts.push(value);
-  }
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
+  return req.body ? collectAtMost(req.body, max) : new Uint8Array(0);
 }
 
 function uploadStatus(status: number, location: string, up: Upload, chunkMinLength?: number): Response {

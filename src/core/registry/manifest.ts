@@ -1,5 +1,5 @@
 /** Fetching and checking manifests and small blobs: size limits, media types and digests. */
-import { asyncIterable } from "../archive/bytes.ts";
+import { collectAtMost } from "../archive/bytes.ts";
 import { type Digest, isDigest, sha256 } from "../digest.ts";
 import { type ImageIndex, type ImageManifest, MediaType } from "../image/oci.ts";
 import type { RegistryClient } from "./client.ts";
@@ -59,22 +59,11 @@ export async function readLimited(
     await res.body?.cancel().catch(() => {});
     throw tooLarge();
   }
-  const parts: Uint8Array[] = [];
-  let n = 0;
-  if (res.body) {
-    for await (const c of asyncIterable(res.body as ReadableStream<Uint8Array>)) {
-      n += c.byteLength;
-      if (n > limit) throw tooLarge();
-      parts.push(c);
-    }
-  }
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
+  const bytes = res.body
+    ? await collectAtMost(res.body as ReadableStream<Uint8Array>, limit)
+    : new Uint8Array(0);
+  if (!bytes) throw tooLarge();
+  return bytes;
 }
 
 /**
