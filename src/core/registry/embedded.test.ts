@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { storeImage } from "../../testdata/registry/images.ts";
 import "fake-indexeddb/auto";
+import { isStorageFull } from "../store/faults.ts";
 import { openIndexedDbStore } from "../store/indexeddb.ts";
-import { openMemoryStore } from "../store/memory.ts";
+import { createMemoryBackend, openMemoryStore } from "../store/memory.ts";
 import { EmbeddedRegistry } from "./embedded.ts";
 import { RegistryError } from "./errors.ts";
 import { pullImage } from "./pull.ts";
@@ -243,5 +244,23 @@ describe("a server that is not a registry", () => {
       /answered a HEAD of layer sha256:[0-9a-f]+ with 15 bytes.*does not look like a registry/,
     );
     expect(sent.some((s) => s.startsWith("PUT") && s.includes("/manifests/"))).toBe(false);
+  });
+});
+
+describe("a pull the store has no room for", () => {
+  it("stops with a storage-full error and leaves nothing it stored behind", async () => {
+    const { opts } = embedded();
+    const local = openMemoryStore();
+    const img = await storeImage(local, "app:1", APP);
+    await pushImage(local, img.id, `${DOMAIN}/team/app:1`, opts);
+    // Room for the first layers, not for all of them.
+    const small = openMemoryStore(createMemoryBackend(), { quotaBytes: 400_000 });
+    const err = await pullImage(small, `${DOMAIN}/team/app:1`, opts).catch((e: unknown) => e);
+    expect(isStorageFull(err)).toBe(true);
+    expect(await small.meta.list("images")).toEqual([]);
+    expect(await small.blobs.list()).toEqual([]);
+    // With room, the same pull works.
+    const roomy = openMemoryStore();
+    expect((await pullImage(roomy, `${DOMAIN}/team/app:1`, opts)).record.id).toBe(img.id);
   });
 });

@@ -8,6 +8,7 @@ import { createSha256, type Digest, isDigest, sha256 } from "../digest.ts";
 import { CancelledError, LayerLabError, throwIfAborted } from "../errors.ts";
 import { ingestArchiveEntry } from "../image/import.ts";
 import { formatPlatform, type ImageConfig, type ImageIndex, type ImageManifest } from "../image/oci.ts";
+import { isStorageFull } from "../store/faults.ts";
 import type { ImageRecord, LayerRecord, Store } from "../store/types.ts";
 import { repositoryScope } from "./auth.ts";
 import { RegistryClient, type RegistryClientOptions } from "./client.ts";
@@ -79,6 +80,8 @@ export async function pullImage(
   const scopes = [repositoryScope(repo, "pull")];
   const ctx = { registry: ref.domain, repository: repo };
   const startedAt = Date.now();
+  // Blobs this pull stored: removed again if the store runs out of room (see the catch below).
+  const added: Digest[] = [];
   try {
     let fetched = await fetchManifest(client, repo, ref.digest ?? ref.tag ?? "latest", scopes, signal);
     let platform: string | undefined;
@@ -191,6 +194,7 @@ export async function pullImage(
           ...(options.hashFiles === false ? { hashFiles: false } : {}),
           ...(options.blobsOnly ? { blobsOnly: true } : {}),
         });
+        for (const [d] of r.added) added.push(d);
         const drop = () => Promise.all(r.added.map(([d]) => store.blobs.delete(d).catch(() => false)));
         if (r.digest === undefined) {
           await drop();
@@ -276,8 +280,13 @@ export async function pullImage(
     });
 
     // Commit: the config and manifest blobs, then every record in one atomic batch.
-    await store.blobs.put(configBytes, { expected: cfgDesc.digest, ...(signal ? { signal } : {}) });
-    await store.blobs.put(fetched.bytes, { expected: fetched.digest, ...(signal ? { signal } : {}) });
+    for (const [bytes, expected] of [
+      [configBytes, cfgDesc.digest],
+      [fetched.bytes, fetched.digest],
+    ] as const) {
+      const put = await store.blobs.put(bytes, { expected, ...(signal ? { signal } : {}) });
+      if (!put.deduplicated) added.push(put.digest);
+    }
     throwIfAborted(signal, "pull");
     const prior = await store.meta.get("images", cfgDesc.digest);
     const name = familiarReference(ref);
@@ -320,6 +329,11 @@ export async function pullImage(
     });
     return { record, layers: layerRecords, transfer, reference: ref };
   } catch (err) {
+    // Out of room: nothing this pull stored stays (kept, verified blobs would only fill the
+    // store further). Other failures keep them for the next try, which then moves nothing twice.
+    if (isStorageFull(err)) {
+      for (const d of added) await store.blobs.delete(d).catch(() => false);
+    }
     if (signal?.aborted && !(err instanceof CancelledError)) throw new CancelledError("pull");
     throw err;
   }
