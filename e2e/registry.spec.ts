@@ -102,6 +102,8 @@ async function layerBars(page: Page) {
 
 let reg: TestRegistry;
 
+// Skipped only where Debian's docker-registry is not installed (.ci/run installs it); the reason
+// printed is registryMissing's, which names the package to install.
 test.skip(registryMissing !== undefined, registryMissing ?? "");
 
 test.beforeAll(async () => {

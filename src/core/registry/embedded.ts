@@ -489,13 +489,7 @@ export class EmbeddedRegistry {
   }
 
   private async patch(req: Request, url: URL, up: Upload): Promise<Response> {
-    if (up.busy)
-      return error(
-        416,
-        "BLOB_UPLOAD_INVALID",
-        "blob upload invalid",
-        "another request is writing to this upload",
-      );
+    if (up.busy) return uploadBusy();
     const range = req.headers.get("content-range");
     let expected: number | undefined;
     if (range) {
@@ -538,13 +532,7 @@ export class EmbeddedRegistry {
   }
 
   private async finish(req: Request, url: URL, up: Upload): Promise<Response> {
-    if (up.busy)
-      return error(
-        416,
-        "BLOB_UPLOAD_INVALID",
-        "blob upload invalid",
-        "another request is writing to this upload",
-      );
+    if (up.busy) return uploadBusy();
     up.busy = true;
     try {
       const digest = url.searchParams.get("digest");
@@ -731,6 +719,16 @@ function parseRange(header: string | null, size: number): [number, number] | "un
 /** Reads a small body whole, or undefined when it is longer than `max`. */
 async function readLimited(req: Request, max: number): Promise<Uint8Array | undefined> {
   return req.body ? collectAtMost(req.body, max) : new Uint8Array(0);
+}
+
+/** Two requests at once on one upload: distribution refuses the second the same way. */
+function uploadBusy(): Response {
+  return error(
+    416,
+    "BLOB_UPLOAD_INVALID",
+    "blob upload invalid",
+    "another request is writing to this upload",
+  );
 }
 
 function uploadStatus(status: number, location: string, up: Upload, chunkMinLength?: number): Response {
