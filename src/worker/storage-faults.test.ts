@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { gunzipSync } from "node:zlib";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { storeTestImage } from "../core/explore/shell-testing.ts";
 import { pseudoRandomBytes } from "../core/store/conformance.ts";
@@ -177,6 +178,28 @@ describe("storage faults through the worker", () => {
     expect(await store.blobs.has(orphan.digest)).toBe(false);
     expect((await client.call("library.list", undefined)).images).toEqual([]);
     expect(await client.call("storage.stats", undefined)).toMatchObject({ blobs: 0, bytes: 0, layers: 0 });
+  });
+
+  it("deleting a built image and collecting keeps the build cache whole: a rebuild reuses every step, files intact", async () => {
+    const backend = createMemoryBackend();
+    const { client } = connect(backend);
+    const base = gunzipSync(readFileSync(new URL("../testdata/builds/bbase.tar.gz", import.meta.url)));
+    await client.call("archive.import", { file: new Blob([base]), name: "bbase.tar" });
+    const dockerfile = "FROM bbase\nCOPY a.bin /a\nRUN seq 1 30000 > /s && cp /a /c\n";
+    const context = { "a.bin": pseudoRandomBytes(2500, 1) };
+    const first = await client.call("image.build", { dockerfile, context, tag: "x:1" });
+    const read = async (id: string, path: string) =>
+      (await client.call("image.file", { id, layer: 2, path, offset: 0, length: 200_000 })).bytes;
+    const before = [await read(first.id, "/s"), await read(first.id, "/c")];
+    await client.call("image.delete", { id: first.id });
+    const report = await client.call("storage.repair", undefined);
+    expect(report.ran).toBe(true);
+    const again = await client.call("image.build", { dockerfile, context, tag: "x:2" });
+    expect(again.cachedSteps).toBe(2); // COPY and RUN: every step after FROM
+    expect(again.id).toBe(first.id);
+    expect([await read(again.id, "/s"), await read(again.id, "/c")]).toEqual(before);
+    const exported = await client.call("image.export", { id: again.id, format: "docker" });
+    expect(exported.size).toBeGreaterThan(0);
   });
 
   it("Check store reports a corrupted blob with progress", async () => {
