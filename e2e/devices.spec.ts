@@ -114,6 +114,33 @@ test("no page scroll across at 360 px, whichever pane a phone shows", async ({ p
   }
 });
 
+test("a phone's top bar is one line: Menu unfolds the tools, Escape folds them again", async ({ page }) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await openAt(page, true);
+  const bar = page.locator("header.topbar");
+  const menu = bar.getByRole("button", { name: "Menu" });
+  const importButton = bar.getByText("Import image…");
+  // One line: the title, the image picker and Menu, leaving the screen to the panes.
+  await expect(menu).toHaveAttribute("aria-expanded", "false");
+  await expect(importButton).toBeHidden();
+  const folded = (await bar.boundingBox())?.height ?? 0;
+  expect(folded).toBeLessThan(70);
+  await expect(bar.getByRole("combobox", { name: "Image" })).toBeVisible();
+  await menu.click();
+  await expect(menu).toHaveAttribute("aria-expanded", "true");
+  for (const name of ["Pull", "Export image", "Clear store", "Check store"])
+    await expect(bar.getByRole("button", { name, exact: true })).toBeVisible();
+  await expect(importButton).toBeVisible();
+  await noSideScroll(page);
+  expect(await smallTargets(page)).toEqual([]);
+  await screenshot(page, "devices-phone-menu");
+  await bar.getByRole("button", { name: "Check store" }).focus();
+  await page.keyboard.press("Escape");
+  await expect(menu).toHaveAttribute("aria-expanded", "false");
+  await expect(menu).toBeFocused();
+  await expect(importButton).toBeHidden();
+});
+
 /** The two touch devices of a classroom: a phone and a tablet, with touch and a mobile viewport. */
 for (const [width, height] of [
   [390, 844],

@@ -27,6 +27,8 @@ type PaneId = (typeof PANES)[number]["id"];
 export function App() {
   // Which pane a phone-width screen shows (wider screens show them all and hide the tab bar).
   const [pane, setPane] = useState<PaneId>("editor");
+  // Whether a phone-width screen shows the top bar's tools (wider screens always show them).
+  const [menuOpen, setMenuOpen] = useState(false);
   const setBottomTab = useAppStore((s) => s.setBottomTab);
   const theme = useAppStore((s) => s.ui.theme);
   const setTheme = useAppStore((s) => s.setTheme);
@@ -62,18 +64,40 @@ export function App() {
           LayerLab
         </h1>
         <ImagePicker />
-        <ImportControl />
-        <ExportControl />
-        <PullControl />
-        <StoragePanel />
+        {/* A phone's width shows the image picker and folds the other tools behind Menu. */}
         <button
           type="button"
-          className="button-quiet"
-          aria-label={theme === "dark" ? "Use light theme" : "Use dark theme"}
-          onClick={() => setTheme(theme === "dark" ? "light" : "dark")}
+          className="topbar-menu button-quiet"
+          aria-expanded={menuOpen}
+          aria-controls="topbar-tools"
+          onClick={() => setMenuOpen(!menuOpen)}
         >
-          {theme === "dark" ? "☀" : "☾"}
+          Menu
         </button>
+        <div
+          id="topbar-tools"
+          className="topbar-tools"
+          data-open={menuOpen ? "true" : undefined}
+          onKeyDown={(e) => {
+            if (e.key === "Escape" && menuOpen) {
+              setMenuOpen(false);
+              document.querySelector<HTMLButtonElement>(".topbar-menu")?.focus();
+            }
+          }}
+        >
+          <ImportControl />
+          <ExportControl />
+          <PullControl />
+          <StoragePanel />
+          <button
+            type="button"
+            className="button-quiet"
+            aria-label={theme === "dark" ? "Use light theme" : "Use dark theme"}
+            onClick={() => setTheme(theme === "dark" ? "light" : "dark")}
+          >
+            {theme === "dark" ? "☀" : "☾"}
+          </button>
+        </div>
       </header>
       <ImportStatus />
       <RegistryStatus />
