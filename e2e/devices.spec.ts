@@ -133,6 +133,13 @@ test("a phone's top bar is one line: Menu unfolds the tools, Escape folds them a
   await expect(importButton).toBeVisible();
   await noSideScroll(page);
   expect(await smallTargets(page)).toEqual([]);
+  // Whether the browser may evict the store is explained on a tap, not only on hover.
+  await bar
+    .getByTestId("storage-persisted")
+    .getByText(/^(evictable|persistent)$/)
+    .click();
+  await expect(bar.getByTestId("storage-persisted")).toContainText(/may evict|keeps LayerLab's store/);
+  await noSideScroll(page);
   await screenshot(page, "devices-phone-menu");
   await bar.getByRole("button", { name: "Check store" }).focus();
   await page.keyboard.press("Escape");

@@ -51,6 +51,17 @@ export function App() {
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
   }, [theme]);
+  useEffect(() => {
+    if (!menuOpen) return;
+    // Escape folds the tools again and gives focus back to Menu, as a disclosure menu does.
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== "Escape") return;
+      setMenuOpen(false);
+      document.querySelector<HTMLButtonElement>(".topbar-menu")?.focus();
+    };
+    document.addEventListener("keydown", onKey);
+    return () => document.removeEventListener("keydown", onKey);
+  }, [menuOpen]);
 
   const build = () => void runBuild();
 
@@ -74,17 +85,7 @@ export function App() {
         >
           Menu
         </button>
-        <div
-          id="topbar-tools"
-          className="topbar-tools"
-          data-open={menuOpen ? "true" : undefined}
-          onKeyDown={(e) => {
-            if (e.key === "Escape" && menuOpen) {
-              setMenuOpen(false);
-              document.querySelector<HTMLButtonElement>(".topbar-menu")?.focus();
-            }
-          }}
-        >
+        <div id="topbar-tools" className="topbar-tools" data-open={menuOpen ? "true" : undefined}>
           <ImportControl />
           <ExportControl />
           <PullControl />

@@ -44,10 +44,20 @@ export function StoragePanel() {
             {st?.quota ? `${formatBytes(st.usage ?? 0)} of ${formatBytes(st.quota)}` : "unknown"}
           </dd>
         </div>
-        <div title={st?.persisted ? PERSISTENT : EVICTABLE}>
+        <div>
           <dt>Kept</dt>
           <dd data-testid="storage-persisted">
-            {st?.persisted === undefined ? "…" : st.persisted ? "persistent" : "evictable"}
+            {st?.persisted === undefined ? (
+              "…"
+            ) : (
+              // A disclosure, not only a title: a finger cannot hover, and this is worth knowing.
+              <details className="storage-kept">
+                <summary title={st.persisted ? PERSISTENT : EVICTABLE}>
+                  {st.persisted ? "persistent" : "evictable"}
+                </summary>
+                <p>{st.persisted ? PERSISTENT : EVICTABLE}</p>
+              </details>
+            )}
           </dd>
         </div>
       </dl>
