@@ -287,16 +287,18 @@ function testUpstreamsFromEnv(
   return (host) => targets.get(host);
 }
 
-/** The Vite plugin: the proxy on the dev server and on `vite preview`. */
+/**
+ * The Vite plugin: the proxy on the dev server and on `vite preview`, made (and the environment
+ * read) when either server starts, so `vite build` never reads it.
+ */
 export function registryProxy(options: RegistryProxyOptions = {}): Plugin {
-  const middleware = createRegistryProxy(options);
   return {
     name: "layerlab-registry-proxy",
     configureServer(server) {
-      server.middlewares.use(middleware);
+      server.middlewares.use(createRegistryProxy(options));
     },
     configurePreviewServer(server) {
-      server.middlewares.use(middleware);
+      server.middlewares.use(createRegistryProxy(options));
     },
   };
 }
