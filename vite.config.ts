@@ -4,7 +4,8 @@ import { defineConfig } from "vite";
 import { registryProxy } from "./src/proxy/registry-proxy.ts";
 
 export default defineConfig({
-  // registryProxy: the same-origin proxy to public registries (loopback only; see the file).
+  // registryProxy: the same-origin proxy to public registries (loopback only; see the file, also
+  // for LAYERLAB_PROXY_TEST_UPSTREAMS, which only e2e/registry-proxy.spec.ts's server sets).
   plugins: [
     react(),
     registryProxy(),

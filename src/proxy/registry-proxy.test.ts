@@ -7,7 +7,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROXIED_HOSTS } from "../core/registry/endpoints.ts";
-import { createRegistryProxy, isLoopback, type RegistryProxyOptions } from "./registry-proxy.ts";
+import {
+  createRegistryProxy,
+  isLoopback,
+  type RegistryProxyOptions,
+  readTestUpstreams,
+  TEST_CA_ENV,
+  TEST_UPSTREAMS_ENV,
+} from "./registry-proxy.ts";
 
 /** What the upstream saw of one request. */
 interface Seen {
@@ -125,7 +132,7 @@ async function startProxy(
   extra: Partial<RegistryProxyOptions> = {},
 ): Promise<{ server: Server; port: number }> {
   const proxy = createRegistryProxy({
-    upstream: { address: () => "127.0.0.1", port: upstreamPort, ca: readFileSync(join(dir, "cert.pem")) },
+    upstream: () => ({ address: "127.0.0.1", port: upstreamPort, ca: readFileSync(join(dir, "cert.pem")) }),
     allowRemote: false,
     ...extra,
   });
@@ -294,13 +301,91 @@ describe("the registry proxy", () => {
   });
 
   it("an upstream it cannot reach is a 502 that names the host", async () => {
-    const broken = await startProxy({ upstream: { address: () => "127.0.0.1", port: 1 } });
+    const broken = await startProxy({ upstream: () => ({ address: "127.0.0.1", port: 1 }) });
     try {
       const r = await call(broken.port, "GET", "/registry-proxy/quay.io/v2/");
       expect(r.status).toBe(502);
       expect(JSON.parse(r.body.toString()).errors[0].message).toMatch(/could not reach https:\/\/quay\.io/);
     } finally {
       await new Promise((r) => broken.server.close(r));
+    }
+  });
+
+  it("dials the test upstreams LAYERLAB_PROXY_TEST_UPSTREAMS names (read when the proxy is made), and every other host as before", async () => {
+    const env = {
+      [TEST_UPSTREAMS_ENV]: `registry-1.docker.io=127.0.0.1:${upstreamPort}`,
+      [TEST_CA_ENV]: join(dir, "cert.pem"),
+    };
+    const saved = { ...process.env };
+    Object.assign(process.env, env);
+    let made: { server: Server; port: number };
+    try {
+      made = await startProxy({ upstream: undefined });
+    } finally {
+      for (const k of Object.keys(env)) {
+        if (saved[k] === undefined) delete process.env[k];
+        else process.env[k] = saved[k];
+      }
+    }
+    try {
+      seen = [];
+      // The variable is gone now: the proxy kept what it read when it was made.
+      const r = await call(made.port, "GET", "/registry-proxy/registry-1.docker.io/v2/", {
+        Authorization: "Bearer t",
+      });
+      expect(r.status).toBe(401);
+      expect(seen.map((s) => [s.servername, s.headers.host, s.headers.authorization])).toEqual([
+        ["registry-1.docker.io", "registry-1.docker.io", "Bearer t"],
+      ]);
+      expect(r.headers["www-authenticate"]).toMatch(
+        new RegExp(`realm="http://127\\.0\\.0\\.1:${made.port}/registry-proxy/auth\\.docker\\.io/token"`),
+      );
+      // A name it does not map is still dialled at its public address (unreachable here), and
+      // names off the list are still refused.
+      seen = [];
+      expect((await call(made.port, "GET", "/registry-proxy/evil.example/v2/")).status).toBe(403);
+      expect(seen).toEqual([]);
+    } finally {
+      await new Promise((r) => made.server.close(r));
+    }
+  });
+
+  it("accepts only allow-listed names at loopback addresses with a readable CA for LAYERLAB_PROXY_TEST_UPSTREAMS", () => {
+    const ca = join(dir, "cert.pem");
+    expect(readTestUpstreams({})).toBeUndefined();
+    expect(readTestUpstreams({ [TEST_UPSTREAMS_ENV]: "  " })).toBeUndefined();
+    const ok = readTestUpstreams({
+      [TEST_UPSTREAMS_ENV]: "registry-1.docker.io=127.0.0.1:5443, AUTH.docker.io=[::1]:5444",
+      [TEST_CA_ENV]: ca,
+    })!;
+    expect([...ok].map(([name, t]) => [name, t.address, t.port, t.ca.includes("BEGIN CERTIFICATE")])).toEqual(
+      [
+        ["registry-1.docker.io", "127.0.0.1", 5443, true],
+        ["auth.docker.io", "::1", 5444, true],
+      ],
+    );
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ [TEST_UPSTREAMS_ENV]: "registry-1.docker.io=127.0.0.1:5443" }, /set LAYERLAB_PROXY_TEST_CA/],
+      [
+        { [TEST_UPSTREAMS_ENV]: "registry-1.docker.io=127.0.0.1:5443", [TEST_CA_ENV]: join(dir, "none.pem") },
+        /cannot read LAYERLAB_PROXY_TEST_CA/,
+      ],
+      [
+        { [TEST_UPSTREAMS_ENV]: "evil.example=127.0.0.1:5443", [TEST_CA_ENV]: ca },
+        /not on the proxy's allow-list/,
+      ],
+      [{ [TEST_UPSTREAMS_ENV]: "ghcr.io=10.0.0.5:443", [TEST_CA_ENV]: ca }, /not a loopback IP address/],
+      [
+        { [TEST_UPSTREAMS_ENV]: "ghcr.io=localhost.evil.example:443", [TEST_CA_ENV]: ca },
+        /not a loopback IP/,
+      ],
+      [{ [TEST_UPSTREAMS_ENV]: "ghcr.io=127.0.0.1", [TEST_CA_ENV]: ca }, /is not NAME=ADDRESS:PORT/],
+      [{ [TEST_UPSTREAMS_ENV]: "ghcr.io=127.0.0.1:70000", [TEST_CA_ENV]: ca }, /out of range/],
+      [{ [TEST_UPSTREAMS_ENV]: "ghcr.io=127.0.0.1:1 ghcr.io=127.0.0.1:2", [TEST_CA_ENV]: ca }, /given twice/],
+    ];
+    for (const [env, why] of cases) {
+      expect(() => readTestUpstreams(env), JSON.stringify(env)).toThrow(why);
+      expect(() => readTestUpstreams(env)).toThrow(/^LAYERLAB_PROXY_TEST_UPSTREAMS=/);
     }
   });
 

@@ -10,11 +10,19 @@
  * - `Location` and `WWW-Authenticate` realms naming an allow-listed host are rewritten to the
  *   proxy's path, so redirects and the token flow stay on the page's origin.
  * Bodies stream both ways (a layer is never held whole).
+ *
+ * For end-to-end tests only, LAYERLAB_PROXY_TEST_UPSTREAMS (read once, when the server starts)
+ * dials some allow-listed names at a loopback https server instead, trusting the CA file named
+ * by LAYERLAB_PROXY_TEST_CA (see readTestUpstreams): the names, the rules above and the
+ * certificate check for the allow-listed name all stay as they are.
  */
+import { readFileSync } from "node:fs";
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
 import { request as httpsRequest } from "node:https";
+import { isIP } from "node:net";
 import type { TLSSocket } from "node:tls";
 import type { Plugin } from "vite";
+import { LayerLabError } from "../core/errors.ts";
 import { PROXIED_HOSTS, type ProxiedHost, REGISTRY_PROXY_PATH } from "../core/registry/endpoints.ts";
 
 /** How the proxy reaches upstreams, and whom it answers. */
@@ -24,13 +32,79 @@ export interface RegistryProxyOptions {
   /** Answer requests whose Host or peer is not loopback (default: LAYERLAB_PROXY_ALLOW_REMOTE=1). */
   allowRemote?: boolean;
   /**
-   * Where an allow-listed host is connected to, for tests: the address to dial instead of the
-   * name, the port (default 443) and the CA to trust (default the system's). The TLS name
-   * checked is always the allow-listed host.
+   * Where an allow-listed host is dialled instead of its public address, for tests (undefined
+   * for the public address). The TLS name checked is always the allow-listed host. Default: what
+   * LAYERLAB_PROXY_TEST_UPSTREAMS says (readTestUpstreams), read when the proxy is made.
    */
-  upstream?: { address?: (host: string) => string; port?: number; ca?: string | Buffer };
+  upstream?: (host: string) => UpstreamTarget | undefined;
   /** Give up on an upstream that sends nothing for this long (default 120 s). */
   idleTimeoutMs?: number;
+}
+
+/** A server an allow-listed host is dialled at instead of its public address (tests only). */
+export interface UpstreamTarget {
+  /** The address to connect to. */
+  address: string;
+  /** The port (default 443). */
+  port?: number;
+  /** The CA to trust for it (default the system's). */
+  ca?: string | Buffer;
+}
+
+/** The environment variable that points allow-listed names at loopback test servers. */
+export const TEST_UPSTREAMS_ENV = "LAYERLAB_PROXY_TEST_UPSTREAMS";
+/** The environment variable naming the CA file those test servers' certificates chain to. */
+export const TEST_CA_ENV = "LAYERLAB_PROXY_TEST_CA";
+
+/** An IP literal (v4 or v6) of this machine: test upstreams may only be there. */
+function isLoopbackAddress(address: string): boolean {
+  if (isIP(address) === 4) return address.startsWith("127.");
+  return isIP(address) === 6 && address === "::1";
+}
+
+/**
+ * The test upstreams of LAYERLAB_PROXY_TEST_UPSTREAMS, or undefined when it is unset or empty.
+ * Its value is `NAME=ADDRESS:PORT` pairs separated by commas or spaces
+ * (`registry-1.docker.io=127.0.0.1:5443,auth.docker.io=127.0.0.1:5444`; `[::1]:5443` for IPv6):
+ * each NAME must be on the allow-list and each ADDRESS a loopback IP, so the variable can send
+ * an allow-listed name only to a server on this machine, never elsewhere. LAYERLAB_PROXY_TEST_CA
+ * must name a PEM file: the CA those servers' certificates (issued for the NAMEs) chain to; it is
+ * trusted for them only. Anything wrong throws, naming the variable, so the server does not start.
+ */
+export function readTestUpstreams(
+  env: Record<string, string | undefined>,
+  hosts: readonly ProxiedHost[] = PROXIED_HOSTS,
+): Map<string, Required<UpstreamTarget>> | undefined {
+  const value = env[TEST_UPSTREAMS_ENV]?.trim();
+  if (!value) return undefined;
+  const bad = (why: string) => new LayerLabError("USAGE", `${TEST_UPSTREAMS_ENV}='${value}': ${why}`);
+  const caPath = env[TEST_CA_ENV];
+  if (!caPath)
+    throw bad(`set ${TEST_CA_ENV} to the PEM file of the CA that issued the test servers' certificates`);
+  let ca: string;
+  try {
+    ca = readFileSync(caPath, "utf8");
+  } catch (err) {
+    throw bad(`cannot read ${TEST_CA_ENV} '${caPath}': ${(err as Error).message}`);
+  }
+  if (!ca.includes("-----BEGIN CERTIFICATE-----"))
+    throw bad(`${TEST_CA_ENV} '${caPath}' holds no PEM certificate`);
+  const out = new Map<string, Required<UpstreamTarget>>();
+  for (const pair of value.split(/[\s,]+/).filter(Boolean)) {
+    const m = /^([^=]+)=(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(pair);
+    if (!m) throw bad(`'${pair}' is not NAME=ADDRESS:PORT`);
+    const name = m[1]!.toLowerCase();
+    const address = m[2] ?? m[3]!;
+    const port = Number(m[4]);
+    if (!hosts.some((h) => h.host === name))
+      throw bad(`'${name}' is not on the proxy's allow-list (${hosts.map((h) => h.host).join(", ")})`);
+    if (!isLoopbackAddress(address))
+      throw bad(`'${address}' is not a loopback IP address (127.x.x.x or ::1)`);
+    if (port < 1 || port > 65535) throw bad(`port ${port} is out of range`);
+    if (out.has(name)) throw bad(`'${name}' is given twice`);
+    out.set(name, { address, port, ca });
+  }
+  return out;
 }
 
 /** A connect-style middleware (what Vite's dev and preview servers take). */
@@ -123,6 +197,7 @@ function refuse(res: ServerResponse, status: number, code: string, message: stri
 export function createRegistryProxy(options: RegistryProxyOptions = {}): Middleware {
   const hosts = options.hosts ?? PROXIED_HOSTS;
   const allowRemote = options.allowRemote ?? process.env.LAYERLAB_PROXY_ALLOW_REMOTE === "1";
+  const upstreamOf = options.upstream ?? testUpstreamsFromEnv(hosts);
   return (req, res, next) => {
     const raw = req.url ?? "/";
     if (!raw.startsWith(`${REGISTRY_PROXY_PATH}/`)) return next();
@@ -157,14 +232,15 @@ export function createRegistryProxy(options: RegistryProxyOptions = {}): Middlew
     headers.host = host.host;
     const scheme = (req.socket as TLSSocket).encrypted ? "https" : "http";
     const origin = `${scheme}://${req.headers.host}`;
+    const target = upstreamOf?.(host.host);
     const upstream = httpsRequest({
-      host: options.upstream?.address?.(host.host) ?? host.host,
+      host: target?.address ?? host.host,
       servername: host.host,
-      port: options.upstream?.port ?? 443,
+      port: target?.port ?? 443,
       method,
       path,
       headers,
-      ...(options.upstream?.ca ? { ca: options.upstream.ca } : {}),
+      ...(target?.ca ? { ca: target.ca } : {}),
       rejectUnauthorized: true,
     });
     upstream.setTimeout(options.idleTimeoutMs ?? 120_000, () =>
@@ -199,16 +275,30 @@ export function createRegistryProxy(options: RegistryProxyOptions = {}): Middlew
   };
 }
 
-/** The Vite plugin: the proxy on the dev server and on `vite preview`. */
+/** The environment's test upstreams as an `upstream` option, saying on stderr where each name goes. */
+function testUpstreamsFromEnv(
+  hosts: readonly ProxiedHost[],
+): ((host: string) => UpstreamTarget | undefined) | undefined {
+  const targets = readTestUpstreams(process.env, hosts);
+  if (!targets) return undefined;
+  const where = [...targets].map(([name, t]) => `${name} → ${t.address}:${t.port}`).join(", ");
+  // Loud on purpose: a server started with it no longer reaches those registries.
+  console.warn(`registry proxy: ${TEST_UPSTREAMS_ENV} dials ${where} (CA ${process.env[TEST_CA_ENV]})`);
+  return (host) => targets.get(host);
+}
+
+/**
+ * The Vite plugin: the proxy on the dev server and on `vite preview`, made (and the environment
+ * read) when either server starts, so `vite build` never reads it.
+ */
 export function registryProxy(options: RegistryProxyOptions = {}): Plugin {
-  const middleware = createRegistryProxy(options);
   return {
     name: "layerlab-registry-proxy",
     configureServer(server) {
-      server.middlewares.use(middleware);
+      server.middlewares.use(createRegistryProxy(options));
     },
     configurePreviewServer(server) {
-      server.middlewares.use(middleware);
+      server.middlewares.use(createRegistryProxy(options));
     },
   };
 }

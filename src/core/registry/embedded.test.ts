@@ -93,10 +93,14 @@ describe("the embedded registry (the same flows as against CNCF distribution)", 
   });
 
   it("answers unknown names and manifests as distribution does", async () => {
-    const { opts } = embedded();
+    const { reg, opts } = embedded();
+    // A repository it does not know: MANIFEST_UNKNOWN for its manifests, NAME_UNKNOWN for its tags.
     const err = await pullImage(openMemoryStore(), `${DOMAIN}/nobody/here:1`, opts).catch((e) => e);
     expect(err).toBeInstanceOf(RegistryError);
-    expect(err.kind).toBe("name-unknown");
+    expect(err.kind).toBe("manifest-unknown");
+    const tags = await reg.fetch(`http://${DOMAIN}/v2/nobody/here/tags/list`);
+    expect(tags.status).toBe(404);
+    expect((await tags.json()).errors[0].code).toBe("NAME_UNKNOWN");
     const local = openMemoryStore();
     const img = await storeImage(local, "app:1", BASE);
     await pushImage(local, img.id, `${DOMAIN}/some/app:1`, opts);

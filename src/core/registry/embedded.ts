@@ -589,10 +589,11 @@ export class EmbeddedRegistry {
     if (req.method === "PUT") return this.putManifest(req, url, name, ref);
     if (req.method === "DELETE") return this.deleteManifest(name, ref);
     if (req.method !== "GET" && req.method !== "HEAD") return unsupported();
+    // A repository it does not know is MANIFEST_UNKNOWN too, as distribution answers (it keeps
+    // NAME_UNKNOWN for the tag list).
     const r = await this.repo(name);
-    if (!r) return error(404, "NAME_UNKNOWN", "repository name not known to registry", { name });
-    const digest = isDigest(ref) ? ref : r.tags[ref];
-    const type = digest ? r.manifests[digest] : undefined;
+    const digest = isDigest(ref) ? ref : r?.tags[ref];
+    const type = digest ? r?.manifests[digest] : undefined;
     const bytes = digest && type ? await this.store.blobs.get(digest) : undefined;
     if (!digest || !type || !bytes)
       return error(
@@ -615,12 +616,13 @@ export class EmbeddedRegistry {
 
   private async putManifest(req: Request, url: URL, name: string, ref: string): Promise<Response> {
     const bytes = await readLimited(req, MANIFEST_MAX_BYTES);
+    // Over the limit is an invalid manifest, as distribution answers (400, not 413).
     if (!bytes)
       return error(
-        413,
-        "SIZE_INVALID",
-        "provided length did not match content length",
-        `a manifest is at most ${MANIFEST_MAX_BYTES} bytes`,
+        400,
+        "MANIFEST_INVALID",
+        "manifest invalid",
+        `http: request body too large (a manifest is at most ${MANIFEST_MAX_BYTES} bytes)`,
       );
     const digest = await sha256(bytes);
     if (isDigest(ref) && ref !== digest)
@@ -678,7 +680,8 @@ export class EmbeddedRegistry {
   private async deleteManifest(name: string, ref: string): Promise<Response> {
     const outcome = await this.serial(async () => {
       const r = await this.repo(name);
-      if (!r) return "name";
+      // An unknown repository is an unknown manifest, as distribution answers.
+      if (!r) return "manifest";
       if (isDigest(ref)) {
         if (r.manifests[ref] === undefined) return "manifest";
         delete r.manifests[ref];
@@ -692,8 +695,6 @@ export class EmbeddedRegistry {
       }
       return "done";
     });
-    if (outcome === "name")
-      return error(404, "NAME_UNKNOWN", "repository name not known to registry", { name });
     if (outcome === "manifest") return error(404, "MANIFEST_UNKNOWN", "manifest unknown", { reference: ref });
     return new Response(null, { status: 202, headers: { ...API_VERSION, "Content-Length": "0" } });
   }

@@ -2,12 +2,14 @@
  * Real CNCF distribution registries for the tests: Debian's `docker-registry` (v2.8) started on a
  * loopback port with a config written here, its storage in a temporary folder and its access log
  * kept so tests can count requests. Three kinds: no auth, htpasswd (basic), and token auth with a
- * small token server that signs JWTs (RS256, `x5c` header) with a key made for the run.
+ * small token server that signs JWTs (RS256, `x5c` header) with a key made for the run. Either
+ * may serve TLS with a certificate made for the run (makeTestCertificate).
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { createSign, randomBytes, randomUUID, X509Certificate } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer, request as httpsRequest } from "node:https";
 import { createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -33,6 +35,8 @@ export interface TestRegistry {
   auth: AuthKind;
   /** `127.0.0.1:PORT`: a reference domain and the host. */
   domain: string;
+  /** `127.0.0.1:PORT` of the token server (token auth only). */
+  tokenDomain?: string;
   dir: string;
   /** Requests logged so far (the access log, in order). */
   requests(): LoggedRequest[];
@@ -76,11 +80,64 @@ export function htpasswdLine(user: string, password: string): string {
 
 const b64url = (b: Buffer | string) => Buffer.from(b).toString("base64url");
 
-/** The token server distribution's `auth: token` points at. */
-function startTokenServer(keyPem: string, certPem: string, service: string, issuer: string) {
+/** A certificate made for one run, self-signed (it is its own CA), for names and 127.0.0.1. */
+export interface TestCertificate {
+  names: string[];
+  certPath: string;
+  keyPath: string;
+  cert: string;
+  key: string;
+}
+
+/**
+ * Makes a self-signed certificate (RSA 2048, two days) for the DNS names given and the IP
+ * 127.0.0.1, in `dir`: what a loopback server needs to answer TLS for a registry's public name.
+ */
+export function makeTestCertificate(dir: string, names: string[]): TestCertificate {
+  const certPath = join(dir, "tls-cert.pem");
+  const keyPath = join(dir, "tls-key.pem");
+  const san = [...names.map((n) => `DNS:${n}`), "IP:127.0.0.1"].join(",");
+  execFileSync(
+    "/usr/bin/openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-keyout",
+      keyPath,
+      "-out",
+      certPath,
+      "-days",
+      "2",
+      "-subj",
+      "/CN=layerlab-test-tls",
+      "-addext",
+      `subjectAltName=${san}`,
+    ],
+    { stdio: "ignore" },
+  );
+  return {
+    names,
+    certPath,
+    keyPath,
+    cert: readFileSync(certPath, "utf8"),
+    key: readFileSync(keyPath, "utf8"),
+  };
+}
+
+/** The token server distribution's `auth: token` points at (over TLS when `tls` is given). */
+function startTokenServer(
+  keyPem: string,
+  certPem: string,
+  service: string,
+  issuer: string,
+  tls?: TestCertificate,
+) {
   const der = new X509Certificate(certPem).raw.toString("base64");
   let issued = 0;
-  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? "/", "http://x");
     const auth = req.headers.authorization ?? "";
     const expected = `Basic ${Buffer.from(`${USER.username}:${USER.password}`).toString("base64")}`;
@@ -116,7 +173,10 @@ function startTokenServer(keyPem: string, certPem: string, service: string, issu
         issued_at: new Date().toISOString(),
       }),
     );
-  });
+  };
+  const server: Server = tls
+    ? createHttpsServer({ cert: tls.cert, key: tls.key }, handle)
+    : createServer(handle);
   return { server, issued: () => issued };
 }
 
@@ -153,6 +213,30 @@ export function headersYaml(headers: Record<string, string[]>): string {
 export interface RegistryOptions {
   /** Static headers sent on every response (`http.headers`), e.g. corsHeaders(). */
   headers?: Record<string, string[]>;
+  /** Serve HTTPS (`http.tls`) with this certificate; the token server too. */
+  tls?: TestCertificate;
+  /** The realm token auth announces (default the token server's own URL). */
+  tokenRealm?: string;
+}
+
+/** Whether a server answers HTTP (or HTTPS, checking its certificate for its first name). */
+function probe(domain: string, tls: TestCertificate | undefined): Promise<void> {
+  if (!tls)
+    return fetch(`http://${domain}/v2/`).then(async (r) => {
+      await r.body?.cancel();
+    });
+  const [host, port] = domain.split(":");
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      { host, port: Number(port), path: "/v2/", ca: tls.cert, servername: tls.names[0] },
+      (res) => {
+        res.resume();
+        resolve();
+      },
+    );
+    req.on("error", reject);
+    req.end();
+  });
 }
 
 /** Starts a registry of the given kind; stop it when done. */
@@ -162,6 +246,7 @@ export async function startRegistry(auth: AuthKind, options: RegistryOptions = {
   const domain = `127.0.0.1:${port}`;
   let authBlock = "";
   let token: ReturnType<typeof startTokenServer> | undefined;
+  let tokenDomain: string | undefined;
   if (auth === "basic") {
     writeFileSync(join(dir, "htpasswd"), `${htpasswdLine(USER.username, USER.password)}\n`);
     authBlock = `auth:\n  htpasswd:\n    realm: layerlab-test\n    path: ${join(dir, "htpasswd")}\n`;
@@ -191,9 +276,12 @@ export async function startRegistry(auth: AuthKind, options: RegistryOptions = {
       readFileSync(join(dir, "cert.pem"), "utf8"),
       "layerlab-test",
       "layerlab-test-issuer",
+      options.tls,
     );
     await new Promise<void>((r) => token!.server.listen(tport, "127.0.0.1", r));
-    authBlock = `auth:\n  token:\n    realm: http://127.0.0.1:${tport}/token\n    service: layerlab-test\n    issuer: layerlab-test-issuer\n    rootcertbundle: ${join(dir, "cert.pem")}\n`;
+    tokenDomain = `127.0.0.1:${tport}`;
+    const realm = options.tokenRealm ?? `${options.tls ? "https" : "http"}://${tokenDomain}/token`;
+    authBlock = `auth:\n  token:\n    realm: ${realm}\n    service: layerlab-test\n    issuer: layerlab-test-issuer\n    rootcertbundle: ${join(dir, "cert.pem")}\n`;
   }
   const config = `version: 0.1
 log:
@@ -212,7 +300,7 @@ storage:
 http:
   addr: ${domain}
   secret: layerlab-test-secret
-${headersYaml(options.headers ?? {})}${authBlock}`;
+${options.tls ? `  tls:\n    certificate: ${options.tls.certPath}\n    key: ${options.tls.keyPath}\n` : ""}${headersYaml(options.headers ?? {})}${authBlock}`;
   writeFileSync(join(dir, "config.yml"), config);
   const logPath = join(dir, "access.log");
   writeFileSync(logPath, "");
@@ -224,8 +312,7 @@ ${headersYaml(options.headers ?? {})}${authBlock}`;
     proc = spawn(REGISTRY_BIN, ["serve", join(dir, "config.yml")], { stdio: ["ignore", fd, fd] });
     for (let i = 0; i < 200; i++) {
       try {
-        const r = await fetch(`http://${domain}/v2/`);
-        await r.body?.cancel();
+        await probe(domain, options.tls);
         return;
       } catch {
         if (proc.exitCode !== null)
@@ -255,6 +342,7 @@ ${headersYaml(options.headers ?? {})}${authBlock}`;
   return {
     auth,
     domain,
+    ...(tokenDomain ? { tokenDomain } : {}),
     dir,
     requests: () => allRequests().slice(marked),
     mark: () => {
