@@ -500,7 +500,7 @@ class Container implements ContainerFs {
         delete next.digest;
         return next;
       });
-      this.stamp(real.path);
+      // Rewriting a file changes the file, not its directory's entries: the directory keeps its mtime.
       return;
     }
     const parent = this.view(parentPath(real.path));

@@ -49,6 +49,13 @@ describe("docker diff", () => {
     ]);
   });
 
+  it("a file rewritten through writeFile leaves its directory unlisted too", async () => {
+    const fs = createContainerFs(image, read, { now: () => 5_000_000 });
+    await fs.writeFile("/a/b/c/f", "new");
+    await fs.writeFile("/etc/hosts", "more");
+    expect(formatDockerDiff(dockerChanges(fs))).toBe("C /a/b/c/f\nC /etc/hosts\n");
+  });
+
   it("a file put in place (overwritten, appended to, chmod-ed by the shell) leaves its directory unlisted", async () => {
     // What the shell's mirror does: put() the file's new entry. On overlayfs the directory is only
     // copied up (same mtime), so Docker lists the file alone (buildah's overlay driver agrees:
