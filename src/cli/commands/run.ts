@@ -13,10 +13,11 @@ export const run: Command = {
   name: "run",
   summary: "run a command in a fresh container over an image archive, then print its changes as docker diff",
   usage:
-    "layerlab run ARCHIVE [--platform OS/ARCH] [--commit OUT.tar [-t NAME]] -- COMMAND [ARGS...]\n" +
+    "layerlab run ARCHIVE [--platform OS/ARCH] [-u USER] [-w DIR] [--commit OUT.tar [-t NAME]] -- COMMAND [ARGS...]\n" +
     "  The command runs as `docker run IMAGE COMMAND ARGS...` starts it (no shell around it: give\n" +
     "  `sh -c '...'` for one), in LayerLab's simulated shell with the image's Env, WorkingDir and User.\n" +
     "  Its output is printed, then the container layer's changes as `docker diff` prints them (A/C/D).\n" +
+    "  -u/--user and -w/--workdir override the image's User and WorkingDir, as in docker run.\n" +
     "  With --commit, the image plus the container layer is written as a new docker-archive.\n" +
     "  The exit code is the command's.",
   async run(args: string[], io: CliIo): Promise<number> {
@@ -25,8 +26,8 @@ export const run: Command = {
     const argv = args.slice(dash + 1);
     if (argv.length === 0) throw new UsageError("no command after --");
     const { flags, positional } = parseArgs(args.slice(0, dash), {
-      flags: ["platform", "commit", "tag", "max-layer-size"],
-      short: { "-t": "tag" },
+      flags: ["platform", "commit", "tag", "max-layer-size", "user", "workdir"],
+      short: { "-t": "tag", "-u": "user", "-w": "workdir" },
     });
     if (positional.length !== 1) throw new UsageError("give exactly one image archive");
     const tag = flags.get("tag")?.[0];
@@ -43,7 +44,12 @@ export const run: Command = {
     const read = storeContentReader(store);
     const containers = new Containers(store, explorer, read);
     const shells = new Shells(containers, explorer, read);
-    const c = await containers.create(image.id);
+    const user = flags.get("user")?.[0];
+    const workingDir = flags.get("workdir")?.[0];
+    const c = await containers.create(image.id, undefined, {
+      ...(user ? { user } : {}),
+      ...(workingDir ? { workingDir } : {}),
+    });
     const r = await shells.exec(c.id, argv.join(" "), undefined, argv);
     io.out(r.stdout);
     io.err(r.stderr);

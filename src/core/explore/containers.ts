@@ -133,8 +133,15 @@ export class Containers {
     return Promise.all(recs.map((r) => this.summary(r.id)));
   }
 
-  /** A new container (an empty writable layer) on top of an image. */
-  async create(image: string, name?: string): Promise<ContainerSummary> {
+  /**
+   * A new container (an empty writable layer) on top of an image; `options` overrides the image's
+   * User and WorkingDir as `docker run --user/--workdir` do.
+   */
+  async create(
+    image: string,
+    name?: string,
+    options: { user?: string; workingDir?: string } = {},
+  ): Promise<ContainerSummary> {
     const view = await this.explorer.image(image);
     const existing = await this.store.meta.list("containers");
     const id = `c${this.now().toString(36)}${(++this.seq).toString(36)}`;
@@ -146,6 +153,8 @@ export class Containers {
       image: view.image.id,
       createdAt: this.now(),
       state: "running",
+      ...(options.user ? { user: options.user } : {}),
+      ...(options.workingDir ? { workingDir: options.workingDir } : {}),
     };
     await this.store.meta.put("containers", record);
     return this.summary(id);
@@ -260,6 +269,8 @@ export class Containers {
       createdAt: record.createdAt,
       ...(record.state ? { state: record.state } : {}),
       ...(record.history ? { history: record.history } : {}),
+      ...(record.user ? { user: record.user } : {}),
+      ...(record.workingDir ? { workingDir: record.workingDir } : {}),
     };
     await this.store.meta.put("containers", moved);
     if (record.changes) await this.store.blobs.delete(record.changes);

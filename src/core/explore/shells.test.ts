@@ -221,6 +221,22 @@ describe("a shell in a container (docker run -it)", () => {
     expect((await fs.stat("/home/app/ok.txt")).uid).toBe(1000);
   });
 
+  it("docker run --user/--workdir: the container's own user and directory win over the image's, and survive a commit", async () => {
+    const { image, containers, shells } = await setup();
+    const c = await containers.create(image, "as-app", { user: "app", workingDir: "/app/src" });
+    expect(await shells.open(c.id)).toMatchObject({ user: "app", uid: 1000, cwd: "/app/src" });
+    const r = await shells.exec(c.id, "pwd && id -u");
+    expect(r.stdout).toBe("/app/src\n1000\n");
+    expect((await shells.exec(c.id, "touch /etc/evil")).stderr).toMatch(/permission denied/i);
+    await shells.exec(c.id, "echo ok > ~/ok.txt");
+    await containers.commit(c.id, "demo:as-app");
+    shells.invalidate(c.id);
+    expect(await shells.open(c.id)).toMatchObject({ user: "app", cwd: "/app/src" });
+    // Without them, the image's config (root, its WorkingDir) as before.
+    const plain = await containers.create(image);
+    expect(await shells.open(plain.id)).toMatchObject({ user: "root", uid: 0 });
+  });
+
   it("containers of one image are separate layers; stop keeps the layer and refuses commands; tab completes paths", async () => {
     const { image, containers, shells } = await setup();
     const a = await containers.create(image);

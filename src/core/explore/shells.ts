@@ -94,7 +94,13 @@ export class Shells {
         throw imageGone(record.name, record.image);
       });
       const lfs = mirrorContainer(fs, this.read, Math.floor(this.now() / 1000));
-      const start = await startOf(lfs, view.config.config, record.id.slice(0, 12));
+      // The container's own --user/--workdir win over the image's config, as in `docker run`.
+      const config = {
+        ...view.config.config,
+        ...(record.user ? { User: record.user } : {}),
+        ...(record.workingDir ? { WorkingDir: record.workingDir } : {}),
+      };
+      const start = await startOf(lfs, config, record.id.slice(0, 12));
       return {
         fs,
         lfs,

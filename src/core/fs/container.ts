@@ -403,10 +403,12 @@ class Container implements ContainerFs {
     this.version++;
   }
 
+  /** Makes (or replaces) a name; `stamp` false for a file changed in place, whose directory keeps its mtime. */
   private create(
     path: string,
     entry: Omit<FileEntry, "path">,
     extra: Omit<UpperEntry, "entry"> = {},
+    stamp = true,
   ): UpperEntry {
     const wasWhiteout = this.upper.get(path) === null;
     this.copyUpParents(path);
@@ -414,7 +416,7 @@ class Container implements ContainerFs {
     if (entry.type === "dir" && wasWhiteout) up.opaque = true;
     this.dropUpper(path);
     this.setUpper(path, up);
-    this.stamp(path);
+    if (stamp) this.stamp(path);
     return up;
   }
 
@@ -498,7 +500,7 @@ class Container implements ContainerFs {
         delete next.digest;
         return next;
       });
-      this.stamp(real.path);
+      // Rewriting a file changes the file, not its directory's entries: the directory keeps its mtime.
       return;
     }
     const parent = this.view(parentPath(real.path));
@@ -669,7 +671,11 @@ class Container implements ContainerFs {
     }
     // Replacing what the image has at this path still records where it came from.
     const low = v?.low ? (v.low.hardlinkTarget ?? v.low).layer : v?.up?.copiedUpFrom;
-    this.create(path, rest, low !== undefined && low >= 0 ? { copiedUpFrom: low } : {});
+    // The same kind of file at the same name was written, appended to or chmod-ed in place: its
+    // directory's entries did not change, so (as on overlayfs) the directory keeps its mtime and
+    // `docker diff` does not list it.
+    const inPlace = v !== undefined && typeOf(v) === entry.type;
+    this.create(path, rest, low !== undefined && low >= 0 ? { copiedUpFrom: low } : {}, !inPlace);
   }
 
   isClean(): boolean {

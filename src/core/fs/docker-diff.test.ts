@@ -48,4 +48,25 @@ describe("docker diff", () => {
       { kind: "A", path: "/top" },
     ]);
   });
+
+  it("a file rewritten through writeFile leaves its directory unlisted too", async () => {
+    const fs = createContainerFs(image, read, { now: () => 5_000_000 });
+    await fs.writeFile("/a/b/c/f", "new");
+    await fs.writeFile("/etc/hosts", "more");
+    expect(formatDockerDiff(dockerChanges(fs))).toBe("C /a/b/c/f\nC /etc/hosts\n");
+  });
+
+  it("a file put in place (overwritten, appended to, chmod-ed by the shell) leaves its directory unlisted", async () => {
+    // What the shell's mirror does: put() the file's new entry. On overlayfs the directory is only
+    // copied up (same mtime), so Docker lists the file alone (buildah's overlay driver agrees:
+    // src/testdata/run, cases overwrite/append/chmod).
+    const fs = createContainerFs(image, read, { now: () => 5_000_000 });
+    fs.put({ ...fileEntry("a/b/c/f", 9), mode: 0o600 });
+    fs.put(fileEntry("a.txt", 4));
+    expect(formatDockerDiff(dockerChanges(fs))).toBe("C /a/b/c/f\nC /a.txt\n");
+    // A new name, or another kind of file at a name, changes the directory's entries: C.
+    fs.put(fileEntry("etc/new", 1));
+    fs.put({ ...fileEntry("a/b/c/f", 0), type: "symlink", linkname: "x" });
+    expect(formatDockerDiff(dockerChanges(fs))).toBe("C /a/b/c\nC /a/b/c/f\nC /a.txt\nC /etc\nA /etc/new\n");
+  });
 });

@@ -114,6 +114,10 @@ export interface ContainerRecord {
   state?: "running" | "exited";
   /** The terminal's command lines, oldest first: kept with the container across reloads. */
   history?: string[];
+  /** `docker run --user`: the user the container runs as, in place of the image's User. */
+  user?: string;
+  /** `docker run --workdir`: the container's working directory, in place of the image's WorkingDir. */
+  workingDir?: string;
 }
 
 /** Small settings and progress values (lessons done, last Dockerfile). */
