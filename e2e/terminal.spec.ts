@@ -91,7 +91,9 @@ test("a command printing 100,000 lines is drawn a piece at a time and ends with 
   // The prompt comes back on the line after the last number.
   await expect
     .poll(async () => {
-      const text = (await rows.allTextContents()).map((t) => t.replace(/\u00a0/g, " ").trim()).filter(Boolean);
+      const text = (await rows.allTextContents())
+        .map((t) => t.replace(/\u00a0/g, " ").trim())
+        .filter(Boolean);
       return text.slice(text.indexOf("100000") + 1, text.indexOf("100000") + 2);
     })
     .toEqual([expect.stringMatching(/^root@\S+:\S*#$/)]);

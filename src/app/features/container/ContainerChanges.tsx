@@ -1,3 +1,4 @@
+import { formatCount } from "../../../core/format.ts";
 import { useAppStore } from "../../store/index.ts";
 
 const WORDS = { A: "added", C: "changed", D: "deleted" } as const;
@@ -27,8 +28,7 @@ export function ContainerChanges() {
       )}
       {total > changes.length && (
         <p className="muted">
-          … and {(total - changes.length).toLocaleString("en")} more lines ({total.toLocaleString("en")} in
-          all)
+          … and {formatCount(total - changes.length)} more lines ({formatCount(total)} in all)
         </p>
       )}
     </section>
