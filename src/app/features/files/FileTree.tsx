@@ -179,7 +179,9 @@ export function FileTree({ snapshot, onOpen }: { snapshot: TreeSnapshot; onOpen?
     items.push(
       // biome-ignore lint/a11y/useFocusableInteractive lint/a11y/useKeyWithClickEvents: the tree holds focus and handles keys and points at rows with aria-activedescendant
       <div
-        key={id}
+        // Keyed by path, not node id: a snapshot that gained files numbers its nodes anew, and the
+        // rows on screen should be updated in place rather than made again.
+        key={path}
         id={`tree-node-${id}`}
         role="treeitem"
         aria-level={rows.depth[i]! + 1}
