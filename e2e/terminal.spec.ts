@@ -57,4 +57,50 @@ test("Run opens a shell in a new container; its writes land in the container lay
   await input.pressSequentially("echo $((6*7))");
   await input.press("Enter");
   await expect(page.locator(".xterm-rows > div").filter({ hasText: /^42\s*$/ })).toHaveCount(1);
+  // The page holds and draws the first 200 lines of docker diff, and says how many there are.
+  await expect(changes.getByRole("listitem")).toHaveCount(200);
+  await expect(page.locator(".container-changes")).toContainText(/in all\)/);
+  await expect(changes.getByRole("listitem").first()).toHaveText("C /app");
+});
+
+test("a command printing 100,000 lines is drawn a piece at a time and ends with its last line and the prompt", async ({
+  page,
+}) => {
+  await openApp(page);
+  await page.getByRole("button", { name: "Run", exact: true }).click();
+  const input = page.getByRole("textbox", { name: "Terminal input" });
+  await expect(page.getByTestId("terminal")).toContainText("root@");
+  // Every frame the page draws, the number on the terminal's last line: a page that froze while
+  // the output was written would draw no frame between the first number and the last.
+  await page.evaluate(() => {
+    const w = window as unknown as { __seen: Set<number> };
+    w.__seen = new Set();
+    const rows = document.querySelector(".xterm-rows") as HTMLElement;
+    const tick = () => {
+      const last = [...rows.children].map((r) => (r.textContent ?? "").trim()).filter(Boolean);
+      for (const t of last.slice(-3)) if (/^\d+$/.test(t)) w.__seen.add(Number(t));
+      requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  });
+  await input.pressSequentially("seq 1 100000");
+  await input.press("Enter");
+  const rows = page.locator(".xterm-rows > div");
+  await expect(rows.filter({ hasText: /^100000\s*$/ })).toHaveCount(1, { timeout: 60_000 });
+  await expect(rows.filter({ hasText: /^99999\s*$/ })).toHaveCount(1);
+  // The prompt comes back on the line after the last number.
+  await expect
+    .poll(async () => {
+      const text = (await rows.allTextContents())
+        .map((t) => t.replace(/\u00a0/g, " ").trim())
+        .filter(Boolean);
+      return text.slice(text.indexOf("100000") + 1, text.indexOf("100000") + 2);
+    })
+    .toEqual([expect.stringMatching(/^root@\S+:\S*#$/)]);
+  const seen = await page.evaluate(() => [...(window as unknown as { __seen: Set<number> }).__seen]);
+  expect(seen.some((n) => n > 1 && n < 99_000)).toBe(true);
+  // The shell is still there: a new command runs and prints.
+  await input.pressSequentially("echo $((6*7))");
+  await input.press("Enter");
+  await expect(rows.filter({ hasText: /^42\s*$/ })).toHaveCount(1);
 });

@@ -13,3 +13,14 @@ export function formatBytes(n: number): string {
   const digits = u === 0 || v >= 100 ? 0 : v >= 10 ? 1 : 2;
   return `${sign}${v.toFixed(digits)} ${UNITS[u]}`;
 }
+
+/**
+ * A count with thousands separated by commas (10,001), without Intl: the first Intl call of a
+ * page sets ICU up for some 20 ms, which would land on whatever the learner is doing then.
+ */
+export function formatCount(n: number): string {
+  if (!Number.isFinite(n)) return "?";
+  const [whole = "", frac] = String(Math.abs(n)).split(".");
+  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  return `${n < 0 ? "-" : ""}${grouped}${frac ? `.${frac}` : ""}`;
+}

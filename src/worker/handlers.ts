@@ -394,7 +394,7 @@ export function createHandlers(
       }),
     "container.stop": ({ id }) => shells.stop(id),
     "container.start": ({ id }) => shells.start(id),
-    "container.diff": ({ id }) => shells.diff(id),
+    "container.diff": ({ id, limit }) => shells.diff(id, limit),
     "shell.open": ({ id }) => shells.open(id),
     "shell.exec": async ({ id, line }, ctx) => {
       const r = await write("the command in the container", undefined, () =>

@@ -11,7 +11,7 @@ import type { Diagnostic } from "../core/explore/diagnostics.ts";
 import type { FileView, HistoryRow, ImageView } from "../core/explore/explorer.ts";
 import type { FileVersionDiff } from "../core/explore/file-diff.ts";
 import type { ShellInfo } from "../core/explore/shells.ts";
-import type { DockerChange } from "../core/fs/docker-diff.ts";
+import type { DockerChange, DockerDiffPage } from "../core/fs/docker-diff.ts";
 import type { EfficiencyReport } from "../core/fs/efficiency.ts";
 import type { RawImageDocuments, RawLayerInfo, RawTarEntry } from "../core/image/raw-layer.ts";
 import type { CourseSpec } from "../core/lessons/lessons.ts";
@@ -30,6 +30,7 @@ export type {
   ContainerSummary,
   Diagnostic,
   DockerChange,
+  DockerDiffPage,
   EfficiencyReport,
   FileVersionDiff,
   FileView,
@@ -186,7 +187,8 @@ export interface WorkerMethods {
   };
   "container.stop": { params: { id: string }; result: ContainerSummary };
   "container.start": { params: { id: string }; result: ContainerSummary };
-  "container.diff": { params: { id: string }; result: DockerChange[] };
+  /** `docker diff`: the first `limit` lines (every line without one) and how many there are. */
+  "container.diff": { params: { id: string; limit?: number }; result: DockerDiffPage };
   "shell.open": { params: { id: string }; result: ShellInfo };
   /** Runs a command line; its output comes as ShellOutput events; cancel is Ctrl+C. */
   "shell.exec": {

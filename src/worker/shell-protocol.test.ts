@@ -39,11 +39,22 @@ describe("the container shell over the worker protocol", () => {
     const all = pieces.map((p) => p.text).join("");
     expect(all.split("\n").length).toBe(100001);
     expect(all.endsWith("99999\n100000\n")).toBe(true);
-    expect(await client.call("container.diff", { id: c.id })).toEqual([
-      { kind: "C", path: "/app" },
-      { kind: "D", path: "/app/README" },
-      { kind: "A", path: "/app/new.txt" },
-    ]);
+    expect(await client.call("container.diff", { id: c.id })).toEqual({
+      changes: [
+        { kind: "C", path: "/app" },
+        { kind: "D", path: "/app/README" },
+        { kind: "A", path: "/app/new.txt" },
+      ],
+      total: 3,
+    });
+    // A view asks for the first lines only; the total still counts every line.
+    expect(await client.call("container.diff", { id: c.id, limit: 2 })).toEqual({
+      changes: [
+        { kind: "C", path: "/app" },
+        { kind: "D", path: "/app/README" },
+      ],
+      total: 3,
+    });
     const tree = await client.call("container.tree", { id: c.id });
     expect(tree.names).toContain("new.txt");
     expect((await client.call("shell.complete", { id: c.id, before: "cat /app/ne" })).common).toBe("w.txt");

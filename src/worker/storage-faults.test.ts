@@ -119,7 +119,9 @@ describe("storage faults through the worker", () => {
       .catch((e: unknown) => e)) as WorkerCallError;
     expect(err.code).toBe("STORAGE_FULL");
     expect(err.message).toMatch(/^Not enough storage: the change to the container layer was refused/);
-    expect((await client.call("container.diff", { id: c.id })).map((d) => d.path)).toEqual(["/small.txt"]);
+    expect((await client.call("container.diff", { id: c.id })).changes.map((d) => d.path)).toEqual([
+      "/small.txt",
+    ]);
     const after = await client.call("storage.stats", undefined);
     expect([after.blobs, after.bytes]).toEqual([before.blobs, before.bytes]);
   });
@@ -139,7 +141,7 @@ describe("storage faults through the worker", () => {
       .catch((e: unknown) => e)) as WorkerCallError;
     expect(err.code).toBe("STORAGE_FULL");
     expect(err.message).toMatch(/^Not enough storage: the command in the container was refused/);
-    expect(await client.call("container.diff", { id: c.id })).toEqual([]);
+    expect(await client.call("container.diff", { id: c.id })).toEqual({ changes: [], total: 0 });
     const ls = await client.call("shell.exec", { id: c.id, line: "ls /big.txt" }).catch((e: unknown) => e);
     expect(ls).toMatchObject({ exitCode: 2 });
     const after = await client.call("storage.stats", undefined);

@@ -14,7 +14,10 @@ export interface ContainerSlice {
     info?: ShellInfo;
     /** True while a command line runs. */
     busy: boolean;
+    /** The first DIFF_LINES_SHOWN lines of `docker diff`. */
     changes: DockerChange[];
+    /** How many lines `docker diff` has in all. */
+    changesTotal: number;
     /** Every container of the shown image. */
     all: ContainerSummary[];
     /** True when the terminal was opened again after a reload (what ran then did not survive). */
@@ -46,6 +49,12 @@ export interface ContainerSlice {
   /** Lists the containers of an image (default: the shown one). */
   refreshContainers(image?: string): Promise<void>;
 }
+
+/**
+ * Lines of `docker diff` the page holds and draws: a loop that writes 10,000 files would otherwise
+ * send, keep and draw them all after every command while the learner types.
+ */
+export const DIFF_LINES_SHOWN = 200;
 
 let running: AbortController | undefined;
 
@@ -97,12 +106,13 @@ export const createContainerSlice: StateCreator<AppState, [], [], ContainerSlice
   }
 
   async function refreshChanges(id: string): Promise<void> {
-    const changes = await workerClient().call("container.diff", { id });
-    if (get().terminal.id === id) set((s) => ({ terminal: { ...s.terminal, changes } }));
+    const page = await workerClient().call("container.diff", { id, limit: DIFF_LINES_SHOWN });
+    if (get().terminal.id === id)
+      set((s) => ({ terminal: { ...s.terminal, changes: page.changes, changesTotal: page.total } }));
   }
 
   return {
-    terminal: { busy: false, changes: [], all: [], restored: false },
+    terminal: { busy: false, changes: [], changesTotal: 0, all: [], restored: false },
 
     async refreshContainers(of) {
       const image = of ?? get().explorer.image?.image.id;
@@ -228,7 +238,9 @@ export const createContainerSlice: StateCreator<AppState, [], [], ContainerSlice
       await workerClient().call("container.remove", { id });
       if (get().terminal.id === id) {
         localStorage.removeItem(OPEN_KEY);
-        set((s) => ({ terminal: { ...s.terminal, id: undefined, info: undefined, changes: [] } }));
+        set((s) => ({
+          terminal: { ...s.terminal, id: undefined, info: undefined, changes: [], changesTotal: 0 },
+        }));
       }
       const wasShown = get().explorer.container?.id === id;
       if (wasShown) set((s) => ({ explorer: { ...s.explorer, container: undefined } }));

@@ -54,7 +54,7 @@ export const run: Command = {
     io.out(r.stdout);
     io.err(r.stderr);
     io.err(`# docker diff ${c.name} (exit code ${r.exitCode})\n`);
-    io.out(formatDockerDiff(await shells.diff(c.id)));
+    io.out(formatDockerDiff((await shells.diff(c.id)).changes));
     if (commitTo) {
       const name = tag ? (tag.includes(":") ? tag : `${tag}:latest`) : "";
       const committed = await containers.commit(c.id, name);

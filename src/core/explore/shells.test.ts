@@ -62,7 +62,7 @@ describe("a shell in a container (docker run -it)", () => {
     expect(c.name).toMatch(/^[a-z]+_[a-z]+$/);
     const info = await shells.open(c.id);
     expect(info).toMatchObject({ user: "root", uid: 0, cwd: "/app", command: "python3 /app/src/main.py" });
-    const diff = async () => formatDockerDiff(await shells.diff(c.id));
+    const diff = async () => formatDockerDiff((await shells.diff(c.id)).changes);
 
     // create
     let r = await shells.exec(c.id, "echo hello > /app/new.txt");

@@ -8,7 +8,7 @@ import type { Owner } from "../builder/bash-fs.ts";
 import type { PackageCatalog } from "../builder/types.ts";
 import { FsError, LayerLabError } from "../errors.ts";
 import type { ContainerFs, ContentReader } from "../fs/container.ts";
-import { type DockerChange, dockerChanges } from "../fs/docker-diff.ts";
+import { type DockerDiffPage, dockerChanges } from "../fs/docker-diff.ts";
 import {
   completePath,
   execLine,
@@ -193,10 +193,11 @@ export class Shells {
     return completePath(s.lfs, s.cwd, before);
   }
 
-  /** `docker diff` of the container. */
-  async diff(id: string): Promise<DockerChange[]> {
+  /** `docker diff` of the container: its first `limit` lines (all without one) and the total. */
+  async diff(id: string, limit?: number): Promise<DockerDiffPage> {
     const { fs } = await this.layerOf(id);
-    return dockerChanges(fs);
+    const all = dockerChanges(fs);
+    return { changes: limit === undefined ? all : all.slice(0, Math.max(0, limit)), total: all.length };
   }
 
   /** `docker stop`: the shell ends; the layer stays. */

@@ -19,6 +19,15 @@ export interface DockerChange {
   path: string;
 }
 
+/**
+ * The first lines of `docker diff` and how many there are in all: what a view shows of a layer
+ * that may hold 10,000 changes, without sending them all.
+ */
+export interface DockerDiffPage {
+  changes: DockerChange[];
+  total: number;
+}
+
 /** The changes of a container layer in Docker's order. */
 export function dockerChanges(fs: ContainerFs): DockerChange[] {
   const data = fs.save();

@@ -1,5 +1,13 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { buildTreeSnapshot, KIND_BY_CODE, layoutTreeRows, nodePath, type TreeInput } from "./tree.ts";
+import {
+  buildTreeSnapshot,
+  findNode,
+  KIND_BY_CODE,
+  layoutTreeRows,
+  nodePath,
+  type TreeInput,
+} from "./tree.ts";
 
 const entries: TreeInput[] = [
   { path: "etc/os-release", type: "file", size: 400, kind: "unchanged", layer: 0 },
@@ -36,6 +44,27 @@ describe("tree snapshot", () => {
     ]);
     expect(s.size[s.names.indexOf("lists")]).toBe(19_867_257);
     expect(s.size[s.names.indexOf("var")]).toBe(19_867_257);
+  });
+  it("finds a node by its path: every node's own path, and nothing for a path it lacks", () => {
+    for (let id = 0; id < snap.names.length; id++) expect(findNode(snap, nodePath(snap, id))).toBe(id);
+    expect(findNode(snap, "usr/bin/python4")).toBeUndefined();
+    expect(findNode(snap, "usr/bin/python3/x")).toBeUndefined();
+    expect(findNode(snap, "Usr")).toBeUndefined();
+  });
+  it("finds every path of any tree, names in any case and order", () => {
+    const name = fc.constantFrom("a", "B", "b", "a.b", "Z", "é", "_", "10", "9");
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.array(name, { minLength: 1, maxLength: 4 }), { maxLength: 30 }),
+        (paths) => {
+          const s = buildTreeSnapshot(
+            paths.map((p) => ({ path: p.join("/"), type: "file", size: 1, kind: "added", layer: 0 })),
+          );
+          for (let id = 0; id < s.names.length; id++) expect(findNode(s, nodePath(s, id))).toBe(id);
+          expect(findNode(s, "no/such")).toBeUndefined();
+        },
+      ),
+    );
   });
   it("lists top-level directories sorted by name when collapsed", () => {
     const rows = layoutTreeRows(snap, { expanded: new Set(), sort: "name" });

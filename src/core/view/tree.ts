@@ -153,6 +153,34 @@ export function nodePath(snap: TreeSnapshot, id: number): string {
   return parts.reverse().join("/");
 }
 
+/**
+ * The node at `path` ("" for the root), or undefined: one binary search per name in the sorted
+ * child lists, so a view can find its few open directories without indexing every path.
+ */
+export function findNode(snap: TreeSnapshot, path: string): number | undefined {
+  let id = 0;
+  if (path === "") return id;
+  for (const name of path.split("/")) {
+    let lo = snap.childStart[id]!;
+    let hi = snap.childStart[id + 1]! - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const child = snap.childList[mid]!;
+      const n = snap.names[child]!;
+      if (n === name) {
+        found = child;
+        break;
+      }
+      if (n < name) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    if (found < 0) return undefined;
+    id = found;
+  }
+  return id;
+}
+
 /** What the tree shows: view state, owned by the UI, passed in. */
 export interface TreeViewOptions {
   expanded: ReadonlySet<number>;

@@ -2,6 +2,7 @@ import { type KeyboardEvent, useEffect, useMemo, useRef, useState } from "react"
 import { formatBytes } from "../../../core/format.ts";
 import {
   type ChangeKind,
+  findNode,
   KIND_BY_CODE,
   layoutTreeRows,
   nodePath,
@@ -53,28 +54,16 @@ export function FileTree({ snapshot, onOpen }: { snapshot: TreeSnapshot; onOpen?
   const [height, setHeight] = useState(400);
   const typeahead = useRef({ text: "", at: 0 });
 
-  const pathIndex = useMemo(() => {
-    // Each path from its parent's (parents come first), not walked up from every node: a tree
-    // that gained 10,000 files is indexed while the learner types in the terminal.
-    const m = new Map<string, number>();
-    const paths: string[] = [""];
-    for (let i = 1; i < snapshot.names.length; i++) {
-      const p = snapshot.parent[i]!;
-      const path =
-        p <= 0 ? snapshot.names[i]! : p < i ? `${paths[p]}/${snapshot.names[i]}` : nodePath(snapshot, i);
-      paths.push(path);
-      m.set(path, i);
-    }
-    return m;
-  }, [snapshot]);
+  // The open directories and the selection are found by name, not through an index of every
+  // path: a tree that gained 10,000 files arrives while the learner types in the terminal.
   const expandedIds = useMemo(() => {
     const s = new Set<number>();
     for (const p of tree.expanded) {
-      const id = pathIndex.get(p);
+      const id = findNode(snapshot, p);
       if (id !== undefined) s.add(id);
     }
     return s;
-  }, [tree.expanded, pathIndex]);
+  }, [tree.expanded, snapshot]);
   const rows = useMemo(
     () =>
       layoutTreeRows(snapshot, {
@@ -87,9 +76,9 @@ export function FileTree({ snapshot, onOpen }: { snapshot: TreeSnapshot; onOpen?
   );
   const activeIndex = useMemo(() => {
     if (!selectedPath) return -1;
-    const id = pathIndex.get(selectedPath);
+    const id = findNode(snapshot, selectedPath);
     return id === undefined ? -1 : rows.ids.indexOf(id);
-  }, [selectedPath, pathIndex, rows]);
+  }, [selectedPath, snapshot, rows]);
 
   useEffect(() => {
     const el = scroller.current;
@@ -190,7 +179,9 @@ export function FileTree({ snapshot, onOpen }: { snapshot: TreeSnapshot; onOpen?
     items.push(
       // biome-ignore lint/a11y/useFocusableInteractive lint/a11y/useKeyWithClickEvents: the tree holds focus and handles keys and points at rows with aria-activedescendant
       <div
-        key={id}
+        // Keyed by path, not node id: a snapshot that gained files numbers its nodes anew, and the
+        // rows on screen should be updated in place rather than made again.
+        key={path}
         id={`tree-node-${id}`}
         role="treeitem"
         aria-level={rows.depth[i]! + 1}
