@@ -3,7 +3,11 @@
  * distribution registry on loopback, by the `layerlab` CLI and by `skopeo copy` on the same image,
  * each against a fresh registry (so neither finds the other's blobs). Then a second image sharing
  * all but one layer is pushed, and the registry's access log shows what it was sent. Figures: wall
- * time, throughput, and the peak RSS of each process (GNU time).
+ * time, throughput, and the peak RSS of each process (GNU time). Last, the page pulls the image
+ * through its Pull form in headless Chromium, into IndexedDB in memory and on disk, and once more
+ * while the browser's memory (PSS of all its processes, as `bench ui` takes it for an import) and
+ * CPU time are watched. LAYERLAB_BENCH_REGISTRY_ONLY=page runs only skopeo's pull (the reference)
+ * and the page's; LAYERLAB_BENCH_REGISTRY_PORT moves the preview server off 4292.
  */
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -13,6 +17,7 @@ import {
   createWriteStream,
   existsSync,
   mkdtempSync,
+  readFileSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -20,7 +25,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { chromium } from "@playwright/test";
+import { chromium, type Page } from "@playwright/test";
 import { collectBytes } from "../core/archive/bytes.ts";
 import { writeTar } from "../core/archive/tar-writer.ts";
 import { sha256 } from "../core/digest.ts";
@@ -32,6 +37,7 @@ import {
   startRegistry,
   type TestRegistry,
 } from "../testdata/registry/harness.ts";
+import { type BrowserUse, inProfile, waitForServer, watchBrowser } from "./browser-processes.ts";
 import { chromiumLaunchOptions } from "./chromium.ts";
 import type { Benchmark } from "./index.ts";
 import { row } from "./measure.ts";
@@ -109,6 +115,11 @@ function cliBundle(): string[] {
   return [CLI_BUNDLE];
 }
 
+/** The machine's load averages (1, 5, 15 minutes): other work shares its cores. */
+function loadAverage(): string {
+  return readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+}
+
 function uploads(reg: TestRegistry) {
   return reg
     .requests()
@@ -152,7 +163,6 @@ export const registryBenchmark: Benchmark = {
         `oci-archive:${archive}`,
         `docker://${forSkopeo.domain}/bench/app:1`,
       ]);
-      const llPush = timed("node", [...cliBundle(), "push", archive, `${forLayerlab.domain}/bench/app:1`]);
       const skPull = timed("skopeo", [
         "copy",
         "-q",
@@ -160,54 +170,67 @@ export const registryBenchmark: Benchmark = {
         `docker://${forSkopeo.domain}/bench/app:1`,
         `oci-archive:${join(dir, "sk-pulled.tar")}`,
       ]);
-      const llPull = timed("node", [
-        ...cliBundle(),
-        "pull",
-        `${forLayerlab.domain}/bench/app:1`,
-        "-o",
-        join(dir, "ll-pulled.tar"),
-        "--format",
-        "oci",
-      ]);
-
       console.log(row("", "seconds", "throughput", "peak RSS MB", "of skopeo"));
-      console.log(
-        row(
-          "push (archive → registry): layerlab",
-          llPush.s,
-          mbps(llPush.s),
-          llPush.rssMb,
-          `${(skPush.s / llPush.s).toFixed(2)}x`,
-        ),
-      );
-      console.log(
-        row("push: skopeo copy oci-archive: docker://", skPush.s, mbps(skPush.s), skPush.rssMb, "1.00x"),
-      );
-      console.log(
-        row(
-          "pull (registry → OCI archive): layerlab",
-          llPull.s,
-          mbps(llPull.s),
-          llPull.rssMb,
-          `${(skPull.s / llPull.s).toFixed(2)}x`,
-        ),
-      );
-      console.log(
-        row("pull: skopeo copy docker:// oci-archive:", skPull.s, mbps(skPull.s), skPull.rssMb, "1.00x"),
-      );
+      // LAYERLAB_BENCH_REGISTRY_ONLY=page: only skopeo's pull (the reference) and the page's.
+      if (process.env.LAYERLAB_BENCH_REGISTRY_ONLY !== "page") {
+        const llPush = timed("node", [...cliBundle(), "push", archive, `${forLayerlab.domain}/bench/app:1`]);
+        const llPull = timed("node", [
+          ...cliBundle(),
+          "pull",
+          `${forLayerlab.domain}/bench/app:1`,
+          "-o",
+          join(dir, "ll-pulled.tar"),
+          "--format",
+          "oci",
+        ]);
 
-      forLayerlab.mark();
-      const llPush2 = timed("node", [...cliBundle(), "push", archive2, `${forLayerlab.domain}/bench/app:2`]);
-      const sent = uploads(forLayerlab).filter((r) => r.method === "PUT");
-      const patched = uploads(forLayerlab).filter((r) => r.method === "PATCH").length;
-      const manifests = forLayerlab
-        .requests()
-        .filter((r) => r.method === "PUT" && r.path.includes("/manifests/")).length;
-      console.log(
-        `second push, all but one layer shared: ${llPush2.s.toFixed(1)} s; the registry received ${sent.length} blob uploads ` +
-          `(${sent.map((r) => (r.path.includes(second[LAYERS - 1]!.digest.slice(7)) ? "the new layer" : "the config")).join(" and ")}), ` +
-          `${patched} PATCH chunks and ${manifests} manifest`,
-      );
+        console.log(
+          row(
+            "push (archive → registry): layerlab",
+            llPush.s,
+            mbps(llPush.s),
+            llPush.rssMb,
+            `${(skPush.s / llPush.s).toFixed(2)}x`,
+          ),
+        );
+        console.log(
+          row("push: skopeo copy oci-archive: docker://", skPush.s, mbps(skPush.s), skPush.rssMb, "1.00x"),
+        );
+        console.log(
+          row(
+            "pull (registry → OCI archive): layerlab",
+            llPull.s,
+            mbps(llPull.s),
+            llPull.rssMb,
+            `${(skPull.s / llPull.s).toFixed(2)}x`,
+          ),
+        );
+        console.log(
+          row("pull: skopeo copy docker:// oci-archive:", skPull.s, mbps(skPull.s), skPull.rssMb, "1.00x"),
+        );
+
+        forLayerlab.mark();
+        const llPush2 = timed("node", [
+          ...cliBundle(),
+          "push",
+          archive2,
+          `${forLayerlab.domain}/bench/app:2`,
+        ]);
+        const sent = uploads(forLayerlab).filter((r) => r.method === "PUT");
+        const patched = uploads(forLayerlab).filter((r) => r.method === "PATCH").length;
+        const manifests = forLayerlab
+          .requests()
+          .filter((r) => r.method === "PUT" && r.path.includes("/manifests/")).length;
+        console.log(
+          `second push, all but one layer shared: ${llPush2.s.toFixed(1)} s; the registry received ${sent.length} blob uploads ` +
+            `(${sent.map((r) => (r.path.includes(second[LAYERS - 1]!.digest.slice(7)) ? "the new layer" : "the config")).join(" and ")}), ` +
+            `${patched} PATCH chunks and ${manifests} manifest`,
+        );
+      } else {
+        console.log(
+          row("pull: skopeo copy docker:// oci-archive:", skPull.s, mbps(skPull.s), skPull.rssMb, "1.00x"),
+        );
+      }
 
       // The browser: the page's own client pulls the same image into IndexedDB.
       const forPage = await startRegistry("none", { headers: corsHeaders() });
@@ -219,15 +242,18 @@ export const registryBenchmark: Benchmark = {
         `oci-archive:${archive}`,
         `docker://${forPage.domain}/bench/app:1`,
       ]);
-      const page = await browserPull(`${forPage.domain}/bench/app:1`);
+      console.log(`load average before the page's pulls: ${loadAverage()}`);
+      const page = await browserPulls(`${forPage.domain}/bench/app:1`, dir);
+      const pageRow = (label: string, sec: number) =>
+        row(label, sec, mbps(sec), "-", `${(skPull.s / sec).toFixed(2)}x`);
+      console.log(pageRow("pull in Chromium (registry → IndexedDB in memory): the page", page.inMemoryS));
+      console.log(pageRow("pull in Chromium (registry → IndexedDB on disk): the page", page.onDiskS));
+      console.log(`load average after them: ${loadAverage()}`);
+      const w = page.watched;
+      const mib = (b: number) => (b / 2 ** 20).toFixed(0);
       console.log(
-        row(
-          "pull in Chromium (registry → IndexedDB): the page",
-          page.s,
-          mbps(page.s),
-          "-",
-          `${(skPull.s / page.s).toFixed(2)}x`,
-        ),
+        `the browser during a pull on disk (${w.result.toFixed(1)} s): PSS of all its processes ${mib(w.idle)} MiB idle, ` +
+          `${mib(w.peak)} MiB at the peak (${mib(w.peak - w.idle)} MiB over idle); CPU ${(w.userMs / 1000).toFixed(1)} s user + ${(w.kernelMs / 1000).toFixed(1)} s kernel`,
       );
     } finally {
       for (const r of regs) await r.stop();
@@ -238,29 +264,33 @@ export const registryBenchmark: Benchmark = {
 
 const PAGE_PORT = Number(process.env.LAYERLAB_BENCH_REGISTRY_PORT ?? 4292);
 
+/** The page's pulls of one image: timed in memory and on disk, then watched. */
+interface PagePulls {
+  /** Seconds from Enter to "Pulled" on screen, IndexedDB in memory (a fresh context). */
+  inMemoryS: number;
+  /** The same in a profile of its own on disk, as a person's browser keeps IndexedDB. */
+  onDiskS: number;
+  /** A third pull on disk, untimed: the browser's memory (PSS) and CPU time while it ran. */
+  watched: BrowserUse<number>;
+}
+
 /**
  * Pulls `reference` with the page's Pull form in headless Chromium (the built app under vite
- * preview, IndexedDB in a fresh profile): seconds from Enter to "Pulled" on screen.
+ * preview), each time into an empty store: seconds from Enter to "Pulled" on screen with
+ * IndexedDB in memory and on disk, then once more watching the memory and CPU time of all the
+ * browser's processes (as `bench ui` watches an import).
  */
-async function browserPull(reference: string): Promise<{ s: number }> {
+async function browserPulls(reference: string, dir: string): Promise<PagePulls> {
   execFileSync("npx", ["vite", "build"], { stdio: "ignore" });
   const server = spawn(
     "npx",
     ["vite", "preview", "--port", String(PAGE_PORT), "--strictPort", "--host", "127.0.0.1"],
     { stdio: "ignore", detached: true },
   );
-  const browser = await chromium.launch(chromiumLaunchOptions());
-  try {
-    const origin = `http://127.0.0.1:${PAGE_PORT}`;
-    for (let i = 0; i < 100; i++) {
-      try {
-        if ((await fetch(origin)).ok) break;
-      } catch {
-        // not up yet
-      }
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+  const launchOptions = chromiumLaunchOptions();
+  const origin = `http://127.0.0.1:${PAGE_PORT}`;
+  /** Opens the app and the Pull form with the reference typed; the returned function pulls. */
+  const ready = async (page: Page) => {
     await page.goto(origin);
     await page
       .getByRole("list", { name: "Layer stack" })
@@ -270,16 +300,38 @@ async function browserPull(reference: string): Promise<{ s: number }> {
     await page.getByRole("button", { name: "Pull", exact: true }).click();
     const field = page.getByRole("textbox", { name: "Image reference" });
     await field.fill(reference);
-    const t0 = Date.now();
-    await field.press("Enter");
-    await page
-      .getByRole("region", { name: "Registry transfer" })
-      .getByRole("status")
-      .filter({ hasText: `Pulled ${reference}` })
-      .waitFor({ timeout: 600_000 });
-    return { s: (Date.now() - t0) / 1000 };
+    return async () => {
+      const t0 = Date.now();
+      await field.press("Enter");
+      await page
+        .getByRole("region", { name: "Registry transfer" })
+        .getByRole("status")
+        .filter({ hasText: `Pulled ${reference}` })
+        .waitFor({ timeout: 600_000 });
+      return (Date.now() - t0) / 1000;
+    };
+  };
+  try {
+    await waitForServer(origin);
+    const browser = await chromium.launch(launchOptions);
+    let inMemoryS: number;
+    try {
+      inMemoryS = await (await ready(await browser.newPage({ viewport: { width: 1280, height: 720 } })))();
+    } finally {
+      await browser.close();
+    }
+    const onDiskS = await inProfile(join(dir, "profile-timed"), launchOptions, async (page) =>
+      (await ready(page))(),
+    );
+    const watchedProfile = join(dir, "profile-watched");
+    const watched = await inProfile(watchedProfile, launchOptions, async (page) => {
+      const pull = await ready(page);
+      // The page at rest first: what the pull adds is measured from there.
+      await new Promise((r) => setTimeout(r, 1000));
+      return watchBrowser(watchedProfile, pull);
+    });
+    return { inMemoryS, onDiskS, watched };
   } finally {
-    await browser.close();
     try {
       process.kill(-server.pid!, "SIGTERM");
     } catch {

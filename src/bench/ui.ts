@@ -16,10 +16,11 @@
  * (or LAYERLAB_CHROMIUM); builds the app first.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Page } from "@playwright/test";
+import { inProfile, waitForServer, watchBrowser } from "./browser-processes.ts";
 import { chromiumLaunchOptions } from "./chromium.ts";
 import { generateArchive, nativePipeline } from "./import.ts";
 import type { Benchmark } from "./index.ts";
@@ -29,18 +30,6 @@ import { measureTerminal, printTerminal } from "./ui-terminal.ts";
 const PORT = Number(process.env.LAYERLAB_BENCH_UI_PORT ?? 4291);
 /** Each import figure (and its native reference) is the median of this many runs. */
 const RUNS = 3;
-
-async function waitForServer(url: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`the preview server at ${url} did not start`);
-}
 
 /** Frame times (ms) over `ms` of scrolling an element by `step` pixels a frame. */
 async function scrollFrames(page: Page, selector: string, ms: number, step: number): Promise<number[]> {
@@ -72,94 +61,6 @@ function stats(times: number[]): { median: number; p95: number; max: number } {
     p95: s[Math.floor(s.length * 0.95)] ?? 0,
     max: s[s.length - 1] ?? 0,
   };
-}
-
-/** Runs `fn` on the page of a browser with a profile of its own on disk, then closes it. */
-async function inProfile<T>(
-  profile: string,
-  options: { executablePath: string; args: string[] },
-  fn: (page: Page) => Promise<T>,
-): Promise<T> {
-  const context = await chromium.launchPersistentContext(profile, {
-    ...options,
-    viewport: { width: 1280, height: 720 },
-  });
-  try {
-    return await fn(context.pages()[0] ?? (await context.newPage()));
-  } finally {
-    await context.close();
-  }
-}
-
-/** The processes of a browser found by its profile directory: the browser and every one below it. */
-function browserProcesses(profile: string): number[] {
-  const parent = new Map<number, number>();
-  let root: number | undefined;
-  for (const name of readdirSync("/proc")) {
-    const pid = Number(name);
-    if (!Number.isInteger(pid)) continue;
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      parent.set(pid, Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
-      if (
-        root === undefined &&
-        readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(`--user-data-dir=${profile}`)
-      ) {
-        const ppid = parent.get(pid)!;
-        const parentCmd = readFileSync(`/proc/${ppid}/cmdline`, "utf8");
-        if (!parentCmd.includes(`--user-data-dir=${profile}`)) root = pid;
-      }
-    } catch {
-      // The process ended while it was being read.
-    }
-  }
-  if (root === undefined) return [];
-  const inTree = (pid: number): boolean => {
-    for (let p: number | undefined = pid, hops = 0; p !== undefined && hops < 64; p = parent.get(p), hops++) {
-      if (p === root) return true;
-      if (p <= 1) return false;
-    }
-    return false;
-  };
-  return [...parent.keys()].filter(inTree);
-}
-
-/**
- * The proportional set size of a browser and every process below it (renderers, workers' hosts,
- * utilities): shared pages counted once, so the sum is real.
- */
-function browserPss(profile: string): number {
-  let total = 0;
-  for (const pid of browserProcesses(profile)) {
-    try {
-      const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"));
-      total += Number(m?.[1] ?? 0) * 1024;
-    } catch {
-      // Gone, or not readable.
-    }
-  }
-  return total;
-}
-
-/**
- * CPU time (ms) a browser's processes have used so far, in user space and in the kernel (page
- * faults, memory mapping), every thread included, those that ended too.
- */
-function browserCpu(profile: string): { userMs: number; kernelMs: number } {
-  const tick = 1000 / 100; // USER_HZ
-  let user = 0;
-  let kernel = 0;
-  for (const pid of browserProcesses(profile)) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      user += Number(f[11]);
-      kernel += Number(f[12]);
-    } catch {
-      // Gone.
-    }
-  }
-  return { userMs: user * tick, kernelMs: kernel * tick };
 }
 
 export const uiBenchmark: Benchmark = {
@@ -252,19 +153,7 @@ export const uiBenchmark: Benchmark = {
       const profile = join(dir, "profile-memory");
       const memory = await inProfile(profile, launchOptions, async (page) => {
         await open(page);
-        const idle = browserPss(profile);
-        const cpu0 = browserCpu(profile);
-        let peak = idle;
-        const sampler = setInterval(() => {
-          peak = Math.max(peak, browserPss(profile));
-        }, 250);
-        try {
-          await timeImport(page);
-        } finally {
-          clearInterval(sampler);
-        }
-        const cpu1 = browserCpu(profile);
-        return { idle, peak, userMs: cpu1.userMs - cpu0.userMs, kernelMs: cpu1.kernelMs - cpu0.kernelMs };
+        return watchBrowser(profile, () => timeImport(page));
       });
       // ...again with the whole browser pinned to one core, beside the native pipeline pinned too...
       const pinned = join(dir, "chromium-one-core.sh");

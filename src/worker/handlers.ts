@@ -246,6 +246,7 @@ export function createHandlers(
     changed,
     ...(options.registryEndpoint ? { endpoint: options.registryEndpoint } : {}),
     ...(options.registryFetch ? { fetch: options.registryFetch } : {}),
+    ...(options.ingestWorkers ? { ingestWorkers: options.ingestWorkers } : {}),
   });
 
   return {

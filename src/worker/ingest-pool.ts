@@ -6,19 +6,21 @@ import {
   type IngestedEntry,
   ingestArchiveEntry,
 } from "../core/image/import.ts";
+import type { LayerIngest } from "../core/registry/pull.ts";
 import { asStorageFull } from "../core/store/faults.ts";
 import type { Store } from "../core/store/types.ts";
 import { callsInFlight } from "./calls.ts";
 
-/** A request to an ingest worker: one layer's byte range of the archive, or a cancellation. */
+/** What the helper is told about one layer it ingests (the rest comes from the call). */
+type JobOptions = Pick<ImportOptions, "limits" | "hashFiles" | "wholeDigestMaxBytes" | "blobsOnly">;
+
+/**
+ * A request to an ingest worker: one layer's byte range of an archive (an import), one layer's
+ * bytes as they arrive (a pull: the stream is transferred to the worker), or a cancellation.
+ */
 export type IngestRequest =
-  | {
-      type: "ingest";
-      id: number;
-      file: Blob;
-      job: EntryJob;
-      options: Pick<ImportOptions, "limits" | "hashFiles" | "wholeDigestMaxBytes">;
-    }
+  | { type: "ingest"; id: number; file: Blob; job: EntryJob; options: JobOptions }
+  | { type: "ingest-stream"; id: number; body: ReadableStream<Uint8Array>; path: string; options: JobOptions }
   | { type: "cancel"; id: number };
 
 export type IngestReply =
@@ -27,13 +29,51 @@ export type IngestReply =
 
 /** What the pool needs of a worker (a Worker, or a test double). */
 export interface IngestPort {
-  postMessage(msg: IngestRequest): void;
+  postMessage(msg: IngestRequest, transfer?: Transferable[]): void;
   addEventListener(type: "message", fn: (ev: MessageEvent<IngestReply>) => void): void;
   removeEventListener(type: "message", fn: (ev: MessageEvent<IngestReply>) => void): void;
 }
 
-/** Job ids, unique across pools: imports running at once share the same workers. */
+/** Job ids, unique across pools: imports and pulls running at once share the same workers. */
 let seq = 0;
+
+/** Workers handed out one job each: a job waits until a worker comes back. */
+function workerQueue(workers: IngestPort[]) {
+  const idle = [...workers];
+  const waiting: ((w: IngestPort) => void)[] = [];
+  return {
+    take: () => new Promise<IngestPort>((r) => (idle.length ? r(idle.pop()!) : waiting.push(r))),
+    give: (w: IngestPort) => (waiting.length ? waiting.shift()!(w) : idle.push(w)),
+  };
+}
+
+/**
+ * Posts one job to a worker and waits for its reply. Aborting `signal` sends the worker a cancel
+ * for it; the worker removes what the job had stored, then answers.
+ */
+function runJob(
+  w: IngestPort,
+  request: (id: number) => IngestRequest,
+  transfer: Transferable[],
+  signal: AbortSignal | undefined,
+): Promise<IngestedEntry> {
+  const id = ++seq;
+  const cancel = () => w.postMessage({ type: "cancel", id });
+  return new Promise<IngestedEntry>((resolve, reject) => {
+    const onMessage = (ev: MessageEvent<IngestReply>) => {
+      if (ev.data.id !== id) return;
+      w.removeEventListener("message", onMessage);
+      signal?.removeEventListener("abort", cancel);
+      const d = ev.data;
+      if ("ok" in d) resolve(d.ok);
+      else if (d.error.storage) reject(new StorageFullError(d.error.message, d.error.storage));
+      else reject(new LayerLabError(d.error.code as never, d.error.message));
+    };
+    w.addEventListener("message", onMessage);
+    signal?.addEventListener("abort", cancel, { once: true });
+    w.postMessage(request(id), transfer);
+  });
+}
 
 /**
  * A pool of ingest workers for one import: each job (a layer) goes to the next idle worker;
@@ -45,33 +85,16 @@ export function createIngestPool(
   file: Blob,
   options: Pick<ImportOptions, "limits" | "hashFiles" | "wholeDigestMaxBytes"> & { signal?: AbortSignal },
 ) {
-  const idle = [...workers];
-  const waiting: ((w: IngestPort) => void)[] = [];
-  const inFlight = new Map<number, IngestPort>();
-  const take = () => new Promise<IngestPort>((r) => (idle.length ? r(idle.pop()!) : waiting.push(r)));
-  const give = (w: IngestPort) => (waiting.length ? waiting.shift()!(w) : idle.push(w));
-  options.signal?.addEventListener("abort", () => {
-    for (const [id, w] of inFlight) w.postMessage({ type: "cancel", id });
-  });
+  const queue = workerQueue(workers);
   return {
     async run(job: EntryJob): Promise<IngestedEntry> {
-      const w = await take();
-      const id = ++seq;
+      const w = await queue.take();
       try {
         // A job that waited past the cancellation is not started.
         throwIfAborted(options.signal, "import");
-        inFlight.set(id, w);
-        return await new Promise<IngestedEntry>((resolve, reject) => {
-          const onMessage = (ev: MessageEvent<IngestReply>) => {
-            if (ev.data.id !== id) return;
-            w.removeEventListener("message", onMessage);
-            const d = ev.data;
-            if ("ok" in d) resolve(d.ok);
-            else if (d.error.storage) reject(new StorageFullError(d.error.message, d.error.storage));
-            else reject(new LayerLabError(d.error.code as never, d.error.message));
-          };
-          w.addEventListener("message", onMessage);
-          w.postMessage({
+        return await runJob(
+          w,
+          (id) => ({
             type: "ingest",
             id,
             file,
@@ -81,14 +104,103 @@ export function createIngestPool(
               hashFiles: options.hashFiles,
               wholeDigestMaxBytes: options.wholeDigestMaxBytes,
             },
-          });
-        });
+          }),
+          [],
+          options.signal,
+        );
       } finally {
-        inFlight.delete(id);
-        give(w);
+        queue.give(w);
       }
     },
   };
+}
+
+/**
+ * The layer ingest of a pull on the import's workers (see LayerIngest): each layer's bytes are
+ * handed, as they arrive, to the next idle worker as a transferred ReadableStream, and the worker
+ * stores, decompresses, hashes and indexes them on its own core while this thread only reads the
+ * network. A source that fails (a broken connection, a body longer than its size) reaches the
+ * worker only as a stream error, so the caller gets the source's own error back, to judge it as it
+ * judges any other (retry, or a digest mismatch).
+ */
+export function createStreamIngest(workers: IngestPort[]): LayerIngest {
+  const queue = workerQueue(workers);
+  return async (body, path, options) => {
+    const w = await queue.take();
+    try {
+      throwIfAborted(options.signal, "pull");
+      let sourceFailure: { err: unknown } | undefined;
+      const stream = readableFrom(body, (err) => {
+        sourceFailure ??= { err };
+      });
+      try {
+        return await runJob(
+          w,
+          (id) => ({
+            type: "ingest-stream",
+            id,
+            body: stream,
+            path,
+            options: {
+              ...(options.hashFiles === false ? { hashFiles: false } : {}),
+              ...(options.blobsOnly ? { blobsOnly: true } : {}),
+            },
+          }),
+          [stream as unknown as Transferable],
+          options.signal,
+        );
+      } catch (err) {
+        if (sourceFailure) throw sourceFailure.err;
+        throw err;
+      }
+    } finally {
+      queue.give(w);
+    }
+  };
+}
+
+/**
+ * A ReadableStream pulled from an async iterable, one chunk at a time; cancelling it ends the
+ * iterable (which ends a fetch body under it). `onError` hears the iterable's failure first.
+ */
+function readableFrom(
+  source: AsyncIterable<Uint8Array>,
+  onError: (err: unknown) => void,
+): ReadableStream<Uint8Array> {
+  const it = source[Symbol.asyncIterator]();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      let r: IteratorResult<Uint8Array>;
+      try {
+        r = await it.next();
+      } catch (err) {
+        onError(err);
+        controller.error(err);
+        return;
+      }
+      if (r.done) controller.close();
+      else controller.enqueue(r.value);
+    },
+    async cancel() {
+      await it.return?.();
+    },
+  });
+}
+
+/** Whether this platform can hand a ReadableStream to a worker (transferable streams). */
+export function canTransferStreams(): boolean {
+  if (typeof ReadableStream !== "function" || typeof MessageChannel !== "function") return false;
+  const { port1, port2 } = new MessageChannel();
+  try {
+    const stream = new ReadableStream();
+    port1.postMessage(stream, [stream as unknown as Transferable]);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    port1.close();
+    port2.close();
+  }
 }
 
 /** How long a worker keeps its read buffers after its last job (the next layer usually follows). */
@@ -96,7 +208,8 @@ const KEEP_BUFFERS_MS = 1000;
 
 /**
  * The worker side (src/worker/ingest-worker.ts): runs each job with ingestArchiveEntry on its
- * slice of the File and posts the reply; a cancel message aborts the job it names.
+ * slice of the File (an import) or on the stream it was handed (a pull) and posts the reply; a
+ * cancel message aborts the job it names.
  *
  * Each job reads its layer whole into a buffer kept from the job before (one per job running at
  * once), so an import's layers reuse the same memory rather than leaving each its own for the
@@ -116,15 +229,18 @@ export function serveIngest(
     const readBuffer = buffers.pop() ?? {};
     let reply: IngestReply;
     try {
-      const body = msg.file.slice(msg.job.start, msg.job.end);
-      const ok = await ingestArchiveEntry(await store, body, msg.job.path, {
-        ...msg.options,
-        signal,
-        // The import's own worker stores the layer blob and its index, so this one goes on to
-        // the next layer at once (its store writes would wait on IndexedDB here).
-        leaveWrites: true,
-        readBuffer,
-      });
+      const ok =
+        msg.type === "ingest"
+          ? await ingestArchiveEntry(await store, msg.file.slice(msg.job.start, msg.job.end), msg.job.path, {
+              ...msg.options,
+              signal,
+              // The import's own worker stores the layer blob and its index, so this one goes on to
+              // the next layer at once (its store writes would wait on IndexedDB here).
+              leaveWrites: true,
+              readBuffer,
+            })
+          : // A pulled layer is stored here as it streams: there is no File for the caller to adopt.
+            await ingestArchiveEntry(await store, msg.body, msg.path, { ...msg.options, signal });
       reply = { id: msg.id, ok };
     } catch (caught) {
       // A refused write (the quota) travels with its numbers; a DOMException's own message is empty.

@@ -8,12 +8,13 @@ import { LayerLabError } from "../core/errors.ts";
 import type { Credentials, CredentialsProvider } from "../core/registry/auth.ts";
 import type { RegistryClientOptions } from "../core/registry/client.ts";
 import { RegistryError } from "../core/registry/errors.ts";
-import { pullImage, type TransferProgress } from "../core/registry/pull.ts";
+import { type PullOptions, pullImage, type TransferProgress } from "../core/registry/pull.ts";
 import { pushImage } from "../core/registry/push.ts";
 import { parseReference, registryHost } from "../core/registry/reference.ts";
 import { readTransfers } from "../core/registry/transfer.ts";
 import type { Store } from "../core/store/types.ts";
 import type { CallContext } from "./handlers.ts";
+import { canTransferStreams, createStreamIngest, type IngestPort } from "./ingest-pool.ts";
 import type {
   RegistryCallOptions,
   RegistryEvent,
@@ -43,6 +44,11 @@ export interface RegistryHandlerOptions {
   endpoint?: (host: string) => string | undefined;
   /** The fetch registry requests go through (default the global one; see fetch-relay.ts). */
   fetch?: typeof fetch;
+  /**
+   * The import's helper workers (handlers.ts's `ingestWorkers`): a pull hands each layer to one
+   * of them as it streams, where the platform can transfer a stream to a worker.
+   */
+  ingestWorkers?: () => IngestPort[];
   /** Retries and backoff (tests shorten them; the page keeps the client's defaults). */
   retry?: Pick<RegistryClientOptions, "retries" | "backoffMs" | "maxBackoffMs">;
 }
@@ -85,6 +91,19 @@ export function createRegistryHandlers(options: RegistryHandlerOptions): {
     };
   }
 
+  let transferable: boolean | undefined;
+  /**
+   * A pull's layers on the helper workers, one layer each at a time: this thread then only reads
+   * the network and relays the bytes, while the helpers hash, decompress, index and store them on
+   * the other cores (it did all of that itself before, and was the pull's bottleneck).
+   */
+  function helpersFor(): Pick<PullOptions, "ingestLayer" | "concurrency"> {
+    if (!options.ingestWorkers) return {};
+    transferable ??= canTransferStreams();
+    const workers = transferable ? options.ingestWorkers() : [];
+    return workers.length ? { ingestLayer: createStreamIngest(workers), concurrency: workers.length } : {};
+  }
+
   /** After a transfer that worked: keep the login when asked to, forget a remembered one when not. */
   async function settleLogin(domain: string, call: RegistryCallOptions): Promise<void> {
     if (!call.login) return;
@@ -98,6 +117,7 @@ export function createRegistryHandlers(options: RegistryHandlerOptions): {
         explainNetwork(async () => {
           const r = await pullImage(store, ref, {
             ...clientOptions(ref.domain, call),
+            ...helpersFor(),
             ...(platform ? { platform } : {}),
             signal: ctx.signal,
             onProgress: reporter(ctx),

@@ -6,7 +6,7 @@
 import { asyncIterable } from "../archive/bytes.ts";
 import { createSha256, type Digest, isDigest, sha256 } from "../digest.ts";
 import { CancelledError, LayerLabError, throwIfAborted } from "../errors.ts";
-import { ingestArchiveEntry } from "../image/import.ts";
+import { type IngestedEntry, ingestArchiveEntry } from "../image/import.ts";
 import { formatPlatform, type ImageConfig, type ImageIndex, type ImageManifest } from "../image/oci.ts";
 import { isStorageFull } from "../store/faults.ts";
 import type { ImageRecord, LayerRecord, Store } from "../store/types.ts";
@@ -34,6 +34,19 @@ export interface TransferProgress {
   outcome?: BlobTransfer["outcome"];
 }
 
+/**
+ * Ingests one layer blob as its bytes arrive: stores it as it came and, unless `blobsOnly`,
+ * decompresses it, hashes the tar (its diffId) and indexes its files, as an import does
+ * (ingestArchiveEntry). The store holds what it added (listed in `added`); a failed ingest leaves
+ * nothing of that layer behind. The page hands layers to the import's helper workers through
+ * this (src/worker/ingest-pool.ts), so they are decoded on other cores.
+ */
+export type LayerIngest = (
+  body: AsyncIterable<Uint8Array>,
+  what: string,
+  options: { signal?: AbortSignal; hashFiles?: boolean; blobsOnly?: boolean },
+) => Promise<IngestedEntry>;
+
 /** Options of pullImage. */
 export interface PullOptions extends RegistryClientOptions {
   /** `os/arch[/variant]` of a multi-platform image (default linux/amd64, then the first). */
@@ -52,6 +65,8 @@ export interface PullOptions extends RegistryClientOptions {
    * archive and never reads the layers' files, as skopeo does.
    */
   blobsOnly?: boolean;
+  /** Where each layer is ingested (default: ingestArchiveEntry on this thread, into `store`). */
+  ingestLayer?: LayerIngest;
 }
 
 /** What a pull stored and moved. */
@@ -157,6 +172,8 @@ export async function pullImage(
     const layerRecords: LayerRecord[] = new Array(manifest.layers.length);
     const layerPuts: LayerRecord[] = [];
     const outcomes: BlobTransfer[] = new Array(manifest.layers.length);
+    const ingestLayer: LayerIngest =
+      options.ingestLayer ?? ((body, what, o) => ingestArchiveEntry(store, body, what, o));
     const work = manifest.layers.map((desc, i) => async () => {
       throwIfAborted(signal, "pull");
       const diffId = diffIds[i]!;
@@ -189,8 +206,8 @@ export async function pullImage(
       }
       let moved = 0;
       const ingest = async (body: AsyncIterable<Uint8Array>) => {
-        const r = await ingestArchiveEntry(store, body, `layer ${i + 1} (${desc.digest})`, {
-          signal,
+        const r = await ingestLayer(body, `layer ${i + 1} (${desc.digest})`, {
+          ...(signal ? { signal } : {}),
           ...(options.hashFiles === false ? { hashFiles: false } : {}),
           ...(options.blobsOnly ? { blobsOnly: true } : {}),
         });

@@ -1,0 +1,275 @@
+/**
+ * A pull whose layers are ingested by the import's helper workers (createStreamIngest): each
+ * helper here is src/worker/ingest-worker.ts's own handler behind a real MessageChannel, so the
+ * layer's stream is transferred and its chunks, errors and replies are cloned as between threads.
+ * The registry is the embedded one over HTTP (no binary needed), behind the fault proxy.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { collectBytes } from "../core/archive/bytes.ts";
+import { type Digest, sha256 } from "../core/digest.ts";
+import { CancelledError, StorageFullError } from "../core/errors.ts";
+import { RegistryError } from "../core/registry/errors.ts";
+import { type PullOptions, pullImage } from "../core/registry/pull.ts";
+import { pushImage } from "../core/registry/push.ts";
+import { openMemoryStore } from "../core/store/memory.ts";
+import type { ImageRecord, Store } from "../core/store/types.ts";
+import { type EmbeddedTestRegistry, startEmbeddedRegistry } from "../testdata/registry/embedded-server.ts";
+import { storeImage } from "../testdata/registry/images.ts";
+import { type FaultProxy, startFaultProxy } from "../testdata/registry/proxy.ts";
+import { createWorkerClient } from "./client.ts";
+import { createHandlers } from "./handlers.ts";
+import {
+  createStreamIngest,
+  type IngestPort,
+  type IngestReply,
+  type IngestRequest,
+  serveIngest,
+} from "./ingest-pool.ts";
+import type { RegistryEvent, ResponseMessage } from "./protocol.ts";
+import { serveProtocol } from "./serve.ts";
+
+/** Helper workers over `store`, each behind a MessageChannel; `jobs` lists the layers they were handed. */
+function channelHelpers(store: Store, count = 2) {
+  const jobs: string[] = [];
+  const ports: MessagePort[] = [];
+  const helpers = Array.from({ length: count }, (): IngestPort => {
+    const { port1, port2 } = new MessageChannel();
+    ports.push(port1, port2);
+    const serve = serveIngest(Promise.resolve(store), (reply, transfer) =>
+      port2.postMessage(reply, transfer),
+    );
+    port2.addEventListener("message", (ev: MessageEvent<IngestRequest>) => {
+      if (ev.data.type === "ingest-stream") jobs.push(ev.data.path);
+      void serve(ev.data);
+    });
+    return {
+      postMessage: (msg, transfer) => port1.postMessage(msg, transfer ?? []),
+      addEventListener: (_t, fn: (ev: MessageEvent<IngestReply>) => void) =>
+        port1.addEventListener("message", fn),
+      removeEventListener: (_t, fn: (ev: MessageEvent<IngestReply>) => void) =>
+        port1.removeEventListener("message", fn),
+    };
+  });
+  const close = () => {
+    for (const p of ports) p.close();
+  };
+  return { helpers, jobs, close };
+}
+
+const LAYERS = [
+  { seed: 61, bytes: 1_500_000 },
+  { seed: 62, bytes: 3_000_000 },
+  { seed: 63, bytes: 700_000 },
+];
+
+/** What a store holds of an image: its layer records and each layer's entry index, byte for byte. */
+async function layersOf(store: Store, image: ImageRecord) {
+  return Promise.all(
+    image.layers.map(async (id) => {
+      const rec = (await store.meta.get("layers", id))!;
+      return { rec, index: await store.blobs.get(rec.index!) };
+    }),
+  );
+}
+
+/** Every blob the store holds is whole: its bytes hash to its digest, and it is one `allowed` names. */
+async function expectOnlyWholeBlobs(store: Store, allowed: string[]) {
+  for (const { digest } of await store.blobs.list()) {
+    expect(allowed).toContain(digest);
+    expect(await sha256(await collectBytes(store.blobs.stream(digest)))).toBe(digest);
+  }
+}
+
+describe("a pull whose layers the helper workers ingest", () => {
+  let reg: EmbeddedTestRegistry;
+  let proxy: FaultProxy;
+  let image: ImageRecord;
+  let layerDigests: Digest[];
+  /** The layer blobs and their entry indexes: all a failed pull may leave (whole and verified). */
+  let layerBlobs: string[];
+  const ref = () => `${proxy.domain}/helpers/app:1`;
+
+  beforeAll(async () => {
+    reg = await startEmbeddedRegistry();
+    proxy = await startFaultProxy(reg.domain);
+    const source = openMemoryStore();
+    image = await storeImage(source, "helpers:1", LAYERS);
+    await pushImage(source, image.id, `${reg.domain}/helpers/app:1`);
+    const manifest = JSON.parse(new TextDecoder().decode((await source.blobs.get(image.manifest!))!));
+    layerDigests = manifest.layers.map((l: { digest: Digest }) => l.digest);
+    const reference = openMemoryStore();
+    const pulled = await pullImage(reference, `${reg.domain}/helpers/app:1`);
+    layerBlobs = [...layerDigests, ...pulled.layers.map((l) => l.index!)];
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+    await reg?.stop();
+  });
+
+  /** Pulls into `store` with its layers on two channel helpers. */
+  async function pullOnHelpers(store: Store, options: PullOptions = {}) {
+    const h = channelHelpers(store);
+    try {
+      const r = await pullImage(store, ref(), {
+        retries: 2,
+        backoffMs: 10,
+        ingestLayer: createStreamIngest(h.helpers),
+        concurrency: 2,
+        ...options,
+      });
+      return { r, jobs: h.jobs };
+    } finally {
+      h.close();
+    }
+  }
+
+  it("stores the same layers, entry indexes, image and transfer as a pull on the store's own thread", async () => {
+    const onHelpers = openMemoryStore();
+    const { r: a, jobs } = await pullOnHelpers(onHelpers);
+    expect(jobs).toHaveLength(LAYERS.length);
+    const onThread = openMemoryStore();
+    const b = await pullImage(onThread, ref());
+
+    expect(a.record.id).toBe(image.id);
+    expect({ ...a.record, storedAt: 0 }).toEqual({ ...b.record, storedAt: 0 });
+    const fromHelpers = await layersOf(onHelpers, a.record);
+    expect(fromHelpers).toEqual(await layersOf(onThread, b.record));
+    // The diffIds are the config's, and each index lists the layer's file.
+    expect(fromHelpers.map((l) => l.rec.id)).toEqual(image.layers);
+    expect(fromHelpers.every((l) => l.rec.size > 0 && l.index && l.index.byteLength > 0)).toBe(true);
+    const moved = (t: typeof a.transfer) => t.blobs.map((x) => [x.role, x.outcome, x.bytesMoved]);
+    expect(moved(a.transfer)).toEqual(moved(b.transfer));
+    expect((await onHelpers.blobs.list()).map((x) => x.digest).sort()).toEqual(
+      (await onThread.blobs.list()).map((x) => x.digest).sort(),
+    );
+  });
+
+  it("refuses a blob whose bytes do not match its digest and keeps nothing of it; the layers verified before stay", async () => {
+    const bad = layerDigests[1]!;
+    proxy.fault = (m, p) => (m === "GET" && p.endsWith(`/blobs/${bad}`) ? { kind: "corrupt" } : undefined);
+    const store = openMemoryStore();
+    const err = await pullOnHelpers(store, { concurrency: 1 }).catch((e: unknown) => e);
+    proxy.fault = () => undefined;
+    expect(err).toBeInstanceOf(RegistryError);
+    expect((err as RegistryError).kind).toBe("digest-mismatch");
+    expect((err as RegistryError).message).toMatch(
+      new RegExp(`layer ${bad}: the bytes received hash to sha256:[0-9a-f]{64}, not the digest`),
+    );
+    expect(await store.meta.list("images")).toEqual([]);
+    expect(await store.meta.list("layers")).toEqual([]);
+    expect(await store.blobs.has(bad)).toBe(false);
+    expect(await store.blobs.has(layerDigests[0]!)).toBe(true);
+    await expectOnlyWholeBlobs(store, layerBlobs);
+  });
+
+  it("retries a layer whose connection broke mid-stream, then completes", async () => {
+    const target = layerDigests[1]!;
+    let broken = 0;
+    // The first download of one layer ends in a network error after 100 kB.
+    const breaking: typeof fetch = async (input, init) => {
+      const res = await fetch(input, init);
+      const url = input instanceof Request ? input.url : String(input);
+      if (broken > 0 || !url.endsWith(`/blobs/${target}`) || !res.body) return res;
+      broken++;
+      const reader = res.body.getReader();
+      let sent = 0;
+      const body = new ReadableStream<Uint8Array>({
+        async pull(c) {
+          const r = await reader.read();
+          if (r.done || sent > 100_000) {
+            await reader.cancel();
+            c.error(new TypeError("network error"));
+            return;
+          }
+          sent += r.value.byteLength;
+          c.enqueue(r.value);
+        },
+      });
+      return new Response(body, { status: res.status, headers: res.headers });
+    };
+    const store = openMemoryStore();
+    reg.mark();
+    const { r } = await pullOnHelpers(store, { fetch: breaking });
+    expect(broken).toBe(1);
+    expect(r.record.id).toBe(image.id);
+    const gets = reg.requests().filter((q) => q.method === "GET" && q.path.endsWith(`/blobs/${target}`));
+    expect(gets).toHaveLength(2);
+    await expectOnlyWholeBlobs(store, [...layerBlobs, image.config, image.manifest!]);
+  });
+
+  it("refuses a body longer than the manifest says as a mismatch, keeping nothing of it", async () => {
+    const target = layerDigests[2]!;
+    const longer: typeof fetch = async (input, init) => {
+      const res = await fetch(input, init);
+      const url = input instanceof Request ? input.url : String(input);
+      if (!url.endsWith(`/blobs/${target}`)) return res;
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      const extra = new Uint8Array(bytes.byteLength + 10);
+      extra.set(bytes);
+      return new Response(extra, { status: res.status, headers: res.headers });
+    };
+    const store = openMemoryStore();
+    const err = await pullOnHelpers(store, { fetch: longer }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RegistryError);
+    expect((err as RegistryError).kind).toBe("digest-mismatch");
+    expect((err as RegistryError).message).toMatch(/sent more than the \d+ bytes the manifest says/);
+    expect(await store.blobs.has(target)).toBe(false);
+    expect(await store.meta.list("images")).toEqual([]);
+    await expectOnlyWholeBlobs(store, layerBlobs);
+  });
+
+  it("cancelled mid-pull: CancelledError, no image or layer record, only whole verified blobs left", async () => {
+    const store = openMemoryStore();
+    const ac = new AbortController();
+    const err = await pullOnHelpers(store, {
+      signal: ac.signal,
+      onProgress: (p) => {
+        if (p.state === "moving" && p.bytes > 0) ac.abort();
+      },
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CancelledError);
+    expect(await store.meta.list("images")).toEqual([]);
+    expect(await store.meta.list("layers")).toEqual([]);
+    await expectOnlyWholeBlobs(store, layerBlobs);
+  });
+
+  it("a pull the store has no room for removes every blob it stored", async () => {
+    // Room for the first layer and its index, not for the second.
+    const store = openMemoryStore(undefined, { quotaBytes: 2_000_000 });
+    const err = await pullOnHelpers(store, { concurrency: 1 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StorageFullError);
+    expect(await store.blobs.list()).toEqual([]);
+    expect(await store.meta.list("images")).toEqual([]);
+  });
+
+  it("the worker's Pull hands layers to its helpers, with per-layer progress up to each size", async () => {
+    const store = openMemoryStore();
+    const h = channelHelpers(store);
+    const listeners: ((ev: MessageEvent<ResponseMessage>) => void)[] = [];
+    const handle = serveProtocol(createHandlers(store, { ingestWorkers: () => h.helpers }), (msg) => {
+      for (const l of listeners) l({ data: structuredClone(msg) } as MessageEvent<ResponseMessage>);
+    });
+    const client = createWorkerClient({
+      postMessage: (msg) => void handle(structuredClone(msg)),
+      addEventListener: (_t, fn) => listeners.push(fn),
+    });
+    const events: RegistryEvent[] = [];
+    try {
+      const r = await client.call(
+        "registry.pull",
+        { reference: ref() },
+        { onEvent: (e) => events.push(e as RegistryEvent) },
+      );
+      expect(r.image).toBe(image.id);
+    } finally {
+      h.close();
+    }
+    expect(h.jobs).toHaveLength(LAYERS.length);
+    for (let i = 0; i < LAYERS.length; i++) {
+      const last = events.filter((e) => e.role === "layer" && e.index === i).at(-1)!;
+      expect(last).toMatchObject({ state: "done", outcome: "received" });
+      expect(last.bytes).toBe(last.size);
+    }
+    expect(await client.call("registry.transfers", { image: image.id })).toHaveLength(1);
+  });
+});
