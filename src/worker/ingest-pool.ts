@@ -20,7 +20,7 @@ type JobOptions = Pick<ImportOptions, "limits" | "hashFiles" | "wholeDigestMaxBy
  */
 export type IngestRequest =
   | { type: "ingest"; id: number; file: Blob; job: EntryJob; options: JobOptions }
-  | { type: "ingest-blob"; id: number; body: Blob; path: string; options: JobOptions }
+  | { type: "ingest-stream"; id: number; body: ReadableStream<Uint8Array>; path: string; options: JobOptions }
   | { type: "cancel"; id: number };
 
 export type IngestReply =
@@ -115,66 +115,92 @@ export function createIngestPool(
   };
 }
 
-/** How much of a pulled layer this thread holds before it moves the bytes into a Blob. */
-const PULL_PART_BYTES = 4 * 1024 * 1024;
-
 /**
- * The layer ingest of a pull on the import's workers (see LayerIngest): this thread reads each
- * layer from the network and moves its bytes, a few MiB at a time, into a Blob (the browser's
- * blob storage holds them, not this thread's heap); the whole layer then goes to the next idle
- * worker as an import's layer does, which hashes, decompresses, indexes and adopts that Blob on
- * its own core. Nothing is stored until the worker has the whole layer, and the caller checks the
- * digest it reports before keeping anything (a mismatch removes what the worker stored). A source
- * that fails (a broken connection, a body longer than its size) fails here, with its own error.
+ * The layer ingest of a pull on the import's workers (see LayerIngest): each layer's bytes are
+ * handed, as they arrive, to the next idle worker as a transferred ReadableStream, and the worker
+ * stores, decompresses, hashes and indexes them on its own core while this thread only reads the
+ * network. A source that fails (a broken connection, a body longer than its size) reaches the
+ * worker only as a stream error, so the caller gets the source's own error back, to judge it as it
+ * judges any other (retry, or a digest mismatch).
  */
 export function createStreamIngest(workers: IngestPort[]): LayerIngest {
   const queue = workerQueue(workers);
   return async (body, path, options) => {
-    const blob = await collectBlob(body, options.signal);
     const w = await queue.take();
     try {
       throwIfAborted(options.signal, "pull");
-      return await runJob(
-        w,
-        (id) => ({
-          type: "ingest-blob",
-          id,
-          body: blob,
-          path,
-          options: {
-            ...(options.hashFiles === false ? { hashFiles: false } : {}),
-            ...(options.blobsOnly ? { blobsOnly: true } : {}),
-          },
-        }),
-        [],
-        options.signal,
-      );
+      let sourceFailure: { err: unknown } | undefined;
+      const stream = readableFrom(body, (err) => {
+        sourceFailure ??= { err };
+      });
+      try {
+        return await runJob(
+          w,
+          (id) => ({
+            type: "ingest-stream",
+            id,
+            body: stream,
+            path,
+            options: {
+              ...(options.hashFiles === false ? { hashFiles: false } : {}),
+              ...(options.blobsOnly ? { blobsOnly: true } : {}),
+            },
+          }),
+          [stream as unknown as Transferable],
+          options.signal,
+        );
+      } catch (err) {
+        if (sourceFailure) throw sourceFailure.err;
+        throw err;
+      }
     } finally {
       queue.give(w);
     }
   };
 }
 
-/** The bytes of `source` as one Blob, built from parts of PULL_PART_BYTES so few chunks are held at once. */
-async function collectBlob(
+/**
+ * A ReadableStream pulled from an async iterable, one chunk at a time; cancelling it ends the
+ * iterable (which ends a fetch body under it). `onError` hears the iterable's failure first.
+ */
+function readableFrom(
   source: AsyncIterable<Uint8Array>,
-  signal: AbortSignal | undefined,
-): Promise<Blob> {
-  const parts: Blob[] = [];
-  let pending: Uint8Array[] = [];
-  let pendingBytes = 0;
-  for await (const chunk of source) {
-    throwIfAborted(signal, "pull");
-    pending.push(chunk);
-    pendingBytes += chunk.byteLength;
-    if (pendingBytes >= PULL_PART_BYTES) {
-      parts.push(new Blob(pending as BlobPart[]));
-      pending = [];
-      pendingBytes = 0;
-    }
+  onError: (err: unknown) => void,
+): ReadableStream<Uint8Array> {
+  const it = source[Symbol.asyncIterator]();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      let r: IteratorResult<Uint8Array>;
+      try {
+        r = await it.next();
+      } catch (err) {
+        onError(err);
+        controller.error(err);
+        return;
+      }
+      if (r.done) controller.close();
+      else controller.enqueue(r.value);
+    },
+    async cancel() {
+      await it.return?.();
+    },
+  });
+}
+
+/** Whether this platform can hand a ReadableStream to a worker (transferable streams). */
+export function canTransferStreams(): boolean {
+  if (typeof ReadableStream !== "function" || typeof MessageChannel !== "function") return false;
+  const { port1, port2 } = new MessageChannel();
+  try {
+    const stream = new ReadableStream();
+    port1.postMessage(stream, [stream as unknown as Transferable]);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    port1.close();
+    port2.close();
   }
-  if (pendingBytes > 0) parts.push(new Blob(pending as BlobPart[]));
-  return new Blob(parts);
 }
 
 /** How long a worker keeps its read buffers after its last job (the next layer usually follows). */
@@ -213,8 +239,8 @@ export function serveIngest(
               leaveWrites: true,
               readBuffer,
             })
-          : // A pulled layer, whole in a Blob: read, hashed and adopted here, as an import's layer.
-            await ingestArchiveEntry(await store, msg.body, msg.path, { ...msg.options, signal, readBuffer });
+          : // A pulled layer is stored here as it streams: there is no File for the caller to adopt.
+            await ingestArchiveEntry(await store, msg.body, msg.path, { ...msg.options, signal });
       reply = { id: msg.id, ok };
     } catch (caught) {
       // A refused write (the quota) travels with its numbers; a DOMException's own message is empty.

@@ -39,7 +39,7 @@ function channelHelpers(store: Store, count = 2) {
       port2.postMessage(reply, transfer),
     );
     port2.addEventListener("message", (ev: MessageEvent<IngestRequest>) => {
-      if (ev.data.type === "ingest-blob") jobs.push(ev.data.path);
+      if (ev.data.type === "ingest-stream") jobs.push(ev.data.path);
       void serve(ev.data);
     });
     return {

@@ -14,7 +14,7 @@ import { parseReference, registryHost } from "../core/registry/reference.ts";
 import { readTransfers } from "../core/registry/transfer.ts";
 import type { Store } from "../core/store/types.ts";
 import type { CallContext } from "./handlers.ts";
-import { createStreamIngest, type IngestPort } from "./ingest-pool.ts";
+import { canTransferStreams, createStreamIngest, type IngestPort } from "./ingest-pool.ts";
 import type {
   RegistryCallOptions,
   RegistryEvent,
@@ -91,17 +91,17 @@ export function createRegistryHandlers(options: RegistryHandlerOptions): {
     };
   }
 
+  let transferable: boolean | undefined;
   /**
-   * A pull's layers on the helper workers: this thread reads each layer from the network into a
-   * Blob, and a helper hashes, decompresses, indexes and stores it on another core (this thread
-   * did all of that itself before, and was the pull's bottleneck). One layer more than there are
-   * helpers is in flight, so the network is read while the helpers work.
+   * A pull's layers on the helper workers, one layer each at a time: this thread then only reads
+   * the network and relays the bytes, while the helpers hash, decompress, index and store them on
+   * the other cores (it did all of that itself before, and was the pull's bottleneck).
    */
   function helpersFor(): Pick<PullOptions, "ingestLayer" | "concurrency"> {
-    const workers = options.ingestWorkers?.() ?? [];
-    return workers.length
-      ? { ingestLayer: createStreamIngest(workers), concurrency: workers.length + 1 }
-      : {};
+    if (!options.ingestWorkers) return {};
+    transferable ??= canTransferStreams();
+    const workers = transferable ? options.ingestWorkers() : [];
+    return workers.length ? { ingestLayer: createStreamIngest(workers), concurrency: workers.length } : {};
   }
 
   /** After a transfer that worked: keep the login when asked to, forget a remembered one when not. */
