@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders, request, type Server } from "node:http";
@@ -7,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROXIED_HOSTS } from "../core/registry/endpoints.ts";
+import { makeTestCertificate } from "../testdata/registry/harness.ts";
 import {
   createRegistryProxy,
   isLoopback,
@@ -35,94 +35,75 @@ let dir: string;
 let upstream: HttpsServer;
 let seen: Seen[] = [];
 let upstreamPort = 0;
+let certPath: string;
 
 /** One https server standing in for every allow-listed host (its certificate names them all). */
 async function startUpstream(): Promise<void> {
   dir = mkdtempSync(join(tmpdir(), "layerlab-proxy-"));
-  const san = PROXIED_HOSTS.map((h) => `DNS:${h.host}`).join(",");
-  execFileSync(
-    "/usr/bin/openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-keyout",
-      join(dir, "key.pem"),
-      "-out",
-      join(dir, "cert.pem"),
-      "-days",
-      "2",
-      "-subj",
-      "/CN=layerlab-proxy-test",
-      "-addext",
-      `subjectAltName=${san}`,
-    ],
-    { stdio: "ignore" },
-  );
-  upstream = createHttpsServer(
-    { key: readFileSync(join(dir, "key.pem")), cert: readFileSync(join(dir, "cert.pem")) },
-    (req, res) => {
-      const hash = createHash("sha256");
-      let n = 0;
-      req.on("data", (c: Buffer) => {
-        hash.update(c);
-        n += c.length;
+  // Its own CA: a self-signed certificate for every allow-listed name (the harness makes it).
+  certPath = makeTestCertificate(
+    dir,
+    PROXIED_HOSTS.map((h) => h.host),
+  ).certPath;
+  upstream = createHttpsServer({ key: made.key, cert: made.cert }, (req, res) => {
+    const hash = createHash("sha256");
+    let n = 0;
+    req.on("data", (c: Buffer) => {
+      hash.update(c);
+      n += c.length;
+    });
+    req.on("end", () => {
+      const path = req.url ?? "/";
+      seen.push({
+        method: req.method ?? "",
+        path,
+        headers: req.headers,
+        servername: (req.socket as { servername?: string }).servername,
+        bodyBytes: n,
+        bodySha: hash.digest("hex"),
       });
-      req.on("end", () => {
-        const path = req.url ?? "/";
-        seen.push({
-          method: req.method ?? "",
-          path,
-          headers: req.headers,
-          servername: (req.socket as { servername?: string }).servername,
-          bodyBytes: n,
-          bodySha: hash.digest("hex"),
+      if (path === "/v2/") {
+        res.writeHead(401, {
+          "WWW-Authenticate": 'Bearer realm="https://auth.docker.io/token",service="registry.docker.io"',
+          "Set-Cookie": "session=upstream-secret",
+          "Content-Type": "application/json",
         });
-        if (path === "/v2/") {
-          res.writeHead(401, {
-            "WWW-Authenticate": 'Bearer realm="https://auth.docker.io/token",service="registry.docker.io"',
-            "Set-Cookie": "session=upstream-secret",
-            "Content-Type": "application/json",
-          });
-          return res.end('{"errors":[{"code":"UNAUTHORIZED"}]}');
-        }
-        if (path.startsWith("/v2/library/x/blobs/sha256:")) {
-          res.writeHead(307, { Location: "https://production.cloudflare.docker.com/blob?sig=abc" });
-          return res.end();
-        }
-        if (path === "/v2/library/x/blobs/uploads/") {
-          res.writeHead(202, { Location: "/v2/library/x/blobs/uploads/u-1?_state=s" });
-          return res.end();
-        }
-        if (path === "/elsewhere") {
-          res.writeHead(302, { Location: "https://evil.example/steal" });
-          return res.end();
-        }
-        if (path === "/big") {
-          res.writeHead(200, {
-            "Content-Length": String(BIG),
-            Connection: "keep-alive, X-Upstream-Hop",
-            "X-Upstream-Hop": "1",
-          });
-          // Written in pieces: the proxy passes them on as they come.
-          let at = 0;
-          const more = () => {
-            while (at < BIG) {
-              const piece = bigBody.subarray(at, at + 65536);
-              at += piece.length;
-              if (!res.write(piece)) return res.once("drain", more);
-            }
-            res.end();
-          };
-          return more();
-        }
-        res.writeHead(200, { "Content-Type": "application/json" });
-        res.end(JSON.stringify({ bytes: n, sha: seen.at(-1)!.bodySha }));
-      });
-    },
-  );
+        return res.end('{"errors":[{"code":"UNAUTHORIZED"}]}');
+      }
+      if (path.startsWith("/v2/library/x/blobs/sha256:")) {
+        res.writeHead(307, { Location: "https://production.cloudflare.docker.com/blob?sig=abc" });
+        return res.end();
+      }
+      if (path === "/v2/library/x/blobs/uploads/") {
+        res.writeHead(202, { Location: "/v2/library/x/blobs/uploads/u-1?_state=s" });
+        return res.end();
+      }
+      if (path === "/elsewhere") {
+        res.writeHead(302, { Location: "https://evil.example/steal" });
+        return res.end();
+      }
+      if (path === "/big") {
+        res.writeHead(200, {
+          "Content-Length": String(BIG),
+          Connection: "keep-alive, X-Upstream-Hop",
+          "X-Upstream-Hop": "1",
+        });
+        // Written in pieces: the proxy passes them on as they come.
+        let at = 0;
+        const more = () => {
+          while (at < BIG) {
+            const piece = bigBody.subarray(at, at + 65536);
+            at += piece.length;
+            if (!res.write(piece)) return res.once("drain", more);
+          }
+          res.end();
+        };
+        return more();
+      }
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.end(JSON.stringify({ bytes: n, sha: seen.at(-1)!.bodySha }));
+    });
+  });
   await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
   upstreamPort = (upstream.address() as { port: number }).port;
 }
@@ -132,7 +113,7 @@ async function startProxy(
   extra: Partial<RegistryProxyOptions> = {},
 ): Promise<{ server: Server; port: number }> {
   const proxy = createRegistryProxy({
-    upstream: () => ({ address: "127.0.0.1", port: upstreamPort, ca: readFileSync(join(dir, "cert.pem")) }),
+    upstream: () => ({ address: "127.0.0.1", port: upstreamPort, ca: readFileSync(certPath) }),
     allowRemote: false,
     ...extra,
   });
@@ -314,7 +295,7 @@ describe("the registry proxy", () => {
   it("dials the test upstreams LAYERLAB_PROXY_TEST_UPSTREAMS names (read when the proxy is made), and every other host as before", async () => {
     const env = {
       [TEST_UPSTREAMS_ENV]: `registry-1.docker.io=127.0.0.1:${upstreamPort}`,
-      [TEST_CA_ENV]: join(dir, "cert.pem"),
+      [TEST_CA_ENV]: certPath,
     };
     const saved = { ...process.env };
     Object.assign(process.env, env);
@@ -351,7 +332,7 @@ describe("the registry proxy", () => {
   });
 
   it("accepts only allow-listed names at loopback addresses with a readable CA for LAYERLAB_PROXY_TEST_UPSTREAMS", () => {
-    const ca = join(dir, "cert.pem");
+    const ca = certPath;
     expect(readTestUpstreams({})).toBeUndefined();
     expect(readTestUpstreams({ [TEST_UPSTREAMS_ENV]: "  " })).toBeUndefined();
     const ok = readTestUpstreams({
