@@ -41,10 +41,11 @@ let certPath: string;
 async function startUpstream(): Promise<void> {
   dir = mkdtempSync(join(tmpdir(), "layerlab-proxy-"));
   // Its own CA: a self-signed certificate for every allow-listed name (the harness makes it).
-  certPath = makeTestCertificate(
+  const made = makeTestCertificate(
     dir,
     PROXIED_HOSTS.map((h) => h.host),
-  ).certPath;
+  );
+  certPath = made.certPath;
   upstream = createHttpsServer({ key: made.key, cert: made.cert }, (req, res) => {
     const hash = createHash("sha256");
     let n = 0;
