@@ -84,14 +84,20 @@ export const createLessonsSlice: StateCreator<AppState, [], [], LessonsSlice> = 
     save(COURSES_KEY, courses);
     void get().checkLessons();
   };
+  // A check answers for the store as it was when it started: a lesson started over since then
+  // keeps its reset (the check's tick would be the old image's).
+  let resets = 0;
+  const resetAt = new Map<string, number>();
   return {
     lessons: savedProgress(),
     courses: load<CourseSpec[]>(COURSES_KEY, []),
     courseSummaries: {},
     async checkLessons() {
+      const asked = resets;
       const r = await workerClient().call("lessons.check", { courses: get().courses });
       const next = { ...get().lessons };
       for (const [id, res] of Object.entries(r.results)) {
+        if ((resetAt.get(id) ?? 0) > asked) continue;
         // A lesson once done stays done (its explanation kept) even if its image is deleted later.
         if (res.done) next[id] = res;
         else if (!next[id]?.done) next[id] = res;
@@ -138,6 +144,7 @@ export const createLessonsSlice: StateCreator<AppState, [], [], LessonsSlice> = 
       if (start.context !== undefined) get().replaceContext({ ...start.context });
       const lessons = { ...get().lessons };
       delete lessons[lessonKey(courseId, lessonId)];
+      resetAt.set(lessonKey(courseId, lessonId), ++resets);
       const courseSummaries = { ...get().courseSummaries };
       delete courseSummaries[courseId];
       set({ lessons, courseSummaries });
