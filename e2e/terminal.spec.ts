@@ -57,10 +57,21 @@ test("Run opens a shell in a new container; its writes land in the container lay
   await input.pressSequentially("echo $((6*7))");
   await input.press("Enter");
   await expect(page.locator(".xterm-rows > div").filter({ hasText: /^42\s*$/ })).toHaveCount(1);
-  // The page holds and draws the first 200 lines of docker diff, and says how many there are.
-  await expect(changes.getByRole("listitem")).toHaveCount(200);
-  await expect(page.locator(".container-changes")).toContainText(/in all\)/);
+  // The page holds and draws the first 50 lines of docker diff, says how many there are, and
+  // shows more on request (2,000 files in /tmp, /tmp itself and the three lines above).
+  await expect(changes.getByRole("listitem")).toHaveCount(50);
+  await expect(page.locator(".container-changes")).toContainText("… and 1,954 more lines (2,004 in all)");
   await expect(changes.getByRole("listitem").first()).toHaveText("C /app");
+  await page.getByRole("button", { name: "Show 200 more" }).scrollIntoViewIfNeeded();
+  await screenshot(page, "terminal-diff-more");
+  await page.getByRole("button", { name: "Show 200 more" }).click();
+  await expect(changes.getByRole("listitem")).toHaveCount(250);
+  await expect(page.locator(".container-changes")).toContainText("… and 1,754 more lines (2,004 in all)");
+  // The next command's refresh keeps the longer list.
+  await input.pressSequentially("touch /tmp/f1");
+  await input.press("Enter");
+  await expect(page.locator(".container-changes")).toContainText("… and 1,754 more lines");
+  await expect(changes.getByRole("listitem")).toHaveCount(250);
 });
 
 test("a command printing 100,000 lines is drawn a piece at a time and ends with its last line and the prompt", async ({

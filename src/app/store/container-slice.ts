@@ -14,8 +14,10 @@ export interface ContainerSlice {
     info?: ShellInfo;
     /** True while a command line runs. */
     busy: boolean;
-    /** The first DIFF_LINES_SHOWN lines of `docker diff`. */
+    /** The first `changesLimit` lines of `docker diff`. */
     changes: DockerChange[];
+    /** How many lines of `docker diff` the page asks for: DIFF_LINES_FIRST, more on request. */
+    changesLimit: number;
     /** How many lines `docker diff` has in all. */
     changesTotal: number;
     /** Every container of the shown image. */
@@ -48,13 +50,19 @@ export interface ContainerSlice {
   commitContainerAs(id: string, tag: string): Promise<boolean>;
   /** Lists the containers of an image (default: the shown one). */
   refreshContainers(image?: string): Promise<void>;
+  /** Asks for DIFF_LINES_MORE more lines of the attached container's `docker diff`. */
+  showMoreChanges(): Promise<void>;
 }
 
 /**
- * Lines of `docker diff` the page holds and draws: a loop that writes 10,000 files would otherwise
- * send, keep and draw them all after every command while the learner types.
+ * Lines of `docker diff` the page holds and draws at first: a loop that writes 10,000 files would
+ * otherwise send, keep and draw them all after every command while the learner types (and the
+ * frame that draws 200 new lines was the longest of a refresh). The side panel shows about a
+ * dozen; the learner asks for more, DIFF_LINES_MORE at a time.
  */
-export const DIFF_LINES_SHOWN = 200;
+export const DIFF_LINES_FIRST = 50;
+/** Lines each "Show more" adds. */
+export const DIFF_LINES_MORE = 200;
 
 let running: AbortController | undefined;
 
@@ -106,13 +114,31 @@ export const createContainerSlice: StateCreator<AppState, [], [], ContainerSlice
   }
 
   async function refreshChanges(id: string): Promise<void> {
-    const page = await workerClient().call("container.diff", { id, limit: DIFF_LINES_SHOWN });
+    const page = await workerClient().call("container.diff", { id, limit: get().terminal.changesLimit });
     if (get().terminal.id === id)
       set((s) => ({ terminal: { ...s.terminal, changes: page.changes, changesTotal: page.total } }));
   }
 
   return {
-    terminal: { busy: false, changes: [], changesTotal: 0, all: [], restored: false },
+    terminal: {
+      busy: false,
+      changes: [],
+      changesTotal: 0,
+      changesLimit: DIFF_LINES_FIRST,
+      all: [],
+      restored: false,
+    },
+
+    async showMoreChanges() {
+      const id = get().terminal.id;
+      if (!id) return;
+      set((s) => ({ terminal: { ...s.terminal, changesLimit: s.terminal.changesLimit + DIFF_LINES_MORE } }));
+      try {
+        await refreshChanges(id);
+      } catch (err) {
+        set((s) => ({ terminal: { ...s.terminal, error: message(err) } }));
+      }
+    },
 
     async refreshContainers(of) {
       const image = of ?? get().explorer.image?.image.id;
@@ -137,7 +163,18 @@ export const createContainerSlice: StateCreator<AppState, [], [], ContainerSlice
       try {
         const info = await workerClient().call("shell.open", { id });
         localStorage.setItem(OPEN_KEY, id);
-        set((s) => ({ terminal: { ...s.terminal, id, info, restored, error: undefined, busy: false } }));
+        set((s) => ({
+          terminal: {
+            ...s.terminal,
+            id,
+            info,
+            restored,
+            error: undefined,
+            busy: false,
+            // Another container's diff starts short again.
+            changesLimit: s.terminal.id === id ? s.terminal.changesLimit : DIFF_LINES_FIRST,
+          },
+        }));
         const c =
           get().terminal.all.find((x) => x.id === id) ?? get().explorer.containers.find((x) => x.id === id);
         if (c) set((s) => ({ explorer: { ...s.explorer, container: c } }));

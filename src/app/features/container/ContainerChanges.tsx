@@ -1,4 +1,5 @@
 import { formatCount } from "../../../core/format.ts";
+import { DIFF_LINES_MORE } from "../../store/container-slice.ts";
 import { useAppStore } from "../../store/index.ts";
 
 const WORDS = { A: "added", C: "changed", D: "deleted" } as const;
@@ -8,6 +9,7 @@ export function ContainerChanges() {
   const changes = useAppStore((s) => s.terminal.changes);
   const total = useAppStore((s) => s.terminal.changesTotal);
   const name = useAppStore((s) => s.terminal.info?.name);
+  const showMore = useAppStore((s) => s.showMoreChanges);
   return (
     <section className="container-changes" aria-labelledby="container-changes-title">
       <h3 id="container-changes-title">
@@ -28,7 +30,10 @@ export function ContainerChanges() {
       )}
       {total > changes.length && (
         <p className="muted">
-          … and {formatCount(total - changes.length)} more lines ({formatCount(total)} in all)
+          … and {formatCount(total - changes.length)} more lines ({formatCount(total)} in all){" "}
+          <button type="button" className="changes-more" onClick={() => void showMore()}>
+            Show {formatCount(Math.min(DIFF_LINES_MORE, total - changes.length))} more
+          </button>
         </p>
       )}
     </section>
