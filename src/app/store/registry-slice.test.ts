@@ -1,9 +1,9 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { create } from "zustand";
 import { type CallOptions, WorkerCallError, type WorkerClient } from "../../worker/client.ts";
 import type { MethodName, RegistryEvent, TransferRecord } from "../../worker/protocol.ts";
 import type { AppState } from "./index.ts";
-import { applyBlobEvent, createRegistrySlice, transferSpeed } from "./registry-slice.ts";
+import { applyBlobEvent, createRegistrySlice, PROGRESS_DRAW_MS, transferSpeed } from "./registry-slice.ts";
 
 interface PendingCall {
   method: MethodName;
@@ -129,6 +129,41 @@ describe("registry slice", () => {
     expect(ended.bytesPerSecond).toBe(50);
     expect(called).toEqual(["refreshStorage", "refreshLibrary", "selectImage sha256:img"]);
     expect(store.getState().registry.history).toEqual({ image: "sha256:img", records: [record("pull")] });
+  });
+
+  it("progress is drawn at most every PROGRESS_DRAW_MS: the first event at once, the next ones together, all before the end", async () => {
+    vi.useFakeTimers();
+    try {
+      const worker = fakeWorker();
+      let t = 1000;
+      const { store } = storeWith(worker.client, () => t);
+      void store.getState().pullFromRegistry("127.0.0.1:5000/a:1");
+      const call = worker.calls[0]!;
+      const moved = () => store.getState().registry.transfer!.bytesMoved;
+      t = 1100;
+      call.options!.onEvent!(event({ bytes: 10, state: "moving" }));
+      expect(moved()).toBe(10);
+      t = 1150;
+      call.options!.onEvent!(event({ bytes: 20, state: "moving" }));
+      t = 1200;
+      call.options!.onEvent!(event({ bytes: 30, state: "moving" }));
+      // Not drawn yet: the page drew 50 ms ago.
+      expect(moved()).toBe(10);
+      t = 1100 + PROGRESS_DRAW_MS;
+      vi.advanceTimersByTime(PROGRESS_DRAW_MS);
+      expect(moved()).toBe(30);
+      // One more, waiting, then the end: the record's figures follow every event.
+      t += 10;
+      call.options!.onEvent!(event({ bytes: 100, size: 100, state: "done", outcome: "moved" }));
+      expect(moved()).toBe(30);
+      call.resolve({ image: "sha256:img", names: ["127.0.0.1:5000/a:1"], transfer: record("pull") });
+      await vi.advanceTimersByTimeAsync(0);
+      const ended = store.getState().registry.transfer!;
+      expect(ended.running).toBe(false);
+      expect(ended.blobs[0]!.state).toBe("done");
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("Cancel aborts the call; the transfer says it was cancelled", async () => {

@@ -97,6 +97,9 @@ export function applyBlobEvent(rows: readonly BlobRow[], e: RegistryEvent): Blob
   return out.sort((a, b) => rowOrder(a) - rowOrder(b));
 }
 
+/** The page draws a transfer's progress at most this often (see onEvent). */
+export const PROGRESS_DRAW_MS = 250;
+
 /** Bytes per second over a transfer so far (0 before any time has passed). */
 export function transferSpeed(bytes: number, ms: number): number {
   return ms > 0 ? (bytes * 1000) / ms : 0;
@@ -121,13 +124,26 @@ export function createRegistrySlice(
           ...(s.registry.transfer ? { transfer: { ...s.registry.transfer, ...p } } : {}),
         },
       }));
-    const onEvent = (e: unknown) => {
-      const event = e as RegistryEvent;
-      if (event?.kind !== "blob") return;
+    /**
+     * Blob events since the page last drew the transfer. A pull of three layers at once sends a
+     * few dozen a second; drawing each one cost the page's main thread seconds of a pull, on the
+     * cores the pull's own workers need. So the page applies them at most every PROGRESS_DRAW_MS
+     * (the first at once, the rest together), and all of them before the transfer's end.
+     */
+    let pending: RegistryEvent[] = [];
+    let lastDrawn = Number.NEGATIVE_INFINITY;
+    let drawTimer: ReturnType<typeof setTimeout> | undefined;
+    const drawPending = () => {
+      if (drawTimer !== undefined) clearTimeout(drawTimer);
+      drawTimer = undefined;
+      if (pending.length === 0) return;
+      const events = pending;
+      pending = [];
+      lastDrawn = now();
       set((s) => {
         const t = s.registry.transfer;
         if (!t) return s;
-        const blobs = applyBlobEvent(t.blobs, event);
+        const blobs = events.reduce(applyBlobEvent, t.blobs);
         const bytesMoved = blobs.reduce((n, b) => n + b.bytes, 0);
         return {
           registry: {
@@ -142,6 +158,14 @@ export function createRegistrySlice(
         };
       });
     };
+    const onEvent = (e: unknown) => {
+      const event = e as RegistryEvent;
+      if (event?.kind !== "blob") return;
+      pending.push(event);
+      const wait = lastDrawn + PROGRESS_DRAW_MS - now();
+      if (wait <= 0) drawPending();
+      else drawTimer ??= setTimeout(drawPending, wait);
+    };
     /** Runs one transfer call: state while it runs, then its record or its error. */
     async function run<T extends { transfer: TransferRecord }>(
       kind: RegistryTransfer["kind"],
@@ -152,6 +176,8 @@ export function createRegistrySlice(
       abort?.abort();
       const ac = new AbortController();
       abort = ac;
+      pending = [];
+      lastDrawn = Number.NEGATIVE_INFINITY;
       set((s) => ({
         registry: {
           ...s.registry,
@@ -173,6 +199,7 @@ export function createRegistrySlice(
         if (reference.trim().toLowerCase().startsWith(`${EMBEDDED_REGISTRY_HOST}/`))
           await embeddedRegistryReady();
         const r = await call(ac.signal);
+        drawPending();
         const ms = r.transfer.finishedAt - r.transfer.startedAt;
         const moved = r.transfer.blobs.reduce((n, b) => n + b.bytesMoved, 0);
         patchTransfer({
@@ -184,6 +211,7 @@ export function createRegistrySlice(
         });
         return r;
       } catch (err) {
+        drawPending();
         const cancelled = err instanceof WorkerCallError && err.code === "CANCELLED";
         patchTransfer({ running: false, error: message(err), cancelled });
         get().noteStorageError(err);
