@@ -154,7 +154,7 @@ describe("registry slice", () => {
       expect(moved()).toBe(30);
       // One more, waiting, then the end: the record's figures follow every event.
       t += 10;
-      call.options!.onEvent!(event({ bytes: 100, size: 100, state: "done", outcome: "moved" }));
+      call.options!.onEvent!(event({ bytes: 100, size: 100, state: "done", outcome: "received" }));
       expect(moved()).toBe(30);
       call.resolve({ image: "sha256:img", names: ["127.0.0.1:5000/a:1"], transfer: record("pull") });
       await vi.advanceTimersByTimeAsync(0);
