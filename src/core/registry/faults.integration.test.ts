@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startEmbeddedRegistry } from "../../testdata/registry/embedded-server.ts";
 import {
-  type AuthKind,
   registryMissing,
-  startRegistry,
+  registryTargets,
   type TestRegistry,
   USER,
 } from "../../testdata/registry/harness.ts";
@@ -28,34 +26,16 @@ const LAYERS = [
   { seed: 23, bytes: 2_000_000 },
 ];
 
-/** A registry the faults are run against. */
-interface Target {
-  label: string;
-  auth: AuthKind;
-  start(): Promise<TestRegistry>;
-}
-
 /**
- * CNCF distribution with htpasswd, and LayerLab's embedded registry (the Service Worker's, here
- * over a loopback HTTP server): every fault runs against both, and both must answer alike. Its
- * "kill" closes the server and every connection at once, and "start" listens again on the same
- * port over the same store, as distribution restarts over the same storage folder. The one
- * difference is auth: the embedded registry asks for none (it is the page's own "other
- * machine"), so "401 with wrong credentials" cannot happen there; that test checks instead that
- * wrong credentials do not stop a pull from it (no challenge, so the client never sends them).
+ * CNCF distribution with htpasswd, and LayerLab's embedded registry: every fault runs against
+ * both, and both must answer alike. The embedded registry's "kill" closes the server and every
+ * connection at once, and "start" listens again on the same port over the same store, as
+ * distribution restarts over the same storage folder. The one difference is auth: the embedded
+ * registry asks for none, so "401 with wrong credentials" cannot happen there; that test checks
+ * instead that wrong credentials do not stop a pull from it (no challenge, so the client never
+ * sends them).
  */
-const TARGETS: Target[] = [
-  ...(registryMissing === undefined
-    ? [
-        {
-          label: "a real distribution registry (htpasswd)",
-          auth: "basic" as const,
-          start: () => startRegistry("basic"),
-        },
-      ]
-    : []),
-  { label: "the embedded registry over HTTP", auth: "none", start: () => startEmbeddedRegistry() },
-];
+const TARGETS = registryTargets(["basic"]);
 
 describe.each(TARGETS)("registry faults against $label behind a test proxy", ({ auth, start }) => {
   let reg: TestRegistry;

@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startEmbeddedRegistry } from "../../testdata/registry/embedded-server.ts";
 import {
-  type AuthKind,
   registryMissing,
-  startRegistry,
+  registryTargets,
   type TestRegistry,
   USER,
 } from "../../testdata/registry/harness.ts";
@@ -28,29 +26,8 @@ const BASE = [
 const APP = [...BASE, { seed: 3, bytes: 200_000 }];
 const APP2 = [...BASE, { seed: 4, bytes: 100_000 }];
 
-const KINDS: AuthKind[] = ["none", "basic", "token"];
-
-/** Where one run of the suite pushes and pulls: the same tests run against every target. */
-interface Target {
-  label: string;
-  auth: AuthKind;
-  start(): Promise<TestRegistry>;
-}
-
-/**
- * CNCF distribution with each kind of auth, and LayerLab's embedded registry (the Service
- * Worker's, here over a loopback HTTP server): it must behave like distribution on all of it.
- */
-const TARGETS: Target[] = [
-  ...(registryMissing === undefined
-    ? KINDS.map((auth) => ({
-        label: `a real distribution registry (auth: ${auth})`,
-        auth,
-        start: () => startRegistry(auth),
-      }))
-    : []),
-  { label: "the embedded registry over HTTP", auth: "none", start: () => startEmbeddedRegistry() },
-];
+/** CNCF distribution with each kind of auth, and the embedded registry: the same suite on each. */
+const TARGETS = registryTargets(["none", "basic", "token"]);
 
 describe.each(TARGETS)("against $label", ({ auth, start }) => {
   let reg: TestRegistry;

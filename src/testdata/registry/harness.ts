@@ -239,6 +239,38 @@ function probe(domain: string, tls: TestCertificate | undefined): Promise<void> 
   });
 }
 
+/** A registry an integration suite runs against: the same tests run against every target. */
+export interface RegistryTarget {
+  label: string;
+  auth: AuthKind;
+  start(): Promise<TestRegistry>;
+}
+
+/**
+ * CNCF distribution with each kind of auth given (only when it is installed), then LayerLab's
+ * embedded registry (the Service Worker's, here over a loopback HTTP server), which must behave
+ * like distribution on all of it. The embedded registry asks for no auth: it is the page's own
+ * "other machine".
+ */
+export function registryTargets(kinds: AuthKind[]): RegistryTarget[] {
+  return [
+    ...(registryMissing === undefined
+      ? kinds.map((auth) => ({
+          label: `a real distribution registry (auth: ${auth})`,
+          auth,
+          start: () => startRegistry(auth),
+        }))
+      : []),
+    {
+      label: "the embedded registry over HTTP",
+      auth: "none",
+      // Loaded when started: embedded-server.ts imports this module, and the e2e specs that use
+      // this harness need none of the core's registry.
+      start: async () => (await import("./embedded-server.ts")).startEmbeddedRegistry(),
+    },
+  ];
+}
+
 /** Starts a registry of the given kind; stop it when done. */
 export async function startRegistry(auth: AuthKind, options: RegistryOptions = {}): Promise<TestRegistry> {
   const dir = mkdtempSync(join(tmpdir(), "layerlab-registry-"));
