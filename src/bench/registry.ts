@@ -31,6 +31,7 @@ import { writeTar } from "../core/archive/tar-writer.ts";
 import { sha256 } from "../core/digest.ts";
 import { type BlobSource, writeOciArchive } from "../core/image/layout-writer.ts";
 import { MediaType } from "../core/image/oci.ts";
+import { chromiumLaunchOptions } from "../devtools/chromium.ts";
 import {
   corsHeaders,
   registryMissing,
@@ -38,7 +39,6 @@ import {
   type TestRegistry,
 } from "../testdata/registry/harness.ts";
 import { type BrowserUse, inProfile, waitForServer, watchBrowser } from "./browser-processes.ts";
-import { chromiumLaunchOptions } from "./chromium.ts";
 import type { Benchmark } from "./index.ts";
 import { row } from "./measure.ts";
 
