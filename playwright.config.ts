@@ -1,11 +1,12 @@
 import { defineConfig } from "@playwright/test";
+import { chromiumLaunchOptions } from "./src/devtools/chromium.ts";
 
 /**
  * e2e tests run against the built app (`vite build` then `vite preview`) in real Chromium.
  * By default Debian's chromium at /usr/bin/chromium; set LAYERLAB_CHROMIUM to another executable,
- * or LAYERLAB_CHROMIUM=playwright to use a browser installed by `npx playwright install chromium`.
+ * or LAYERLAB_CHROMIUM=playwright to use a browser installed by `npx playwright install chromium`
+ * (src/devtools/chromium.ts, shared with the browser benchmarks).
  */
-const chromium = process.env.LAYERLAB_CHROMIUM ?? "/usr/bin/chromium";
 const PORT = Number(process.env.LAYERLAB_E2E_PORT ?? 4183);
 
 export default defineConfig({
@@ -21,18 +22,7 @@ export default defineConfig({
     baseURL: `http://127.0.0.1:${PORT}`,
     viewport: { width: 1280, height: 720 },
     trace: "retain-on-failure",
-    launchOptions: {
-      ...(chromium === "playwright" ? {} : { executablePath: chromium }),
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-quic",
-        "--no-first-run",
-      ],
-    },
+    launchOptions: chromiumLaunchOptions(),
   },
   projects: [{ name: "chromium", use: { browserName: "chromium" } }],
   webServer: {

@@ -22,7 +22,7 @@ export async function waitForServer(url: string): Promise<void> {
 /** Runs `fn` on the page of a browser with a profile of its own on disk, then closes it. */
 export async function inProfile<T>(
   profile: string,
-  options: { executablePath: string; args: string[] },
+  options: { executablePath?: string; args: string[] },
   fn: (page: Page) => Promise<T>,
 ): Promise<T> {
   const context = await chromium.launchPersistentContext(profile, {

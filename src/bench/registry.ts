@@ -31,6 +31,7 @@ import { writeTar } from "../core/archive/tar-writer.ts";
 import { sha256 } from "../core/digest.ts";
 import { type BlobSource, writeOciArchive } from "../core/image/layout-writer.ts";
 import { MediaType } from "../core/image/oci.ts";
+import { chromiumLaunchOptions } from "../devtools/chromium.ts";
 import {
   corsHeaders,
   registryMissing,
@@ -38,7 +39,6 @@ import {
   type TestRegistry,
 } from "../testdata/registry/harness.ts";
 import { type BrowserUse, inProfile, waitForServer, watchBrowser } from "./browser-processes.ts";
-import { chromiumLaunchOptions } from "./chromium.ts";
 import type { Benchmark } from "./index.ts";
 import { row } from "./measure.ts";
 
@@ -88,8 +88,14 @@ export async function writeArchive(path: string, layers: LayerFile[], tag: strin
   await once(out, "finish");
 }
 
+/** A timed run: wall seconds and peak RSS in MB (unknown for the page, whose browser has many processes). */
+interface Timed {
+  s: number;
+  rssMb?: number;
+}
+
 /** Runs a command under GNU time: wall seconds and peak RSS in MB. */
-function timed(cmd: string, args: string[], input?: string): { s: number; rssMb: number } {
+function timed(cmd: string, args: string[], input?: string): Required<Timed> {
   const r = spawnSync("/usr/bin/time", ["-f", "%e %M", cmd, ...args], {
     encoding: "utf8",
     ...(input !== undefined ? { input } : {}),
@@ -113,6 +119,17 @@ function cliBundle(): string[] {
     if (r.status !== 0) throw new Error("npm run build:cli failed: the benchmark runs the built CLI");
   }
   return [CLI_BUNDLE];
+}
+
+/** `skopeo copy` from one transport to another, TLS unchecked on the registry's side (plain HTTP). */
+function skopeoCopy(from: string, to: string): Required<Timed> {
+  const tls = from.startsWith("docker://") ? "--src-tls-verify=false" : "--dest-tls-verify=false";
+  return timed("skopeo", ["copy", "-q", tls, from, to]);
+}
+
+/** The built CLI run with these arguments, timed. */
+function timedLayerlab(...args: string[]): Required<Timed> {
+  return timed("node", [...cliBundle(), ...args]);
 }
 
 /** The machine's load averages (1, 5, 15 minutes): other work shares its cores. */
@@ -155,67 +172,42 @@ export const registryBenchmark: Benchmark = {
       const [forSkopeo, forLayerlab] = await Promise.all([startRegistry("none"), startRegistry("none")]);
       regs.push(forSkopeo, forLayerlab);
       const mbps = (s: number) => `${(bytes / MB / s).toFixed(0)} MB/s`;
+      /** One run's row: its figures, and its speed as a multiple of skopeo's run of the same transfer. */
+      const rowOf = (label: string, run: Timed, skopeo: Timed) =>
+        row(
+          label,
+          run.s,
+          mbps(run.s),
+          run.rssMb ?? "-",
+          run === skopeo ? "1.00x" : `${(skopeo.s / run.s).toFixed(2)}x`,
+        );
 
-      const skPush = timed("skopeo", [
-        "copy",
-        "-q",
-        "--dest-tls-verify=false",
-        `oci-archive:${archive}`,
-        `docker://${forSkopeo.domain}/bench/app:1`,
-      ]);
-      const skPull = timed("skopeo", [
-        "copy",
-        "-q",
-        "--src-tls-verify=false",
+      const skPush = skopeoCopy(`oci-archive:${archive}`, `docker://${forSkopeo.domain}/bench/app:1`);
+      const skPull = skopeoCopy(
         `docker://${forSkopeo.domain}/bench/app:1`,
         `oci-archive:${join(dir, "sk-pulled.tar")}`,
-      ]);
+      );
+      const skPullRow = rowOf("pull: skopeo copy docker:// oci-archive:", skPull, skPull);
       console.log(row("", "seconds", "throughput", "peak RSS MB", "of skopeo"));
       // LAYERLAB_BENCH_REGISTRY_ONLY=page: only skopeo's pull (the reference) and the page's.
       if (process.env.LAYERLAB_BENCH_REGISTRY_ONLY !== "page") {
-        const llPush = timed("node", [...cliBundle(), "push", archive, `${forLayerlab.domain}/bench/app:1`]);
-        const llPull = timed("node", [
-          ...cliBundle(),
+        const llPush = timedLayerlab("push", archive, `${forLayerlab.domain}/bench/app:1`);
+        const llPull = timedLayerlab(
           "pull",
           `${forLayerlab.domain}/bench/app:1`,
           "-o",
           join(dir, "ll-pulled.tar"),
           "--format",
           "oci",
-        ]);
+        );
 
-        console.log(
-          row(
-            "push (archive → registry): layerlab",
-            llPush.s,
-            mbps(llPush.s),
-            llPush.rssMb,
-            `${(skPush.s / llPush.s).toFixed(2)}x`,
-          ),
-        );
-        console.log(
-          row("push: skopeo copy oci-archive: docker://", skPush.s, mbps(skPush.s), skPush.rssMb, "1.00x"),
-        );
-        console.log(
-          row(
-            "pull (registry → OCI archive): layerlab",
-            llPull.s,
-            mbps(llPull.s),
-            llPull.rssMb,
-            `${(skPull.s / llPull.s).toFixed(2)}x`,
-          ),
-        );
-        console.log(
-          row("pull: skopeo copy docker:// oci-archive:", skPull.s, mbps(skPull.s), skPull.rssMb, "1.00x"),
-        );
+        console.log(rowOf("push (archive → registry): layerlab", llPush, skPush));
+        console.log(rowOf("push: skopeo copy oci-archive: docker://", skPush, skPush));
+        console.log(rowOf("pull (registry → OCI archive): layerlab", llPull, skPull));
+        console.log(skPullRow);
 
         forLayerlab.mark();
-        const llPush2 = timed("node", [
-          ...cliBundle(),
-          "push",
-          archive2,
-          `${forLayerlab.domain}/bench/app:2`,
-        ]);
+        const llPush2 = timedLayerlab("push", archive2, `${forLayerlab.domain}/bench/app:2`);
         const sent = uploads(forLayerlab).filter((r) => r.method === "PUT");
         const patched = uploads(forLayerlab).filter((r) => r.method === "PATCH").length;
         const manifests = forLayerlab
@@ -227,25 +219,16 @@ export const registryBenchmark: Benchmark = {
             `${patched} PATCH chunks and ${manifests} manifest`,
         );
       } else {
-        console.log(
-          row("pull: skopeo copy docker:// oci-archive:", skPull.s, mbps(skPull.s), skPull.rssMb, "1.00x"),
-        );
+        console.log(skPullRow);
       }
 
       // The browser: the page's own client pulls the same image into IndexedDB.
       const forPage = await startRegistry("none", { headers: corsHeaders() });
       regs.push(forPage);
-      timed("skopeo", [
-        "copy",
-        "-q",
-        "--dest-tls-verify=false",
-        `oci-archive:${archive}`,
-        `docker://${forPage.domain}/bench/app:1`,
-      ]);
+      skopeoCopy(`oci-archive:${archive}`, `docker://${forPage.domain}/bench/app:1`);
       console.log(`load average before the page's pulls: ${loadAverage()}`);
       const page = await browserPulls(`${forPage.domain}/bench/app:1`, dir);
-      const pageRow = (label: string, sec: number) =>
-        row(label, sec, mbps(sec), "-", `${(skPull.s / sec).toFixed(2)}x`);
+      const pageRow = (label: string, s: number) => rowOf(label, { s }, skPull);
       console.log(pageRow("pull in Chromium (registry → IndexedDB in memory): the page", page.inMemoryS));
       console.log(pageRow("pull in Chromium (registry → IndexedDB on disk): the page", page.onDiskS));
       console.log(`load average after them: ${loadAverage()}`);

@@ -20,8 +20,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Page } from "@playwright/test";
+import { chromiumLaunchOptions } from "../devtools/chromium.ts";
 import { inProfile, waitForServer, watchBrowser } from "./browser-processes.ts";
-import { chromiumLaunchOptions } from "./chromium.ts";
 import { generateArchive, nativePipeline } from "./import.ts";
 import type { Benchmark } from "./index.ts";
 import { median, medianOfRuns, row } from "./measure.ts";
@@ -157,9 +157,13 @@ export const uiBenchmark: Benchmark = {
       });
       // ...again with the whole browser pinned to one core, beside the native pipeline pinned too...
       const pinned = join(dir, "chromium-one-core.sh");
-      writeFileSync(pinned, `#!/bin/sh\nexec taskset -c 0 ${launchOptions.executablePath} "$@"\n`, {
-        mode: 0o755,
-      });
+      writeFileSync(
+        pinned,
+        `#!/bin/sh\nexec taskset -c 0 ${launchOptions.executablePath ?? chromium.executablePath()} "$@"\n`,
+        {
+          mode: 0o755,
+        },
+      );
       const nativeOneCore = { ms: await medianOfRuns(RUNS, () => nativePipeline(layers, "gzip", "0").ms) };
       const oneCoreImportMs = await medianOfRuns(RUNS, (i) =>
         inProfile(

@@ -1,4 +1,3 @@
-import { createReadStream } from "node:fs";
 import { lstat, readdir, readFile, readlink } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { buildImage } from "../../core/builder/builder.ts";
@@ -10,6 +9,7 @@ import { DockerfileError } from "../../core/errors.ts";
 import { exportImage } from "../../core/image/export.ts";
 import { importArchive } from "../../core/image/import.ts";
 import { openMemoryStore } from "../../core/store/memory.ts";
+import { openArchiveFile } from "../archive-file.ts";
 import { readCatalogFile } from "../catalog-files.ts";
 import { type Command, parseArgs, UsageError } from "../command.ts";
 import { writeFileWhole } from "../write-file.ts";
@@ -46,15 +46,12 @@ export function contextFromDirectory(root: string): BuildContext {
   };
 }
 
-async function* fileStream(path: string): AsyncGenerator<Uint8Array> {
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) yield chunk as Uint8Array;
-}
-
 export const build: Command = {
   name: "build",
   summary: "build a Dockerfile into an image archive (offline, like docker build)",
   usage:
-    "layerlab build [-f Dockerfile] [-t name:tag] [--build-arg K=V]... [--target S] [--no-cache] [--load ARCHIVE]... -o OUT.tar CONTEXT",
+    "layerlab build [-f Dockerfile] [-t name:tag] [--build-arg K=V]... [--target S] [--no-cache] [--load ARCHIVE]... -o OUT.tar CONTEXT\n" +
+    "       (--load ARCHIVE: an image archive, gzip- or zstd-compressed or not, whose images FROM may name)",
   async run(args, io) {
     const p = parseArgs(args, {
       flags: ["file", "target", "output"],
@@ -87,7 +84,7 @@ export const build: Command = {
     }
     const store = openMemoryStore();
     for (const archive of p.flags.get("load") ?? []) {
-      const r = await importArchive(store, fileStream(abs(archive)));
+      const r = await importArchive(store, (await openArchiveFile(archive, io.cwd)).source);
       for (const im of r.images) io.err(`loaded ${im.record.names.join(", ") || im.record.id}\n`);
     }
     const tags = p.flags.get("tag") ?? [];

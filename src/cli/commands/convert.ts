@@ -30,7 +30,8 @@ export const convert: Command = {
   name: "convert",
   summary: "read an image archive and write one image back as a docker-archive or OCI layout archive",
   usage:
-    "layerlab convert IN.tar -o OUT.tar [--format docker|oci] [--image NAME] [--platform OS/ARCH] [--max-layer-size SIZE]",
+    "layerlab convert IN.tar -o OUT.tar [--format docker|oci] [--image NAME] [--platform OS/ARCH] [--max-layer-size SIZE]\n" +
+    "       (IN.tar may be gzip- or zstd-compressed; OUT.tar is written uncompressed)",
   async run(args: string[], io: CliIo): Promise<number> {
     const { flags, positional } = parseArgs(args, {
       flags: ["output", "format", "image", "platform", "max-layer-size"],

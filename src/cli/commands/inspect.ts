@@ -1,7 +1,4 @@
-import { createReadStream, statSync } from "node:fs";
-import { resolve } from "node:path";
 import { shortDigest } from "../../core/digest.ts";
-import { LayerLabError } from "../../core/errors.ts";
 import {
   type ImageDescription,
   type ImageHead,
@@ -12,6 +9,7 @@ import { type ImportResult, importArchive } from "../../core/image/import.ts";
 import { checkThresholds, type ThresholdCheck, type Thresholds } from "../../core/library/thresholds.ts";
 import { openMemoryStore } from "../../core/store/memory.ts";
 import type { Store } from "../../core/store/types.ts";
+import { openArchiveFile } from "../archive-file.ts";
 import { type CliIo, type Command, parseArgs, UsageError } from "../command.ts";
 import { openIndexOnlyStore } from "../index-only-store.ts";
 import { JsonWriter, lazyArray } from "../json-writer.ts";
@@ -32,24 +30,19 @@ export function importFlags(flags: Map<string, string[]>): { platform?: string; 
 }
 
 /**
- * Reads an archive file into a fresh memory store, streaming it from disk. With `indexOnly`, the
- * store keeps configs, manifests and entry indexes but not layer contents (enough for inspect).
+ * Reads an archive file (a tar, or a gzip- or zstd-compressed one) into a fresh memory store,
+ * streaming it from disk. With `indexOnly`, the store keeps configs, manifests and entry indexes
+ * but not layer contents (enough for inspect).
  */
 export async function importFile(
   path: string,
   io: CliIo,
   options: { platform?: string; maxLayerBytes?: number; indexOnly?: boolean } = {},
 ): Promise<{ store: Store; result: ImportResult }> {
-  const file = resolve(io.cwd, path);
-  let size: number;
-  try {
-    size = statSync(file).size;
-  } catch {
-    throw new LayerLabError("NOT_FOUND", `cannot read '${path}': no such file`);
-  }
+  const archive = await openArchiveFile(path, io.cwd);
   const store = options.indexOnly ? openIndexOnlyStore() : openMemoryStore();
-  const result = await importArchive(store, createReadStream(file, { highWaterMark: 1 << 20 }), {
-    totalBytes: size,
+  const result = await importArchive(store, archive.source, {
+    ...(archive.tarBytes !== undefined ? { totalBytes: archive.tarBytes } : {}),
     ...(options.platform ? { platform: options.platform } : {}),
     ...(options.maxLayerBytes ? { limits: { maxLayerBytes: options.maxLayerBytes } } : {}),
   });
@@ -165,7 +158,8 @@ export const inspect: Command = {
     "layerlab inspect ARCHIVE [--json] [--platform OS/ARCH[/VARIANT]] [--max-layer-size SIZE]\n" +
     "       [--lowest-efficiency 0..1] [--highest-wasted-bytes SIZE] [--highest-wasted-percent 0..100]\n" +
     "       [--highest-image-size SIZE] [--dive]   (CI mode: exit 1 when a limit fails, like dive --ci;\n" +
-    "       --dive checks --lowest-efficiency and --highest-wasted-bytes against dive's figures)",
+    "       --dive checks --lowest-efficiency and --highest-wasted-bytes against dive's figures)\n" +
+    "       (ARCHIVE: a tar as docker save, skopeo or umoci write it, or that tar gzip- or zstd-compressed)",
   async run(args: string[], io: CliIo): Promise<number> {
     const { flags, bools, positional } = parseArgs(args, {
       bools: ["json", "dive"],

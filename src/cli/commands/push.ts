@@ -1,11 +1,10 @@
-import { statSync } from "node:fs";
-import { resolve } from "node:path";
 import { LayerLabError } from "../../core/errors.ts";
 import { type ImportedImage, importArchive } from "../../core/image/import.ts";
 import { pushImage } from "../../core/registry/push.ts";
 import { formatReference } from "../../core/registry/reference.ts";
+import { openArchiveFile } from "../archive-file.ts";
 import { type CliIo, type Command, UsageError } from "../command.ts";
-import { openFileRanges, openTempFileStore } from "../file-store.ts";
+import { openTempFileStore } from "../file-store.ts";
 import {
   EXIT,
   EXIT_HELP,
@@ -40,25 +39,22 @@ export const push: Command = {
     "layerlab push ARCHIVE REF [--image NAME] [--platform OS/ARCH[/VARIANT]] [--json]\n" +
     "       [--username USER --password-stdin] [--insecure-registry HOST:PORT]...\n" +
     "       (REF is NAME[:TAG] or NAME@sha256:...; credentials otherwise from $DOCKER_CONFIG/config.json\n" +
-    "       or ~/.docker/config.json; loopback registries are reached over plain HTTP)\n" +
+    "       or ~/.docker/config.json; loopback registries are reached over plain HTTP;\n" +
+    "       ARCHIVE may be gzip- or zstd-compressed)\n" +
     `       ${EXIT_HELP}`,
   async run(args: string[], io: CliIo): Promise<number> {
     const { flags, bools, positional } = parseRegistryArgs(args, ["image", "platform"]);
     if (positional.length !== 2) throw new UsageError("give an image archive and a target reference");
     const ref = referenceArg(positional[1]!);
-    const file = resolve(io.cwd, positional[0]!);
-    try {
-      statSync(file);
-    } catch {
-      throw new LayerLabError("NOT_FOUND", `cannot read '${positional[0]}': no such file`);
-    }
+    // By byte ranges when it is a plain tar: layers are read in parallel and kept where they are in
+    // the archive. A compressed archive streams, its layers copied to the temporary store.
+    const archive = await openArchiveFile(positional[0]!, io.cwd, { byRanges: true });
     const options = await registryOptions(flags, bools, ref);
     const platform = flags.get("platform")?.[0];
     const store = openTempFileStore();
     try {
-      // By byte ranges: layers are read in parallel and kept where they are in the archive.
       // File digests are not needed to push, only the layers' own.
-      const imported = await importArchive(store, await openFileRanges(file), {
+      const imported = await importArchive(store, archive.source, {
         ...(platform ? { platform } : {}),
         hashFiles: false,
         // A push moves blobs: their digests are checked, their contents never decompressed.

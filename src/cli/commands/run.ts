@@ -19,6 +19,7 @@ export const run: Command = {
     "  Its output is printed, then the container layer's changes as `docker diff` prints them (A/C/D).\n" +
     "  -u/--user and -w/--workdir override the image's User and WorkingDir, as in docker run.\n" +
     "  With --commit, the image plus the container layer is written as a new docker-archive.\n" +
+    "  ARCHIVE may be gzip- or zstd-compressed (docker save | gzip), as docker load accepts.\n" +
     "  The exit code is the command's.",
   async run(args: string[], io: CliIo): Promise<number> {
     const dash = args.indexOf("--");

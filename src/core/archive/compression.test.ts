@@ -156,6 +156,20 @@ describe("compression", () => {
     expect(same(await collect(stream), text)).toBe(true);
   });
 
+  it("peek stops its source when the reader stops early (a file closed, a decoder torn down)", async () => {
+    let stopped = false;
+    async function* source() {
+      try {
+        for (let i = 0; i < 100; i++) yield new Uint8Array(1000).fill(i);
+      } finally {
+        stopped = true;
+      }
+    }
+    const { stream } = await peek(source(), 10);
+    for await (const _ of stream) break;
+    expect(stopped).toBe(true);
+  });
+
   it("a channel feeds a consumer with backpressure and passes failures on", async () => {
     const ch = new Channel();
     const got = collect(ch);

@@ -46,12 +46,27 @@ export async function peek(
     at += part.byteLength;
   }
   async function* stream(): AsyncGenerator<Uint8Array> {
-    for (const t of taken) yield t;
-    if (done) return;
-    for (;;) {
-      const r = await it.next();
-      if (r.done) return;
-      yield r.value;
+    let ended = done;
+    try {
+      for (const t of taken) yield t;
+      if (done) return;
+      for (;;) {
+        let r: IteratorResult<Uint8Array>;
+        try {
+          r = await it.next();
+        } catch (err) {
+          ended = true; // a source that failed is over: nothing to stop
+          throw err;
+        }
+        if (r.done) {
+          ended = true;
+          return;
+        }
+        yield r.value;
+      }
+    } finally {
+      // A consumer that stops early stops the source too (a file closed, a decoder torn down).
+      if (!ended) await it.return?.();
     }
   }
   return { head, stream: stream() };

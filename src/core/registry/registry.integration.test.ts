@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startEmbeddedRegistry } from "../../testdata/registry/embedded-server.ts";
 import {
-  type AuthKind,
   registryMissing,
-  startRegistry,
+  registryTargets,
   type TestRegistry,
   USER,
 } from "../../testdata/registry/harness.ts";
-import { storeImage } from "../../testdata/registry/images.ts";
+import { layerBytes, ociArchiveBytes, storeImage } from "../../testdata/registry/images.ts";
+import { streamBytes } from "../archive/bytes.ts";
 import { sha256 } from "../digest.ts";
+import { importArchive } from "../image/import.ts";
 import { MediaType } from "../image/oci.ts";
 import { openMemoryStore } from "../store/memory.ts";
 import type { Store } from "../store/types.ts";
@@ -28,29 +28,8 @@ const BASE = [
 const APP = [...BASE, { seed: 3, bytes: 200_000 }];
 const APP2 = [...BASE, { seed: 4, bytes: 100_000 }];
 
-const KINDS: AuthKind[] = ["none", "basic", "token"];
-
-/** Where one run of the suite pushes and pulls: the same tests run against every target. */
-interface Target {
-  label: string;
-  auth: AuthKind;
-  start(): Promise<TestRegistry>;
-}
-
-/**
- * CNCF distribution with each kind of auth, and LayerLab's embedded registry (the Service
- * Worker's, here over a loopback HTTP server): it must behave like distribution on all of it.
- */
-const TARGETS: Target[] = [
-  ...(registryMissing === undefined
-    ? KINDS.map((auth) => ({
-        label: `a real distribution registry (auth: ${auth})`,
-        auth,
-        start: () => startRegistry(auth),
-      }))
-    : []),
-  { label: "the embedded registry over HTTP", auth: "none", start: () => startEmbeddedRegistry() },
-];
+/** CNCF distribution with each kind of auth, and the embedded registry: the same suite on each. */
+const TARGETS = registryTargets(["none", "basic", "token"]);
 
 describe.each(TARGETS)("against $label", ({ auth, start }) => {
   let reg: TestRegistry;
@@ -107,6 +86,24 @@ describe.each(TARGETS)("against $label", ({ auth, start }) => {
     expect(again.transfer.totals.skipped.count).toBe(4);
     expect(reg.requests().filter((r) => r.method === "GET" && r.path.includes("/blobs/"))).toEqual([]);
     expect((await readTransfers(other.meta, img.id)).map((t) => t.kind)).toEqual(["pull", "pull"]);
+  });
+
+  it("records a pulled layer's sizes as an import of the same archive does, blobsOnly or not", async () => {
+    const local = openMemoryStore();
+    const img = await storeImage(local, "app:sizes", APP);
+    await pushImage(local, img.id, `${reg.domain}/sizes/app:1`, opts);
+    const archive = await ociArchiveBytes("app:sizes", APP);
+    const tarBytes = await Promise.all(APP.map(async (l) => (await layerBytes(l)).tar.byteLength));
+    const gzBytes = await Promise.all(APP.map(async (l) => (await layerBytes(l)).gz.byteLength));
+    for (const blobsOnly of [false, true]) {
+      const pulled = await pullImage(openMemoryStore(), `${reg.domain}/sizes/app:1`, { ...opts, blobsOnly });
+      const imported = await importArchive(openMemoryStore(), streamBytes(archive, [4096]), { blobsOnly });
+      expect(pulled.layers, `blobsOnly: ${blobsOnly}`).toEqual(imported.images[0]!.layers);
+      expect(pulled.layers.map((l) => l.blobSize)).toEqual(gzBytes);
+      // `size` is the uncompressed tar's (what inspect and the stack show). A blobsOnly pull, as a
+      // blobsOnly import, never decompresses a gzip layer, so it does not know it: 0.
+      expect(pulled.layers.map((l) => l.size)).toEqual(blobsOnly ? APP.map(() => 0) : tarBytes);
+    }
   });
 
   it("pushes and pulls by digest", async () => {

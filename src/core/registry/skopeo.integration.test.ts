@@ -4,11 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startEmbeddedRegistry } from "../../testdata/registry/embedded-server.ts";
 import {
-  type AuthKind,
   registryMissing,
-  startRegistry,
+  registryTargets,
   type TestRegistry,
   USER,
 } from "../../testdata/registry/harness.ts";
@@ -31,16 +29,7 @@ else if (registryMissing)
  * CNCF distribution with each kind of auth, and LayerLab's embedded registry over HTTP: skopeo
  * (containers/image, a client LayerLab did not write) must find the embedded one a registry too.
  */
-const TARGETS: { label: string; auth: AuthKind; start(): Promise<TestRegistry> }[] = [
-  ...(registryMissing === undefined
-    ? (["none", "basic", "token"] as AuthKind[]).map((auth) => ({
-        label: `a distribution registry (auth: ${auth})`,
-        auth,
-        start: () => startRegistry(auth),
-      }))
-    : []),
-  { label: "the embedded registry over HTTP", auth: "none", start: () => startEmbeddedRegistry() },
-];
+const TARGETS = registryTargets(["none", "basic", "token"]);
 
 const LAYERS = [
   { seed: 31, bytes: 500_000 },

@@ -7,7 +7,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { createSign, randomBytes, randomUUID, X509Certificate } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer, request as httpsRequest } from "node:https";
 import { createServer as createNetServer } from "node:net";
@@ -92,6 +92,8 @@ export interface TestCertificate {
 /**
  * Makes a self-signed certificate (RSA 2048, two days) for the DNS names given and the IP
  * 127.0.0.1, in `dir`: what a loopback server needs to answer TLS for a registry's public name.
+ * Token auth also signs its JWTs with one (no names), its certificate being distribution's
+ * `rootcertbundle`.
  */
 export function makeTestCertificate(dir: string, names: string[]): TestCertificate {
   const certPath = join(dir, "tls-cert.pem");
@@ -239,6 +241,38 @@ function probe(domain: string, tls: TestCertificate | undefined): Promise<void> 
   });
 }
 
+/** A registry an integration suite runs against: the same tests run against every target. */
+export interface RegistryTarget {
+  label: string;
+  auth: AuthKind;
+  start(): Promise<TestRegistry>;
+}
+
+/**
+ * CNCF distribution with each kind of auth given (only when it is installed), then LayerLab's
+ * embedded registry (the Service Worker's, here over a loopback HTTP server), which must behave
+ * like distribution on all of it. The embedded registry asks for no auth: it is the page's own
+ * "other machine".
+ */
+export function registryTargets(kinds: AuthKind[]): RegistryTarget[] {
+  return [
+    ...(registryMissing === undefined
+      ? kinds.map((auth) => ({
+          label: `a real distribution registry (auth: ${auth})`,
+          auth,
+          start: () => startRegistry(auth),
+        }))
+      : []),
+    {
+      label: "the embedded registry over HTTP",
+      auth: "none",
+      // Loaded when started: embedded-server.ts imports this module, and the e2e specs that use
+      // this harness need none of the core's registry.
+      start: async () => (await import("./embedded-server.ts")).startEmbeddedRegistry(),
+    },
+  ];
+}
+
 /** Starts a registry of the given kind; stop it when done. */
 export async function startRegistry(auth: AuthKind, options: RegistryOptions = {}): Promise<TestRegistry> {
   const dir = mkdtempSync(join(tmpdir(), "layerlab-registry-"));
@@ -251,37 +285,17 @@ export async function startRegistry(auth: AuthKind, options: RegistryOptions = {
     writeFileSync(join(dir, "htpasswd"), `${htpasswdLine(USER.username, USER.password)}\n`);
     authBlock = `auth:\n  htpasswd:\n    realm: layerlab-test\n    path: ${join(dir, "htpasswd")}\n`;
   } else if (auth === "token") {
-    execFileSync(
-      "/usr/bin/openssl",
-      [
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        join(dir, "key.pem"),
-        "-out",
-        join(dir, "cert.pem"),
-        "-days",
-        "2",
-        "-subj",
-        "/CN=layerlab-test-token",
-      ],
-      { stdio: "ignore" },
-    );
+    // The key the token server signs with; its certificate is distribution's rootcertbundle. In a
+    // folder of its own so it never meets a TLS certificate made in the registry's folder.
+    const signingDir = join(dir, "token-signing");
+    mkdirSync(signingDir);
+    const signing = makeTestCertificate(signingDir, []);
     const tport = await freePort();
-    token = startTokenServer(
-      readFileSync(join(dir, "key.pem"), "utf8"),
-      readFileSync(join(dir, "cert.pem"), "utf8"),
-      "layerlab-test",
-      "layerlab-test-issuer",
-      options.tls,
-    );
+    token = startTokenServer(signing.key, signing.cert, "layerlab-test", "layerlab-test-issuer", options.tls);
     await new Promise<void>((r) => token!.server.listen(tport, "127.0.0.1", r));
     tokenDomain = `127.0.0.1:${tport}`;
     const realm = options.tokenRealm ?? `${options.tls ? "https" : "http"}://${tokenDomain}/token`;
-    authBlock = `auth:\n  token:\n    realm: ${realm}\n    service: layerlab-test\n    issuer: layerlab-test-issuer\n    rootcertbundle: ${join(dir, "cert.pem")}\n`;
+    authBlock = `auth:\n  token:\n    realm: ${realm}\n    service: layerlab-test\n    issuer: layerlab-test-issuer\n    rootcertbundle: ${signing.certPath}\n`;
   }
   const config = `version: 0.1
 log:
