@@ -159,5 +159,11 @@ export function Terminal() {
     };
   }, [info, restored, imageName]);
 
-  return <div className="terminal-host" ref={host} data-testid="terminal" />;
+  // The screen is absolutely placed in its host so that what xterm changes on a key is laid out
+  // from the screen, not from the page (a flex item cannot be a relayout boundary).
+  return (
+    <div className="terminal-host" data-testid="terminal">
+      <div className="terminal-screen" ref={host} />
+    </div>
+  );
 }
