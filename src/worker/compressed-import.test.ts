@@ -39,6 +39,9 @@ const TAR = await dockerArchiveBytes("compressed:1", [
 const GZ = gzipSync(TAR);
 const ZST = execFileSync("zstd", ["-c", "-q", "-3"], { input: TAR });
 
+/** A File's bytes, as the page hands the worker a picked file. */
+const blob = (bytes: Uint8Array) => new Blob([bytes as BlobPart]);
+
 /** Everything a store holds, in a stable order (an image's storing time aside). */
 async function contents(store: Store) {
   const images = (await store.meta.list("images")).map(({ storedAt: _, ...rest }) => rest);
@@ -58,7 +61,7 @@ const refusal = (p: Promise<unknown>) =>
 describe("importing a compressed archive in the worker", () => {
   it("a .tar.gz and a .tar.zst store the same image, layers and blobs as the plain tar", async () => {
     const plain = connect();
-    const p = await plain.client.call("archive.import", { file: new Blob([TAR]), name: "image.tar" });
+    const p = await plain.client.call("archive.import", { file: blob(TAR), name: "image.tar" });
     expect(p.images[0]!.layers).toBe(2);
     const expected = await contents(plain.store);
     expect(expected.layers).toHaveLength(2);
@@ -71,7 +74,7 @@ describe("importing a compressed archive in the worker", () => {
       const progress: Progress[] = [];
       const r = await client.call(
         "archive.import",
-        { file: new Blob([bytes]), name },
+        { file: blob(bytes), name },
         { onProgress: (pr) => progress.push(pr) },
       );
       expect(r.images, compression).toEqual(p.images);
@@ -89,7 +92,7 @@ describe("importing a compressed archive in the worker", () => {
 
   it("a truncated or corrupt .tar.gz is refused naming the file, and what was stored stays as it was", async () => {
     const { client, store } = connect();
-    await client.call("archive.import", { file: new Blob([TAR]), name: "image.tar" });
+    await client.call("archive.import", { file: blob(TAR), name: "image.tar" });
     const before = await contents(store);
     const corrupt = Uint8Array.from(GZ);
     corrupt[Math.floor(corrupt.length / 2)]! ^= 0xff;
@@ -111,7 +114,7 @@ describe("importing a compressed archive in the worker", () => {
       [corrupt, "flipped.tar.gz", /^blobs\/sha256\/[0-9a-f]{64}: digest mismatch/],
       [ZST.subarray(0, Math.floor(ZST.length / 2)), "cut.tar.zst", /^cut\.tar\.zst: .*zstd/],
     ] as const) {
-      const err = await refusal(client.call("archive.import", { file: new Blob([bytes]), name }));
+      const err = await refusal(client.call("archive.import", { file: blob(bytes), name }));
       expect(err, name).toBeInstanceOf(WorkerCallError);
       expect(err.message, name).toMatch(message);
       expect(await contents(store), name).toEqual(before);
@@ -121,7 +124,7 @@ describe("importing a compressed archive in the worker", () => {
   it("a truncated .tar.gz into an empty store leaves it empty", async () => {
     const { client, store } = connect();
     const err = await refusal(
-      client.call("archive.import", { file: new Blob([GZ.subarray(0, 200_000)]), name: "cut.tar.gz" }),
+      client.call("archive.import", { file: blob(GZ.subarray(0, 200_000)), name: "cut.tar.gz" }),
     );
     expect(err.code).toBe("ARCHIVE_INVALID");
     expect(await contents(store)).toEqual({ images: [], layers: [], blobs: [] });
@@ -130,7 +133,7 @@ describe("importing a compressed archive in the worker", () => {
   it("a compressed archive that expands past the limit is refused as a decompression bomb", async () => {
     expect(MAX_ARCHIVE_TAR_BYTES).toBeGreaterThan(128 * 2 ** 30);
     const store = openMemoryStore();
-    const opened = await openArchiveBlob(new Blob([GZ]), "big.tar.gz", { limit: TAR.byteLength - 1 });
+    const opened = await openArchiveBlob(blob(GZ), "big.tar.gz", { limit: TAR.byteLength - 1 });
     expect(opened.kind).toBe("stream");
     if (opened.kind !== "stream") return;
     const err = await importArchive(store, opened.tar).catch((e: unknown) => e as ArchiveError);
@@ -141,7 +144,7 @@ describe("importing a compressed archive in the worker", () => {
   });
 
   it("a plain tar is still read by byte ranges of the file", async () => {
-    const file = new Blob([TAR]);
+    const file = blob(TAR);
     const opened = await openArchiveBlob(file, "image.tar");
     expect(opened).toEqual({ kind: "ranges", file });
   });
