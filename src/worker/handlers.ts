@@ -1,3 +1,4 @@
+import { openArchiveBlob } from "../core/archive/tar-stream.ts";
 import { buildImage } from "../core/builder/builder.ts";
 import { BuildCache, type CacheRecord } from "../core/builder/cache.ts";
 import { contextFromFiles } from "../core/builder/context.ts";
@@ -10,9 +11,15 @@ import { editorDiagnostics } from "../core/explore/diagnostics.ts";
 import { Explorer, type SyntheticContent } from "../core/explore/explorer.ts";
 import { diffFileVersions } from "../core/explore/file-diff.ts";
 import { Shells } from "../core/explore/shells.ts";
+import { formatBytes } from "../core/format.ts";
 import { storeContentReader } from "../core/fs/container-store.ts";
 import { exportImage } from "../core/image/export.ts";
-import { importArchive, WHOLE_DIGEST_BUDGET_BYTES, WHOLE_DIGEST_MAX_BYTES } from "../core/image/import.ts";
+import {
+  type ImportResult,
+  importArchive,
+  WHOLE_DIGEST_BUDGET_BYTES,
+  WHOLE_DIGEST_MAX_BYTES,
+} from "../core/image/import.ts";
 import {
   describeRawLayer,
   listLayerEntries,
@@ -447,6 +454,51 @@ export function createHandlers(
   async function importInto(file: Blob, name: string, platform: string | undefined, ctx: CallContext) {
     const total = file.size;
     let last = 0;
+    const opened = await openArchiveBlob(file, name);
+    const layersDone = (n: number) => `${n} layer${n === 1 ? "" : "s"}`;
+    let r: ImportResult;
+    if (opened.kind === "stream") {
+      // A compressed archive can only be read in order, here: the tar it holds is never whole in
+      // memory, and its size is unknown until the end, so progress is the compressed file read.
+      r = await importArchive(store, opened.tar, {
+        platform,
+        signal: ctx.signal,
+        onProgress: (p) => {
+          const now = Date.now();
+          const done = opened.fileBytesRead();
+          if (now - last < 100 && done < total) return;
+          last = now;
+          ctx.progress({
+            phase: "import",
+            done,
+            total,
+            detail: `${name} (${opened.compression}-compressed, ${formatBytes(p.bytesRead)} unpacked): ${layersDone(p.layersDone)}${p.entry ? `, ${p.entry}` : ""}`,
+          });
+        },
+      });
+    } else {
+      r = await importRanges(opened.file, name, platform, ctx);
+    }
+    const summary: ImportSummary = {
+      images: r.images.map((i) => ({
+        id: i.record.id,
+        names: i.record.names,
+        layers: i.layers.length,
+        warnings: i.warnings.map((w) => `${w.entry}: ${w.message}`),
+      })),
+      blobsAdded: r.blobsAdded,
+      bytesAdded: r.bytesAdded,
+      bytesShared: r.bytesShared,
+      bytesRead: r.bytesRead,
+    };
+    for (const i of r.images) changed({ kind: "image", id: i.record.id });
+    return summary;
+  }
+
+  /** Imports a plain tar by byte ranges of the file: entries in parallel, layers on helper workers. */
+  async function importRanges(file: Blob, name: string, platform: string | undefined, ctx: CallContext) {
+    const total = file.size;
+    let last = 0;
     // A Blob lets the importer read each layer from its own slice, several at once: on other
     // cores when this worker may start helpers.
     const workers = options.ingestWorkers?.() ?? [];
@@ -460,7 +512,7 @@ export function createHandlers(
           ),
         })
       : undefined;
-    const r = await importArchive(store, file, {
+    return importArchive(store, file, {
       // Twice as many entries as workers: while this thread stores what a worker left it, the
       // next layer already waits in the pool to start the moment a worker is free.
       ...(pool ? { ingestEntry: pool.run, concurrency: 2 * workers.length } : {}),
@@ -479,20 +531,6 @@ export function createHandlers(
         });
       },
     });
-    const summary: ImportSummary = {
-      images: r.images.map((i) => ({
-        id: i.record.id,
-        names: i.record.names,
-        layers: i.layers.length,
-        warnings: i.warnings.map((w) => `${w.entry}: ${w.message}`),
-      })),
-      blobsAdded: r.blobsAdded,
-      bytesAdded: r.bytesAdded,
-      bytesShared: r.bytesShared,
-      bytesRead: r.bytesRead,
-    };
-    for (const i of r.images) changed({ kind: "image", id: i.record.id });
-    return summary;
   }
 }
 

@@ -73,8 +73,20 @@ export class ArchiveScan<O extends ScanOptions = ScanOptions> extends IngestSess
 
   /** First pass: every entry streams past once; layers go to the store, JSON stays in memory. */
   async scan(source: AsyncIterable<Uint8Array>): Promise<void> {
-    for await (const { header, body } of readTar(this.count(source), { signal: this.signal })) {
-      await this.handleEntry(header, body);
+    const it = this.count(source)[Symbol.asyncIterator]();
+    // The tar reader stops at the tar's end marker; the source is read on past it here, so a
+    // compressed archive's own check (gzip's CRC and length, zstd's checksum) is read and holds:
+    // a file cut after the marker is refused as well.
+    const unclosable: AsyncIterable<Uint8Array> = {
+      [Symbol.asyncIterator]: () => ({ next: () => it.next() }),
+    };
+    try {
+      for await (const { header, body } of readTar(unclosable, { signal: this.signal })) {
+        await this.handleEntry(header, body);
+      }
+      while (!(await it.next()).done) {}
+    } finally {
+      await it.return?.(undefined);
     }
   }
 

@@ -13,6 +13,13 @@ const PLATFORMS = [
   "linux/riscv64",
 ];
 
+/**
+ * What the file pickers offer: image archives, plain or gzip- or zstd-compressed (`docker save |
+ * gzip`). Only a hint to the picker: the worker tells an archive by its bytes, whatever its name.
+ */
+export const ARCHIVE_ACCEPT =
+  ".tar,.tar.gz,.tgz,.tar.zst,.tzst,.oci,application/x-tar,application/gzip,application/zstd";
+
 /** Import an image archive by file picker or by dropping it anywhere on the page. */
 export function ImportControl() {
   const importArchive = useAppStore((s) => s.importArchive);
@@ -64,7 +71,7 @@ export function ImportControl() {
           ref={input}
           type="file"
           aria-label="Import image archive"
-          accept=".tar,.tar.gz,.tgz,.oci,application/x-tar,application/gzip"
+          accept={ARCHIVE_ACCEPT}
           className="visually-hidden"
           onChange={(e) => {
             const f = e.target.files?.[0];
@@ -88,7 +95,8 @@ export function ImportControl() {
       </select>
       {dragging && (
         <div className="drop-overlay" aria-hidden="true">
-          Drop a <code>docker save</code> or OCI image archive to import it
+          Drop a <code>docker save</code> or OCI image archive (a tar, or gzip- or zstd-compressed) to import
+          it
         </div>
       )}
     </div>

@@ -1,5 +1,6 @@
 import { formatBytes } from "../../../core/format.ts";
 import { useAppStore } from "../../store/index.ts";
+import { ARCHIVE_ACCEPT } from "../images/ImportControl.tsx";
 
 /**
  * What the store has to tell, under the header: a write refused for want of room (what uses the
@@ -145,7 +146,7 @@ function ReimportInput({ onFile }: { onFile: (file: File) => void }) {
       <input
         type="file"
         aria-label="Import an archive again"
-        accept=".tar,.tar.gz,.tgz,.oci,application/x-tar,application/gzip"
+        accept={ARCHIVE_ACCEPT}
         className="visually-hidden"
         onChange={(e) => {
           const f = e.target.files?.[0];
