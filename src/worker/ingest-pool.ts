@@ -1,4 +1,5 @@
-import type { ReadBuffer } from "../core/archive/bytes.ts";
+import { asyncIterable, type ReadBuffer } from "../core/archive/bytes.ts";
+import type { Digest } from "../core/digest.ts";
 import { LayerLabError, StorageFullError, type StorageFullFacts, throwIfAborted } from "../core/errors.ts";
 import {
   type EntryJob,
@@ -6,21 +7,35 @@ import {
   type IngestedEntry,
   ingestArchiveEntry,
 } from "../core/image/import.ts";
+import { isPieces } from "../core/image/ingest-layer.ts";
 import type { LayerIngest } from "../core/registry/pull.ts";
 import { asStorageFull } from "../core/store/faults.ts";
 import type { Store } from "../core/store/types.ts";
 import { callsInFlight } from "./calls.ts";
 
 /** What the helper is told about one layer it ingests (the rest comes from the call). */
-type JobOptions = Pick<ImportOptions, "limits" | "hashFiles" | "wholeDigestMaxBytes" | "blobsOnly">;
+type JobOptions = Pick<ImportOptions, "limits" | "hashFiles" | "wholeDigestMaxBytes" | "blobsOnly"> & {
+  /** The digest a pulled layer must have (see ingestArchiveEntry's `expected`). */
+  expected?: Digest;
+};
 
 /**
  * A request to an ingest worker: one layer's byte range of an archive (an import), one layer's
- * bytes as they arrive (a pull: the stream is transferred to the worker), or a cancellation.
+ * bytes as they arrive (a pull: the stream is transferred to the worker), the Blobs of one
+ * layer's byte ranges as they arrive (a pull by range: a transferred stream of Blobs, `size`
+ * bytes in all), or a cancellation.
  */
 export type IngestRequest =
   | { type: "ingest"; id: number; file: Blob; job: EntryJob; options: JobOptions }
   | { type: "ingest-stream"; id: number; body: ReadableStream<Uint8Array>; path: string; options: JobOptions }
+  | {
+      type: "ingest-pieces";
+      id: number;
+      pieces: ReadableStream<Blob>;
+      size: number;
+      path: string;
+      options: JobOptions;
+    }
   | { type: "cancel"; id: number };
 
 export type IngestReply =
@@ -119,33 +134,52 @@ export function createIngestPool(
  * The layer ingest of a pull on the import's workers (see LayerIngest): each layer's bytes are
  * handed, as they arrive, to the next idle worker as a transferred ReadableStream, and the worker
  * stores, decompresses, hashes and indexes them on its own core while this thread only reads the
- * network. A source that fails (a broken connection, a body longer than its size) reaches the
+ * network. A layer fetched by range goes the same way as a stream of Blobs: this thread then
+ * reads none of its bytes, and the worker has the store adopt the Blob they compose. A source that fails (a broken connection, a body longer than its size) reaches the
  * worker only as a stream error, so the caller gets the source's own error back, to judge it as it
  * judges any other (retry, or a digest mismatch).
  */
-export function createStreamIngest(workers: IngestPort[]): LayerIngest {
+export function createStreamIngest(
+  workers: IngestPort[],
+  /** Passed on to each job (tests set wholeDigestMaxBytes to 0 to have small layers stream). */
+  defaults: Pick<JobOptions, "wholeDigestMaxBytes"> = {},
+): LayerIngest {
   const queue = workerQueue(workers);
   return async (body, path, options) => {
     const w = await queue.take();
     try {
       throwIfAborted(options.signal, "pull");
       let sourceFailure: { err: unknown } | undefined;
-      const stream = readableFrom(body, (err) => {
+      const onError = (err: unknown) => {
         sourceFailure ??= { err };
-      });
+      };
+      const jobOptions: JobOptions = {
+        ...defaults,
+        ...(options.hashFiles === false ? { hashFiles: false } : {}),
+        ...(options.blobsOnly ? { blobsOnly: true } : {}),
+        ...(options.expected ? { expected: options.expected } : {}),
+      };
+      const stream = isPieces(body) ? readableFrom(body.pieces, onError) : readableFrom(body, onError);
       try {
         return await runJob(
           w,
-          (id) => ({
-            type: "ingest-stream",
-            id,
-            body: stream,
-            path,
-            options: {
-              ...(options.hashFiles === false ? { hashFiles: false } : {}),
-              ...(options.blobsOnly ? { blobsOnly: true } : {}),
-            },
-          }),
+          (id): IngestRequest =>
+            isPieces(body)
+              ? {
+                  type: "ingest-pieces",
+                  id,
+                  pieces: stream as ReadableStream<Blob>,
+                  size: body.size,
+                  path,
+                  options: jobOptions,
+                }
+              : {
+                  type: "ingest-stream",
+                  id,
+                  body: stream as ReadableStream<Uint8Array>,
+                  path,
+                  options: jobOptions,
+                },
           [stream as unknown as Transferable],
           options.signal,
         );
@@ -163,14 +197,11 @@ export function createStreamIngest(workers: IngestPort[]): LayerIngest {
  * A ReadableStream pulled from an async iterable, one chunk at a time; cancelling it ends the
  * iterable (which ends a fetch body under it). `onError` hears the iterable's failure first.
  */
-function readableFrom(
-  source: AsyncIterable<Uint8Array>,
-  onError: (err: unknown) => void,
-): ReadableStream<Uint8Array> {
+function readableFrom<T>(source: AsyncIterable<T>, onError: (err: unknown) => void): ReadableStream<T> {
   const it = source[Symbol.asyncIterator]();
-  return new ReadableStream<Uint8Array>({
+  return new ReadableStream<T>({
     async pull(controller) {
-      let r: IteratorResult<Uint8Array>;
+      let r: IteratorResult<T>;
       try {
         r = await it.next();
       } catch (err) {
@@ -239,8 +270,20 @@ export function serveIngest(
               leaveWrites: true,
               readBuffer,
             })
-          : // A pulled layer is stored here as it streams: there is no File for the caller to adopt.
-            await ingestArchiveEntry(await store, msg.body, msg.path, { ...msg.options, signal });
+          : msg.type === "ingest-pieces"
+            ? // A pulled layer's ranges: read here as they come, the Blob they compose adopted here.
+              await ingestArchiveEntry(
+                await store,
+                {
+                  kind: "pieces",
+                  pieces: asyncIterable(msg.pieces),
+                  size: msg.size,
+                },
+                msg.path,
+                { ...msg.options, signal, readBuffer },
+              )
+            : // A pulled layer is stored here as it streams: there is no File for the caller to adopt.
+              await ingestArchiveEntry(await store, msg.body, msg.path, { ...msg.options, signal });
       reply = { id: msg.id, ok };
     } catch (caught) {
       // A refused write (the quota) travels with its numbers; a DOMException's own message is empty.

@@ -8,7 +8,12 @@ import { LayerLabError } from "../core/errors.ts";
 import type { Credentials, CredentialsProvider } from "../core/registry/auth.ts";
 import type { RegistryClientOptions } from "../core/registry/client.ts";
 import { RegistryError } from "../core/registry/errors.ts";
-import { type PullOptions, pullImage, type TransferProgress } from "../core/registry/pull.ts";
+import {
+  type LayerPiecesOptions,
+  type PullOptions,
+  pullImage,
+  type TransferProgress,
+} from "../core/registry/pull.ts";
 import { pushImage } from "../core/registry/push.ts";
 import { parseReference, registryHost } from "../core/registry/reference.ts";
 import { readTransfers } from "../core/registry/transfer.ts";
@@ -28,6 +33,17 @@ export const REMEMBERED_LOGINS_KEY = "registry-credentials";
 
 /** A moving blob reports at most this often; a change of state always reports at once. */
 const PROGRESS_EVERY_MS = 100;
+
+/**
+ * The page pulls layers by byte range, each range taken with `Response.blob()`: the browser
+ * keeps the bytes in its blob storage without this thread reading them, a helper reads them once
+ * to verify and index the layer, and IndexedDB adopts the Blob they compose (as an import's File
+ * slice), rather than the bytes crossing this thread, then a helper, then IndexedDB in 1 MiB
+ * chunks. Progress moves a range at a time. A layer is held whole in blob storage until it is
+ * stored, so only layers up to `maxLayerBytes` go this way (one per helper at a time); larger
+ * ones stream.
+ */
+export const PAGE_LAYER_PIECES: LayerPiecesOptions = { pieceBytes: 8 * 2 ** 20, maxLayerBytes: 64 * 2 ** 20 };
 
 type RegistryMethods = Pick<
   WorkerMethods,
@@ -51,6 +67,8 @@ export interface RegistryHandlerOptions {
   ingestWorkers?: () => IngestPort[];
   /** Retries and backoff (tests shorten them; the page keeps the client's defaults). */
   retry?: Pick<RegistryClientOptions, "retries" | "backoffMs" | "maxBackoffMs">;
+  /** How layers are fetched by range (default PAGE_LAYER_PIECES; tests make the ranges small). */
+  layerPieces?: LayerPiecesOptions;
 }
 
 /** The registry methods, as plain functions over the store (tested in Node against a real registry). */
@@ -118,6 +136,7 @@ export function createRegistryHandlers(options: RegistryHandlerOptions): {
           const r = await pullImage(store, ref, {
             ...clientOptions(ref.domain, call),
             ...helpersFor(),
+            layerPieces: options.layerPieces ?? PAGE_LAYER_PIECES,
             ...(platform ? { platform } : {}),
             signal: ctx.signal,
             onProgress: reporter(ctx),

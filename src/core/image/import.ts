@@ -26,6 +26,7 @@ import { type Descriptor, formatPlatform, type ImageConfig, type ImageManifest, 
 import { findImages } from "./select-manifest.ts";
 
 export {
+  type BlobPieces,
   type EntryJob,
   type ImportLimits,
   type ImportProgress,

@@ -51,6 +51,12 @@ export interface RegistryRequest {
   what: string;
   /** Statuses that are answers, not failures (default: 2xx). */
   accept?: (status: number) => boolean;
+  /**
+   * The fetch's cache mode. Blob GETs say `no-store`: a blob is content-addressed and goes into
+   * the store anyway, and distribution marks blobs cacheable for a year, so a browser would
+   * otherwise also write every layer into its HTTP cache.
+   */
+  cache?: RequestCache;
   signal?: AbortSignal;
 }
 
@@ -187,6 +193,7 @@ export class RegistryClient {
         headers,
         ...(body ? { body: body as Uint8Array<ArrayBuffer> } : {}),
         redirect: "manual",
+        ...(req.cache ? { cache: req.cache } : {}),
         ...(req.signal ? { signal: req.signal } : {}),
       });
       if (res.type === "opaqueredirect") {
@@ -197,6 +204,7 @@ export class RegistryClient {
           headers,
           ...(body ? { body: body as Uint8Array<ArrayBuffer> } : {}),
           redirect: "follow",
+          ...(req.cache ? { cache: req.cache } : {}),
           ...(req.signal ? { signal: req.signal } : {}),
         });
       }

@@ -6,12 +6,12 @@
 import { asyncIterable } from "../archive/bytes.ts";
 import { createSha256, type Digest, isDigest, sha256 } from "../digest.ts";
 import { CancelledError, LayerLabError, throwIfAborted } from "../errors.ts";
-import { type IngestedEntry, ingestArchiveEntry } from "../image/import.ts";
+import { type BlobPieces, type IngestedEntry, ingestArchiveEntry } from "../image/import.ts";
 import { formatPlatform, type ImageConfig, type ImageIndex, type ImageManifest } from "../image/oci.ts";
 import { isStorageFull } from "../store/faults.ts";
 import type { ImageRecord, LayerRecord, Store } from "../store/types.ts";
 import { repositoryScope } from "./auth.ts";
-import { RegistryClient, type RegistryClientOptions } from "./client.ts";
+import { discard, RegistryClient, type RegistryClientOptions } from "./client.ts";
 import { RegistryError } from "./errors.ts";
 import { CONFIG_MAX_BYTES, fetchManifest, readLimited } from "./manifest.ts";
 import { choosePlatform } from "./platform.ts";
@@ -35,17 +35,27 @@ export interface TransferProgress {
 }
 
 /**
- * Ingests one layer blob as its bytes arrive: stores it as it came and, unless `blobsOnly`,
- * decompresses it, hashes the tar (its diffId) and indexes its files, as an import does
- * (ingestArchiveEntry). The store holds what it added (listed in `added`); a failed ingest leaves
- * nothing of that layer behind. The page hands layers to the import's helper workers through
- * this (src/worker/ingest-pool.ts), so they are decoded on other cores.
+ * Ingests one layer blob as its bytes arrive (or as the Blobs of its byte ranges arrive, with
+ * `layerPieces`): stores it as it came and, unless `blobsOnly`, decompresses it, hashes the tar
+ * (its diffId) and indexes its files, as an import does (ingestArchiveEntry). The store holds
+ * what it added (listed in `added`); a failed ingest leaves nothing of that layer behind, and a
+ * blob whose bytes do not hash to `expected` is not stored where the ingest can tell before
+ * storing (pieces). The page hands layers to the import's helper workers through this
+ * (src/worker/ingest-pool.ts), so they are decoded on other cores.
  */
 export type LayerIngest = (
-  body: AsyncIterable<Uint8Array>,
+  body: AsyncIterable<Uint8Array> | BlobPieces,
   what: string,
-  options: { signal?: AbortSignal; hashFiles?: boolean; blobsOnly?: boolean },
+  options: { signal?: AbortSignal; hashFiles?: boolean; blobsOnly?: boolean; expected?: Digest },
 ) => Promise<IngestedEntry>;
+
+/** How a pull fetches layers by byte range (see PullOptions.layerPieces). */
+export interface LayerPiecesOptions {
+  /** Bytes asked for per request. */
+  pieceBytes: number;
+  /** Larger layers stream as one request (their pieces would all be held until stored). */
+  maxLayerBytes: number;
+}
 
 /** Options of pullImage. */
 export interface PullOptions extends RegistryClientOptions {
@@ -67,6 +77,14 @@ export interface PullOptions extends RegistryClientOptions {
   blobsOnly?: boolean;
   /** Where each layer is ingested (default: ingestArchiveEntry on this thread, into `store`). */
   ingestLayer?: LayerIngest;
+  /**
+   * Fetch each layer of up to `maxLayerBytes` in byte ranges of `pieceBytes`, each taken with
+   * `Response.blob()`, and hand the ingest the Blobs (for the page: the browser then brings the
+   * bytes into its blob storage without this thread reading them, and the store adopts the Blob
+   * they compose). A range whose connection breaks is fetched again alone; progress moves a
+   * range at a time. A registry that ignores Range gets the layer streamed as without this.
+   */
+  layerPieces?: LayerPiecesOptions;
 }
 
 /** What a pull stored and moved. */
@@ -205,8 +223,9 @@ export async function pullImage(
         return;
       }
       let moved = 0;
-      const ingest = async (body: AsyncIterable<Uint8Array>) => {
+      const ingest = async (body: AsyncIterable<Uint8Array> | BlobPieces) => {
         const r = await ingestLayer(body, `layer ${i + 1} (${desc.digest})`, {
+          expected: desc.digest,
           ...(signal ? { signal } : {}),
           ...(options.hashFiles === false ? { hashFiles: false } : {}),
           ...(options.blobsOnly ? { blobsOnly: true } : {}),
@@ -253,6 +272,7 @@ export async function pullImage(
           },
           ingest,
           ctx,
+          options.layerPieces,
         );
       }
       const rec: LayerRecord = existing ?? {
@@ -364,7 +384,11 @@ function mismatch(what: string, got: string, ctx: { registry: string; repository
   );
 }
 
-/** Streams one layer blob into `ingest`, counting bytes and refusing more than its size; retried on network errors. */
+/**
+ * Streams one layer blob into `ingest`, counting bytes and refusing more than its size; retried on
+ * network errors. With `pieces` (and a registry that answers Range), the layer goes to `ingest`
+ * as the Blobs of its byte ranges (see fetchPieces).
+ */
 async function fetchLayer<T>(
   client: RegistryClient,
   repo: string,
@@ -373,40 +397,69 @@ async function fetchLayer<T>(
   scopes: string[],
   signal: AbortSignal | undefined,
   onBytes: (n: number) => void,
-  ingest: (body: AsyncIterable<Uint8Array>) => Promise<T>,
+  ingest: (body: AsyncIterable<Uint8Array> | BlobPieces) => Promise<T>,
   ctx: { registry: string; repository: string },
+  pieces?: LayerPiecesOptions,
 ): Promise<T> {
   const retries = client.options.retries ?? 4;
+  const ranged = pieces && size > 0 && size <= pieces.maxLayerBytes;
   for (let attempt = 0; ; attempt++) {
+    const first = ranged ? Math.min(pieces.pieceBytes, size) : 0;
     const res = await client.send({
       method: "GET",
       url: `/v2/${repo}/blobs/${digest}`,
       scopes,
       what: `layer ${digest}`,
+      cache: "no-store",
+      ...(first ? { headers: { Range: `bytes=0-${first - 1}` } } : {}),
       ...(signal ? { signal } : {}),
     });
     if (!res.body) throw new RegistryError("protocol", `layer ${digest}: the registry sent no body`, ctx);
     let n = 0;
-    const body = asyncIterable(res.body as ReadableStream<Uint8Array>);
-    const counted = async function* () {
-      for await (const c of body) {
-        n += c.byteLength;
-        if (n > size) {
-          throw new RegistryError(
-            "digest-mismatch",
-            `layer ${digest}: the registry sent more than the ${size} bytes the manifest says. Nothing of it was stored.`,
-            ctx,
-          );
+    // A failure of the pieces' own fetching (retried there already) is final here.
+    let piecesFailed: { err: unknown } | undefined;
+    let body: AsyncIterable<Uint8Array> | BlobPieces;
+    if (ranged && res.status === 206) {
+      const fetched = fetchPieces(client, repo, digest, size, pieces.pieceBytes, res, scopes, signal, ctx);
+      body = {
+        kind: "pieces",
+        size,
+        pieces: (async function* () {
+          try {
+            for await (const piece of fetched) {
+              n += piece.size;
+              onBytes(n);
+              yield piece;
+            }
+          } catch (err) {
+            piecesFailed = { err };
+            throw err;
+          }
+        })(),
+      };
+    } else {
+      const stream = asyncIterable(res.body as ReadableStream<Uint8Array>);
+      body = (async function* () {
+        for await (const c of stream) {
+          n += c.byteLength;
+          if (n > size) {
+            throw new RegistryError(
+              "digest-mismatch",
+              `layer ${digest}: the registry sent more than the ${size} bytes the manifest says. Nothing of it was stored.`,
+              ctx,
+            );
+          }
+          onBytes(n);
+          yield c;
         }
-        onBytes(n);
-        yield c;
-      }
-      if (n < size) throw new TruncatedBody(n, size);
-    };
+        if (n < size) throw new TruncatedBody(n, size);
+      })();
+    }
     try {
-      return await ingest(counted());
+      return await ingest(body);
     } catch (err) {
       if (signal?.aborted) throw new CancelledError("pull");
+      if (piecesFailed) throw piecesFailed.err;
       const transient = err instanceof TruncatedBody || !(err instanceof LayerLabError);
       if (!transient && !(err instanceof RegistryError && err.kind === "digest-mismatch")) {
         // A layer that does not decode: tell a damaged transfer (its digest is wrong) from a
@@ -425,11 +478,133 @@ async function fetchLayer<T>(
         }
         throw err;
       }
-      await new Promise((r) =>
-        setTimeout(r, Math.min(8000, (client.options.backoffMs ?? 500) * 2 ** attempt)),
-      );
+      await sleep(Math.min(8000, (client.options.backoffMs ?? 500) * 2 ** attempt), signal);
     }
   }
+}
+
+/**
+ * The Blobs of a layer's byte ranges, `pieceBytes` each, in order, starting with the answer to
+ * the first range (`first`). Each is taken with `Response.blob()` when the registry says its
+ * length (a browser then keeps the bytes in its blob storage, unread by this thread); a range
+ * whose connection breaks is asked for again alone, with backoff, up to the client's retries; a
+ * range answered with more bytes than asked is refused as a mismatch before it is stored.
+ */
+async function* fetchPieces(
+  client: RegistryClient,
+  repo: string,
+  digest: Digest,
+  size: number,
+  pieceBytes: number,
+  first: Response,
+  scopes: string[],
+  signal: AbortSignal | undefined,
+  ctx: { registry: string; repository: string },
+): AsyncGenerator<Blob> {
+  const retries = client.options.retries ?? 4;
+  let res: Response | undefined = first;
+  let at = 0;
+  let failures = 0;
+  while (at < size) {
+    const want = Math.min(pieceBytes, size - at);
+    let piece: Blob;
+    try {
+      res ??= await client.send({
+        method: "GET",
+        url: `/v2/${repo}/blobs/${digest}`,
+        scopes,
+        what: `layer ${digest}`,
+        cache: "no-store",
+        headers: { Range: `bytes=${at}-${at + want - 1}` },
+        ...(signal ? { signal } : {}),
+      });
+      piece = await readPiece(res, digest, at, want, size, ctx);
+    } catch (err) {
+      res = undefined;
+      if (signal?.aborted) throw new CancelledError("pull");
+      if (err instanceof LayerLabError) throw err;
+      if (failures >= retries) {
+        throw new RegistryError(
+          "network",
+          `layer ${digest}: the connection broke after ${at} of ${size} bytes, ${failures + 1} times. Check that the registry is still running and pull again: layers already received are kept.`,
+          ctx,
+          { cause: err },
+        );
+      }
+      await sleep(Math.min(8000, (client.options.backoffMs ?? 500) * 2 ** failures++), signal);
+      continue;
+    }
+    res = undefined;
+    failures = 0;
+    at += want;
+    yield piece;
+  }
+}
+
+/** One byte range of a layer as a Blob: exactly `want` bytes, or an error saying what came. */
+async function readPiece(
+  res: Response,
+  digest: Digest,
+  at: number,
+  want: number,
+  size: number,
+  ctx: { registry: string; repository: string },
+): Promise<Blob> {
+  const tooLong = () =>
+    new RegistryError(
+      "digest-mismatch",
+      at + want >= size
+        ? `layer ${digest}: the registry sent more than the ${size} bytes the manifest says. Nothing of it was stored.`
+        : `layer ${digest}: the registry sent more than the ${want} bytes asked for (from byte ${at} of ${size}). Nothing of it was stored.`,
+      ctx,
+    );
+  if (res.status !== 206) {
+    await discard(res);
+    throw new RegistryError(
+      "protocol",
+      `layer ${digest}: asked for bytes ${at}-${at + want - 1}, the registry answered ${res.status} rather than 206 Partial Content (it answered a range before). Pull again.`,
+      ctx,
+    );
+  }
+  const declared = res.headers.get("content-length");
+  if (declared !== null && Number(declared) > want) {
+    await discard(res);
+    throw tooLong();
+  }
+  let piece: Blob;
+  if (declared !== null && Number(declared) === want) {
+    // The browser brings the bytes into its blob storage; a broken connection rejects.
+    piece = await res.blob();
+  } else {
+    // No length said: read here, counted, so a longer body stops at once.
+    const parts: Uint8Array<ArrayBuffer>[] = [];
+    let n = 0;
+    for await (const c of asyncIterable(res.body as ReadableStream<Uint8Array>)) {
+      n += c.byteLength;
+      if (n > want) throw tooLong();
+      parts.push(c as Uint8Array<ArrayBuffer>);
+    }
+    piece = new Blob(parts);
+  }
+  if (piece.size > want) throw tooLong();
+  if (piece.size < want) throw new TruncatedBody(at + piece.size, size);
+  return piece;
+}
+
+/** Waits `ms`, or rejects with CancelledError as soon as `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new CancelledError("pull"));
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(new CancelledError("pull"));
+    };
+    const t = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
 }
 
 /** Downloads a blob only to hash it (at most `size` bytes). */
