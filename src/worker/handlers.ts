@@ -100,6 +100,8 @@ export function createHandlers(
     registryFetch?: typeof fetch;
     /** How a pull fetches layers by range (default PAGE_LAYER_PIECES; tests make ranges small). */
     registryLayerPieces?: LayerPiecesOptions;
+    /** URLs the helpers may fetch themselves (see RegistryHandlerOptions.helperFetches). */
+    registryHelperFetches?: (url: string) => boolean;
   } = {},
 ): Handlers {
   // Built-in teaching bases carry large contents as seeds: their bytes are made when read.
@@ -251,6 +253,7 @@ export function createHandlers(
     ...(options.registryFetch ? { fetch: options.registryFetch } : {}),
     ...(options.ingestWorkers ? { ingestWorkers: options.ingestWorkers } : {}),
     ...(options.registryLayerPieces ? { layerPieces: options.registryLayerPieces } : {}),
+    ...(options.registryHelperFetches ? { helperFetches: options.registryHelperFetches } : {}),
   });
 
   return {

@@ -7,8 +7,9 @@ import {
   type IngestedEntry,
   ingestArchiveEntry,
 } from "../core/image/import.ts";
+import type { PieceRequest } from "../core/image/ingest-layer.ts";
 import { isPieces } from "../core/image/ingest-layer.ts";
-import type { LayerIngest } from "../core/registry/pull.ts";
+import { fetchPieceRequest, type LayerIngest } from "../core/registry/pull.ts";
 import { asStorageFull } from "../core/store/faults.ts";
 import type { Store } from "../core/store/types.ts";
 import { callsInFlight } from "./calls.ts";
@@ -31,12 +32,24 @@ export type IngestRequest =
   | {
       type: "ingest-pieces";
       id: number;
-      pieces: ReadableStream<Blob>;
+      pieces: ReadableStream<Blob | PieceRequest>;
       size: number;
       path: string;
       options: JobOptions;
+      /** Where the worker says which requests it fetched, and asks for those it could not (PieceTalk). */
+      port?: MessagePort;
     }
   | { type: "cancel"; id: number };
+
+/**
+ * What a worker and the pull say about a layer's PieceRequests, on the job's port: the worker
+ * fetched one (`arrived`) or asks the pull to fetch it (`again`), and the pull's answer.
+ */
+type PieceTalk =
+  | { kind: "arrived"; request: PieceRequest }
+  | { kind: "again"; id: number; request: PieceRequest }
+  | { kind: "blob"; id: number; blob: Blob }
+  | { kind: "failed"; id: number; message: string };
 
 export type IngestReply =
   | { id: number; ok: IngestedEntry }
@@ -160,6 +173,28 @@ export function createStreamIngest(
         ...(options.expected ? { expected: options.expected } : {}),
       };
       const stream = isPieces(body) ? readableFrom(body.pieces, onError) : readableFrom(body, onError);
+      // Pieces that may be requests: the pull's side of their talk (see PieceTalk).
+      const channel = isPieces(body) && body.resolve ? new MessageChannel() : undefined;
+      if (channel && isPieces(body)) {
+        const resolve = body.resolve!;
+        channel.port1.onmessage = (ev: MessageEvent<PieceTalk>) => {
+          const t = ev.data;
+          if (t.kind === "arrived") body.arrived?.(t.request);
+          else if (t.kind === "again") {
+            resolve(t.request).then(
+              (blob) => channel.port1.postMessage({ kind: "blob", id: t.id, blob } satisfies PieceTalk),
+              (err: unknown) => {
+                onError(err);
+                channel.port1.postMessage({
+                  kind: "failed",
+                  id: t.id,
+                  message: (err as Error)?.message ?? String(err),
+                } satisfies PieceTalk);
+              },
+            );
+          }
+        };
+      }
       try {
         return await runJob(
           w,
@@ -168,10 +203,11 @@ export function createStreamIngest(
               ? {
                   type: "ingest-pieces",
                   id,
-                  pieces: stream as ReadableStream<Blob>,
+                  pieces: stream as ReadableStream<Blob | PieceRequest>,
                   size: body.size,
                   path,
                   options: jobOptions,
+                  ...(channel ? { port: channel.port2 } : {}),
                 }
               : {
                   type: "ingest-stream",
@@ -180,12 +216,14 @@ export function createStreamIngest(
                   path,
                   options: jobOptions,
                 },
-          [stream as unknown as Transferable],
+          [stream as unknown as Transferable, ...(channel ? [channel.port2] : [])],
           options.signal,
         );
       } catch (err) {
         if (sourceFailure) throw sourceFailure.err;
         throw err;
+      } finally {
+        channel?.port1.close();
       }
     } finally {
       queue.give(w);
@@ -216,6 +254,42 @@ function readableFrom<T>(source: AsyncIterable<T>, onError: (err: unknown) => vo
       await it.return?.();
     },
   });
+}
+
+/**
+ * A worker's way to make a layer's PieceRequests: it sends each itself (the Blob then lives only
+ * on this thread) and tells the pull it arrived; one it cannot complete (a broken connection, an
+ * answer that is not the range) it asks the pull to fetch, which retries and judges it.
+ */
+function pieceResolver(
+  port: MessagePort,
+  doFetch: typeof fetch,
+  signal: AbortSignal,
+): (r: PieceRequest) => Promise<Blob> {
+  const waiting = new Map<number, { resolve: (b: Blob) => void; reject: (e: Error) => void }>();
+  let next = 0;
+  port.onmessage = (ev: MessageEvent<PieceTalk>) => {
+    const t = ev.data;
+    if (t.kind !== "blob" && t.kind !== "failed") return;
+    const w = waiting.get(t.id);
+    waiting.delete(t.id);
+    if (t.kind === "blob") w?.resolve(t.blob);
+    else w?.reject(new LayerLabError("REGISTRY", t.message));
+  };
+  return async (r) => {
+    try {
+      const blob = await fetchPieceRequest(r, doFetch, signal);
+      port.postMessage({ kind: "arrived", request: r } satisfies PieceTalk);
+      return blob;
+    } catch (err) {
+      if (signal.aborted) throw err;
+      const id = ++next;
+      return new Promise<Blob>((resolve, reject) => {
+        waiting.set(id, { resolve, reject });
+        port.postMessage({ kind: "again", id, request: r } satisfies PieceTalk);
+      });
+    }
+  };
 }
 
 /** Whether this platform can hand a ReadableStream to a worker (transferable streams). */
@@ -249,6 +323,8 @@ const KEEP_BUFFERS_MS = 1000;
 export function serveIngest(
   store: Promise<Store>,
   post: (reply: IngestReply, transfer: Transferable[]) => void,
+  /** How this worker sends a layer's PieceRequests (tests wrap it to break connections). */
+  doFetch: typeof fetch = (input, init) => fetch(input, init),
 ): (msg: IngestRequest) => Promise<void> {
   const calls = callsInFlight();
   const buffers: ReadBuffer[] = [];
@@ -278,6 +354,7 @@ export function serveIngest(
                   kind: "pieces",
                   pieces: asyncIterable(msg.pieces),
                   size: msg.size,
+                  ...(msg.port ? { resolve: pieceResolver(msg.port, doFetch, signal) } : {}),
                 },
                 msg.path,
                 { ...msg.options, signal, readBuffer },
@@ -295,6 +372,7 @@ export function serveIngest(
           ? { id: msg.id, error: { code: err.code, message, storage: err.facts } }
           : { id: msg.id, error: { code: e.code ?? "INTERNAL", message } };
     } finally {
+      if (msg.type === "ingest-pieces") msg.port?.close();
       calls.end(msg.id);
       buffers.push(readBuffer);
       if (calls.size === 0) drop = setTimeout(() => void buffers.splice(0), KEEP_BUFFERS_MS);

@@ -10,12 +10,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { collectBytes } from "../core/archive/bytes.ts";
 import { type Digest, sha256 } from "../core/digest.ts";
 import { CancelledError, StorageFullError } from "../core/errors.ts";
+import { basicAuthorization, staticCredentials } from "../core/registry/auth.ts";
 import { RegistryError } from "../core/registry/errors.ts";
 import { type LayerPiecesOptions, type PullOptions, pullImage } from "../core/registry/pull.ts";
 import { pushImage } from "../core/registry/push.ts";
 import { openMemoryStore } from "../core/store/memory.ts";
 import type { ImageRecord, Store } from "../core/store/types.ts";
 import { type EmbeddedTestRegistry, startEmbeddedRegistry } from "../testdata/registry/embedded-server.ts";
+import { registryMissing, startRegistry, type TestRegistry, USER } from "../testdata/registry/harness.ts";
 import { storeImage } from "../testdata/registry/images.ts";
 import { type FaultProxy, startFaultProxy } from "../testdata/registry/proxy.ts";
 import { createWorkerClient } from "./client.ts";
@@ -32,14 +34,22 @@ import { PAGE_LAYER_PIECES } from "./registry-handlers.ts";
 import { serveProtocol } from "./serve.ts";
 
 /** Helper workers over `store`, each behind a MessageChannel; `jobs` lists the layers they were handed. */
-function channelHelpers(store: Store, count = 2) {
+function channelHelpers(store: Store, count = 2, doFetch: typeof fetch = fetch) {
   const jobs: string[] = [];
   const ports: MessagePort[] = [];
+  /** The URLs and ranges the helpers fetched themselves. */
+  const fetched: string[] = [];
+  const helperFetch: typeof fetch = (input, init) => {
+    fetched.push(`${urlOf(input).split("/").pop()} ${rangeOf(init)}`);
+    return doFetch(input, init);
+  };
   const helpers = Array.from({ length: count }, (): IngestPort => {
     const { port1, port2 } = new MessageChannel();
     ports.push(port1, port2);
-    const serve = serveIngest(Promise.resolve(store), (reply, transfer) =>
-      port2.postMessage(reply, transfer),
+    const serve = serveIngest(
+      Promise.resolve(store),
+      (reply, transfer) => port2.postMessage(reply, transfer),
+      helperFetch,
     );
     port2.addEventListener("message", (ev: MessageEvent<IngestRequest>) => {
       if (ev.data.type === "ingest-stream" || ev.data.type === "ingest-pieces")
@@ -57,7 +67,7 @@ function channelHelpers(store: Store, count = 2) {
   const close = () => {
     for (const p of ports) p.close();
   };
-  return { helpers, jobs, close };
+  return { helpers, jobs, fetched, close };
 }
 
 const LAYERS = [
@@ -97,10 +107,14 @@ function urlOf(input: RequestInfo | URL): string {
   return input instanceof Request ? input.url : String(input);
 }
 
+/** The same, with every range after each layer's first fetched by the helper itself. */
+const HANDED_OFF: LayerPiecesOptions = { ...PIECES, handOff: () => true };
+
 const MODES = [
   { name: "each layer streamed", pieces: undefined, whole: undefined, job: "ingest-stream" },
   { name: "layers by range, read whole", pieces: PIECES, whole: undefined, job: "ingest-pieces" },
   { name: "layers by range, read piece by piece", pieces: PIECES, whole: 0, job: "ingest-pieces" },
+  { name: "layers by range, fetched by the helpers", pieces: HANDED_OFF, whole: 0, job: "ingest-pieces" },
 ] as const;
 
 describe.each(MODES)("a pull whose layers the helper workers ingest ($name)", (mode) => {
@@ -131,7 +145,7 @@ describe.each(MODES)("a pull whose layers the helper workers ingest ($name)", (m
 
   /** Pulls into `store` with its layers on two channel helpers. */
   async function pullOnHelpers(store: Store, options: PullOptions = {}) {
-    const h = channelHelpers(store);
+    const h = channelHelpers(store, 2, options.fetch);
     try {
       const r = await pullImage(store, ref(), {
         retries: 2,
@@ -144,7 +158,7 @@ describe.each(MODES)("a pull whose layers the helper workers ingest ($name)", (m
         ...(mode.pieces ? { layerPieces: mode.pieces } : {}),
         ...options,
       });
-      return { r, jobs: h.jobs };
+      return { r, jobs: h.jobs, fetched: h.fetched };
     } finally {
       h.close();
     }
@@ -157,7 +171,12 @@ describe.each(MODES)("a pull whose layers the helper workers ingest ($name)", (m
       if (urlOf(input).includes("/blobs/")) ranges.push(`${urlOf(input).split("/").pop()} ${rangeOf(init)}`);
       return fetch(input, init);
     };
-    const { r: a, jobs } = await pullOnHelpers(onHelpers, { fetch: recording });
+    const { r: a, jobs, fetched } = await pullOnHelpers(onHelpers, { fetch: recording });
+    // Handed off, the helpers fetch every range but each layer's first; else none.
+    const byHelpers = mode.pieces?.handOff
+      ? ranges.filter((r) => r.includes(" bytes=") && !r.endsWith(" bytes=0-262143"))
+      : [];
+    expect(fetched.sort()).toEqual(byHelpers.sort());
     expect(jobs).toHaveLength(LAYERS.length);
     expect(jobs.every((j) => j.startsWith(`${mode.job} `))).toBe(true);
     // By range: each layer is asked for range after range, each range once, up to its size.
@@ -329,6 +348,7 @@ describe.each(MODES)("a pull whose layers the helper workers ingest ($name)", (m
     const handlers = createHandlers(store, {
       ingestWorkers: () => h.helpers,
       ...(mode.pieces ? { registryLayerPieces: mode.pieces } : {}),
+      ...(mode.pieces?.handOff ? { registryHelperFetches: mode.pieces.handOff } : {}),
     });
     const handle = serveProtocol(handlers, (msg) => {
       for (const l of listeners) l({ data: structuredClone(msg) } as MessageEvent<ResponseMessage>);
@@ -366,3 +386,62 @@ describe.each(MODES)("a pull whose layers the helper workers ingest ($name)", (m
     expect(await client.call("registry.transfers", { image: image.id })).toHaveLength(1);
   });
 });
+
+/** CNCF distribution with htpasswd, where it is installed (the ranges' credentials need a registry that asks for them). */
+const WITH_AUTH = registryMissing === undefined ? [{ label: "distribution with htpasswd" }] : [];
+
+describe.each(WITH_AUTH)(
+  "ranges the helpers fetch themselves, from $label redirecting blobs to storage",
+  () => {
+    let reg: TestRegistry;
+    let proxy: FaultProxy;
+    let image: ImageRecord;
+
+    beforeAll(async () => {
+      reg = await startRegistry("basic");
+      proxy = await startFaultProxy(reg.domain, basicAuthorization(USER));
+      const source = openMemoryStore();
+      image = await storeImage(source, "ranged:1", LAYERS);
+      await pushImage(source, image.id, `${reg.domain}/ranged/app:1`, {
+        credentials: staticCredentials({ [reg.domain]: USER }),
+      });
+    });
+    afterAll(async () => {
+      await proxy?.stop();
+      await reg?.stop();
+    });
+
+    it("sends the credentials with each range to the registry only, never to the storage host it redirects to", async () => {
+      const store = openMemoryStore();
+      const sentAuth: boolean[] = [];
+      const helperFetch: typeof fetch = (input, init) => {
+        sentAuth.push((init?.headers as Record<string, string> | undefined)?.Authorization !== undefined);
+        return fetch(input, init);
+      };
+      const h = channelHelpers(store, 2, helperFetch);
+      proxy.storageHits.length = 0;
+      proxy.fault = (m, p) =>
+        m === "GET" && p.includes("/blobs/sha256:") ? { kind: "redirect" } : undefined;
+      try {
+        const r = await pullImage(store, `${proxy.domain}/ranged/app:1`, {
+          credentials: staticCredentials({ [proxy.domain]: USER }),
+          retries: 2,
+          backoffMs: 10,
+          ingestLayer: createStreamIngest(h.helpers, { wholeDigestMaxBytes: 0 }),
+          concurrency: 2,
+          layerPieces: HANDED_OFF,
+        });
+        expect(r.record.id).toBe(image.id);
+      } finally {
+        proxy.fault = () => undefined;
+        h.close();
+      }
+      // The helpers fetched ranges themselves, each sent to the registry with its credentials...
+      expect(h.fetched.length).toBeGreaterThan(LAYERS.length);
+      expect(sentAuth.every(Boolean)).toBe(true);
+      // ...and every range was redirected to storage (the helpers' and the pull's alike), which never saw them.
+      expect(proxy.storageHits.length).toBeGreaterThanOrEqual(h.fetched.length + LAYERS.length + 1);
+      expect(proxy.storageHits.every((x) => !x.authorization)).toBe(true);
+    });
+  },
+);

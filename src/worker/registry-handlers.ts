@@ -69,6 +69,12 @@ export interface RegistryHandlerOptions {
   retry?: Pick<RegistryClientOptions, "retries" | "backoffMs" | "maxBackoffMs">;
   /** How layers are fetched by range (default PAGE_LAYER_PIECES; tests make the ranges small). */
   layerPieces?: LayerPiecesOptions;
+  /**
+   * URLs a helper worker may fetch itself (see LayerPiecesOptions.handOff): not those only the
+   * page can reach (the embedded registry, through fetch-relay.ts). Without it, this thread
+   * fetches every range.
+   */
+  helperFetches?: (url: string) => boolean;
 }
 
 /** The registry methods, as plain functions over the store (tested in Node against a real registry). */
@@ -115,11 +121,18 @@ export function createRegistryHandlers(options: RegistryHandlerOptions): {
    * the network and relays the bytes, while the helpers hash, decompress, index and store them on
    * the other cores (it did all of that itself before, and was the pull's bottleneck).
    */
-  function helpersFor(): Pick<PullOptions, "ingestLayer" | "concurrency"> {
-    if (!options.ingestWorkers) return {};
+  function helpersFor(): Pick<PullOptions, "ingestLayer" | "concurrency" | "layerPieces"> {
+    const layerPieces = options.layerPieces ?? PAGE_LAYER_PIECES;
+    if (!options.ingestWorkers) return { layerPieces };
     transferable ??= canTransferStreams();
     const workers = transferable ? options.ingestWorkers() : [];
-    return workers.length ? { ingestLayer: createStreamIngest(workers), concurrency: workers.length } : {};
+    if (!workers.length) return { layerPieces };
+    return {
+      ingestLayer: createStreamIngest(workers),
+      concurrency: workers.length,
+      // The helpers fetch the ranges themselves where they can: the Blobs then never live here.
+      layerPieces: options.helperFetches ? { ...layerPieces, handOff: options.helperFetches } : layerPieces,
+    };
   }
 
   /** After a transfer that worked: keep the login when asked to, forget a remembered one when not. */
@@ -136,7 +149,6 @@ export function createRegistryHandlers(options: RegistryHandlerOptions): {
           const r = await pullImage(store, ref, {
             ...clientOptions(ref.domain, call),
             ...helpersFor(),
-            layerPieces: options.layerPieces ?? PAGE_LAYER_PIECES,
             ...(platform ? { platform } : {}),
             signal: ctx.signal,
             onProgress: reporter(ctx),

@@ -32,6 +32,7 @@ export {
   type ImportProgress,
   type IngestedEntry,
   ingestArchiveEntry,
+  type PieceRequest,
   WHOLE_DIGEST_BUDGET_BYTES,
   WHOLE_DIGEST_MAX_BYTES,
 } from "./ingest-layer.ts";

@@ -94,9 +94,33 @@ const HELD_CHUNK_BYTES = 256 * 1024;
  */
 export interface BlobPieces {
   kind: "pieces";
-  pieces: AsyncIterable<Blob>;
+  /** The pieces in order: each a Blob, or a request for one that the reader makes (`resolve`). */
+  pieces: AsyncIterable<Blob | PieceRequest>;
   /** The blob's size, which the pieces add up to. */
   size: number;
+  /** Turns a request into its Blob (required when `pieces` yields requests). */
+  resolve?: (r: PieceRequest) => Promise<Blob>;
+}
+
+/**
+ * A byte range of a blob for the reader of BlobPieces to fetch itself (a helper worker, so the
+ * Blob lives only on its thread): the URL, headers (Authorization for the registry only) and the
+ * range, `want` bytes from `at`.
+ */
+export interface PieceRequest {
+  kind: "request";
+  url: string;
+  headers: Record<string, string>;
+  at: number;
+  want: number;
+}
+
+/** A piece that is a Blob already (not a request for one). */
+function pieceBlob(p: BlobPieces, item: Blob | PieceRequest): Promise<Blob> | Blob {
+  if (isBlob(item)) return item;
+  // A caller that hands out requests gives the way to make them: without it, a bug.
+  if (!p.resolve) throw new Error("a blob's pieces hold a request but no way to make it");
+  return p.resolve(item);
 }
 
 /** A Blob a store may adopt, possibly known whole only once its bytes have been read (pieces). */
@@ -162,7 +186,7 @@ export async function ingestArchiveEntry(
       // Small enough to be read whole: the pieces are gathered first (they are Blobs, so this
       // holds no bytes here) and the layer goes the way of any Blob.
       const parts: Blob[] = [];
-      for await (const p of input.pieces) parts.push(p);
+      for await (const item of input.pieces) parts.push(await pieceBlob(input, item));
       input = new Blob(parts);
     }
     const blob = isBlob(input) ? input : undefined;
@@ -472,7 +496,8 @@ function readPieces(p: BlobPieces): WholeSource & { bytes: AsyncIterable<Uint8Ar
     size: p.size,
     blob: () => new Blob(parts),
     bytes: (async function* () {
-      for await (const piece of p.pieces) {
+      for await (const item of p.pieces) {
+        const piece = await pieceBlob(p, item);
         parts.push(piece);
         yield* streamBytes(new Uint8Array(await piece.arrayBuffer()), [HELD_CHUNK_BYTES]);
       }

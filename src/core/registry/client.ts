@@ -98,6 +98,23 @@ export class RegistryClient {
     return new URL(url, base ?? `${this.origin}/`).href;
   }
 
+  /**
+   * A GET of a path under the registry, ready for another thread to send with its own fetch: the
+   * absolute URL and the Authorization header for these scopes (a token fetched or refreshed
+   * here). Counted as a GET. The sender must follow redirects with `redirect: "follow"`, which
+   * drops Authorization when a redirect leaves the registry's origin (Fetch standard).
+   */
+  async prepare(req: {
+    url: string;
+    scopes: string[];
+    signal?: AbortSignal;
+  }): Promise<{ url: string; headers: Record<string, string> }> {
+    const url = this.resolve(req.url);
+    const authorization = await this.authorization(req.scopes, req.signal);
+    this.count("GET");
+    return { url, headers: authorization && this.isRegistry(url) ? { Authorization: authorization } : {} };
+  }
+
   /** Whether a URL is the registry itself (under its origin and path), where credentials may go. */
   private isRegistry(url: string): boolean {
     return url === this.origin || url.startsWith(`${this.origin}/`);

@@ -6,7 +6,12 @@
 import { asyncIterable } from "../archive/bytes.ts";
 import { createSha256, type Digest, isDigest, sha256 } from "../digest.ts";
 import { CancelledError, LayerLabError, throwIfAborted } from "../errors.ts";
-import { type BlobPieces, type IngestedEntry, ingestArchiveEntry } from "../image/import.ts";
+import {
+  type BlobPieces,
+  type IngestedEntry,
+  ingestArchiveEntry,
+  type PieceRequest,
+} from "../image/import.ts";
 import { formatPlatform, type ImageConfig, type ImageIndex, type ImageManifest } from "../image/oci.ts";
 import { isStorageFull } from "../store/faults.ts";
 import type { ImageRecord, LayerRecord, Store } from "../store/types.ts";
@@ -44,7 +49,7 @@ export interface TransferProgress {
  * (src/worker/ingest-pool.ts), so they are decoded on other cores.
  */
 export type LayerIngest = (
-  body: AsyncIterable<Uint8Array> | BlobPieces,
+  body: AsyncIterable<Uint8Array> | LayerPieces,
   what: string,
   options: { signal?: AbortSignal; hashFiles?: boolean; blobsOnly?: boolean; expected?: Digest },
 ) => Promise<IngestedEntry>;
@@ -55,6 +60,49 @@ export interface LayerPiecesOptions {
   pieceBytes: number;
   /** Larger layers stream as one request (their pieces would all be held until stored). */
   maxLayerBytes: number;
+  /**
+   * Ranges whose URL this accepts are handed to the ingest as PieceRequests to send itself (a
+   * helper worker: the Blobs then live only on its thread, whose garbage collector frees them
+   * soon after they are stored). This thread still sends each layer's first range (1 MiB: it
+   * learns the authorization and whether the registry answers ranges), and sends again any
+   * range the ingest could not fetch (BlobPieces.resolve), with its retries and errors. The
+   * ingest tells each range it fetched itself (LayerPieces.arrived), for progress.
+   */
+  handOff?: (url: string) => boolean;
+}
+
+/** A layer's first range when the others are handed off: small, since this thread holds it. */
+const HANDED_OFF_FIRST_BYTES = 2 ** 20;
+
+/** The pieces of a layer as a pull hands them to its ingest (see LayerPiecesOptions.handOff). */
+export interface LayerPieces extends BlobPieces {
+  /** The ingest got a request's Blob by itself: progress. */
+  arrived?: (r: PieceRequest) => void;
+}
+
+/**
+ * Sends a PieceRequest with `fetch` (following redirects, which drops Authorization when one
+ * leaves the registry's origin) and gives its Blob: exactly the range's bytes from a 206 answer
+ * that says its length, or an error, after which the pull sends the range again itself.
+ */
+export async function fetchPieceRequest(
+  r: PieceRequest,
+  doFetch: typeof fetch,
+  signal?: AbortSignal,
+): Promise<Blob> {
+  const res = await doFetch(r.url, {
+    headers: { ...r.headers, Range: `bytes=${r.at}-${r.at + r.want - 1}` },
+    cache: "no-store",
+    redirect: "follow",
+    ...(signal ? { signal } : {}),
+  });
+  if (res.status !== 206 || res.headers.get("content-length") !== String(r.want)) {
+    await discard(res);
+    throw new Error(`answered ${res.status} with ${res.headers.get("content-length")} bytes`);
+  }
+  const blob = await res.blob();
+  if (blob.size !== r.want) throw new Error(`sent ${blob.size} of ${r.want} bytes`);
+  return blob;
 }
 
 /** Options of pullImage. */
@@ -223,7 +271,7 @@ export async function pullImage(
         return;
       }
       let moved = 0;
-      const ingest = async (body: AsyncIterable<Uint8Array> | BlobPieces) => {
+      const ingest = async (body: AsyncIterable<Uint8Array> | LayerPieces) => {
         const r = await ingestLayer(body, `layer ${i + 1} (${desc.digest})`, {
           expected: desc.digest,
           ...(signal ? { signal } : {}),
@@ -397,14 +445,16 @@ async function fetchLayer<T>(
   scopes: string[],
   signal: AbortSignal | undefined,
   onBytes: (n: number) => void,
-  ingest: (body: AsyncIterable<Uint8Array> | BlobPieces) => Promise<T>,
+  ingest: (body: AsyncIterable<Uint8Array> | LayerPieces) => Promise<T>,
   ctx: { registry: string; repository: string },
   pieces?: LayerPiecesOptions,
 ): Promise<T> {
   const retries = client.options.retries ?? 4;
   const ranged = pieces && size > 0 && size <= pieces.maxLayerBytes;
   for (let attempt = 0; ; attempt++) {
-    const first = ranged ? Math.min(pieces.pieceBytes, size) : 0;
+    const first = ranged
+      ? Math.min(pieces.handOff ? HANDED_OFF_FIRST_BYTES : pieces.pieceBytes, pieces.pieceBytes, size)
+      : 0;
     const res = await client.send({
       method: "GET",
       url: `/v2/${repo}/blobs/${digest}`,
@@ -418,24 +468,54 @@ async function fetchLayer<T>(
     let n = 0;
     // A failure of the pieces' own fetching (retried there already) is final here.
     let piecesFailed: { err: unknown } | undefined;
-    let body: AsyncIterable<Uint8Array> | BlobPieces;
+    let body: AsyncIterable<Uint8Array> | LayerPieces;
     if (ranged && res.status === 206) {
-      const fetched = fetchPieces(client, repo, digest, size, pieces.pieceBytes, res, scopes, signal, ctx);
+      const range = rangeFetcher(client, repo, digest, size, scopes, signal, ctx);
+      const count = (bytes: number) => {
+        n += bytes;
+        onBytes(n);
+      };
       body = {
         kind: "pieces",
         size,
         pieces: (async function* () {
           try {
-            for await (const piece of fetched) {
-              n += piece.size;
-              onBytes(n);
-              yield piece;
+            for await (const item of fetchPieces(
+              client,
+              repo,
+              digest,
+              size,
+              pieces,
+              first,
+              res,
+              range,
+              scopes,
+              signal,
+            )) {
+              if (item instanceof Blob) count(item.size);
+              yield item;
             }
           } catch (err) {
             piecesFailed = { err };
             throw err;
           }
         })(),
+        // Ranges handed off: the ingest's way back for those it could not fetch, and its word on those it did.
+        ...(pieces.handOff
+          ? {
+              resolve: async (r: PieceRequest) => {
+                try {
+                  const blob = await range(r.at, r.want);
+                  count(r.want);
+                  return blob;
+                } catch (err) {
+                  piecesFailed ??= { err };
+                  throw err;
+                }
+              },
+              arrived: (r: PieceRequest) => count(r.want),
+            }
+          : {}),
       };
     } else {
       const stream = asyncIterable(res.body as ReadableStream<Uint8Array>);
@@ -484,61 +564,85 @@ async function fetchLayer<T>(
 }
 
 /**
- * The Blobs of a layer's byte ranges, `pieceBytes` each, in order, starting with the answer to
- * the first range (`first`). Each is taken with `Response.blob()` when the registry says its
- * length (a browser then keeps the bytes in its blob storage, unread by this thread); a range
- * whose connection breaks is asked for again alone, with backoff, up to the client's retries; a
- * range answered with more bytes than asked is refused as a mismatch before it is stored.
+ * The pieces of a layer's byte ranges in order: the answer to the first range (`first` bytes,
+ * already asked for: `firstResponse`), then ranges of `pieceBytes`, each a Blob this thread
+ * fetched (`range`) or, where `handOff` accepts the URL, a PieceRequest for the ingest to send.
  */
 async function* fetchPieces(
   client: RegistryClient,
   repo: string,
   digest: Digest,
   size: number,
-  pieceBytes: number,
-  first: Response,
+  options: LayerPiecesOptions,
+  first: number,
+  firstResponse: Response,
+  range: (at: number, want: number, res?: Response) => Promise<Blob>,
+  scopes: string[],
+  signal: AbortSignal | undefined,
+): AsyncGenerator<Blob | PieceRequest> {
+  yield await range(0, first, firstResponse);
+  for (let at = first; at < size; at += options.pieceBytes) {
+    const want = Math.min(options.pieceBytes, size - at);
+    if (options.handOff) {
+      const ready = await client.prepare({
+        url: `/v2/${repo}/blobs/${digest}`,
+        scopes,
+        ...(signal ? { signal } : {}),
+      });
+      if (options.handOff(ready.url)) {
+        yield { kind: "request", url: ready.url, headers: ready.headers, at, want };
+        continue;
+      }
+    }
+    yield await range(at, want);
+  }
+}
+
+/**
+ * Fetches byte ranges of one layer blob on this thread as Blobs (see readPiece): a range whose
+ * connection breaks is asked for again alone, with backoff, up to the client's retries; `res`,
+ * when given, is the answer to the range's first request.
+ */
+function rangeFetcher(
+  client: RegistryClient,
+  repo: string,
+  digest: Digest,
+  size: number,
   scopes: string[],
   signal: AbortSignal | undefined,
   ctx: { registry: string; repository: string },
-): AsyncGenerator<Blob> {
+): (at: number, want: number, res?: Response) => Promise<Blob> {
   const retries = client.options.retries ?? 4;
-  let res: Response | undefined = first;
-  let at = 0;
-  let failures = 0;
-  while (at < size) {
-    const want = Math.min(pieceBytes, size - at);
-    let piece: Blob;
-    try {
-      res ??= await client.send({
-        method: "GET",
-        url: `/v2/${repo}/blobs/${digest}`,
-        scopes,
-        what: `layer ${digest}`,
-        cache: "no-store",
-        headers: { Range: `bytes=${at}-${at + want - 1}` },
-        ...(signal ? { signal } : {}),
-      });
-      piece = await readPiece(res, digest, at, want, size, ctx);
-    } catch (err) {
-      res = undefined;
-      if (signal?.aborted) throw new CancelledError("pull");
-      if (err instanceof LayerLabError) throw err;
-      if (failures >= retries) {
-        throw new RegistryError(
-          "network",
-          `layer ${digest}: the connection broke after ${at} of ${size} bytes, ${failures + 1} times. Check that the registry is still running and pull again: layers already received are kept.`,
-          ctx,
-          { cause: err },
-        );
+  return async (at, want, first) => {
+    let res = first;
+    for (let failures = 0; ; failures++) {
+      try {
+        res ??= await client.send({
+          method: "GET",
+          url: `/v2/${repo}/blobs/${digest}`,
+          scopes,
+          what: `layer ${digest}`,
+          cache: "no-store",
+          headers: { Range: `bytes=${at}-${at + want - 1}` },
+          ...(signal ? { signal } : {}),
+        });
+        return await readPiece(res, digest, at, want, size, ctx);
+      } catch (err) {
+        res = undefined;
+        if (signal?.aborted) throw new CancelledError("pull");
+        if (err instanceof LayerLabError) throw err;
+        if (failures >= retries) {
+          throw new RegistryError(
+            "network",
+            `layer ${digest}: the connection broke after ${at} of ${size} bytes, ${failures + 1} times. Check that the registry is still running and pull again: layers already received are kept.`,
+            ctx,
+            { cause: err },
+          );
+        }
+        await sleep(Math.min(8000, (client.options.backoffMs ?? 500) * 2 ** failures), signal);
       }
-      await sleep(Math.min(8000, (client.options.backoffMs ?? 500) * 2 ** failures++), signal);
-      continue;
     }
-    res = undefined;
-    failures = 0;
-    at += want;
-    yield piece;
-  }
+  };
 }
 
 /** One byte range of a layer as a Blob: exactly `want` bytes, or an error saying what came. */
