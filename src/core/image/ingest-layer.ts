@@ -496,10 +496,28 @@ function readPieces(p: BlobPieces): WholeSource & { bytes: AsyncIterable<Uint8Ar
     size: p.size,
     blob: () => new Blob(parts),
     bytes: (async function* () {
-      for await (const item of p.pieces) {
-        const piece = await pieceBlob(p, item);
-        parts.push(piece);
-        yield* streamBytes(new Uint8Array(await piece.arrayBuffer()), [HELD_CHUNK_BYTES]);
+      // The next piece is asked for (a request: fetched) while this one is read and decoded, so
+      // the reader does not wait for the network between pieces. One piece ahead at most.
+      const it = p.pieces[Symbol.asyncIterator]();
+      const ahead = async (): Promise<Blob | undefined> => {
+        const r = await it.next();
+        return r.done ? undefined : pieceBlob(p, r.value);
+      };
+      let next = ahead();
+      try {
+        for (let piece = await next; piece; piece = await next) {
+          next = ahead();
+          next.catch(() => {});
+          parts.push(piece);
+          yield* streamBytes(new Uint8Array(await piece.arrayBuffer()), [HELD_CHUNK_BYTES]);
+        }
+      } finally {
+        // Stopped early (a failure, a cancel): the source is ended once the piece ahead settles,
+        // without holding up the failure itself.
+        void next
+          .catch(() => undefined)
+          .then(() => it.return?.())
+          .catch(() => {});
       }
     })(),
   };
