@@ -1,14 +1,19 @@
 import { asyncIterable, type ReadBuffer } from "../core/archive/bytes.ts";
 import type { Digest } from "../core/digest.ts";
-import { LayerLabError, StorageFullError, type StorageFullFacts, throwIfAborted } from "../core/errors.ts";
+import {
+  CancelledError,
+  LayerLabError,
+  StorageFullError,
+  type StorageFullFacts,
+  throwIfAborted,
+} from "../core/errors.ts";
 import {
   type EntryJob,
   type ImportOptions,
   type IngestedEntry,
   ingestArchiveEntry,
 } from "../core/image/import.ts";
-import type { PieceRequest } from "../core/image/ingest-layer.ts";
-import { isPieces } from "../core/image/ingest-layer.ts";
+import { isPieces, type PieceRequest } from "../core/image/ingest-layer.ts";
 import { fetchPieceRequest, type LayerIngest } from "../core/registry/pull.ts";
 import { asStorageFull } from "../core/store/faults.ts";
 import type { Store } from "../core/store/types.ts";
@@ -147,10 +152,12 @@ export function createIngestPool(
  * The layer ingest of a pull on the import's workers (see LayerIngest): each layer's bytes are
  * handed, as they arrive, to the next idle worker as a transferred ReadableStream, and the worker
  * stores, decompresses, hashes and indexes them on its own core while this thread only reads the
- * network. A layer fetched by range goes the same way as a stream of Blobs: this thread then
- * reads none of its bytes, and the worker has the store adopt the Blob they compose. A source that fails (a broken connection, a body longer than its size) reaches the
- * worker only as a stream error, so the caller gets the source's own error back, to judge it as it
- * judges any other (retry, or a digest mismatch).
+ * network. A layer fetched by range goes the same way as a stream of Blobs (or of requests for
+ * them, which the worker sends itself: see pieceResolver): this thread then reads none of its
+ * bytes, and the worker has the store adopt the Blob they compose. A source that fails (a broken
+ * connection, a body longer than its size) reaches the worker only as a stream error, so the
+ * caller gets the source's own error back, to judge it as it judges any other (retry, or a
+ * digest mismatch).
  */
 export function createStreamIngest(
   workers: IngestPort[],
@@ -276,6 +283,15 @@ function pieceResolver(
     if (t.kind === "blob") w?.resolve(t.blob);
     else w?.reject(new LayerLabError("REGISTRY", t.message));
   };
+  // Cancelled while the pull fetches a range again: the ingest stops at once.
+  signal.addEventListener(
+    "abort",
+    () => {
+      for (const w of waiting.values()) w.reject(new CancelledError("pull"));
+      waiting.clear();
+    },
+    { once: true },
+  );
   return async (r) => {
     try {
       const blob = await fetchPieceRequest(r, doFetch, signal);
