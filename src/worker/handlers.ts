@@ -36,6 +36,7 @@ import {
   summarizeWork,
 } from "../core/lessons/lessons.ts";
 import { accountStorage, deleteImage, summarizeLibrary } from "../core/library/library.ts";
+import type { LayerPiecesOptions } from "../core/registry/pull.ts";
 import { findLostImages, verifyBlobs } from "../core/store/check.ts";
 import { asStorageFull, isStorageFull } from "../core/store/faults.ts";
 import { collectGarbage } from "../core/store/gc.ts";
@@ -104,6 +105,10 @@ export function createHandlers(
     registryEndpoint?: (host: string) => string | undefined;
     /** The fetch registry requests go through (the page's relay for the embedded registry). */
     registryFetch?: typeof fetch;
+    /** How a pull fetches layers by range (default PAGE_LAYER_PIECES; tests make ranges small). */
+    registryLayerPieces?: LayerPiecesOptions;
+    /** URLs the helpers may fetch themselves (see RegistryHandlerOptions.helperFetches). */
+    registryHelperFetches?: (url: string) => boolean;
   } = {},
 ): Handlers {
   // Built-in teaching bases carry large contents as seeds: their bytes are made when read.
@@ -254,6 +259,8 @@ export function createHandlers(
     ...(options.registryEndpoint ? { endpoint: options.registryEndpoint } : {}),
     ...(options.registryFetch ? { fetch: options.registryFetch } : {}),
     ...(options.ingestWorkers ? { ingestWorkers: options.ingestWorkers } : {}),
+    ...(options.registryLayerPieces ? { layerPieces: options.registryLayerPieces } : {}),
+    ...(options.registryHelperFetches ? { helperFetches: options.registryHelperFetches } : {}),
   });
 
   return {

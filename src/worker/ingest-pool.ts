@@ -1,27 +1,60 @@
-import type { ReadBuffer } from "../core/archive/bytes.ts";
-import { LayerLabError, StorageFullError, type StorageFullFacts, throwIfAborted } from "../core/errors.ts";
+import { asyncIterable, type ReadBuffer } from "../core/archive/bytes.ts";
+import type { Digest } from "../core/digest.ts";
+import {
+  CancelledError,
+  LayerLabError,
+  StorageFullError,
+  type StorageFullFacts,
+  throwIfAborted,
+} from "../core/errors.ts";
 import {
   type EntryJob,
   type ImportOptions,
   type IngestedEntry,
   ingestArchiveEntry,
 } from "../core/image/import.ts";
-import type { LayerIngest } from "../core/registry/pull.ts";
+import { isPieces, type PieceRequest } from "../core/image/ingest-layer.ts";
+import { fetchPieceRequest, type LayerIngest } from "../core/registry/pull.ts";
 import { asStorageFull } from "../core/store/faults.ts";
 import type { Store } from "../core/store/types.ts";
 import { callsInFlight } from "./calls.ts";
 
 /** What the helper is told about one layer it ingests (the rest comes from the call). */
-type JobOptions = Pick<ImportOptions, "limits" | "hashFiles" | "wholeDigestMaxBytes" | "blobsOnly">;
+type JobOptions = Pick<ImportOptions, "limits" | "hashFiles" | "wholeDigestMaxBytes" | "blobsOnly"> & {
+  /** The digest a pulled layer must have (see ingestArchiveEntry's `expected`). */
+  expected?: Digest;
+};
 
 /**
  * A request to an ingest worker: one layer's byte range of an archive (an import), one layer's
- * bytes as they arrive (a pull: the stream is transferred to the worker), or a cancellation.
+ * bytes as they arrive (a pull: the stream is transferred to the worker), the Blobs of one
+ * layer's byte ranges as they arrive (a pull by range: a transferred stream of Blobs, `size`
+ * bytes in all), or a cancellation.
  */
 export type IngestRequest =
   | { type: "ingest"; id: number; file: Blob; job: EntryJob; options: JobOptions }
   | { type: "ingest-stream"; id: number; body: ReadableStream<Uint8Array>; path: string; options: JobOptions }
+  | {
+      type: "ingest-pieces";
+      id: number;
+      pieces: ReadableStream<Blob | PieceRequest>;
+      size: number;
+      path: string;
+      options: JobOptions;
+      /** Where the worker says which requests it fetched, and asks for those it could not (PieceTalk). */
+      port?: MessagePort;
+    }
   | { type: "cancel"; id: number };
+
+/**
+ * What a worker and the pull say about a layer's PieceRequests, on the job's port: the worker
+ * fetched one (`arrived`) or asks the pull to fetch it (`again`), and the pull's answer.
+ */
+type PieceTalk =
+  | { kind: "arrived"; request: PieceRequest }
+  | { kind: "again"; id: number; request: PieceRequest }
+  | { kind: "blob"; id: number; blob: Blob }
+  | { kind: "failed"; id: number; message: string };
 
 export type IngestReply =
   | { id: number; ok: IngestedEntry }
@@ -119,39 +152,85 @@ export function createIngestPool(
  * The layer ingest of a pull on the import's workers (see LayerIngest): each layer's bytes are
  * handed, as they arrive, to the next idle worker as a transferred ReadableStream, and the worker
  * stores, decompresses, hashes and indexes them on its own core while this thread only reads the
- * network. A source that fails (a broken connection, a body longer than its size) reaches the
- * worker only as a stream error, so the caller gets the source's own error back, to judge it as it
- * judges any other (retry, or a digest mismatch).
+ * network. A layer fetched by range goes the same way as a stream of Blobs (or of requests for
+ * them, which the worker sends itself: see pieceResolver): this thread then reads none of its
+ * bytes, and the worker has the store adopt the Blob they compose. A source that fails (a broken
+ * connection, a body longer than its size) reaches the worker only as a stream error, so the
+ * caller gets the source's own error back, to judge it as it judges any other (retry, or a
+ * digest mismatch).
  */
-export function createStreamIngest(workers: IngestPort[]): LayerIngest {
+export function createStreamIngest(
+  workers: IngestPort[],
+  /** Passed on to each job (tests set wholeDigestMaxBytes to 0 to have small layers stream). */
+  defaults: Pick<JobOptions, "wholeDigestMaxBytes"> = {},
+): LayerIngest {
   const queue = workerQueue(workers);
   return async (body, path, options) => {
     const w = await queue.take();
     try {
       throwIfAborted(options.signal, "pull");
       let sourceFailure: { err: unknown } | undefined;
-      const stream = readableFrom(body, (err) => {
+      const onError = (err: unknown) => {
         sourceFailure ??= { err };
-      });
+      };
+      const jobOptions: JobOptions = {
+        ...defaults,
+        ...(options.hashFiles === false ? { hashFiles: false } : {}),
+        ...(options.blobsOnly ? { blobsOnly: true } : {}),
+        ...(options.expected ? { expected: options.expected } : {}),
+      };
+      const stream = isPieces(body) ? readableFrom(body.pieces, onError) : readableFrom(body, onError);
+      // Pieces that may be requests: the pull's side of their talk (see PieceTalk).
+      const channel = isPieces(body) && body.resolve ? new MessageChannel() : undefined;
+      if (channel && isPieces(body)) {
+        const resolve = body.resolve!;
+        channel.port1.onmessage = (ev: MessageEvent<PieceTalk>) => {
+          const t = ev.data;
+          if (t.kind === "arrived") body.arrived?.(t.request);
+          else if (t.kind === "again") {
+            resolve(t.request).then(
+              (blob) => channel.port1.postMessage({ kind: "blob", id: t.id, blob } satisfies PieceTalk),
+              (err: unknown) => {
+                onError(err);
+                channel.port1.postMessage({
+                  kind: "failed",
+                  id: t.id,
+                  message: (err as Error)?.message ?? String(err),
+                } satisfies PieceTalk);
+              },
+            );
+          }
+        };
+      }
       try {
         return await runJob(
           w,
-          (id) => ({
-            type: "ingest-stream",
-            id,
-            body: stream,
-            path,
-            options: {
-              ...(options.hashFiles === false ? { hashFiles: false } : {}),
-              ...(options.blobsOnly ? { blobsOnly: true } : {}),
-            },
-          }),
-          [stream as unknown as Transferable],
+          (id): IngestRequest =>
+            isPieces(body)
+              ? {
+                  type: "ingest-pieces",
+                  id,
+                  pieces: stream as ReadableStream<Blob | PieceRequest>,
+                  size: body.size,
+                  path,
+                  options: jobOptions,
+                  ...(channel ? { port: channel.port2 } : {}),
+                }
+              : {
+                  type: "ingest-stream",
+                  id,
+                  body: stream as ReadableStream<Uint8Array>,
+                  path,
+                  options: jobOptions,
+                },
+          [stream as unknown as Transferable, ...(channel ? [channel.port2] : [])],
           options.signal,
         );
       } catch (err) {
         if (sourceFailure) throw sourceFailure.err;
         throw err;
+      } finally {
+        channel?.port1.close();
       }
     } finally {
       queue.give(w);
@@ -163,14 +242,11 @@ export function createStreamIngest(workers: IngestPort[]): LayerIngest {
  * A ReadableStream pulled from an async iterable, one chunk at a time; cancelling it ends the
  * iterable (which ends a fetch body under it). `onError` hears the iterable's failure first.
  */
-function readableFrom(
-  source: AsyncIterable<Uint8Array>,
-  onError: (err: unknown) => void,
-): ReadableStream<Uint8Array> {
+function readableFrom<T>(source: AsyncIterable<T>, onError: (err: unknown) => void): ReadableStream<T> {
   const it = source[Symbol.asyncIterator]();
-  return new ReadableStream<Uint8Array>({
+  return new ReadableStream<T>({
     async pull(controller) {
-      let r: IteratorResult<Uint8Array>;
+      let r: IteratorResult<T>;
       try {
         r = await it.next();
       } catch (err) {
@@ -185,6 +261,51 @@ function readableFrom(
       await it.return?.();
     },
   });
+}
+
+/**
+ * A worker's way to make a layer's PieceRequests: it sends each itself (the Blob then lives only
+ * on this thread) and tells the pull it arrived; one it cannot complete (a broken connection, an
+ * answer that is not the range) it asks the pull to fetch, which retries and judges it.
+ */
+function pieceResolver(
+  port: MessagePort,
+  doFetch: typeof fetch,
+  signal: AbortSignal,
+): (r: PieceRequest) => Promise<Blob> {
+  const waiting = new Map<number, { resolve: (b: Blob) => void; reject: (e: Error) => void }>();
+  let next = 0;
+  port.onmessage = (ev: MessageEvent<PieceTalk>) => {
+    const t = ev.data;
+    if (t.kind !== "blob" && t.kind !== "failed") return;
+    const w = waiting.get(t.id);
+    waiting.delete(t.id);
+    if (t.kind === "blob") w?.resolve(t.blob);
+    else w?.reject(new LayerLabError("REGISTRY", t.message));
+  };
+  // Cancelled while the pull fetches a range again: the ingest stops at once.
+  signal.addEventListener(
+    "abort",
+    () => {
+      for (const w of waiting.values()) w.reject(new CancelledError("pull"));
+      waiting.clear();
+    },
+    { once: true },
+  );
+  return async (r) => {
+    try {
+      const blob = await fetchPieceRequest(r, doFetch, signal);
+      port.postMessage({ kind: "arrived", request: r } satisfies PieceTalk);
+      return blob;
+    } catch (err) {
+      if (signal.aborted) throw err;
+      const id = ++next;
+      return new Promise<Blob>((resolve, reject) => {
+        waiting.set(id, { resolve, reject });
+        port.postMessage({ kind: "again", id, request: r } satisfies PieceTalk);
+      });
+    }
+  };
 }
 
 /** Whether this platform can hand a ReadableStream to a worker (transferable streams). */
@@ -218,6 +339,8 @@ const KEEP_BUFFERS_MS = 1000;
 export function serveIngest(
   store: Promise<Store>,
   post: (reply: IngestReply, transfer: Transferable[]) => void,
+  /** How this worker sends a layer's PieceRequests (tests wrap it to break connections). */
+  doFetch: typeof fetch = (input, init) => fetch(input, init),
 ): (msg: IngestRequest) => Promise<void> {
   const calls = callsInFlight();
   const buffers: ReadBuffer[] = [];
@@ -239,8 +362,21 @@ export function serveIngest(
               leaveWrites: true,
               readBuffer,
             })
-          : // A pulled layer is stored here as it streams: there is no File for the caller to adopt.
-            await ingestArchiveEntry(await store, msg.body, msg.path, { ...msg.options, signal });
+          : msg.type === "ingest-pieces"
+            ? // A pulled layer's ranges: read here as they come, the Blob they compose adopted here.
+              await ingestArchiveEntry(
+                await store,
+                {
+                  kind: "pieces",
+                  pieces: asyncIterable(msg.pieces),
+                  size: msg.size,
+                  ...(msg.port ? { resolve: pieceResolver(msg.port, doFetch, signal) } : {}),
+                },
+                msg.path,
+                { ...msg.options, signal, readBuffer },
+              )
+            : // A pulled layer is stored here as it streams: there is no File for the caller to adopt.
+              await ingestArchiveEntry(await store, msg.body, msg.path, { ...msg.options, signal });
       reply = { id: msg.id, ok };
     } catch (caught) {
       // A refused write (the quota) travels with its numbers; a DOMException's own message is empty.
@@ -252,6 +388,7 @@ export function serveIngest(
           ? { id: msg.id, error: { code: err.code, message, storage: err.facts } }
           : { id: msg.id, error: { code: e.code ?? "INTERNAL", message } };
     } finally {
+      if (msg.type === "ingest-pieces") msg.port?.close();
       calls.end(msg.id);
       buffers.push(readBuffer);
       if (calls.size === 0) drop = setTimeout(() => void buffers.splice(0), KEEP_BUFFERS_MS);

@@ -2,18 +2,22 @@
  * A pull whose layers are ingested by the import's helper workers (createStreamIngest): each
  * helper here is src/worker/ingest-worker.ts's own handler behind a real MessageChannel, so the
  * layer's stream is transferred and its chunks, errors and replies are cloned as between threads.
- * The registry is the embedded one over HTTP (no binary needed), behind the fault proxy.
+ * The registry is the embedded one over HTTP (no binary needed), behind the fault proxy. Every
+ * test runs with each layer streamed, and fetched by range as Blobs (the page's way), both read
+ * whole by the helper and read piece by piece.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { collectBytes } from "../core/archive/bytes.ts";
 import { type Digest, sha256 } from "../core/digest.ts";
 import { CancelledError, StorageFullError } from "../core/errors.ts";
+import { basicAuthorization, staticCredentials } from "../core/registry/auth.ts";
 import { RegistryError } from "../core/registry/errors.ts";
-import { type PullOptions, pullImage } from "../core/registry/pull.ts";
+import { type LayerPiecesOptions, type PullOptions, pullImage } from "../core/registry/pull.ts";
 import { pushImage } from "../core/registry/push.ts";
 import { openMemoryStore } from "../core/store/memory.ts";
 import type { ImageRecord, Store } from "../core/store/types.ts";
 import { type EmbeddedTestRegistry, startEmbeddedRegistry } from "../testdata/registry/embedded-server.ts";
+import { registryMissing, startRegistry, type TestRegistry, USER } from "../testdata/registry/harness.ts";
 import { storeImage } from "../testdata/registry/images.ts";
 import { type FaultProxy, startFaultProxy } from "../testdata/registry/proxy.ts";
 import { createWorkerClient } from "./client.ts";
@@ -26,20 +30,30 @@ import {
   serveIngest,
 } from "./ingest-pool.ts";
 import type { RegistryEvent, ResponseMessage } from "./protocol.ts";
+import { PAGE_LAYER_PIECES } from "./registry-handlers.ts";
 import { serveProtocol } from "./serve.ts";
 
 /** Helper workers over `store`, each behind a MessageChannel; `jobs` lists the layers they were handed. */
-function channelHelpers(store: Store, count = 2) {
+function channelHelpers(store: Store, count = 2, doFetch: typeof fetch = fetch) {
   const jobs: string[] = [];
   const ports: MessagePort[] = [];
+  /** The URLs and ranges the helpers fetched themselves. */
+  const fetched: string[] = [];
+  const helperFetch: typeof fetch = (input, init) => {
+    fetched.push(`${urlOf(input).split("/").pop()} ${rangeOf(init)}`);
+    return doFetch(input, init);
+  };
   const helpers = Array.from({ length: count }, (): IngestPort => {
     const { port1, port2 } = new MessageChannel();
     ports.push(port1, port2);
-    const serve = serveIngest(Promise.resolve(store), (reply, transfer) =>
-      port2.postMessage(reply, transfer),
+    const serve = serveIngest(
+      Promise.resolve(store),
+      (reply, transfer) => port2.postMessage(reply, transfer),
+      helperFetch,
     );
     port2.addEventListener("message", (ev: MessageEvent<IngestRequest>) => {
-      if (ev.data.type === "ingest-stream") jobs.push(ev.data.path);
+      if (ev.data.type === "ingest-stream" || ev.data.type === "ingest-pieces")
+        jobs.push(`${ev.data.type} ${ev.data.path}`);
       void serve(ev.data);
     });
     return {
@@ -53,7 +67,7 @@ function channelHelpers(store: Store, count = 2) {
   const close = () => {
     for (const p of ports) p.close();
   };
-  return { helpers, jobs, close };
+  return { helpers, jobs, fetched, close };
 }
 
 const LAYERS = [
@@ -80,7 +94,30 @@ async function expectOnlyWholeBlobs(store: Store, allowed: string[]) {
   }
 }
 
-describe("a pull whose layers the helper workers ingest", () => {
+/** Ranges small enough that every layer here comes in several. */
+const PIECES: LayerPiecesOptions = { pieceBytes: 256 * 1024, maxLayerBytes: 64 * 2 ** 20 };
+
+/** The Range header of a request, if it has one. */
+function rangeOf(init: RequestInit | undefined): string | undefined {
+  return (init?.headers as Record<string, string> | undefined)?.Range;
+}
+
+/** The URL of a fetch's input. */
+function urlOf(input: RequestInfo | URL): string {
+  return input instanceof Request ? input.url : String(input);
+}
+
+/** The same, with every range after each layer's first fetched by the helper itself. */
+const HANDED_OFF: LayerPiecesOptions = { ...PIECES, handOff: () => true };
+
+const MODES = [
+  { name: "each layer streamed", pieces: undefined, whole: undefined, job: "ingest-stream" },
+  { name: "layers by range, read whole", pieces: PIECES, whole: undefined, job: "ingest-pieces" },
+  { name: "layers by range, read piece by piece", pieces: PIECES, whole: 0, job: "ingest-pieces" },
+  { name: "layers by range, fetched by the helpers", pieces: HANDED_OFF, whole: 0, job: "ingest-pieces" },
+] as const;
+
+describe.each(MODES)("a pull whose layers the helper workers ingest ($name)", (mode) => {
   let reg: EmbeddedTestRegistry;
   let proxy: FaultProxy;
   let image: ImageRecord;
@@ -108,16 +145,20 @@ describe("a pull whose layers the helper workers ingest", () => {
 
   /** Pulls into `store` with its layers on two channel helpers. */
   async function pullOnHelpers(store: Store, options: PullOptions = {}) {
-    const h = channelHelpers(store);
+    const h = channelHelpers(store, 2, options.fetch);
     try {
       const r = await pullImage(store, ref(), {
         retries: 2,
         backoffMs: 10,
-        ingestLayer: createStreamIngest(h.helpers),
+        ingestLayer: createStreamIngest(
+          h.helpers,
+          mode.whole === undefined ? {} : { wholeDigestMaxBytes: mode.whole },
+        ),
         concurrency: 2,
+        ...(mode.pieces ? { layerPieces: mode.pieces } : {}),
         ...options,
       });
-      return { r, jobs: h.jobs };
+      return { r, jobs: h.jobs, fetched: h.fetched };
     } finally {
       h.close();
     }
@@ -125,8 +166,31 @@ describe("a pull whose layers the helper workers ingest", () => {
 
   it("stores the same layers, entry indexes, image and transfer as a pull on the store's own thread", async () => {
     const onHelpers = openMemoryStore();
-    const { r: a, jobs } = await pullOnHelpers(onHelpers);
+    const ranges: string[] = [];
+    const recording: typeof fetch = (input, init) => {
+      if (urlOf(input).includes("/blobs/")) ranges.push(`${urlOf(input).split("/").pop()} ${rangeOf(init)}`);
+      return fetch(input, init);
+    };
+    const { r: a, jobs, fetched } = await pullOnHelpers(onHelpers, { fetch: recording });
+    // Handed off, the helpers fetch every range but each layer's first; else none.
+    const byHelpers = mode.pieces?.handOff
+      ? ranges.filter((r) => r.includes(" bytes=") && !r.endsWith(" bytes=0-262143"))
+      : [];
+    expect(fetched.sort()).toEqual(byHelpers.sort());
     expect(jobs).toHaveLength(LAYERS.length);
+    expect(jobs.every((j) => j.startsWith(`${mode.job} `))).toBe(true);
+    // By range: each layer is asked for range after range, each range once, up to its size.
+    for (const digest of layerDigests) {
+      const asked = ranges.filter((r) => r.startsWith(`${digest} `)).map((r) => r.split(" ")[1]);
+      const size = (await onHelpers.blobs.size(digest))!;
+      const want = mode.pieces
+        ? Array.from({ length: Math.ceil(size / mode.pieces.pieceBytes) }, (_, k) => {
+            const from = k * mode.pieces.pieceBytes;
+            return `bytes=${from}-${Math.min(size, from + mode.pieces.pieceBytes) - 1}`;
+          })
+        : ["undefined"];
+      expect(asked).toEqual(want);
+    }
     const onThread = openMemoryStore();
     const b = await pullImage(onThread, ref());
 
@@ -162,14 +226,19 @@ describe("a pull whose layers the helper workers ingest", () => {
     await expectOnlyWholeBlobs(store, layerBlobs);
   });
 
-  it("retries a layer whose connection broke mid-stream, then completes", async () => {
+  it("retries a layer whose connection broke mid-stream, fetching again only what is missing, then completes", async () => {
     const target = layerDigests[1]!;
     let broken = 0;
-    // The first download of one layer ends in a network error after 100 kB.
+    const asked: string[] = [];
+    // The first download of one layer (by range: of its third range) ends in a network error
+    // after 100 kB.
     const breaking: typeof fetch = async (input, init) => {
       const res = await fetch(input, init);
-      const url = input instanceof Request ? input.url : String(input);
+      const url = urlOf(input);
+      if (url.endsWith(`/blobs/${target}`)) asked.push(String(rangeOf(init)));
+      const third = mode.pieces ? `bytes=${2 * mode.pieces.pieceBytes}-` : "";
       if (broken > 0 || !url.endsWith(`/blobs/${target}`) || !res.body) return res;
+      if (!String(rangeOf(init)).startsWith(third)) return res;
       broken++;
       const reader = res.body.getReader();
       let sent = 0;
@@ -193,7 +262,14 @@ describe("a pull whose layers the helper workers ingest", () => {
     expect(broken).toBe(1);
     expect(r.record.id).toBe(image.id);
     const gets = reg.requests().filter((q) => q.method === "GET" && q.path.endsWith(`/blobs/${target}`));
-    expect(gets).toHaveLength(2);
+    if (mode.pieces) {
+      // Every range once, the broken one twice: what was received before it is not fetched again.
+      const ranges = Math.ceil(LAYERS[1]!.bytes / mode.pieces.pieceBytes);
+      expect(gets.length).toBeGreaterThanOrEqual(ranges + 1);
+      expect(asked.filter((r) => r === asked[2])).toHaveLength(2);
+      expect(new Set(asked).size).toBe(asked.length - 1);
+      expect(asked[3]).toBe(asked[2]);
+    } else expect(gets).toHaveLength(2);
     await expectOnlyWholeBlobs(store, [...layerBlobs, image.config, image.manifest!]);
   });
 
@@ -212,10 +288,33 @@ describe("a pull whose layers the helper workers ingest", () => {
     const err = await pullOnHelpers(store, { fetch: longer }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RegistryError);
     expect((err as RegistryError).kind).toBe("digest-mismatch");
-    expect((err as RegistryError).message).toMatch(/sent more than the \d+ bytes the manifest says/);
+    expect((err as RegistryError).message).toMatch(
+      mode.pieces
+        ? /sent more than the \d+ bytes asked for \(from byte 0 of \d+\)/
+        : /sent more than the \d+ bytes the manifest says/,
+    );
     expect(await store.blobs.has(target)).toBe(false);
     expect(await store.meta.list("images")).toEqual([]);
     await expectOnlyWholeBlobs(store, layerBlobs);
+  });
+
+  it("a registry that ignores Range: each layer streams from its whole answer, one request each", async () => {
+    const store = openMemoryStore();
+    const noRanges: typeof fetch = (input, init) => {
+      const headers = { ...(init?.headers as Record<string, string> | undefined) };
+      delete headers.Range;
+      return fetch(input, { ...init, headers });
+    };
+    reg.mark();
+    const { r, jobs } = await pullOnHelpers(store, { fetch: noRanges });
+    expect(r.record.id).toBe(image.id);
+    expect(jobs).toHaveLength(LAYERS.length);
+    expect(jobs.every((j) => j.startsWith("ingest-stream "))).toBe(true);
+    for (const d of layerDigests) {
+      const gets = reg.requests().filter((q) => q.method === "GET" && q.path.endsWith(`/blobs/${d}`));
+      expect(gets.map((q) => q.status)).toEqual([200]);
+    }
+    await expectOnlyWholeBlobs(store, [...layerBlobs, image.config, image.manifest!]);
   });
 
   it("cancelled mid-pull: CancelledError, no image or layer record, only whole verified blobs left", async () => {
@@ -246,7 +345,12 @@ describe("a pull whose layers the helper workers ingest", () => {
     const store = openMemoryStore();
     const h = channelHelpers(store);
     const listeners: ((ev: MessageEvent<ResponseMessage>) => void)[] = [];
-    const handle = serveProtocol(createHandlers(store, { ingestWorkers: () => h.helpers }), (msg) => {
+    const handlers = createHandlers(store, {
+      ingestWorkers: () => h.helpers,
+      ...(mode.pieces ? { registryLayerPieces: mode.pieces } : {}),
+      ...(mode.pieces?.handOff ? { registryHelperFetches: mode.pieces.handOff } : {}),
+    });
+    const handle = serveProtocol(handlers, (msg) => {
       for (const l of listeners) l({ data: structuredClone(msg) } as MessageEvent<ResponseMessage>);
     });
     const client = createWorkerClient({
@@ -265,11 +369,79 @@ describe("a pull whose layers the helper workers ingest", () => {
       h.close();
     }
     expect(h.jobs).toHaveLength(LAYERS.length);
+    // The page's pull always asks by range (PAGE_LAYER_PIECES unless the test sets smaller ones).
+    expect(h.jobs.every((j) => j.startsWith("ingest-pieces "))).toBe(true);
+    const step = mode.pieces?.pieceBytes ?? PAGE_LAYER_PIECES.pieceBytes;
     for (let i = 0; i < LAYERS.length; i++) {
-      const last = events.filter((e) => e.role === "layer" && e.index === i).at(-1)!;
+      const mine = events.filter((e) => e.role === "layer" && e.index === i);
+      const last = mine.at(-1)!;
       expect(last).toMatchObject({ state: "done", outcome: "received" });
       expect(last.bytes).toBe(last.size);
+      // Progress moves a range at a time, never past the size.
+      for (const e of mine.filter((x) => x.state === "moving")) {
+        expect(e.bytes === e.size || e.bytes % step === 0).toBe(true);
+        expect(e.bytes).toBeLessThanOrEqual(e.size);
+      }
     }
     expect(await client.call("registry.transfers", { image: image.id })).toHaveLength(1);
   });
 });
+
+/** CNCF distribution with htpasswd, where it is installed (the ranges' credentials need a registry that asks for them). */
+const WITH_AUTH = registryMissing === undefined ? [{ label: "distribution with htpasswd" }] : [];
+
+describe.each(WITH_AUTH)(
+  "ranges the helpers fetch themselves, from $label redirecting blobs to storage",
+  () => {
+    let reg: TestRegistry;
+    let proxy: FaultProxy;
+    let image: ImageRecord;
+
+    beforeAll(async () => {
+      reg = await startRegistry("basic");
+      proxy = await startFaultProxy(reg.domain, basicAuthorization(USER));
+      const source = openMemoryStore();
+      image = await storeImage(source, "ranged:1", LAYERS);
+      await pushImage(source, image.id, `${reg.domain}/ranged/app:1`, {
+        credentials: staticCredentials({ [reg.domain]: USER }),
+      });
+    });
+    afterAll(async () => {
+      await proxy?.stop();
+      await reg?.stop();
+    });
+
+    it("sends the credentials with each range to the registry only, never to the storage host it redirects to", async () => {
+      const store = openMemoryStore();
+      const sentAuth: boolean[] = [];
+      const helperFetch: typeof fetch = (input, init) => {
+        sentAuth.push((init?.headers as Record<string, string> | undefined)?.Authorization !== undefined);
+        return fetch(input, init);
+      };
+      const h = channelHelpers(store, 2, helperFetch);
+      proxy.storageHits.length = 0;
+      proxy.fault = (m, p) =>
+        m === "GET" && p.includes("/blobs/sha256:") ? { kind: "redirect" } : undefined;
+      try {
+        const r = await pullImage(store, `${proxy.domain}/ranged/app:1`, {
+          credentials: staticCredentials({ [proxy.domain]: USER }),
+          retries: 2,
+          backoffMs: 10,
+          ingestLayer: createStreamIngest(h.helpers, { wholeDigestMaxBytes: 0 }),
+          concurrency: 2,
+          layerPieces: HANDED_OFF,
+        });
+        expect(r.record.id).toBe(image.id);
+      } finally {
+        proxy.fault = () => undefined;
+        h.close();
+      }
+      // The helpers fetched ranges themselves, each sent to the registry with its credentials...
+      expect(h.fetched.length).toBeGreaterThan(LAYERS.length);
+      expect(sentAuth.every(Boolean)).toBe(true);
+      // ...and every range was redirected to storage (the helpers' and the pull's alike), which never saw them.
+      expect(proxy.storageHits.length).toBeGreaterThanOrEqual(h.fetched.length + LAYERS.length + 1);
+      expect(proxy.storageHits.every((x) => !x.authorization)).toBe(true);
+    });
+  },
+);

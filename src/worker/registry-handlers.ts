@@ -8,7 +8,12 @@ import { LayerLabError } from "../core/errors.ts";
 import type { Credentials, CredentialsProvider } from "../core/registry/auth.ts";
 import type { RegistryClientOptions } from "../core/registry/client.ts";
 import { RegistryError } from "../core/registry/errors.ts";
-import { type PullOptions, pullImage, type TransferProgress } from "../core/registry/pull.ts";
+import {
+  type LayerPiecesOptions,
+  type PullOptions,
+  pullImage,
+  type TransferProgress,
+} from "../core/registry/pull.ts";
 import { pushImage } from "../core/registry/push.ts";
 import { parseReference, registryHost } from "../core/registry/reference.ts";
 import { readTransfers } from "../core/registry/transfer.ts";
@@ -28,6 +33,17 @@ export const REMEMBERED_LOGINS_KEY = "registry-credentials";
 
 /** A moving blob reports at most this often; a change of state always reports at once. */
 const PROGRESS_EVERY_MS = 100;
+
+/**
+ * The page pulls layers by byte range, each range taken with `Response.blob()`: the browser
+ * keeps the bytes in its blob storage without this thread reading them, a helper reads them once
+ * to verify and index the layer, and IndexedDB adopts the Blob they compose (as an import's File
+ * slice), rather than the bytes crossing this thread, then a helper, then IndexedDB in 1 MiB
+ * chunks. Progress moves a range at a time. A layer is held whole in blob storage until it is
+ * stored, so only layers up to `maxLayerBytes` go this way (one per helper at a time); larger
+ * ones stream.
+ */
+export const PAGE_LAYER_PIECES: LayerPiecesOptions = { pieceBytes: 8 * 2 ** 20, maxLayerBytes: 64 * 2 ** 20 };
 
 type RegistryMethods = Pick<
   WorkerMethods,
@@ -51,6 +67,14 @@ export interface RegistryHandlerOptions {
   ingestWorkers?: () => IngestPort[];
   /** Retries and backoff (tests shorten them; the page keeps the client's defaults). */
   retry?: Pick<RegistryClientOptions, "retries" | "backoffMs" | "maxBackoffMs">;
+  /** How layers are fetched by range (default PAGE_LAYER_PIECES; tests make the ranges small). */
+  layerPieces?: LayerPiecesOptions;
+  /**
+   * URLs a helper worker may fetch itself (see LayerPiecesOptions.handOff): not those only the
+   * page can reach (the embedded registry, through fetch-relay.ts). Without it, this thread
+   * fetches every range.
+   */
+  helperFetches?: (url: string) => boolean;
 }
 
 /** The registry methods, as plain functions over the store (tested in Node against a real registry). */
@@ -97,11 +121,18 @@ export function createRegistryHandlers(options: RegistryHandlerOptions): {
    * the network and relays the bytes, while the helpers hash, decompress, index and store them on
    * the other cores (it did all of that itself before, and was the pull's bottleneck).
    */
-  function helpersFor(): Pick<PullOptions, "ingestLayer" | "concurrency"> {
-    if (!options.ingestWorkers) return {};
+  function helpersFor(): Pick<PullOptions, "ingestLayer" | "concurrency" | "layerPieces"> {
+    const layerPieces = options.layerPieces ?? PAGE_LAYER_PIECES;
+    if (!options.ingestWorkers) return { layerPieces };
     transferable ??= canTransferStreams();
     const workers = transferable ? options.ingestWorkers() : [];
-    return workers.length ? { ingestLayer: createStreamIngest(workers), concurrency: workers.length } : {};
+    if (!workers.length) return { layerPieces };
+    return {
+      ingestLayer: createStreamIngest(workers),
+      concurrency: workers.length,
+      // The helpers fetch the ranges themselves where they can: the Blobs then never live here.
+      layerPieces: options.helperFetches ? { ...layerPieces, handOff: options.helperFetches } : layerPieces,
+    };
   }
 
   /** After a transfer that worked: keep the login when asked to, forget a remembered one when not. */

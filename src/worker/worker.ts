@@ -58,6 +58,8 @@ const handle = serveProtocol(
       // Public registries through the same-origin proxy, the embedded one at its own path.
       registryEndpoint: (host) => pageEndpoint(host, self.location.origin),
       registryFetch,
+      // The helpers fetch a pull's ranges themselves, but the embedded registry only through the page.
+      registryHelperFetches: (url) => !url.startsWith(embedded),
     }),
   ),
   (msg) => self.postMessage(msg),

@@ -42,14 +42,14 @@ export async function* streamBytes(
 }
 
 /**
- * An async iterable over a byte stream: Node streams and most ReadableStreams already are one;
+ * An async iterable over a stream (of bytes, unless said): Node streams and most ReadableStreams already are one;
  * a ReadableStream without async iteration (older browsers) is read through its reader.
  */
-export function asyncIterable(
-  source: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>,
-): AsyncIterable<Uint8Array> {
-  if (Symbol.asyncIterator in source) return source as AsyncIterable<Uint8Array>;
-  const stream = source as ReadableStream<Uint8Array>;
+export function asyncIterable<T = Uint8Array>(
+  source: AsyncIterable<T> | ReadableStream<T>,
+): AsyncIterable<T> {
+  if (Symbol.asyncIterator in source) return source as AsyncIterable<T>;
+  const stream = source as ReadableStream<T>;
   return {
     async *[Symbol.asyncIterator]() {
       const reader = stream.getReader();

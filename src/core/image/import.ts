@@ -26,11 +26,13 @@ import { type Descriptor, formatPlatform, type ImageConfig, type ImageManifest, 
 import { findImages } from "./select-manifest.ts";
 
 export {
+  type BlobPieces,
   type EntryJob,
   type ImportLimits,
   type ImportProgress,
   type IngestedEntry,
   ingestArchiveEntry,
+  type PieceRequest,
   WHOLE_DIGEST_BUDGET_BYTES,
   WHOLE_DIGEST_MAX_BYTES,
 } from "./ingest-layer.ts";

@@ -87,6 +87,48 @@ export const WHOLE_DIGEST_BUDGET_BYTES = 64 * 2 ** 20;
 /** Pieces in which a layer read whole is fed to the decompressor (its output stays small). */
 const HELD_CHUNK_BYTES = 256 * 1024;
 
+/**
+ * A blob that arrives as Blobs in order (a pull's layer fetched by byte range, each range brought
+ * into the browser's blob storage by `Response.blob()`, so this thread never read it off the
+ * network): read piece by piece as they come, and stored as the Blob they compose.
+ */
+export interface BlobPieces {
+  kind: "pieces";
+  /** The pieces in order: each a Blob, or a request for one that the reader makes (`resolve`). */
+  pieces: AsyncIterable<Blob | PieceRequest>;
+  /** The blob's size, which the pieces add up to. */
+  size: number;
+  /** Turns a request into its Blob (required when `pieces` yields requests). */
+  resolve?: (r: PieceRequest) => Promise<Blob>;
+}
+
+/**
+ * A byte range of a blob for the reader of BlobPieces to fetch itself (a helper worker, so the
+ * Blob lives only on its thread): the URL, headers (Authorization for the registry only) and the
+ * range, `want` bytes from `at`.
+ */
+export interface PieceRequest {
+  kind: "request";
+  url: string;
+  headers: Record<string, string>;
+  at: number;
+  want: number;
+}
+
+/** A piece that is a Blob already (not a request for one). */
+function pieceBlob(p: BlobPieces, item: Blob | PieceRequest): Promise<Blob> | Blob {
+  if (isBlob(item)) return item;
+  // A caller that hands out requests gives the way to make them: without it, a bug.
+  if (!p.resolve) throw new Error("a blob's pieces hold a request but no way to make it");
+  return p.resolve(item);
+}
+
+/** A Blob a store may adopt, possibly known whole only once its bytes have been read (pieces). */
+interface WholeSource {
+  size: number;
+  blob(): Blob;
+}
+
 /** One large archive entry to ingest: its path and byte range in the archive. */
 export interface EntryJob {
   path: string;
@@ -111,12 +153,17 @@ export type IngestedEntry = (
  */
 export async function ingestArchiveEntry(
   store: Store,
-  body: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array> | Blob,
+  body: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array> | Blob | BlobPieces,
   path: string,
   options: Pick<
     IngestOptions,
     "limits" | "hashFiles" | "gzipEngine" | "signal" | "wholeDigestMaxBytes" | "blobsOnly"
   > & {
+    /**
+     * The digest the entry must have (a pull's layer): a Blob (or pieces) whose bytes hash to
+     * another is not stored at all; the result names the digest they do hash to.
+     */
+    expected?: Digest;
     /**
      * Leave the last writes to the caller (see `leftToStore` in the result): a Blob read whole is
      * not adopted here and the entry index is not put. A worker then takes its next layer at
@@ -132,24 +179,43 @@ export async function ingestArchiveEntry(
 ): Promise<IngestedEntry> {
   const imp = new IngestSession(store, options);
   try {
-    const whole = isBlob(body) ? body : undefined;
+    const oneShot = oneShotSha256();
+    const maxWhole = options.wholeDigestMaxBytes ?? WHOLE_DIGEST_MAX_BYTES;
+    let input = body;
+    if (isPieces(input) && oneShot && input.size <= maxWhole) {
+      // Small enough to be read whole: the pieces are gathered first (they are Blobs, so this
+      // holds no bytes here) and the layer goes the way of any Blob.
+      const parts: Blob[] = [];
+      for await (const item of input.pieces) parts.push(await pieceBlob(input, item));
+      input = new Blob(parts);
+    }
+    const blob = isBlob(input) ? input : undefined;
+    const pieces = isPieces(input) ? readPieces(input) : undefined;
+    const whole: WholeSource | undefined = blob ? { size: blob.size, blob: () => blob } : pieces;
     // A layer of up to WHOLE_DIGEST_MAX_BYTES is read whole, so its digest is one native call
     // (WebCrypto) rather than a WebAssembly hash of every chunk. A short read is refused as
     // truncated by ingestLayer, which counts the bytes either way.
-    const oneShot = oneShotSha256();
     const held =
-      whole && oneShot && whole.size <= (options.wholeDigestMaxBytes ?? WHOLE_DIGEST_MAX_BYTES)
-        ? await readBlobWhole(whole, options.readBuffer)
-        : undefined;
+      blob && oneShot && blob.size <= maxWhole ? await readBlobWhole(blob, options.readBuffer) : undefined;
     const rawDigest = held ? oneShot!(held) : undefined;
     rawDigest?.catch(() => {});
     const source = held
       ? streamBytes(held, [HELD_CHUNK_BYTES])
-      : whole
-        ? (whole.stream() as ReadableStream<Uint8Array>)
-        : (body as AsyncIterable<Uint8Array>);
+      : pieces
+        ? pieces.bytes
+        : blob
+          ? (blob.stream() as ReadableStream<Uint8Array>)
+          : (input as AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>);
     const { head, stream } = await peek(asyncIterable(source), SNIFF_BYTES);
-    const c = await imp.ingestLayer(stream, head, path, whole, rawDigest, options.leaveWrites);
+    const c = await imp.ingestLayer(
+      stream,
+      head,
+      path,
+      whole,
+      rawDigest,
+      options.leaveWrites,
+      options.expected,
+    );
     // Decoded and hashed (the one-shot digest copied what it hashed): the memory can be reused.
     if (held && options.readBuffer && c.kind === "layer")
       options.readBuffer.buffer = held.buffer as ArrayBuffer;
@@ -257,16 +323,20 @@ export class IngestSession<O extends IngestOptions = IngestOptions> {
     source: AsyncIterable<Uint8Array>,
     head: Uint8Array,
     path: string,
-    whole?: Blob,
+    wholeBlob?: Blob | WholeSource,
     /** The digest of `whole`, when the caller takes it (see ingestArchiveEntry). */
     rawDigest?: Promise<Digest>,
     /** Store neither `whole` nor the entry index: hand them back in `leftToStore`. */
     leaveWrites?: boolean,
+    /** The digest `whole` must have: one whose bytes hash to another is not adopted. */
+    expected?: Digest,
   ): Promise<LayerCandidate | FailedCandidate> {
     const compression = sniffCompression(head);
     const signal = this.signal;
+    const whole: WholeSource | undefined =
+      wholeBlob && isBlob(wholeBlob) ? { size: wholeBlob.size, blob: () => wholeBlob } : wholeBlob;
     if (this.options.blobsOnly && compression !== "none")
-      return this.ingestBlobOnly(source, path, compression, whole, rawDigest, leaveWrites);
+      return this.ingestBlobOnly(source, path, compression, whole, rawDigest, leaveWrites, expected);
     // The entry as it came: adopted as a Blob when it is a slice of the picked File (its bytes
     // are only hashed here), else streamed into the store. An uncompressed layer is its own tar.
     const rawHash = whole && !rawDigest ? await createSha256() : undefined;
@@ -318,9 +388,13 @@ export class IngestSession<O extends IngestOptions = IngestOptions> {
           throw new ArchiveError(`truncated: read ${rawSize} of its ${whole.size} bytes`, { entry: path });
         }
         const digest = rawDigest ? await rawDigest : rawHash!.finish();
+        if (expected && digest !== expected) {
+          // Not the blob asked for: nothing of it is stored, and the caller hears what it was.
+          return { kind: "layer", path, digest, blobSize: whole.size, compression, warnings: [] };
+        }
         adopted = leaveWrites
           ? { digest, size: whole.size, deduplicated: false }
-          : this.note(await this.store.blobs.adopt(whole, digest, { signal }));
+          : this.note(await this.store.blobs.adopt(whole.blob(), digest, { signal }));
       }
       const rawRes = rawPut ? this.note(await rawPut) : (adopted ?? this.note(await tarPut!));
       const diffId = tarHash ? tarHash.finish() : rawRes.digest;
@@ -368,9 +442,10 @@ export class IngestSession<O extends IngestOptions = IngestOptions> {
     source: AsyncIterable<Uint8Array>,
     path: string,
     compression: Compression,
-    whole: Blob | undefined,
+    whole: WholeSource | undefined,
     rawDigest: Promise<Digest> | undefined,
     leaveWrites: boolean | undefined,
+    expected: Digest | undefined,
   ): Promise<LayerCandidate> {
     const signal = this.signal;
     let res: PutResult;
@@ -384,9 +459,11 @@ export class IngestSession<O extends IngestOptions = IngestOptions> {
       if (n !== whole.size)
         throw new ArchiveError(`truncated: read ${n} of its ${whole.size} bytes`, { entry: path });
       const digest = rawDigest ? await rawDigest : hash!.finish();
+      if (expected && digest !== expected)
+        return { kind: "layer", path, digest, blobSize: whole.size, compression, warnings: [] };
       res = leaveWrites
         ? { digest, size: whole.size, deduplicated: false }
-        : this.note(await this.store.blobs.adopt(whole, digest, { signal }));
+        : this.note(await this.store.blobs.adopt(whole.blob(), digest, { signal }));
     } else {
       res = this.note(await this.store.blobs.putStream(guard(source), { signal }));
     }
@@ -402,6 +479,48 @@ export class IngestSession<O extends IngestOptions = IngestOptions> {
       ...(leaveWrites ? { leftToStore: { adopt: whole !== undefined } } : {}),
     };
   }
+}
+
+/** Whether a body is a blob's pieces (see BlobPieces). */
+export function isPieces(b: unknown): b is BlobPieces {
+  return typeof b === "object" && b !== null && (b as BlobPieces).kind === "pieces";
+}
+
+/**
+ * The bytes of a blob's pieces, each piece read whole as it comes and fed on in small steps; and
+ * the Blob they compose, for the store to adopt once every piece has been read.
+ */
+function readPieces(p: BlobPieces): WholeSource & { bytes: AsyncIterable<Uint8Array> } {
+  const parts: Blob[] = [];
+  return {
+    size: p.size,
+    blob: () => new Blob(parts),
+    bytes: (async function* () {
+      // The next piece is asked for (a request: fetched) while this one is read and decoded, so
+      // the reader does not wait for the network between pieces. One piece ahead at most.
+      const it = p.pieces[Symbol.asyncIterator]();
+      const ahead = async (): Promise<Blob | undefined> => {
+        const r = await it.next();
+        return r.done ? undefined : pieceBlob(p, r.value);
+      };
+      let next = ahead();
+      try {
+        for (let piece = await next; piece; piece = await next) {
+          next = ahead();
+          next.catch(() => {});
+          parts.push(piece);
+          yield* streamBytes(new Uint8Array(await piece.arrayBuffer()), [HELD_CHUNK_BYTES]);
+        }
+      } finally {
+        // Stopped early (a failure, a cancel): the source is ended once the piece ahead settles,
+        // without holding up the failure itself.
+        void next
+          .catch(() => undefined)
+          .then(() => it.return?.())
+          .catch(() => {});
+      }
+    })(),
+  };
 }
 
 /** A real Blob (a File or a slice of one), which a store may adopt without reading it again. */

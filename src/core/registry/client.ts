@@ -51,6 +51,12 @@ export interface RegistryRequest {
   what: string;
   /** Statuses that are answers, not failures (default: 2xx). */
   accept?: (status: number) => boolean;
+  /**
+   * The fetch's cache mode. Blob GETs say `no-store`: a blob is content-addressed and goes into
+   * the store anyway, and distribution marks blobs cacheable for a year, so a browser would
+   * otherwise also write every layer into its HTTP cache.
+   */
+  cache?: RequestCache;
   signal?: AbortSignal;
 }
 
@@ -90,6 +96,23 @@ export class RegistryClient {
     if (base === undefined && url.startsWith("/") && !url.startsWith("//"))
       return new URL(this.origin + url).href;
     return new URL(url, base ?? `${this.origin}/`).href;
+  }
+
+  /**
+   * A GET of a path under the registry, ready for another thread to send with its own fetch: the
+   * absolute URL and the Authorization header for these scopes (a token fetched or refreshed
+   * here). Counted as a GET. The sender must follow redirects with `redirect: "follow"`, which
+   * drops Authorization when a redirect leaves the registry's origin (Fetch standard).
+   */
+  async prepare(req: {
+    url: string;
+    scopes: string[];
+    signal?: AbortSignal;
+  }): Promise<{ url: string; headers: Record<string, string> }> {
+    const url = this.resolve(req.url);
+    const authorization = await this.authorization(req.scopes, req.signal);
+    this.count("GET");
+    return { url, headers: authorization && this.isRegistry(url) ? { Authorization: authorization } : {} };
   }
 
   /** Whether a URL is the registry itself (under its origin and path), where credentials may go. */
@@ -187,6 +210,7 @@ export class RegistryClient {
         headers,
         ...(body ? { body: body as Uint8Array<ArrayBuffer> } : {}),
         redirect: "manual",
+        ...(req.cache ? { cache: req.cache } : {}),
         ...(req.signal ? { signal: req.signal } : {}),
       });
       if (res.type === "opaqueredirect") {
@@ -197,6 +221,7 @@ export class RegistryClient {
           headers,
           ...(body ? { body: body as Uint8Array<ArrayBuffer> } : {}),
           redirect: "follow",
+          ...(req.cache ? { cache: req.cache } : {}),
           ...(req.signal ? { signal: req.signal } : {}),
         });
       }

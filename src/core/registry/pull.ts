@@ -6,12 +6,17 @@
 import { asyncIterable } from "../archive/bytes.ts";
 import { createSha256, type Digest, isDigest, sha256 } from "../digest.ts";
 import { CancelledError, LayerLabError, throwIfAborted } from "../errors.ts";
-import { type IngestedEntry, ingestArchiveEntry } from "../image/import.ts";
+import {
+  type BlobPieces,
+  type IngestedEntry,
+  ingestArchiveEntry,
+  type PieceRequest,
+} from "../image/import.ts";
 import { formatPlatform, type ImageConfig, type ImageIndex, type ImageManifest } from "../image/oci.ts";
 import { isStorageFull } from "../store/faults.ts";
 import type { ImageRecord, LayerRecord, Store } from "../store/types.ts";
 import { repositoryScope } from "./auth.ts";
-import { RegistryClient, type RegistryClientOptions } from "./client.ts";
+import { discard, RegistryClient, type RegistryClientOptions } from "./client.ts";
 import { RegistryError } from "./errors.ts";
 import { CONFIG_MAX_BYTES, fetchManifest, readLimited } from "./manifest.ts";
 import { choosePlatform } from "./platform.ts";
@@ -35,17 +40,70 @@ export interface TransferProgress {
 }
 
 /**
- * Ingests one layer blob as its bytes arrive: stores it as it came and, unless `blobsOnly`,
- * decompresses it, hashes the tar (its diffId) and indexes its files, as an import does
- * (ingestArchiveEntry). The store holds what it added (listed in `added`); a failed ingest leaves
- * nothing of that layer behind. The page hands layers to the import's helper workers through
- * this (src/worker/ingest-pool.ts), so they are decoded on other cores.
+ * Ingests one layer blob as its bytes arrive (or as the Blobs of its byte ranges arrive, with
+ * `layerPieces`): stores it as it came and, unless `blobsOnly`, decompresses it, hashes the tar
+ * (its diffId) and indexes its files, as an import does (ingestArchiveEntry). The store holds
+ * what it added (listed in `added`); a failed ingest leaves nothing of that layer behind, and a
+ * blob whose bytes do not hash to `expected` is not stored where the ingest can tell before
+ * storing (pieces). The page hands layers to the import's helper workers through this
+ * (src/worker/ingest-pool.ts), so they are decoded on other cores.
  */
 export type LayerIngest = (
-  body: AsyncIterable<Uint8Array>,
+  body: AsyncIterable<Uint8Array> | LayerPieces,
   what: string,
-  options: { signal?: AbortSignal; hashFiles?: boolean; blobsOnly?: boolean },
+  options: { signal?: AbortSignal; hashFiles?: boolean; blobsOnly?: boolean; expected?: Digest },
 ) => Promise<IngestedEntry>;
+
+/** How a pull fetches layers by byte range (see PullOptions.layerPieces). */
+export interface LayerPiecesOptions {
+  /** Bytes asked for per request. */
+  pieceBytes: number;
+  /** Larger layers stream as one request (their pieces would all be held until stored). */
+  maxLayerBytes: number;
+  /**
+   * Ranges whose URL this accepts are handed to the ingest as PieceRequests to send itself (a
+   * helper worker: the Blobs then live only on its thread, whose garbage collector frees them
+   * soon after they are stored). This thread still sends each layer's first range (1 MiB: it
+   * learns the authorization and whether the registry answers ranges), and sends again any
+   * range the ingest could not fetch (BlobPieces.resolve), with its retries and errors. The
+   * ingest tells each range it fetched itself (LayerPieces.arrived), for progress.
+   */
+  handOff?: (url: string) => boolean;
+}
+
+/** A layer's first range when the others are handed off: small, since this thread holds it. */
+const HANDED_OFF_FIRST_BYTES = 2 ** 20;
+
+/** The pieces of a layer as a pull hands them to its ingest (see LayerPiecesOptions.handOff). */
+export interface LayerPieces extends BlobPieces {
+  /** The ingest got a request's Blob by itself: progress. */
+  arrived?: (r: PieceRequest) => void;
+}
+
+/**
+ * Sends a PieceRequest with `fetch` (following redirects, which drops Authorization when one
+ * leaves the registry's origin) and gives its Blob: exactly the range's bytes from a 206 answer
+ * that says its length, or an error, after which the pull sends the range again itself.
+ */
+export async function fetchPieceRequest(
+  r: PieceRequest,
+  doFetch: typeof fetch,
+  signal?: AbortSignal,
+): Promise<Blob> {
+  const res = await doFetch(r.url, {
+    headers: { ...r.headers, Range: `bytes=${r.at}-${r.at + r.want - 1}` },
+    cache: "no-store",
+    redirect: "follow",
+    ...(signal ? { signal } : {}),
+  });
+  if (res.status !== 206 || res.headers.get("content-length") !== String(r.want)) {
+    await discard(res);
+    throw new Error(`answered ${res.status} with ${res.headers.get("content-length")} bytes`);
+  }
+  const blob = await res.blob();
+  if (blob.size !== r.want) throw new Error(`sent ${blob.size} of ${r.want} bytes`);
+  return blob;
+}
 
 /** Options of pullImage. */
 export interface PullOptions extends RegistryClientOptions {
@@ -67,6 +125,14 @@ export interface PullOptions extends RegistryClientOptions {
   blobsOnly?: boolean;
   /** Where each layer is ingested (default: ingestArchiveEntry on this thread, into `store`). */
   ingestLayer?: LayerIngest;
+  /**
+   * Fetch each layer of up to `maxLayerBytes` in byte ranges of `pieceBytes`, each taken with
+   * `Response.blob()`, and hand the ingest the Blobs (for the page: the browser then brings the
+   * bytes into its blob storage without this thread reading them, and the store adopts the Blob
+   * they compose). A range whose connection breaks is fetched again alone; progress moves a
+   * range at a time. A registry that ignores Range gets the layer streamed as without this.
+   */
+  layerPieces?: LayerPiecesOptions;
 }
 
 /** What a pull stored and moved. */
@@ -205,8 +271,9 @@ export async function pullImage(
         return;
       }
       let moved = 0;
-      const ingest = async (body: AsyncIterable<Uint8Array>) => {
+      const ingest = async (body: AsyncIterable<Uint8Array> | LayerPieces) => {
         const r = await ingestLayer(body, `layer ${i + 1} (${desc.digest})`, {
+          expected: desc.digest,
           ...(signal ? { signal } : {}),
           ...(options.hashFiles === false ? { hashFiles: false } : {}),
           ...(options.blobsOnly ? { blobsOnly: true } : {}),
@@ -253,6 +320,7 @@ export async function pullImage(
           },
           ingest,
           ctx,
+          options.layerPieces,
         );
       }
       const rec: LayerRecord = existing ?? {
@@ -364,7 +432,11 @@ function mismatch(what: string, got: string, ctx: { registry: string; repository
   );
 }
 
-/** Streams one layer blob into `ingest`, counting bytes and refusing more than its size; retried on network errors. */
+/**
+ * Streams one layer blob into `ingest`, counting bytes and refusing more than its size; retried on
+ * network errors. With `pieces` (and a registry that answers Range), the layer goes to `ingest`
+ * as the Blobs of its byte ranges (see fetchPieces).
+ */
 async function fetchLayer<T>(
   client: RegistryClient,
   repo: string,
@@ -373,40 +445,101 @@ async function fetchLayer<T>(
   scopes: string[],
   signal: AbortSignal | undefined,
   onBytes: (n: number) => void,
-  ingest: (body: AsyncIterable<Uint8Array>) => Promise<T>,
+  ingest: (body: AsyncIterable<Uint8Array> | LayerPieces) => Promise<T>,
   ctx: { registry: string; repository: string },
+  pieces?: LayerPiecesOptions,
 ): Promise<T> {
   const retries = client.options.retries ?? 4;
+  const ranged = pieces && size > 0 && size <= pieces.maxLayerBytes;
   for (let attempt = 0; ; attempt++) {
+    const first = ranged
+      ? Math.min(pieces.handOff ? HANDED_OFF_FIRST_BYTES : pieces.pieceBytes, pieces.pieceBytes, size)
+      : 0;
     const res = await client.send({
       method: "GET",
       url: `/v2/${repo}/blobs/${digest}`,
       scopes,
       what: `layer ${digest}`,
+      cache: "no-store",
+      ...(first ? { headers: { Range: `bytes=0-${first - 1}` } } : {}),
       ...(signal ? { signal } : {}),
     });
     if (!res.body) throw new RegistryError("protocol", `layer ${digest}: the registry sent no body`, ctx);
     let n = 0;
-    const body = asyncIterable(res.body as ReadableStream<Uint8Array>);
-    const counted = async function* () {
-      for await (const c of body) {
-        n += c.byteLength;
-        if (n > size) {
-          throw new RegistryError(
-            "digest-mismatch",
-            `layer ${digest}: the registry sent more than the ${size} bytes the manifest says. Nothing of it was stored.`,
-            ctx,
-          );
-        }
+    // A failure of the pieces' own fetching (retried there already) is final here.
+    let piecesFailed: { err: unknown } | undefined;
+    let body: AsyncIterable<Uint8Array> | LayerPieces;
+    if (ranged && res.status === 206) {
+      const range = rangeFetcher(client, repo, digest, size, scopes, signal, ctx);
+      const count = (bytes: number) => {
+        n += bytes;
         onBytes(n);
-        yield c;
-      }
-      if (n < size) throw new TruncatedBody(n, size);
-    };
+      };
+      body = {
+        kind: "pieces",
+        size,
+        pieces: (async function* () {
+          try {
+            for await (const item of fetchPieces(
+              client,
+              repo,
+              digest,
+              size,
+              pieces,
+              first,
+              res,
+              range,
+              scopes,
+              signal,
+            )) {
+              if (item instanceof Blob) count(item.size);
+              yield item;
+            }
+          } catch (err) {
+            piecesFailed = { err };
+            throw err;
+          }
+        })(),
+        // Ranges handed off: the ingest's way back for those it could not fetch, and its word on those it did.
+        ...(pieces.handOff
+          ? {
+              resolve: async (r: PieceRequest) => {
+                try {
+                  const blob = await range(r.at, r.want);
+                  count(r.want);
+                  return blob;
+                } catch (err) {
+                  piecesFailed ??= { err };
+                  throw err;
+                }
+              },
+              arrived: (r: PieceRequest) => count(r.want),
+            }
+          : {}),
+      };
+    } else {
+      const stream = asyncIterable(res.body as ReadableStream<Uint8Array>);
+      body = (async function* () {
+        for await (const c of stream) {
+          n += c.byteLength;
+          if (n > size) {
+            throw new RegistryError(
+              "digest-mismatch",
+              `layer ${digest}: the registry sent more than the ${size} bytes the manifest says. Nothing of it was stored.`,
+              ctx,
+            );
+          }
+          onBytes(n);
+          yield c;
+        }
+        if (n < size) throw new TruncatedBody(n, size);
+      })();
+    }
     try {
-      return await ingest(counted());
+      return await ingest(body);
     } catch (err) {
       if (signal?.aborted) throw new CancelledError("pull");
+      if (piecesFailed) throw piecesFailed.err;
       const transient = err instanceof TruncatedBody || !(err instanceof LayerLabError);
       if (!transient && !(err instanceof RegistryError && err.kind === "digest-mismatch")) {
         // A layer that does not decode: tell a damaged transfer (its digest is wrong) from a
@@ -425,11 +558,157 @@ async function fetchLayer<T>(
         }
         throw err;
       }
-      await new Promise((r) =>
-        setTimeout(r, Math.min(8000, (client.options.backoffMs ?? 500) * 2 ** attempt)),
-      );
+      await sleep(Math.min(8000, (client.options.backoffMs ?? 500) * 2 ** attempt), signal);
     }
   }
+}
+
+/**
+ * The pieces of a layer's byte ranges in order: the answer to the first range (`first` bytes,
+ * already asked for: `firstResponse`), then ranges of `pieceBytes`, each a Blob this thread
+ * fetched (`range`) or, where `handOff` accepts the URL, a PieceRequest for the ingest to send.
+ */
+async function* fetchPieces(
+  client: RegistryClient,
+  repo: string,
+  digest: Digest,
+  size: number,
+  options: LayerPiecesOptions,
+  first: number,
+  firstResponse: Response,
+  range: (at: number, want: number, res?: Response) => Promise<Blob>,
+  scopes: string[],
+  signal: AbortSignal | undefined,
+): AsyncGenerator<Blob | PieceRequest> {
+  yield await range(0, first, firstResponse);
+  for (let at = first; at < size; at += options.pieceBytes) {
+    const want = Math.min(options.pieceBytes, size - at);
+    if (options.handOff) {
+      const ready = await client.prepare({
+        url: `/v2/${repo}/blobs/${digest}`,
+        scopes,
+        ...(signal ? { signal } : {}),
+      });
+      if (options.handOff(ready.url)) {
+        yield { kind: "request", url: ready.url, headers: ready.headers, at, want };
+        continue;
+      }
+    }
+    yield await range(at, want);
+  }
+}
+
+/**
+ * Fetches byte ranges of one layer blob on this thread as Blobs (see readPiece): a range whose
+ * connection breaks is asked for again alone, with backoff, up to the client's retries; `res`,
+ * when given, is the answer to the range's first request.
+ */
+function rangeFetcher(
+  client: RegistryClient,
+  repo: string,
+  digest: Digest,
+  size: number,
+  scopes: string[],
+  signal: AbortSignal | undefined,
+  ctx: { registry: string; repository: string },
+): (at: number, want: number, res?: Response) => Promise<Blob> {
+  const retries = client.options.retries ?? 4;
+  return async (at, want, first) => {
+    let res = first;
+    for (let failures = 0; ; failures++) {
+      try {
+        res ??= await client.send({
+          method: "GET",
+          url: `/v2/${repo}/blobs/${digest}`,
+          scopes,
+          what: `layer ${digest}`,
+          cache: "no-store",
+          headers: { Range: `bytes=${at}-${at + want - 1}` },
+          ...(signal ? { signal } : {}),
+        });
+        return await readPiece(res, digest, at, want, size, ctx);
+      } catch (err) {
+        res = undefined;
+        if (signal?.aborted) throw new CancelledError("pull");
+        if (err instanceof LayerLabError) throw err;
+        if (failures >= retries) {
+          throw new RegistryError(
+            "network",
+            `layer ${digest}: the connection broke after ${at} of ${size} bytes, ${failures + 1} times. Check that the registry is still running and pull again: layers already received are kept.`,
+            ctx,
+            { cause: err },
+          );
+        }
+        await sleep(Math.min(8000, (client.options.backoffMs ?? 500) * 2 ** failures), signal);
+      }
+    }
+  };
+}
+
+/** One byte range of a layer as a Blob: exactly `want` bytes, or an error saying what came. */
+async function readPiece(
+  res: Response,
+  digest: Digest,
+  at: number,
+  want: number,
+  size: number,
+  ctx: { registry: string; repository: string },
+): Promise<Blob> {
+  const tooLong = () =>
+    new RegistryError(
+      "digest-mismatch",
+      at + want >= size
+        ? `layer ${digest}: the registry sent more than the ${size} bytes the manifest says. Nothing of it was stored.`
+        : `layer ${digest}: the registry sent more than the ${want} bytes asked for (from byte ${at} of ${size}). Nothing of it was stored.`,
+      ctx,
+    );
+  if (res.status !== 206) {
+    await discard(res);
+    throw new RegistryError(
+      "protocol",
+      `layer ${digest}: asked for bytes ${at}-${at + want - 1}, the registry answered ${res.status} rather than 206 Partial Content (it answered a range before). Pull again.`,
+      ctx,
+    );
+  }
+  const declared = res.headers.get("content-length");
+  if (declared !== null && Number(declared) > want) {
+    await discard(res);
+    throw tooLong();
+  }
+  let piece: Blob;
+  if (declared !== null && Number(declared) === want) {
+    // The browser brings the bytes into its blob storage; a broken connection rejects.
+    piece = await res.blob();
+  } else {
+    // No length said: read here, counted, so a longer body stops at once.
+    const parts: Uint8Array<ArrayBuffer>[] = [];
+    let n = 0;
+    for await (const c of asyncIterable(res.body as ReadableStream<Uint8Array>)) {
+      n += c.byteLength;
+      if (n > want) throw tooLong();
+      parts.push(c as Uint8Array<ArrayBuffer>);
+    }
+    piece = new Blob(parts);
+  }
+  if (piece.size > want) throw tooLong();
+  if (piece.size < want) throw new TruncatedBody(at + piece.size, size);
+  return piece;
+}
+
+/** Waits `ms`, or rejects with CancelledError as soon as `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new CancelledError("pull"));
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(new CancelledError("pull"));
+    };
+    const t = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
 }
 
 /** Downloads a blob only to hash it (at most `size` bytes). */

@@ -109,8 +109,10 @@ export async function startFaultProxy(upstream: string, upstreamAuth?: string): 
   });
   const storage: Server = createServer(async (req, res) => {
     proxy.storageHits.push({ path: req.url ?? "", authorization: req.headers.authorization !== undefined });
+    // Storage answers byte ranges, as S3 and CDNs do.
+    const range = req.headers.range;
     const up = await fetch(`http://${upstream}${req.url}`, {
-      headers: upstreamAuth ? { authorization: upstreamAuth } : {},
+      headers: { ...(upstreamAuth ? { authorization: upstreamAuth } : {}), ...(range ? { range } : {}) },
     });
     await reply(res, up);
   });
