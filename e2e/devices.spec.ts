@@ -148,6 +148,29 @@ test("a phone's top bar is one line: Menu unfolds the tools, Escape folds them a
   await expect(importButton).toBeHidden();
 });
 
+test("on a phone, Run turns to the terminal; Layers and back keep it", async ({ page }) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await openAt(page, true);
+  await show(page, true, "Layers");
+  await page.getByRole("button", { name: "Run", exact: true }).click();
+  const input = page.getByRole("textbox", { name: "Terminal input" });
+  await expect(page.getByTestId("terminal")).toBeVisible();
+  await expect(page.getByTestId("terminal")).toContainText("root@");
+  await input.pressSequentially("echo hi > /app/x.txt");
+  await input.press("Enter");
+  await expect(page.getByRole("list", { name: "Container changes" })).toContainText("A /app/x.txt");
+  await expect(page.getByRole("list", { name: "Containers" })).toContainText(/Up · 1 change · 3 B/);
+  await noSideScroll(page);
+  await screenshot(page, "devices-phone-run");
+  await show(page, true, "Layers");
+  await expect(page.getByTestId("terminal")).toBeHidden();
+  await expect(page.getByText("1 added, 0 copied up")).toBeVisible();
+  // The fifth pane is the terminal's now: back to it, the session as it was.
+  await show(page, true, "Terminal");
+  await expect(page.getByTestId("terminal")).toContainText("echo hi > /app/x.txt");
+  await expect(page.getByTestId("terminal")).toBeVisible();
+});
+
 /** The two touch devices of a classroom: a phone and a tablet, with touch and a mobile viewport. */
 for (const [width, height] of [
   [390, 844],

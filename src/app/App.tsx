@@ -39,6 +39,7 @@ export function App() {
   const runBuild = useAppStore((s) => s.runBuild);
   const building = useAppStore((s) => s.build.running);
   const terminalOpen = useAppStore((s) => s.ui.bottomTab === "terminal" && s.terminal.id !== undefined);
+  const terminalId = useAppStore((s) => s.terminal.id);
   const bottomHeight = useAppStore((s) => s.ui.bottomHeight);
   useEffect(() => {
     // On a first visit (nothing stored yet) the example is built at once, so the stack is there to see.
@@ -51,6 +52,11 @@ export function App() {
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
   }, [theme]);
+  // A terminal attached (Run, or a container's terminal opened again) is what the learner wants to
+  // see: a phone, which shows one pane at a time, turns to the bottom panel that holds it.
+  useEffect(() => {
+    if (terminalId !== undefined) setPane("lessons");
+  }, [terminalId]);
   useEffect(() => {
     if (!menuOpen) return;
     // Escape folds the tools again and gives focus back to Menu, as a disclosure menu does.
@@ -104,19 +110,23 @@ export function App() {
       <RegistryStatus />
       <StorageNotices />
       <nav className="pane-tabs" aria-label="Panes">
-        {PANES.map((p) => (
-          <button
-            key={p.id}
-            type="button"
-            aria-pressed={pane === p.id}
-            onClick={() => {
-              setPane(p.id);
-              if (p.id === "lessons") setBottomTab("lessons");
-            }}
-          >
-            {p.label}
-          </button>
-        ))}
+        {PANES.map((p) => {
+          // With a terminal attached, the bottom panel's tab is the terminal's: it returns to it.
+          const toTerminal = p.id === "lessons" && terminalId !== undefined;
+          return (
+            <button
+              key={p.id}
+              type="button"
+              aria-pressed={pane === p.id}
+              onClick={() => {
+                setPane(p.id);
+                if (p.id === "lessons") setBottomTab(toTerminal ? "terminal" : "lessons");
+              }}
+            >
+              {toTerminal ? "Terminal" : p.label}
+            </button>
+          );
+        })}
       </nav>
       <main
         className="workspace"
