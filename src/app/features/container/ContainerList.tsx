@@ -1,6 +1,11 @@
 import { useState } from "react";
-import { formatBytes } from "../../../core/format.ts";
+import { formatBytes, formatCount } from "../../../core/format.ts";
 import { useAppStore } from "../../store/index.ts";
+
+/** "1 change", "2,004 changes". */
+function changesText(n: number): string {
+  return `${formatCount(n)} ${n === 1 ? "change" : "changes"}`;
+}
 
 /** The image's containers, as `docker ps -a` lists them, with attach, stop/start, commit and remove. */
 export function ContainerList() {
@@ -22,7 +27,7 @@ export function ContainerList() {
           <li key={c.id} aria-current={c.id === attached ? "true" : undefined}>
             <span className="container-name">{c.name}</span>{" "}
             <span className="muted">
-              {c.state === "running" ? "Up" : "Exited"} · {c.added + c.modified + c.removed} changes ·{" "}
+              {c.state === "running" ? "Up" : "Exited"} · {changesText(c.added + c.modified + c.removed)} ·{" "}
               {formatBytes(c.bytes)}
             </span>
             <span className="container-actions">
