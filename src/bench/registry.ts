@@ -8,6 +8,9 @@
  * while the browser's memory (PSS of all its processes, as `bench ui` takes it for an import) and
  * CPU time are watched. LAYERLAB_BENCH_REGISTRY_ONLY=page runs only skopeo's pull (the reference)
  * and the page's; LAYERLAB_BENCH_REGISTRY_PORT moves the preview server off 4292.
+ * LAYERLAB_BENCH_REGISTRY_FILES (default 1) is the files per layer, of equal size: one 50 MB file a
+ * layer is the worst case for the page, whose index hashes every file (those over 8 MiB through
+ * WebAssembly); an image's layers usually hold many small files (5000 makes 10 kB files).
  */
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -53,10 +56,15 @@ interface LayerFile {
   diffId: `sha256:${string}`;
 }
 
-/** One layer: a tar of one file of random bytes (so gzip keeps its size), gzipped, on disk. */
-export async function makeLayer(dir: string, i: number, bytes: number): Promise<LayerFile> {
-  const body = randomBytes(bytes);
-  const tar = await collectBytes(writeTar([{ name: `layer${i}/data.bin`, body, mtime: 1_700_000_000 }]));
+/** One layer: a tar of `files` files of random bytes (so gzip keeps its size), gzipped, on disk. */
+export async function makeLayer(dir: string, i: number, bytes: number, files = 1): Promise<LayerFile> {
+  const each = Math.floor(bytes / files);
+  const entries = Array.from({ length: files }, (_, f) => ({
+    name: files === 1 ? `layer${i}/data.bin` : `layer${i}/d${f % 50}/f${f}.bin`,
+    body: randomBytes(each),
+    mtime: 1_700_000_000,
+  }));
+  const tar = await collectBytes(writeTar(entries));
   const gz = gzipSync(tar, { level: 1 });
   const file = join(dir, `layer${i}.gz`);
   writeFileSync(file, gz);
@@ -158,15 +166,16 @@ export const registryBenchmark: Benchmark = {
     const regs: TestRegistry[] = [];
     try {
       const layers: LayerFile[] = [];
-      for (let i = 0; i < LAYERS; i++) layers.push(await makeLayer(dir, i, LAYER_BYTES));
-      const second = [...layers.slice(0, LAYERS - 1), await makeLayer(dir, 99, 5 * MB)];
+      const files = Number(process.env.LAYERLAB_BENCH_REGISTRY_FILES ?? 1);
+      for (let i = 0; i < LAYERS; i++) layers.push(await makeLayer(dir, i, LAYER_BYTES, files));
+      const second = [...layers.slice(0, LAYERS - 1), await makeLayer(dir, 99, 5 * MB, files)];
       const archive = join(dir, "image.oci.tar");
       const archive2 = join(dir, "image2.oci.tar");
       await writeArchive(archive, layers, "bench:1");
       await writeArchive(archive2, second, "bench:2");
       const bytes = layers.reduce((a, l) => a + l.size, 0);
       console.log(
-        `image: ${LAYERS} gzip layers, ${(bytes / MB).toFixed(0)} MB of blobs; archive ${(statSync(archive).size / MB).toFixed(0)} MB`,
+        `image: ${LAYERS} gzip layers of ${files} file(s) each, ${(bytes / MB).toFixed(0)} MB of blobs; archive ${(statSync(archive).size / MB).toFixed(0)} MB`,
       );
 
       const [forSkopeo, forLayerlab] = await Promise.all([startRegistry("none"), startRegistry("none")]);
