@@ -12,22 +12,13 @@ import { importArchive } from "../core/image/import.ts";
 import { openMemoryStore } from "../core/store/memory.ts";
 import type { Store } from "../core/store/types.ts";
 import { dockerArchiveBytes } from "../testdata/registry/images.ts";
-import { createWorkerClient, WorkerCallError } from "./client.ts";
-import { createHandlers } from "./handlers.ts";
-import type { Progress, ResponseMessage } from "./protocol.ts";
-import { serveProtocol } from "./serve.ts";
+import { WorkerCallError } from "./client.ts";
+import { connectInProcess } from "./in-process.ts";
+import type { Progress } from "./protocol.ts";
 
 /** A client wired to the handlers in-process, as the page is to the worker. */
 function connect(store: Store = openMemoryStore()) {
-  const listeners: ((ev: MessageEvent<ResponseMessage>) => void)[] = [];
-  const handle = serveProtocol(createHandlers(store), (msg) => {
-    for (const l of listeners) l({ data: structuredClone(msg) } as MessageEvent<ResponseMessage>);
-  });
-  const client = createWorkerClient({
-    postMessage: (msg) => void handle(structuredClone(msg)),
-    addEventListener: (_t, fn) => listeners.push(fn),
-  });
-  return { client, store };
+  return { client: connectInProcess(store), store };
 }
 
 // A docker-archive as `docker save` writes it: plain tar layers of incompressible bytes, large

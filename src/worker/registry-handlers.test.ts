@@ -9,11 +9,10 @@ import {
   USER,
 } from "../testdata/registry/harness.ts";
 import { storeImage } from "../testdata/registry/images.ts";
-import { createWorkerClient, WorkerCallError } from "./client.ts";
-import { createHandlers } from "./handlers.ts";
-import type { RegistryEvent, ResponseMessage, StoreChanged } from "./protocol.ts";
+import { WorkerCallError } from "./client.ts";
+import { connectInProcess } from "./in-process.ts";
+import type { RegistryEvent, StoreChanged } from "./protocol.ts";
 import { createRegistryHandlers, REMEMBERED_LOGINS_KEY } from "./registry-handlers.ts";
-import { serveProtocol } from "./serve.ts";
 
 if (registryMissing) console.warn(`worker registry tests skipped: ${registryMissing}`);
 
@@ -25,14 +24,7 @@ const LAYERS = [
 /** A client wired to the real handlers over `store`, as the page is to the worker. */
 function connect(store: Store) {
   const changes: StoreChanged[] = [];
-  const listeners: ((ev: MessageEvent<ResponseMessage>) => void)[] = [];
-  const handle = serveProtocol(createHandlers(store, { onChanged: (c) => changes.push(c) }), (msg) => {
-    for (const l of listeners) l({ data: structuredClone(msg) } as MessageEvent<ResponseMessage>);
-  });
-  const client = createWorkerClient({
-    postMessage: (msg) => void handle(structuredClone(msg)),
-    addEventListener: (_t, fn) => listeners.push(fn),
-  });
+  const client = connectInProcess(store, { onChanged: (c) => changes.push(c) });
   return { client, changes };
 }
 

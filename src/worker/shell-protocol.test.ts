@@ -1,22 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { storeTestImage } from "../core/explore/shell-testing.ts";
 import { openMemoryStore } from "../core/store/memory.ts";
-import { createWorkerClient, WorkerCallError } from "./client.ts";
-import { createHandlers, splitOutput } from "./handlers.ts";
-import type { ResponseMessage, ShellOutput } from "./protocol.ts";
-import { serveProtocol } from "./serve.ts";
+import { WorkerCallError } from "./client.ts";
+import { splitOutput } from "./handlers.ts";
+import { connectInProcess } from "./in-process.ts";
+import type { ShellOutput } from "./protocol.ts";
 
 /** A client wired to the real handlers in-process, as the page is to the worker. */
 function connect(store = openMemoryStore()) {
-  const listeners: ((ev: MessageEvent<ResponseMessage>) => void)[] = [];
-  const handle = serveProtocol(createHandlers(store), (msg) => {
-    for (const l of listeners) l({ data: structuredClone(msg) } as MessageEvent<ResponseMessage>);
-  });
-  const client = createWorkerClient({
-    postMessage: (msg) => void handle(structuredClone(msg)),
-    addEventListener: (_t, fn) => listeners.push(fn),
-  });
-  return { client, store };
+  return { client: connectInProcess(store), store };
 }
 
 describe("the container shell over the worker protocol", () => {
