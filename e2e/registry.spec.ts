@@ -123,6 +123,8 @@ test("push the example to a real registry, push again, then pull it into another
   await openApp(page);
   const stack = page.getByRole("list", { name: "Layer stack" });
   const panel = page.getByRole("region", { name: "Registry transfer" });
+  // The stack draws its digests a moment after its layers: wait for them before reading them.
+  await expect(stack.locator("code[title^='diffId']")).toHaveCount(3);
   const diffIds = await stack.locator("code[title^='diffId']").allTextContents();
   expect(diffIds).toHaveLength(3);
 
