@@ -116,6 +116,8 @@ export interface BrowserUse<T> {
   peak: number;
   userMs: number;
   kernelMs: number;
+  /** The busiest threads while it ran (see threadLines). */
+  threads: string[];
 }
 
 /**
@@ -126,6 +128,7 @@ export interface BrowserUse<T> {
 export async function watchBrowser<T>(profile: string, fn: () => Promise<T>): Promise<BrowserUse<T>> {
   const idle = browserPss(profile);
   const cpu0 = browserCpu(profile);
+  const threads0 = browserThreads(profile);
   let peak = idle;
   const sampler = setInterval(() => {
     peak = Math.max(peak, browserPss(profile));
@@ -138,5 +141,51 @@ export async function watchBrowser<T>(profile: string, fn: () => Promise<T>): Pr
   }
   peak = Math.max(peak, browserPss(profile));
   const cpu1 = browserCpu(profile);
-  return { result, idle, peak, userMs: cpu1.userMs - cpu0.userMs, kernelMs: cpu1.kernelMs - cpu0.kernelMs };
+  const threads = threadLines(threads0, browserThreads(profile));
+  return {
+    result,
+    idle,
+    peak,
+    userMs: cpu1.userMs - cpu0.userMs,
+    kernelMs: cpu1.kernelMs - cpu0.kernelMs,
+    threads,
+  };
+}
+
+/**
+ * CPU time (ms, user + kernel) of each live thread of a browser, keyed by the kind of process and
+ * the thread's name (`renderer/DedicatedWorker th`, `utility:network/Chrome_IOThread`, …): where a
+ * benchmark's time goes. Threads of one name in one kind of process are summed.
+ */
+export function browserThreads(profile: string): Map<string, number> {
+  const tick = 1000 / 100;
+  const out = new Map<string, number>();
+  for (const pid of browserProcesses(profile)) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+      const type = /--type=([\w-]+)/.exec(cmd)?.[1] ?? "browser";
+      const sub = /--utility-sub-type=[\w.]*?(\w+)\.mojom/.exec(cmd)?.[1];
+      const kind = sub ? `${type}:${sub}` : type;
+      for (const tid of readdirSync(`/proc/${pid}/task`)) {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+        const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+        const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        const key = `${kind}/${name}`;
+        out.set(key, (out.get(key) ?? 0) + (Number(f[11]) + Number(f[12])) * tick);
+      }
+    } catch {
+      // Gone.
+    }
+  }
+  return out;
+}
+
+/** The threads that used the most CPU between two readings of browserThreads, as lines. */
+export function threadLines(before: Map<string, number>, after: Map<string, number>, top = 12): string[] {
+  return [...after]
+    .map(([k, v]) => [k, v - (before.get(k) ?? 0)] as const)
+    .filter(([, v]) => v > 0)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([k, v]) => `  ${(v / 1000).toFixed(2).padStart(6)} s  ${k}`);
 }

@@ -247,6 +247,7 @@ export const registryBenchmark: Benchmark = {
         `the browser during a pull on disk (${w.result.toFixed(1)} s): PSS of all its processes ${mib(w.idle)} MiB idle, ` +
           `${mib(w.peak)} MiB at the peak (${mib(w.peak - w.idle)} MiB over idle); CPU ${(w.userMs / 1000).toFixed(1)} s user + ${(w.kernelMs / 1000).toFixed(1)} s kernel`,
       );
+      console.log(`its busiest threads (CPU, user + kernel):\n${w.threads.join("\n")}`);
     } finally {
       for (const r of regs) await r.stop();
       rmSync(dir, { recursive: true, force: true });
@@ -284,10 +285,15 @@ async function browserPulls(reference: string, dir: string): Promise<PagePulls> 
   /** Opens the app and the Pull form with the reference typed; the returned function pulls. */
   const ready = async (page: Page) => {
     await page.goto(origin);
+    // The example of the first visit built and shown (as the e2e tests' openApp waits), so the
+    // pull does not share the store's worker with that build.
+    await page
+      .getByRole("combobox", { name: "Image" })
+      .filter({ hasText: "layerlab/example" })
+      .waitFor({ timeout: 120_000 });
     await page
       .getByRole("list", { name: "Layer stack" })
-      .getByRole("listitem")
-      .first()
+      .getByRole("button", { name: /Layer 3/ })
       .waitFor({ timeout: 120_000 });
     await page.getByRole("button", { name: "Pull", exact: true }).click();
     const field = page.getByRole("textbox", { name: "Image reference" });
@@ -308,7 +314,17 @@ async function browserPulls(reference: string, dir: string): Promise<PagePulls> 
     const browser = await chromium.launch(launchOptions);
     let inMemoryS: number;
     try {
-      inMemoryS = await (await ready(await browser.newPage({ viewport: { width: 1280, height: 720 } })))();
+      const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+      const pull = await ready(page);
+      // LAYERLAB_BENCH_REGISTRY_TRACE=file.json: a trace of this pull with every thread's samples
+      // (the V8 CPU profiler of the page and each worker), to see where the time goes.
+      const tracePath = process.env.LAYERLAB_BENCH_REGISTRY_TRACE;
+      if (tracePath)
+        await browser.startTracing(page, {
+          categories: ["toplevel", "disabled-by-default-v8.cpu_profiler", "devtools.timeline"],
+        });
+      inMemoryS = await pull();
+      if (tracePath) writeFileSync(tracePath, await browser.stopTracing());
     } finally {
       await browser.close();
     }
