@@ -1,4 +1,5 @@
 import { createSHA256 } from "hash-wasm";
+import { createSha256Lanes, MAX_LANES } from "./sha256-lanes.ts";
 
 /** A content digest in OCI form, `sha256:<64 lowercase hex>`. */
 export type Digest = `sha256:${string}`;
@@ -90,6 +91,28 @@ export function createSha256(): Promise<Sha256> {
 /** A sha256 to be started again for each input with `init`. */
 export function createReusableSha256(): Promise<ReusableSha256> {
   return provider.reusable();
+}
+
+/**
+ * `count` sha256 streams fed side by side on one thread (a layer's blob as it came, its tar and
+ * the tar's files): hashed together in WebAssembly SIMD lanes (see sha256-lanes.ts) where the
+ * default provider is in use and the platform has SIMD, which costs about 0.7 of hashing them one
+ * by one; else one stream of the provider each.
+ */
+export async function createParallelSha256(count: number): Promise<ReusableSha256[]> {
+  if (provider === wasmSha256 && count >= 2 && count <= MAX_LANES) {
+    const lanes = await createSha256Lanes(count);
+    if (lanes) return lanes;
+  }
+  return Promise.all(Array.from({ length: count }, () => provider.reusable())).then((hs) => {
+    for (const h of hs) h.init();
+    return hs;
+  });
+}
+
+/** A ReusableSha256 used once, as a Sha256 (its digest in OCI form). */
+export function onceSha256(h: ReusableSha256): Sha256 {
+  return { update: (bytes) => h.update(bytes), finish: () => `sha256:${h.hex()}` };
 }
 
 /** The provider's one-shot digest of whole inputs, where it has one (see Sha256Provider.oneShot). */

@@ -21,7 +21,14 @@ import {
   sniffCompression,
 } from "../archive/compression.ts";
 import { TarParser } from "../archive/tar-reader.ts";
-import { createSha256, type Digest, oneShotSha256, sha256 } from "../digest.ts";
+import {
+  createParallelSha256,
+  createSha256,
+  type Digest,
+  onceSha256,
+  oneShotSha256,
+  sha256,
+} from "../digest.ts";
 import { ArchiveError, LayerLabError } from "../errors.ts";
 import { isStorageFull } from "../store/faults.ts";
 import type { PutResult, Store } from "../store/types.ts";
@@ -339,17 +346,27 @@ export class IngestSession<O extends IngestOptions = IngestOptions> {
       return this.ingestBlobOnly(source, path, compression, whole, rawDigest, leaveWrites, expected);
     // The entry as it came: adopted as a Blob when it is a slice of the picked File (its bytes
     // are only hashed here), else streamed into the store. An uncompressed layer is its own tar.
-    const rawHash = whole && !rawDigest ? await createSha256() : undefined;
+    // Up to three streams hashed side by side (createParallelSha256): the entry as it came, its
+    // tar, and the tar's large files.
+    const wantRaw = whole !== undefined && !rawDigest;
+    const wantTar = compression !== "none";
+    const wantFiles = this.options.hashFiles !== false;
+    const hashers = await createParallelSha256(Number(wantRaw) + Number(wantTar) + Number(wantFiles));
+    const rawHash = wantRaw ? onceSha256(hashers.shift()!) : undefined;
     const rawChan = compression === "none" || whole ? undefined : new Channel();
     // A compressed layer's tar is not stored: its digest (the diffId) is taken as it streams past,
     // and the tar is decoded from the stored blob when something first reads it (withDerivedTars).
-    const tarHash = compression === "none" ? undefined : await createSha256();
+    const tarHash = wantTar ? onceSha256(hashers.shift()!) : undefined;
     const tarChan = compression === "none" && !whole ? new Channel() : undefined;
     const rawPut = rawChan ? this.store.blobs.putStream(rawChan, { signal }) : undefined;
     const tarPut = tarChan ? this.store.blobs.putStream(tarChan, { signal }) : undefined;
     rawPut?.catch(() => {});
     tarPut?.catch(() => {});
-    const indexer = await LayerIndexer.create({ hashFiles: this.options.hashFiles, limits: this.limits });
+    const indexer = await LayerIndexer.create({
+      hashFiles: this.options.hashFiles,
+      limits: this.limits,
+      ...(wantFiles ? { hasher: hashers.shift()! } : {}),
+    });
     const parser = new TarParser(indexer);
     let size = 0;
     let rawSize = 0;

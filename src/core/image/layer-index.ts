@@ -95,9 +95,17 @@ export class LayerIndexer implements TarHandler {
    * (files up to ONE_SHOT_MAX_BYTES by the provider's one-shot digest where it has one, which may
    * run off this thread: call `drain` as data is pushed, and await `finish`).
    */
-  static async create(options: { hashFiles?: boolean; limits?: LayerLimits } = {}): Promise<LayerIndexer> {
+  static async create(
+    options: {
+      hashFiles?: boolean;
+      limits?: LayerLimits;
+      /** The stream large files are hashed in (one of a group fed side by side: createParallelSha256). */
+      hasher?: ReusableSha256;
+    } = {},
+  ): Promise<LayerIndexer> {
     if (options.hashFiles === false) return new LayerIndexer(undefined, undefined, options.limits ?? {});
-    return new LayerIndexer(await createReusableSha256(), oneShotSha256(), options.limits ?? {});
+    const hasher = options.hasher ?? (await createReusableSha256());
+    return new LayerIndexer(hasher, oneShotSha256(), options.limits ?? {});
   }
 
   entry(h: TarHeader): void {
