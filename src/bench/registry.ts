@@ -7,7 +7,9 @@
  * through its Pull form in headless Chromium, into IndexedDB in memory and on disk, and once more
  * while the browser's memory (PSS of all its processes, as `bench ui` takes it for an import) and
  * CPU time are watched. LAYERLAB_BENCH_REGISTRY_ONLY=page runs only skopeo's pull (the reference)
- * and the page's; LAYERLAB_BENCH_REGISTRY_PORT moves the preview server off 4292.
+ * and the page's; LAYERLAB_BENCH_REGISTRY_PORT moves the preview server off 4292;
+ * LAYERLAB_BENCH_REGISTRY_TRACE=file.json writes a trace of the in-memory pull (every thread's
+ * V8 samples).
  * LAYERLAB_BENCH_REGISTRY_FILES (default 1) is the files per layer, of equal size: one 50 MB file a
  * layer is the worst case for the page, whose index hashes every file (those over 8 MiB through
  * WebAssembly); an image's layers usually hold many small files (5000 makes 10 kB files).
