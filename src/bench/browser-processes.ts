@@ -91,20 +91,25 @@ export function browserPss(profile: string): number {
  * faults, memory mapping), every thread included, those that ended too.
  */
 export function browserCpu(profile: string): { userMs: number; kernelMs: number } {
-  const tick = 1000 / 100; // USER_HZ
-  let user = 0;
-  let kernel = 0;
+  let userMs = 0;
+  let kernelMs = 0;
   for (const pid of browserProcesses(profile)) {
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      user += Number(f[11]);
-      kernel += Number(f[12]);
+      const t = statCpu(readFileSync(`/proc/${pid}/stat`, "utf8"));
+      userMs += t.userMs;
+      kernelMs += t.kernelMs;
     } catch {
       // Gone.
     }
   }
-  return { userMs: user * tick, kernelMs: kernel * tick };
+  return { userMs, kernelMs };
+}
+
+/** User and kernel CPU time (ms) from a `/proc` stat line, a process's or a thread's. */
+function statCpu(stat: string): { userMs: number; kernelMs: number } {
+  const tick = 1000 / 100; // USER_HZ
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return { userMs: Number(f[11]) * tick, kernelMs: Number(f[12]) * tick };
 }
 
 /** The memory (PSS, bytes) and CPU time (ms) of a browser while something ran in it. */
@@ -158,7 +163,6 @@ export async function watchBrowser<T>(profile: string, fn: () => Promise<T>): Pr
  * benchmark's time goes. Threads of one name in one kind of process are summed.
  */
 export function browserThreads(profile: string): Map<string, number> {
-  const tick = 1000 / 100;
   const out = new Map<string, number>();
   for (const pid of browserProcesses(profile)) {
     try {
@@ -169,9 +173,9 @@ export function browserThreads(profile: string): Map<string, number> {
       for (const tid of readdirSync(`/proc/${pid}/task`)) {
         const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
         const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-        const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        const t = statCpu(stat);
         const key = `${kind}/${name}`;
-        out.set(key, (out.get(key) ?? 0) + (Number(f[11]) + Number(f[12])) * tick);
+        out.set(key, (out.get(key) ?? 0) + t.userMs + t.kernelMs);
       }
     } catch {
       // Gone.

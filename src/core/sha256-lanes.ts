@@ -2,8 +2,8 @@
  * Several sha256 digests computed side by side with WebAssembly SIMD: up to four streams (the
  * lanes), each with its own state, hashed 64 bytes at a time in the four 32-bit lanes of v128
  * registers. A layer's ingest hashes three streams over about the same bytes (the blob as it came,
- * its tar for the diffId, and the tar's large files); one SIMD pass over three blocks costs about
- * what a scalar pass costs over one and a half.
+ * its tar for the diffId, and the tar's large files); one four-wide pass over the three costs
+ * about 0.75 (Chromium) to 0.85 (Node) of three scalar passes, measured as the ingest feeds them.
  *
  * The module is written here, instruction by instruction (`emitModule`), so there is no build
  * step and no binary in the repository. A lane's bytes are copied into its buffer in the module's

@@ -42,8 +42,8 @@ const PROGRESS_EVERY_MS = 100;
  * chunks. Progress moves a range at a time. A layer is held whole in blob storage until it is
  * stored, so only layers up to `maxLayerBytes` go this way (one per helper at a time); larger
  * ones stream. Ranges of 16 MiB rather than 8: half the requests, and half the reads of a Blob
- * back out of blob storage, each with a fixed cost (the registry bench: 7.1-7.7 s against
- * 8.2-10.3 s for the 500 MB image, with the SIMD hashing beside it; see src/bench/README.md).
+ * back out of blob storage, each with a fixed cost (the registry bench, with the SIMD hashing
+ * beside it: 6.7-8.1 s against 7.7-10.3 s for the 500 MB image; see src/bench/README.md).
  */
 export const PAGE_LAYER_PIECES: LayerPiecesOptions = {
   pieceBytes: 16 * 2 ** 20,
