@@ -106,10 +106,10 @@ export function browserCpu(profile: string): { userMs: number; kernelMs: number 
 }
 
 /** User and kernel CPU time (ms) from a `/proc` stat line, a process's or a thread's. */
-function statCpu(stat: string): { userMs: number; kernelMs: number } {
+function statCpu(stat: string): { userMs: number; kernelMs: number; faults: number } {
   const tick = 1000 / 100; // USER_HZ
   const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return { userMs: Number(f[11]) * tick, kernelMs: Number(f[12]) * tick };
+  return { userMs: Number(f[11]) * tick, kernelMs: Number(f[12]) * tick, faults: Number(f[7]) };
 }
 
 /** The memory (PSS, bytes) and CPU time (ms) of a browser while something ran in it. */
@@ -157,13 +157,22 @@ export async function watchBrowser<T>(profile: string, fn: () => Promise<T>): Pr
   };
 }
 
+/** What a thread (or the threads of one name) used: CPU time and minor page faults. */
+export interface ThreadUse {
+  /** CPU time, user + kernel, ms. */
+  ms: number;
+  kernelMs: number;
+  /** Minor page faults: fresh memory touched (each costs kernel time, dearly in a VM). */
+  faults: number;
+}
+
 /**
- * CPU time (ms, user + kernel) of each live thread of a browser, keyed by the kind of process and
+ * CPU time and page faults of each live thread of a browser, keyed by the kind of process and
  * the thread's name (`renderer/DedicatedWorker th`, `utility:network/Chrome_IOThread`, …): where a
  * benchmark's time goes. Threads of one name in one kind of process are summed.
  */
-export function browserThreads(profile: string): Map<string, number> {
-  const out = new Map<string, number>();
+export function browserThreads(profile: string): Map<string, ThreadUse> {
+  const out = new Map<string, ThreadUse>();
   for (const pid of browserProcesses(profile)) {
     try {
       const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8");
@@ -175,7 +184,12 @@ export function browserThreads(profile: string): Map<string, number> {
         const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
         const t = statCpu(stat);
         const key = `${kind}/${name}`;
-        out.set(key, (out.get(key) ?? 0) + t.userMs + t.kernelMs);
+        const o = out.get(key) ?? { ms: 0, kernelMs: 0, faults: 0 };
+        out.set(key, {
+          ms: o.ms + t.userMs + t.kernelMs,
+          kernelMs: o.kernelMs + t.kernelMs,
+          faults: o.faults + t.faults,
+        });
       }
     } catch {
       // Gone.
@@ -185,11 +199,25 @@ export function browserThreads(profile: string): Map<string, number> {
 }
 
 /** The threads that used the most CPU between two readings of browserThreads, as lines. */
-export function threadLines(before: Map<string, number>, after: Map<string, number>, top = 12): string[] {
+export function threadLines(
+  before: Map<string, ThreadUse>,
+  after: Map<string, ThreadUse>,
+  top = 12,
+): string[] {
+  const zero = { ms: 0, kernelMs: 0, faults: 0 };
   return [...after]
-    .map(([k, v]) => [k, v - (before.get(k) ?? 0)] as const)
-    .filter(([, v]) => v > 0)
-    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => {
+      const b = before.get(k) ?? zero;
+      return [
+        k,
+        { ms: v.ms - b.ms, kernelMs: v.kernelMs - b.kernelMs, faults: v.faults - b.faults },
+      ] as const;
+    })
+    .filter(([, v]) => v.ms > 0)
+    .sort((a, b) => b[1].ms - a[1].ms)
     .slice(0, top)
-    .map(([k, v]) => `  ${(v / 1000).toFixed(2).padStart(6)} s  ${k}`);
+    .map(
+      ([k, v]) =>
+        `  ${(v.ms / 1000).toFixed(2).padStart(6)} s  (${(v.kernelMs / 1000).toFixed(2)} s kernel, ${v.faults} faults)  ${k}`,
+    );
 }
