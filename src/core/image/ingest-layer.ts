@@ -417,6 +417,10 @@ export class IngestSession<O extends IngestOptions = IngestOptions> {
       const diffId = tarHash ? tarHash.finish() : rawRes.digest;
       this.totalUncompressed += size;
       const index = await indexer.finish(diffId);
+      // Every stream is finished (the tap and the decoder ran to their end): the next layer on
+      // this thread may take the group's memory. Not on a failure, where a decoder cut short
+      // might still feed a stream; that group is left to the garbage collector.
+      hashers.release();
       const indexBytes = encodeLayerIndex(index);
       const indexRes = leaveWrites
         ? { digest: await (oneShotSha256() ?? sha256)(indexBytes) }
