@@ -1,6 +1,7 @@
 /// <reference lib="webworker" />
 import "./shims/buffer.ts";
 import { builtinResolver } from "../core/builder/builtins.ts";
+import { setReadBufferReuse } from "../core/image/import.ts";
 import { EMBEDDED_REGISTRY_PATH, pageEndpoint } from "../core/registry/endpoints.ts";
 import { openIndexedDbStore } from "../core/store/indexeddb.ts";
 import { relayFetch } from "./fetch-relay.ts";
@@ -10,6 +11,11 @@ import { type ControlMessage, type FetchRelayPort, type RequestMessage, STORE_CH
 import { serveProtocol } from "./serve.ts";
 
 declare const self: DedicatedWorkerGlobalScope;
+
+// A browser's DecompressionStream lets go of each chunk soon after it gets it (the Streams
+// standard's queues hold a chunk or two): a pulled layer's ranges are read into the same memory
+// by turns (see setReadBufferReuse).
+setReadBufferReuse(true);
 
 /** The teaching bases' data, served with the app from public/catalog. */
 async function loadCatalogFile(file: string): Promise<Uint8Array | undefined> {

@@ -70,6 +70,8 @@ export function asyncIterable<T = Uint8Array>(
 /** Memory to read into, kept by the caller from one read to the next (see readBlobWhole). */
 export interface ReadBuffer {
   buffer?: ArrayBuffer;
+  /** A second one, for a reader that reads into two by turns (a pull's ranges: readPieces). */
+  other?: ReadBuffer;
 }
 
 /**

@@ -33,6 +33,7 @@ export {
   type IngestedEntry,
   ingestArchiveEntry,
   type PieceRequest,
+  setReadBufferReuse,
   WHOLE_DIGEST_BUDGET_BYTES,
   WHOLE_DIGEST_MAX_BYTES,
 } from "./ingest-layer.ts";

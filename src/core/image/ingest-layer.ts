@@ -197,7 +197,7 @@ export async function ingestArchiveEntry(
       input = new Blob(parts);
     }
     const blob = isBlob(input) ? input : undefined;
-    const pieces = isPieces(input) ? readPieces(input) : undefined;
+    const pieces = isPieces(input) ? readPieces(input, options.readBuffer) : undefined;
     const whole: WholeSource | undefined = blob ? { size: blob.size, blob: () => blob } : pieces;
     // A layer of up to WHOLE_DIGEST_MAX_BYTES is read whole, so its digest is one native call
     // (WebCrypto) rather than a WebAssembly hash of every chunk. A short read is refused as
@@ -228,6 +228,7 @@ export async function ingestArchiveEntry(
       options.readBuffer.buffer = held.buffer as ArrayBuffer;
     const added = [...imp.added];
     if (c.kind === "failed") {
+      dropReadBuffers(options.readBuffer);
       return {
         path,
         digest: undefined,
@@ -239,9 +240,20 @@ export async function ingestArchiveEntry(
     const { kind: _, ...layer } = c;
     return { ...layer, added, bytesShared: imp.bytesShared };
   } catch (err) {
+    dropReadBuffers(options.readBuffer);
     for (const digest of imp.added.keys()) await store.blobs.delete(digest).catch(() => false);
     throw err;
   }
+}
+
+/**
+ * After a layer cut short, its read buffers are left to the garbage collector: its decoder may
+ * not have let go of the views of them it was handed.
+ */
+function dropReadBuffers(into: ReadBuffer | undefined): void {
+  if (!into) return;
+  into.buffer = undefined;
+  into.other = undefined;
 }
 
 /** A large archive entry streamed through layer ingestion as it passed. */
@@ -508,10 +520,43 @@ export function isPieces(b: unknown): b is BlobPieces {
 }
 
 /**
+ * Bytes a decoder must have been handed since a read buffer's views went out before that buffer
+ * is read into again within a layer (see readPieces and setReadBufferReuse).
+ */
+export const READ_BUFFER_REUSE_MARGIN = 4 * 2 ** 20;
+
+let reuseWithinLayer = false;
+
+/**
+ * Whether a layer's pieces may be read into a buffer whose views went out earlier in the same
+ * layer (READ_BUFFER_REUSE_MARGIN bytes before). Only where the gzip decoder lets go of each chunk
+ * soon after it is handed one: the web's DecompressionStream in a browser, whose queues hold a
+ * chunk or two as the Streams standard has them (the page's workers turn this on). Off by
+ * default: Node's DecompressionStream takes chunks into node:zlib's queue without bound, and
+ * node:zlib aborts the process when a chunk it holds is detached. Off, a buffer is still used
+ * again for the next layer, whose decoder starts only once the last one is done.
+ */
+export function setReadBufferReuse(on: boolean): void {
+  reuseWithinLayer = on;
+}
+
+/**
  * The bytes of a blob's pieces, each piece read whole as it comes and fed on in small steps; and
  * the Blob they compose, for the store to adopt once every piece has been read.
+ *
+ * The pieces are read into two buffers by turns (`into` and `into.other`, which a worker keeps
+ * from layer to layer), not into new memory each: fresh memory costs a page fault every 4 KiB,
+ * which cost the page's pull of 500 MB about 1.5 s of CPU. Reading into a buffer detaches the
+ * views of it handed out before, so within a layer a buffer is read into again only where the
+ * decoder lets go of chunks (setReadBufferReuse) and READ_BUFFER_REUSE_MARGIN bytes have been
+ * handed out since its views were (the page's 16 MiB ranges; small pieces get new memory). Were
+ * the decoder ever to keep one, it would see it empty and the layer's diffId would not match:
+ * refused, never stored. A layer cut short leaves both buffers behind (ingestArchiveEntry).
  */
-function readPieces(p: BlobPieces): WholeSource & { bytes: AsyncIterable<Uint8Array> } {
+function readPieces(
+  p: BlobPieces,
+  into: ReadBuffer = {},
+): WholeSource & { bytes: AsyncIterable<Uint8Array> } {
   const parts: Blob[] = [];
   return {
     size: p.size,
@@ -525,12 +570,29 @@ function readPieces(p: BlobPieces): WholeSource & { bytes: AsyncIterable<Uint8Ar
         return r.done ? undefined : pieceBlob(p, r.value);
       };
       let next = ahead();
+      into.other ??= {};
+      const buffers = [into, into.other];
+      /** Bytes handed out so far, and when each buffer's views last went out. */
+      let handed = 0;
+      const lastHanded = [Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY];
+      let turn = 0;
       try {
         for (let piece = await next; piece; piece = await next) {
           next = ahead();
           next.catch(() => {});
           parts.push(piece);
-          yield* streamBytes(new Uint8Array(await piece.arrayBuffer()), [HELD_CHUNK_BYTES]);
+          const k = turn++ % 2;
+          const buffer = buffers[k]!;
+          // A buffer the last layer used is free (its decoder is done); one this layer used only
+          // as said above.
+          const used = lastHanded[k] !== Number.NEGATIVE_INFINITY;
+          if (used && !(reuseWithinLayer && handed - lastHanded[k]! >= READ_BUFFER_REUSE_MARGIN))
+            buffer.buffer = undefined;
+          const bytes = await readBlobWhole(piece, buffer);
+          yield* streamBytes(bytes, [HELD_CHUNK_BYTES]);
+          handed += bytes.byteLength;
+          lastHanded[k] = handed;
+          buffer.buffer = bytes.buffer as ArrayBuffer;
         }
       } finally {
         // Stopped early (a failure, a cancel): the source is ended once the piece ahead settles,
