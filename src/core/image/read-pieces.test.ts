@@ -65,6 +65,22 @@ function recordingGunzip(seen: Set<ArrayBufferLike>, lag = 0): PlatformGunzip {
     })();
 }
 
+/** Ingests a layer from its ranges (never read whole) and checks its digest and diffId. */
+async function ingestChecked(
+  store: ReturnType<typeof openMemoryStore>,
+  l: Awaited<ReturnType<typeof layer>>,
+  pieceBytes: number,
+  into: ReadBuffer,
+) {
+  const r = await ingestArchiveEntry(store, pieces(l.blob, pieceBytes), "layer.tar.gz", {
+    readBuffer: into,
+    expected: l.digest,
+    wholeDigestMaxBytes: 0,
+  });
+  expect(r.digest).toBe(l.digest);
+  expect("diffId" in r && r.diffId).toBe(l.diffId);
+}
+
 const detached = (seen: Set<ArrayBufferLike>) => [...seen].filter((b) => b.byteLength === 0).length;
 
 afterEach(() => {
@@ -84,23 +100,11 @@ describe("a pull's ranges read into two buffers by turns", () => {
       const store = openMemoryStore();
       const into: ReadBuffer = {};
       const a = await layer(4 * piece);
-      const first = await ingestArchiveEntry(store, pieces(a.blob, piece), "a", {
-        readBuffer: into,
-        expected: a.digest,
-        wholeDigestMaxBytes: 0,
-      });
-      expect(first.digest).toBe(a.digest);
-      expect("diffId" in first && first.diffId).toBe(a.diffId);
+      await ingestChecked(store, a, piece, into);
       const kept = [into.buffer!, into.other!.buffer!];
       expect(kept.every((b) => b.byteLength > 0)).toBe(true);
       const b = await layer(3 * piece);
-      const second = await ingestArchiveEntry(store, pieces(b.blob, piece), "b", {
-        readBuffer: into,
-        expected: b.digest,
-        wholeDigestMaxBytes: 0,
-      });
-      expect(second.digest).toBe(b.digest);
-      expect("diffId" in second && second.diffId).toBe(b.diffId);
+      await ingestChecked(store, b, piece, into);
       // Read into again (a BYOB read detaches the buffer it is given): the same memory served
       // the second layer's first ranges (not the memory of the first layer's short last range).
       expect(kept.filter((k) => k.byteLength === 0).length).toBeGreaterThanOrEqual(1);
@@ -114,12 +118,7 @@ describe("a pull's ranges read into two buffers by turns", () => {
     const run = async () => {
       const seen = new Set<ArrayBufferLike>();
       setPlatformGunzip(recordingGunzip(seen));
-      const r = await ingestArchiveEntry(openMemoryStore(), pieces(a.blob, piece), "a", {
-        readBuffer: {},
-        expected: a.digest,
-        wholeDigestMaxBytes: 0,
-      });
-      expect("diffId" in r && r.diffId).toBe(a.diffId);
+      await ingestChecked(openMemoryStore(), a, piece, {});
       return detached(seen);
     };
     // Off: every range of the layer had memory of its own, none was read into again.
@@ -136,12 +135,7 @@ describe("a pull's ranges read into two buffers by turns", () => {
     // This decoder reads each chunk three chunks late: were the buffer of a range read into
     // again two ranges on, it would read emptied views and the diffId would not match.
     setPlatformGunzip(recordingGunzip(seen, 3));
-    const a = await layer(12 * small);
-    const r = await ingestArchiveEntry(openMemoryStore(), pieces(a.blob, small), "a", {
-      readBuffer: {},
-      wholeDigestMaxBytes: 0,
-    });
-    expect("diffId" in r && r.diffId).toBe(a.diffId);
+    await ingestChecked(openMemoryStore(), await layer(12 * small), small, {});
     expect(detached(seen)).toBe(0);
   });
 
