@@ -9,7 +9,9 @@
  * CPU time are watched. The page's timed pulls come in rounds (LAYERLAB_BENCH_REGISTRY_ROUNDS,
  * default 3), each after a skopeo pull of the same image from the same registry, and the medians
  * are printed: skopeo's own time moves by 2x between minutes on shared cores.
- * LAYERLAB_BENCH_REGISTRY_ONLY=page runs only the page's rounds; LAYERLAB_BENCH_REGISTRY_PORT
+ * The CLI's push and pull come in rounds as well, each against fresh registries, its ratios taken
+ * within the round. LAYERLAB_BENCH_REGISTRY_ONLY=page runs only the page's rounds, =cli only the
+ * CLI's (and the second push); LAYERLAB_BENCH_REGISTRY_PORT
  * moves the preview server off 4292; LAYERLAB_BENCH_REGISTRY_TRACE=file.json writes a trace of
  * the first round's in-memory pull (every thread's V8 samples).
  * LAYERLAB_BENCH_REGISTRY_FILES (default 1) is the files per layer, of equal size: one 50 MB file a
@@ -174,7 +176,8 @@ export const registryBenchmark: Benchmark = {
       for (let i = 0; i < LAYERS; i++) layers.push(await makeLayer(dir, i, LAYER_BYTES, files));
       const archive = join(dir, "image.oci.tar");
       await writeArchive(archive, layers, "bench:1");
-      const pageOnly = process.env.LAYERLAB_BENCH_REGISTRY_ONLY === "page";
+      const only = process.env.LAYERLAB_BENCH_REGISTRY_ONLY;
+      const pageOnly = only === "page";
       const bytes = layers.reduce((a, l) => a + l.size, 0);
       console.log(
         `image: ${LAYERS} gzip layers of ${files} file(s) each, ${(bytes / MB).toFixed(0)} MB of blobs; archive ${(statSync(archive).size / MB).toFixed(0)} MB`,
@@ -194,32 +197,68 @@ export const registryBenchmark: Benchmark = {
       console.log(row("", "seconds", "throughput", "peak RSS MB", "of skopeo"));
       // LAYERLAB_BENCH_REGISTRY_ONLY=page: only the page's pulls, each round beside skopeo's (no
       // registries of the CLI's own, no second image).
+      const rounds = Math.max(1, Number(process.env.LAYERLAB_BENCH_REGISTRY_ROUNDS ?? 3));
+      const median = (xs: number[]) => {
+        const o = [...xs].sort((a, b) => a - b);
+        return o.length % 2 ? o[(o.length - 1) / 2]! : (o[o.length / 2 - 1]! + o[o.length / 2]!) / 2;
+      };
+      const sec = (xs: number[]) => `${median(xs).toFixed(1)} s`;
+      // LAYERLAB_BENCH_REGISTRY_ONLY=page: only the page's pulls, each round beside skopeo's (no
+      // registries of the CLI's own, no second image).
       if (!pageOnly) {
+        // The CLI in rounds too, for the same reason as the page: skopeo's own push and pull move
+        // by 1.5-2x from one minute to the next on shared cores. Each round pushes to two fresh
+        // registries (one each, so neither finds the other's blobs), skopeo then LayerLab, and
+        // pulls back from them the same way; each ratio is taken within its round.
+        const cli: {
+          skPush: Required<Timed>;
+          llPush: Required<Timed>;
+          skPull: Required<Timed>;
+          llPull: Required<Timed>;
+        }[] = [];
+        let lastForLayerlab: TestRegistry | undefined;
+        for (let round = 0; round < rounds; round++) {
+          const [forSkopeo, forLayerlab] = await Promise.all([startRegistry("none"), startRegistry("none")]);
+          regs.push(forSkopeo, forLayerlab);
+          const skPush = skopeoCopy(`oci-archive:${archive}`, `docker://${forSkopeo.domain}/bench/app:1`);
+          const llPush = timedLayerlab("push", archive, `${forLayerlab.domain}/bench/app:1`);
+          const skOut = join(dir, "sk-pulled.tar");
+          const llOut = join(dir, "ll-pulled.tar");
+          const skPull = skopeoCopy(`docker://${forSkopeo.domain}/bench/app:1`, `oci-archive:${skOut}`);
+          const llPull = timedLayerlab(
+            "pull",
+            `${forLayerlab.domain}/bench/app:1`,
+            "-o",
+            llOut,
+            "--format",
+            "oci",
+          );
+          rmSync(skOut, { force: true });
+          rmSync(llOut, { force: true });
+          cli.push({ skPush, llPush, skPull, llPull });
+          console.log(`CLI round ${round + 1} of ${rounds}:`);
+          console.log(rowOf("  push (archive → registry): layerlab", llPush, skPush));
+          console.log(rowOf("  push: skopeo copy oci-archive: docker://", skPush, skPush));
+          console.log(rowOf("  pull (registry → OCI archive): layerlab", llPull, skPull));
+          console.log(rowOf("  pull: skopeo copy docker:// oci-archive:", skPull, skPull));
+          await forSkopeo.stop();
+          if (round < rounds - 1) await forLayerlab.stop();
+          else lastForLayerlab = forLayerlab;
+        }
+        const ratio = (k: "Push" | "Pull") =>
+          median(cli.map((r) => r[`sk${k}`].s / r[`ll${k}`].s)).toFixed(2);
+        const peak = (k: "llPush" | "llPull") => Math.max(...cli.map((r) => r[k].rssMb)).toFixed(0);
+        console.log(
+          `CLI, median of ${rounds} round(s): push ${sec(cli.map((r) => r.llPush.s))} against skopeo's ` +
+            `${sec(cli.map((r) => r.skPush.s))} (${ratio("Push")}x of skopeo), pull ${sec(cli.map((r) => r.llPull.s))} ` +
+            `against ${sec(cli.map((r) => r.skPull.s))} (${ratio("Pull")}x); the CLI's peak RSS at most ` +
+            `${peak("llPush")} MB pushing, ${peak("llPull")} MB pulling`,
+        );
+
+        const forLayerlab = lastForLayerlab!;
         const second = [...layers.slice(0, LAYERS - 1), await makeLayer(dir, 99, 5 * MB, files)];
         const archive2 = join(dir, "image2.oci.tar");
         await writeArchive(archive2, second, "bench:2");
-        const [forSkopeo, forLayerlab] = await Promise.all([startRegistry("none"), startRegistry("none")]);
-        regs.push(forSkopeo, forLayerlab);
-        const skPush = skopeoCopy(`oci-archive:${archive}`, `docker://${forSkopeo.domain}/bench/app:1`);
-        const skPull = skopeoCopy(
-          `docker://${forSkopeo.domain}/bench/app:1`,
-          `oci-archive:${join(dir, "sk-pulled.tar")}`,
-        );
-        const llPush = timedLayerlab("push", archive, `${forLayerlab.domain}/bench/app:1`);
-        const llPull = timedLayerlab(
-          "pull",
-          `${forLayerlab.domain}/bench/app:1`,
-          "-o",
-          join(dir, "ll-pulled.tar"),
-          "--format",
-          "oci",
-        );
-
-        console.log(rowOf("push (archive → registry): layerlab", llPush, skPush));
-        console.log(rowOf("push: skopeo copy oci-archive: docker://", skPush, skPush));
-        console.log(rowOf("pull (registry → OCI archive): layerlab", llPull, skPull));
-        console.log(rowOf("pull: skopeo copy docker:// oci-archive:", skPull, skPull));
-
         forLayerlab.mark();
         const llPush2 = timedLayerlab("push", archive2, `${forLayerlab.domain}/bench/app:2`);
         const sent = uploads(forLayerlab).filter((r) => r.method === "PUT");
@@ -234,13 +273,13 @@ export const registryBenchmark: Benchmark = {
         );
       }
 
+      if (only === "cli") return;
       // The browser: the page's own client pulls the same image into IndexedDB, in rounds, each
       // beside a skopeo pull of the same image from the same registry just before it: skopeo's
       // own time moves by 2x from one minute to the next on shared cores, so one pair is no figure.
       const forPage = await startRegistry("none", { headers: corsHeaders() });
       regs.push(forPage);
       skopeoCopy(`oci-archive:${archive}`, `docker://${forPage.domain}/bench/app:1`);
-      const rounds = Math.max(1, Number(process.env.LAYERLAB_BENCH_REGISTRY_ROUNDS ?? 3));
       console.log(`load average before the page's pulls: ${loadAverage()}`);
       const page = await browserPulls(`${forPage.domain}/bench/app:1`, dir, rounds, () => {
         const out = join(dir, "sk-page.tar");
@@ -258,11 +297,6 @@ export const registryBenchmark: Benchmark = {
         console.log(pageRow("  pull in Chromium (registry → IndexedDB in memory): the page", r.inMemoryS));
         console.log(pageRow("  pull in Chromium (registry → IndexedDB on disk): the page", r.onDiskS));
       }
-      const median = (xs: number[]) => {
-        const o = [...xs].sort((a, b) => a - b);
-        return o.length % 2 ? o[(o.length - 1) / 2]! : (o[o.length / 2 - 1]! + o[o.length / 2]!) / 2;
-      };
-      const sec = (xs: number[]) => `${median(xs).toFixed(1)} s`;
       console.log(
         `median of ${rounds} round(s): skopeo ${sec(page.rounds.map((r) => r.skopeo.s))}; the page ` +
           `${sec(page.rounds.map((r) => r.inMemoryS))} in memory (${median(ratios.memory).toFixed(2)}x of skopeo), ` +
