@@ -29,6 +29,9 @@ interface FileRange {
 /** Slices handed out by openFileRanges, so a store can keep them by reference when adopted. */
 const slices = new WeakMap<Blob, FileRange>();
 
+/** Bytes per read of a file slice's stream (Node's own Blob reads a file 64 KiB at a time). */
+const SLICE_READ_BYTES = 2 << 20;
+
 /**
  * A file to import from by byte ranges (the import then reads entries in parallel), whose slices
  * a temp-file store adopts by reference: a layer of an archive is never copied to disk again.
@@ -40,9 +43,46 @@ export async function openFileRanges(path: string): Promise<RandomAccess> {
     slice(start: number, end: number) {
       const b = blob.slice(start, end);
       slices.set(b, { path, start, end });
+      // Read in 2 MiB steps rather than the 64 KiB of Node's file-backed Blob: each step is a trip
+      // through libuv's thread pool, and a push's digest checks of a 500 MB archive spent about
+      // half their time waiting on them.
+      Object.defineProperty(b, "stream", { value: () => fileSliceStream(path, start, end) });
       return b as unknown as ReturnType<RandomAccess["slice"]>;
     },
   };
+}
+
+/** Bytes [start, end) of a file as a stream, SLICE_READ_BYTES a read. */
+function fileSliceStream(path: string, start: number, end: number): ReadableStream<Uint8Array> {
+  let fh: Awaited<ReturnType<typeof open>> | undefined;
+  let at = start;
+  const close = async () => {
+    const f = fh;
+    fh = undefined;
+    await f?.close();
+  };
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        fh ??= await open(path, "r");
+        const n = Math.min(SLICE_READ_BYTES, end - at);
+        const bytes = n > 0 ? new Uint8Array(n) : undefined;
+        const read = bytes ? (await fh.read(bytes, 0, n, at)).bytesRead : 0;
+        // A file cut short ends the stream early: the reader counts the bytes and says so.
+        if (read === 0) {
+          await close();
+          controller.close();
+          return;
+        }
+        at += read;
+        controller.enqueue(read < n ? bytes!.subarray(0, read) : bytes!);
+      } catch (err) {
+        await close().catch(() => {});
+        controller.error(err);
+      }
+    },
+    cancel: close,
+  });
 }
 
 class FileBlobStore implements BlobStore {
@@ -96,6 +136,15 @@ class FileBlobStore implements BlobStore {
       return out.subarray(0, at);
     } finally {
       await fh.close();
+    }
+  }
+  async blob(digest: Digest): Promise<Blob | undefined> {
+    const ref = this.refs.get(digest);
+    if (ref) return (await openAsBlob(ref.path)).slice(ref.start, ref.end);
+    try {
+      return await openAsBlob(this.path(digest));
+    } catch {
+      return undefined;
     }
   }
   stream(digest: Digest): AsyncIterable<Uint8Array> {

@@ -43,8 +43,11 @@ export interface RegistryRequest {
   /** A path under the registry (`/v2/…`) or an absolute URL (an upload Location). */
   url: string;
   headers?: Record<string, string>;
-  /** The body, made again for each try so a retry can send it anew. */
-  body?: () => Uint8Array | undefined;
+  /**
+   * The body, made again for each try so a retry can send it anew. A Blob (a file's slice) is
+   * read by the platform as it sends it.
+   */
+  body?: () => Uint8Array | Blob | undefined;
   /** Token scopes this request needs (`repository:NAME:pull`). */
   scopes: string[];
   /** What is asked for, in words, for error messages (`manifest 20.04`). */
@@ -208,7 +211,7 @@ export class RegistryClient {
       const res = await this.fetch(url, {
         method,
         headers,
-        ...(body ? { body: body as Uint8Array<ArrayBuffer> } : {}),
+        ...(body ? { body: body as Uint8Array<ArrayBuffer> | Blob } : {}),
         redirect: "manual",
         ...(req.cache ? { cache: req.cache } : {}),
         ...(req.signal ? { signal: req.signal } : {}),
@@ -219,7 +222,7 @@ export class RegistryClient {
         return this.fetch(url, {
           method,
           headers,
-          ...(body ? { body: body as Uint8Array<ArrayBuffer> } : {}),
+          ...(body ? { body: body as Uint8Array<ArrayBuffer> | Blob } : {}),
           redirect: "follow",
           ...(req.cache ? { cache: req.cache } : {}),
           ...(req.signal ? { signal: req.signal } : {}),

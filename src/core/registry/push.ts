@@ -398,8 +398,12 @@ async function upload(
     u.searchParams.set("digest", b.digest);
     return u.href;
   };
+  // Where the store keeps the blob as a Blob (a file on disk), the requests send slices of it and
+  // the platform reads them as it sends: no copy of each chunk through the script (Node's fetch
+  // copies a Uint8Array body before sending it).
+  const whole = await store.blobs.blob?.(b.digest);
   if (b.size <= (options.monolithicMaxBytes ?? MONOLITHIC_MAX_BYTES)) {
-    const bytes = await store.blobs.get(b.digest);
+    const bytes = whole ?? (await store.blobs.get(b.digest));
     if (!bytes) throw new LayerLabError("NOT_FOUND", `${what} is not in the store`);
     const res = await client.send({
       method: "PUT",
@@ -417,7 +421,8 @@ async function upload(
   }
   const chunkSize = Math.max(options.chunkBytes ?? CHUNK_BYTES, minChunk);
   let offset = 0;
-  for await (const chunk of fixedChunks(store.blobs.stream(b.digest), chunkSize)) {
+  const chunks = whole ? blobChunks(whole, chunkSize) : fixedChunks(store.blobs.stream(b.digest), chunkSize);
+  for await (const chunk of chunks) {
     throwIfAborted(signal, "push");
     const start = offset;
     const res = await client.send({
@@ -425,11 +430,11 @@ async function upload(
       url: location,
       headers: {
         "Content-Type": "application/octet-stream",
-        "Content-Range": `${start}-${start + chunk.byteLength - 1}`,
+        "Content-Range": `${start}-${start + chunkLength(chunk) - 1}`,
       },
       body: () => chunk,
       scopes,
-      what: `bytes ${start}-${start + chunk.byteLength - 1} of ${what}`,
+      what: `bytes ${start}-${start + chunkLength(chunk) - 1} of ${what}`,
       accept: (s) => s === 202,
       // A PATCH cannot be sent twice safely: a half-taken one restarts the whole upload.
       ...sig,
@@ -437,7 +442,7 @@ async function upload(
     await discard(res);
     // Every answer names where the upload goes on; the newest is the one to use.
     location = client.resolve(uploadLocation(client, res, what), location);
-    offset += chunk.byteLength;
+    offset += chunkLength(chunk);
     onBytes(offset);
   }
   if (offset !== b.size)
@@ -451,6 +456,15 @@ async function upload(
     ...sig,
   });
   await discard(res);
+}
+
+function chunkLength(c: Uint8Array | Blob): number {
+  return c instanceof Uint8Array ? c.byteLength : c.size;
+}
+
+/** A Blob in slices of `size` bytes (the last may be shorter). */
+function* blobChunks(blob: Blob, size: number): Generator<Blob> {
+  for (let at = 0; at < blob.size; at += size) yield blob.slice(at, Math.min(at + size, blob.size));
 }
 
 /**

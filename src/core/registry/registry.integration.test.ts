@@ -233,6 +233,47 @@ describe.each(TARGETS)("against $label", ({ auth, start }) => {
     expect(pulled.record.id).toBe(img.id);
   });
 
+  it("pushes large blobs in PATCH chunks sliced from the Blob a store keeps (the bytes never read by the push)", async () => {
+    const local = openMemoryStore();
+    const img = await storeImage(local, "big:2", [{ seed: 10, bytes: 700_000 }]);
+    // A store keeping its blobs as Blobs (as the CLI's files): the push must send slices of them,
+    // and never ask the store for the bytes themselves.
+    const read: string[] = [];
+    const blobs = local.blobs;
+    const asBlobs: Store = {
+      ...local,
+      blobs: Object.assign(Object.create(blobs) as typeof blobs, {
+        blob: async (d: `sha256:${string}`) => {
+          const b = await blobs.get(d);
+          return b && new Blob([b as Uint8Array<ArrayBuffer>]);
+        },
+        get: (d: `sha256:${string}`) => {
+          read.push(d);
+          return blobs.get(d);
+        },
+        stream: (d: `sha256:${string}`) => {
+          read.push(d);
+          return blobs.stream(d);
+        },
+      }),
+    };
+    reg.mark();
+    await pushImage(asBlobs, img.id, `${reg.domain}/chunked/app:2`, {
+      ...opts,
+      monolithicMaxBytes: 100_000,
+      chunkBytes: 256 * 1024,
+    });
+    const patches = reg.requests().filter((r) => r.method === "PATCH");
+    expect(patches.length).toBe(3);
+    expect(patches.every((p) => p.status === 202)).toBe(true);
+    // The config is read (the push reads it for the manifest); the 700 kB layer never is.
+    const sizes = await Promise.all(read.map((d) => blobs.size(d as `sha256:${string}`)));
+    expect(sizes.every((n) => (n ?? 0) < 100_000)).toBe(true);
+    const pulled = await pullImage(openMemoryStore(), `${reg.domain}/chunked/app:2`, opts);
+    expect(pulled.record.id).toBe(img.id);
+    expect(pulled.record.layers).toEqual(img.layers);
+  });
+
   it("says the manifest is unknown for a missing tag, and for a missing repository (as distribution answers)", async () => {
     const local = openMemoryStore();
     const img = await storeImage(local, "app:1", BASE);

@@ -32,6 +32,12 @@ export interface BlobStore {
   read(digest: Digest, offset: number, length: number): Promise<Uint8Array>;
   /** The blob as a stream of chunks; NOT_FOUND when absent. */
   stream(digest: Digest): AsyncIterable<Uint8Array>;
+  /**
+   * The blob as a Blob whose bytes are read only when something reads it (a file's, on disk),
+   * where the store keeps it so; undefined when it is not stored. A push sends slices of it as
+   * request bodies, which the platform reads from the file itself: no copy through the script.
+   */
+  blob?(digest: Digest): Promise<Blob | undefined>;
   size(digest: Digest): Promise<number | undefined>;
   put(bytes: Uint8Array, options?: PutOptions): Promise<PutResult>;
   /** Streams a blob in, hashing as it goes; the digest is checked at the end. */
