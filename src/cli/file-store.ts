@@ -15,6 +15,7 @@ import { withDerivedTars } from "../core/store/derived.ts";
 import { ingest } from "../core/store/ingest.ts";
 import { openMemoryStore } from "../core/store/memory.ts";
 import type { BlobInfo, BlobStore, PutOptions, PutResult, Store } from "../core/store/types.ts";
+import { fileRangeBlob } from "./upload-fetch.ts";
 
 let counter = 0;
 const WRITE_BYTES = 1 << 20;
@@ -140,9 +141,10 @@ class FileBlobStore implements BlobStore {
   }
   async blob(digest: Digest): Promise<Blob | undefined> {
     const ref = this.refs.get(digest);
-    if (ref) return (await openAsBlob(ref.path)).slice(ref.start, ref.end);
+    if (ref) return fileRangeBlob(ref.path, ref.start, ref.end);
+    const path = this.path(digest);
     try {
-      return await openAsBlob(this.path(digest));
+      return await fileRangeBlob(path, 0, (await stat(path)).size);
     } catch {
       return undefined;
     }

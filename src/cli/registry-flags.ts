@@ -8,6 +8,7 @@ import { type ImageReference, parseReference } from "../core/registry/reference.
 import type { TransferRecord } from "../core/registry/transfer.ts";
 import { type CliIo, parseArgs, UsageError } from "./command.ts";
 import { cliCredentials } from "./docker-config.ts";
+import { uploadFetch } from "./upload-fetch.ts";
 
 /** Flags both commands take. */
 export const REGISTRY_FLAGS = ["username", "insecure-registry"];
@@ -60,6 +61,8 @@ export async function registryOptions(flags: Map<string, string[]>, bools: Set<s
   return {
     credentials: cliCredentials(given),
     insecureHosts: flags.get("insecure-registry") ?? [],
+    // Uploads from the archive's file are sent from the file (see upload-fetch.ts).
+    fetch: uploadFetch,
   };
 }
 

@@ -60,6 +60,25 @@ describe.skipIf(registryMissing !== undefined)("layerlab pull and push against r
     expect(json.transfer.totals.sent.count).toBe(1); // the manifest
   });
 
+  it("push sends a layer over 8 MiB in PATCH chunks read from the archive's file, and it comes back whole", async () => {
+    const big = [{ seed: 53, bytes: 12_000_000 }];
+    const archive = join(dir, "big.oci.tar");
+    writeFileSync(archive, await ociArchiveBytes("big:1", big));
+    open.mark();
+    const r = await cli("push", archive, `${open.domain}/cli/big:1`);
+    expect(r.code).toBe(0);
+    const patches = open.requests().filter((q) => q.method === "PATCH");
+    expect(patches.length).toBe(2);
+    expect(patches.every((q) => q.status === 202)).toBe(true);
+    const expected = await storeImage(openMemoryStore(), "big:1", big);
+    const out = join(dir, "big.pulled.tar");
+    const back = await cli("pull", `${open.domain}/cli/big:1`, "-o", out, "--format", "oci", "--json");
+    expect(back.code).toBe(0);
+    expect(JSON.parse(back.out).image).toBe(expected.id);
+    const again = await importArchive(openMemoryStore(), createReadStream(out));
+    expect(again.images[0]!.record.layers).toEqual(expected.layers);
+  });
+
   it("pull writes an archive holding the same image, in either format", async () => {
     await cli("push", oci, `${open.domain}/cli/pulled:1`);
     const expected = await storeImage(openMemoryStore(), "app:1", LAYERS);
