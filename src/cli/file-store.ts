@@ -15,75 +15,22 @@ import { withDerivedTars } from "../core/store/derived.ts";
 import { ingest } from "../core/store/ingest.ts";
 import { openMemoryStore } from "../core/store/memory.ts";
 import type { BlobInfo, BlobStore, PutOptions, PutResult, Store } from "../core/store/types.ts";
-import { fileRangeBlob } from "./upload-fetch.ts";
+import { type FileRange, fileRangeBlob, fileRangeOf, rangeOf } from "./file-ranges.ts";
 
 let counter = 0;
 const WRITE_BYTES = 1 << 20;
-
-/** A byte range of a file on disk. */
-interface FileRange {
-  path: string;
-  start: number;
-  end: number;
-}
-
-/** Slices handed out by openFileRanges, so a store can keep them by reference when adopted. */
-const slices = new WeakMap<Blob, FileRange>();
-
-/** Bytes per read of a file slice's stream (Node's own Blob reads a file 64 KiB at a time). */
-const SLICE_READ_BYTES = 2 << 20;
 
 /**
  * A file to import from by byte ranges (the import then reads entries in parallel), whose slices
  * a temp-file store adopts by reference: a layer of an archive is never copied to disk again.
  */
 export async function openFileRanges(path: string): Promise<RandomAccess> {
-  const blob = await openAsBlob(path);
+  const file = await openAsBlob(path);
   return {
-    size: blob.size,
-    slice(start: number, end: number) {
-      const b = blob.slice(start, end);
-      slices.set(b, { path, start, end });
-      // Read in 2 MiB steps rather than the 64 KiB of Node's file-backed Blob: each step is a trip
-      // through libuv's thread pool, and a push's digest checks of a 500 MB archive spent about
-      // half their time waiting on them.
-      Object.defineProperty(b, "stream", { value: () => fileSliceStream(path, start, end) });
-      return b as unknown as ReturnType<RandomAccess["slice"]>;
-    },
+    size: file.size,
+    slice: (start: number, end: number) =>
+      rangeOf(file, { path, start, end }) as unknown as ReturnType<RandomAccess["slice"]>,
   };
-}
-
-/** Bytes [start, end) of a file as a stream, SLICE_READ_BYTES a read. */
-function fileSliceStream(path: string, start: number, end: number): ReadableStream<Uint8Array> {
-  let fh: Awaited<ReturnType<typeof open>> | undefined;
-  let at = start;
-  const close = async () => {
-    const f = fh;
-    fh = undefined;
-    await f?.close();
-  };
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        fh ??= await open(path, "r");
-        const n = Math.min(SLICE_READ_BYTES, end - at);
-        const bytes = n > 0 ? new Uint8Array(n) : undefined;
-        const read = bytes ? (await fh.read(bytes, 0, n, at)).bytesRead : 0;
-        // A file cut short ends the stream early: the reader counts the bytes and says so.
-        if (read === 0) {
-          await close();
-          controller.close();
-          return;
-        }
-        at += read;
-        controller.enqueue(read < n ? bytes!.subarray(0, read) : bytes!);
-      } catch (err) {
-        await close().catch(() => {});
-        controller.error(err);
-      }
-    },
-    cancel: close,
-  });
 }
 
 class FileBlobStore implements BlobStore {
@@ -213,7 +160,7 @@ class FileBlobStore implements BlobStore {
     }
   }
   async adopt(blob: Blob, digest: Digest, options?: Pick<PutOptions, "signal">): Promise<PutResult> {
-    const range = slices.get(blob);
+    const range = fileRangeOf(blob);
     if (range && isDigest(digest)) {
       // The importer has read and hashed these bytes: keep where they are, as the interface allows.
       const had = await this.has(digest);

@@ -4,7 +4,8 @@ import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fileRangeBlob, fileRangeOf, uploadFetch } from "./upload-fetch.ts";
+import { fileRangeBlob, fileRangeOf } from "./file-ranges.ts";
+import { uploadFetch } from "./upload-fetch.ts";
 
 /** A server that answers each request with what it received: method, length header, bytes. */
 let server: Server;

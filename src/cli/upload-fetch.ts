@@ -1,60 +1,24 @@
 /**
- * The CLI's fetch: a request whose body is a range of a file on disk (a Blob the temp-file store
- * hands out: fileRangeBlob) goes out through node:http(s), its body read from the file and written
- * to the socket a MiB at a time; every other request goes to the global fetch. Node's fetch reads a
- * Blob body whole into new memory first (and copies a Uint8Array body), which made a 500 MB push
- * spend about twice skopeo's CPU; see src/bench/README.md.
+ * The CLI's fetch: a request whose body is a range of a file on disk (a Blob of file-ranges.ts, as
+ * the temp-file store hands them out) goes out through node:http(s), its body read from the file
+ * and written to the socket a MiB at a time; every other request goes to the global fetch. Node's
+ * fetch reads a Blob body whole into new memory first (and copies a Uint8Array body), which made a
+ * 500 MB push spend about twice skopeo's CPU; see src/bench/README.md.
  */
 
-import { createReadStream, openAsBlob } from "node:fs";
+import { createReadStream } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { Readable } from "node:stream";
-
-/** A byte range of a file on disk. */
-interface FileRange {
-  path: string;
-  start: number;
-  end: number;
-}
-
-/** The Blobs that are ranges of files, and their ranges (slices of them are too). */
-const ranges = new WeakMap<Blob, FileRange>();
+import { fileRangeOf } from "./file-ranges.ts";
 
 /** Bytes per read of a file range being sent. */
 const SEND_READ_BYTES = 1 << 20;
 
-/** Bytes [start, end) of a file as a Blob whose slices stay ranges of the file. */
-export async function fileRangeBlob(path: string, start: number, end: number): Promise<Blob> {
-  return rangeOf(await openAsBlob(path), { path, start, end });
-}
-
-function rangeOf(file: Blob, r: FileRange): Blob {
-  const b = file.slice(r.start, r.end);
-  ranges.set(b, r);
-  const size = r.end - r.start;
-  // Blob#slice's arguments: relative to this range, negative from its end, clamped.
-  const at = (x: number | undefined, otherwise: number) =>
-    x === undefined ? otherwise : x < 0 ? Math.max(size + Math.trunc(x), 0) : Math.min(Math.trunc(x), size);
-  Object.defineProperty(b, "slice", {
-    value: (s?: number, e?: number) => {
-      const from = at(s, 0);
-      const to = Math.max(from, at(e, size));
-      return rangeOf(file, { path: r.path, start: r.start + from, end: r.start + to });
-    },
-  });
-  return b;
-}
-
-/** The file range a Blob is, if it is one (see fileRangeBlob). */
-export function fileRangeOf(blob: Blob): FileRange | undefined {
-  return ranges.get(blob);
-}
-
 /** fetch, with a file range's Blob body sent from the file (see the module's comment). */
 export const uploadFetch: typeof fetch = (input, init) => {
   const body = init?.body;
-  const range = body instanceof Blob ? ranges.get(body) : undefined;
+  const range = body instanceof Blob ? fileRangeOf(body) : undefined;
   if (!range) return fetch(input, init);
   const url = new URL(typeof input === "string" ? input : input instanceof URL ? input.href : input.url);
   const headers: Record<string, string> = {};

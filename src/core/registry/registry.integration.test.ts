@@ -217,19 +217,24 @@ describe.each(TARGETS)("against $label", ({ auth, start }) => {
     expect(pulled.record.layers).toEqual(img.layers);
   });
 
-  it("pushes large blobs in PATCH chunks", async () => {
-    const local = openMemoryStore();
-    const img = await storeImage(local, "big:1", [{ seed: 9, bytes: 700_000 }]);
+  /**
+   * Pushes `id` from `store` with blobs over 100 kB sent in 256 KiB PATCH chunks: the 700 kB layer
+   * goes up in three, each taken (202). Gives the pull of it back into an empty store.
+   */
+  async function pushChunked(store: Store, id: `sha256:${string}`, ref: string) {
     reg.mark();
-    await pushImage(local, img.id, `${reg.domain}/chunked/app:1`, {
-      ...opts,
-      monolithicMaxBytes: 100_000,
-      chunkBytes: 256 * 1024,
-    });
+    await pushImage(store, id, ref, { ...opts, monolithicMaxBytes: 100_000, chunkBytes: 256 * 1024 });
     const patches = reg.requests().filter((r) => r.method === "PATCH");
     expect(patches.length).toBe(3);
     expect(patches.every((p) => p.status === 202)).toBe(true);
-    const pulled = await pullImage(openMemoryStore(), `${reg.domain}/chunked/app:1`, opts);
+    return () => pullImage(openMemoryStore(), ref, opts);
+  }
+
+  it("pushes large blobs in PATCH chunks", async () => {
+    const local = openMemoryStore();
+    const img = await storeImage(local, "big:1", [{ seed: 9, bytes: 700_000 }]);
+    const pull = await pushChunked(local, img.id, `${reg.domain}/chunked/app:1`);
+    const pulled = await pull();
     expect(pulled.record.id).toBe(img.id);
   });
 
@@ -257,19 +262,11 @@ describe.each(TARGETS)("against $label", ({ auth, start }) => {
         },
       }),
     };
-    reg.mark();
-    await pushImage(asBlobs, img.id, `${reg.domain}/chunked/app:2`, {
-      ...opts,
-      monolithicMaxBytes: 100_000,
-      chunkBytes: 256 * 1024,
-    });
-    const patches = reg.requests().filter((r) => r.method === "PATCH");
-    expect(patches.length).toBe(3);
-    expect(patches.every((p) => p.status === 202)).toBe(true);
+    const pull = await pushChunked(asBlobs, img.id, `${reg.domain}/chunked/app:2`);
     // The config is read (the push reads it for the manifest); the 700 kB layer never is.
     const sizes = await Promise.all(read.map((d) => blobs.size(d as `sha256:${string}`)));
     expect(sizes.every((n) => (n ?? 0) < 100_000)).toBe(true);
-    const pulled = await pullImage(openMemoryStore(), `${reg.domain}/chunked/app:2`, opts);
+    const pulled = await pull();
     expect(pulled.record.id).toBe(img.id);
     expect(pulled.record.layers).toEqual(img.layers);
   });
