@@ -58,6 +58,8 @@ type PieceTalk =
 
 export type IngestReply =
   | { id: number; ok: IngestedEntry }
+  /** A pulled layer read whole, its store writes under way: the worker may take the next job. */
+  | { id: number; released: true }
   | { id: number; error: { code: string; message: string; storage?: StorageFullFacts } };
 
 /** What the pool needs of a worker (a Worker, or a test double). */
@@ -89,15 +91,18 @@ function runJob(
   request: (id: number) => IngestRequest,
   transfer: Transferable[],
   signal: AbortSignal | undefined,
+  /** The worker read the job's bytes and only stores them now (a `released` reply). */
+  onReleased?: () => void,
 ): Promise<IngestedEntry> {
   const id = ++seq;
   const cancel = () => w.postMessage({ type: "cancel", id });
   return new Promise<IngestedEntry>((resolve, reject) => {
     const onMessage = (ev: MessageEvent<IngestReply>) => {
       if (ev.data.id !== id) return;
+      const d = ev.data;
+      if ("released" in d) return onReleased?.();
       w.removeEventListener("message", onMessage);
       signal?.removeEventListener("abort", cancel);
-      const d = ev.data;
       if ("ok" in d) resolve(d.ok);
       else if (d.error.storage) reject(new StorageFullError(d.error.message, d.error.storage));
       else reject(new LayerLabError(d.error.code as never, d.error.message));
@@ -167,6 +172,13 @@ export function createStreamIngest(
   const queue = workerQueue(workers);
   return async (body, path, options) => {
     const w = await queue.take();
+    // The worker goes to the next layer as soon as it has read this one (see serveIngest).
+    let given = false;
+    const give = () => {
+      if (given) return;
+      given = true;
+      queue.give(w);
+    };
     try {
       throwIfAborted(options.signal, "pull");
       let sourceFailure: { err: unknown } | undefined;
@@ -225,6 +237,7 @@ export function createStreamIngest(
                 },
           [stream as unknown as Transferable, ...(channel ? [channel.port2] : [])],
           options.signal,
+          give,
         );
       } catch (err) {
         if (sourceFailure) throw sourceFailure.err;
@@ -233,7 +246,7 @@ export function createStreamIngest(
         channel?.port1.close();
       }
     } finally {
-      queue.give(w);
+      give();
     }
   };
 }
@@ -350,6 +363,15 @@ export function serveIngest(
     const signal = calls.start(msg.id);
     clearTimeout(drop);
     const readBuffer = buffers.pop() ?? {};
+    // A pulled layer, once read: its buffers go back and the pool may send the next layer while
+    // IndexedDB stores this one (two layers' store writes no longer leave the worker idle).
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      buffers.push(readBuffer);
+      post({ id: msg.id, released: true }, []);
+    };
     let reply: IngestReply;
     try {
       const ok =
@@ -373,10 +395,14 @@ export function serveIngest(
                   ...(msg.port ? { resolve: pieceResolver(msg.port, doFetch, signal) } : {}),
                 },
                 msg.path,
-                { ...msg.options, signal, readBuffer },
+                { ...msg.options, signal, readBuffer, onRead: release },
               )
             : // A pulled layer is stored here as it streams: there is no File for the caller to adopt.
-              await ingestArchiveEntry(await store, msg.body, msg.path, { ...msg.options, signal });
+              await ingestArchiveEntry(await store, msg.body, msg.path, {
+                ...msg.options,
+                signal,
+                onRead: release,
+              });
       reply = { id: msg.id, ok };
     } catch (caught) {
       // A refused write (the quota) travels with its numbers; a DOMException's own message is empty.
@@ -390,7 +416,7 @@ export function serveIngest(
     } finally {
       if (msg.type === "ingest-pieces") msg.port?.close();
       calls.end(msg.id);
-      buffers.push(readBuffer);
+      if (!released) buffers.push(readBuffer);
       if (calls.size === 0) drop = setTimeout(() => void buffers.splice(0), KEEP_BUFFERS_MS);
     }
     const index = "ok" in reply && "leftToStore" in reply.ok ? reply.ok.leftToStore?.index : undefined;

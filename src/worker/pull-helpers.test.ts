@@ -341,6 +341,50 @@ describe.each(MODES)("a pull whose layers the helper workers ingest ($name)", (m
     expect(await store.meta.list("images")).toEqual([]);
   });
 
+  it("a helper takes the next layer as soon as it has read one, while the store still writes that one", async () => {
+    const store = openMemoryStore();
+    // The store's writes after a layer is read (its entry index) wait until the one helper has
+    // been handed the next layer, or give up after two seconds: without the early release the
+    // helper is busy until those writes end, so the next layer never comes while they wait.
+    let held = 0;
+    const handedWhileStoring: boolean[] = [];
+    const blobs = Object.create(store.blobs, {
+      put: {
+        value: async (bytes: Uint8Array, options?: { signal?: AbortSignal }) => {
+          const job = h.jobs.length;
+          if (job >= 1 && job < LAYERS.length && held < job) {
+            held = job;
+            const t0 = Date.now();
+            while (h.jobs.length === job && Date.now() - t0 < 2000) await new Promise((r) => setTimeout(r, 5));
+            handedWhileStoring.push(h.jobs.length > job);
+          }
+          return store.blobs.put(bytes, options);
+        },
+      },
+    });
+    const gated: Store = { ...store, blobs };
+    const h = channelHelpers(gated, 1);
+    try {
+      const r = await pullImage(gated, ref(), {
+        retries: 2,
+        backoffMs: 10,
+        ingestLayer: createStreamIngest(h.helpers, mode.whole === undefined ? {} : { wholeDigestMaxBytes: mode.whole }),
+        concurrency: 2,
+        ...(mode.pieces ? { layerPieces: mode.pieces } : {}),
+      });
+      expect(handedWhileStoring).toEqual(Array(LAYERS.length - 1).fill(true));
+      expect(h.jobs).toHaveLength(LAYERS.length);
+      // And nothing was lost by the overlap: the image and every layer are whole.
+      expect(r.record.id).toBe(image.id);
+      const onThread = openMemoryStore();
+      const b = await pullImage(onThread, ref());
+      expect(await layersOf(store, r.record)).toEqual(await layersOf(onThread, b.record));
+      await expectOnlyWholeBlobs(store, [...layerBlobs, r.record.manifest!, r.record.config]);
+    } finally {
+      h.close();
+    }
+  });
+
   it("the worker's Pull hands layers to its helpers, with per-layer progress up to each size", async () => {
     const store = openMemoryStore();
     const h = channelHelpers(store);

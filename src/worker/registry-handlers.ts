@@ -134,7 +134,10 @@ export function createRegistryHandlers(options: RegistryHandlerOptions): {
     if (!workers.length) return { layerPieces };
     return {
       ingestLayer: createStreamIngest(workers),
-      concurrency: workers.length,
+      // A layer per helper being read, and as many more being stored (see serveIngest's release)
+      // or waiting for a helper, at most two: each holds a connection of the six the page has
+      // per host, and the helpers' ranges need the rest.
+      concurrency: workers.length + Math.min(2, workers.length),
       // The helpers fetch the ranges themselves where they can: the Blobs then never live here.
       layerPieces: options.helperFetches ? { ...layerPieces, handOff: options.helperFetches } : layerPieces,
     };

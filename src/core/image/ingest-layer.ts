@@ -182,9 +182,25 @@ export async function ingestArchiveEntry(
      * worker reading layer after layer then reuses the same buffer.
      */
     readBuffer?: ReadBuffer;
+    /**
+     * Called once, when every byte of the entry has been read and decoded and only the store
+     * writes are left: from then on `readBuffer` is the caller's again (a worker hands it to its
+     * next layer, which it may start while IndexedDB stores this one).
+     */
+    onRead?: () => void;
   } = {},
 ): Promise<IngestedEntry> {
   const imp = new IngestSession(store, options);
+  // The read buffer, until the caller has it back (onRead): untouched here after that.
+  let readBuffer = options.readBuffer;
+  let held: Uint8Array | undefined;
+  const onRead = () => {
+    if (!readBuffer) return options.onRead?.();
+    // Decoded and hashed (the one-shot digest copied what it hashed): the memory can be reused.
+    if (held) readBuffer.buffer = held.buffer as ArrayBuffer;
+    readBuffer = undefined;
+    options.onRead?.();
+  };
   try {
     const oneShot = oneShotSha256();
     const maxWhole = options.wholeDigestMaxBytes ?? WHOLE_DIGEST_MAX_BYTES;
@@ -197,13 +213,12 @@ export async function ingestArchiveEntry(
       input = new Blob(parts);
     }
     const blob = isBlob(input) ? input : undefined;
-    const pieces = isPieces(input) ? readPieces(input, options.readBuffer) : undefined;
+    const pieces = isPieces(input) ? readPieces(input, readBuffer) : undefined;
     const whole: WholeSource | undefined = blob ? { size: blob.size, blob: () => blob } : pieces;
     // A layer of up to WHOLE_DIGEST_MAX_BYTES is read whole, so its digest is one native call
     // (WebCrypto) rather than a WebAssembly hash of every chunk. A short read is refused as
     // truncated by ingestLayer, which counts the bytes either way.
-    const held =
-      blob && oneShot && blob.size <= maxWhole ? await readBlobWhole(blob, options.readBuffer) : undefined;
+    held = blob && oneShot && blob.size <= maxWhole ? await readBlobWhole(blob, readBuffer) : undefined;
     const rawDigest = held ? oneShot!(held) : undefined;
     rawDigest?.catch(() => {});
     const source = held
@@ -222,13 +237,12 @@ export async function ingestArchiveEntry(
       rawDigest,
       options.leaveWrites,
       options.expected,
+      onRead,
     );
-    // Decoded and hashed (the one-shot digest copied what it hashed): the memory can be reused.
-    if (held && options.readBuffer && c.kind === "layer")
-      options.readBuffer.buffer = held.buffer as ArrayBuffer;
+    if (c.kind === "layer") onRead();
     const added = [...imp.added];
     if (c.kind === "failed") {
-      dropReadBuffers(options.readBuffer);
+      dropReadBuffers(readBuffer);
       return {
         path,
         digest: undefined,
@@ -240,7 +254,7 @@ export async function ingestArchiveEntry(
     const { kind: _, ...layer } = c;
     return { ...layer, added, bytesShared: imp.bytesShared };
   } catch (err) {
-    dropReadBuffers(options.readBuffer);
+    dropReadBuffers(readBuffer);
     for (const digest of imp.added.keys()) await store.blobs.delete(digest).catch(() => false);
     throw err;
   }
@@ -349,13 +363,15 @@ export class IngestSession<O extends IngestOptions = IngestOptions> {
     leaveWrites?: boolean,
     /** The digest `whole` must have: one whose bytes hash to another is not adopted. */
     expected?: Digest,
+    /** Called when every byte has been read and decoded, before the store writes. */
+    onRead?: () => void,
   ): Promise<LayerCandidate | FailedCandidate> {
     const compression = sniffCompression(head);
     const signal = this.signal;
     const whole: WholeSource | undefined =
       wholeBlob && isBlob(wholeBlob) ? { size: wholeBlob.size, blob: () => wholeBlob } : wholeBlob;
     if (this.options.blobsOnly && compression !== "none")
-      return this.ingestBlobOnly(source, path, compression, whole, rawDigest, leaveWrites, expected);
+      return this.ingestBlobOnly(source, path, compression, whole, rawDigest, leaveWrites, expected, onRead);
     // The entry as it came: adopted as a Blob when it is a slice of the picked File (its bytes
     // are only hashed here), else streamed into the store. An uncompressed layer is its own tar.
     // Up to three streams hashed side by side (createParallelSha256): the entry as it came, its
@@ -411,6 +427,7 @@ export class IngestSession<O extends IngestOptions = IngestOptions> {
       parser.end();
       rawChan?.close();
       tarChan?.close();
+      onRead?.();
       let adopted: PutResult | undefined;
       if (whole) {
         if (rawSize !== whole.size) {
@@ -479,6 +496,7 @@ export class IngestSession<O extends IngestOptions = IngestOptions> {
     rawDigest: Promise<Digest> | undefined,
     leaveWrites: boolean | undefined,
     expected: Digest | undefined,
+    onRead: (() => void) | undefined,
   ): Promise<LayerCandidate> {
     const signal = this.signal;
     let res: PutResult;
@@ -489,6 +507,7 @@ export class IngestSession<O extends IngestOptions = IngestOptions> {
         n += c.byteLength;
         hash?.update(c);
       }
+      onRead?.();
       if (n !== whole.size)
         throw new ArchiveError(`truncated: read ${n} of its ${whole.size} bytes`, { entry: path });
       const digest = rawDigest ? await rawDigest : hash!.finish();
