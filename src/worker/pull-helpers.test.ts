@@ -36,6 +36,8 @@ import { serveProtocol } from "./serve.ts";
 /** Helper workers over `store`, each behind a MessageChannel; `jobs` lists the layers they were handed. */
 function channelHelpers(store: Store, count = 2, doFetch: typeof fetch = fetch) {
   const jobs: string[] = [];
+  /** What went between the pool and the helpers, in order: `hand ID`, `released ID`, `ok ID`, `error ID`. */
+  const log: string[] = [];
   const ports: MessagePort[] = [];
   /** The URLs and ranges the helpers fetched themselves. */
   const fetched: string[] = [];
@@ -48,12 +50,17 @@ function channelHelpers(store: Store, count = 2, doFetch: typeof fetch = fetch) 
     ports.push(port1, port2);
     const serve = serveIngest(
       Promise.resolve(store),
-      (reply, transfer) => port2.postMessage(reply, transfer),
+      (reply, transfer) => {
+        log.push(`${"released" in reply ? "released" : "ok" in reply ? "ok" : "error"} ${reply.id}`);
+        port2.postMessage(reply, transfer);
+      },
       helperFetch,
     );
     port2.addEventListener("message", (ev: MessageEvent<IngestRequest>) => {
-      if (ev.data.type === "ingest-stream" || ev.data.type === "ingest-pieces")
+      if (ev.data.type === "ingest-stream" || ev.data.type === "ingest-pieces") {
         jobs.push(`${ev.data.type} ${ev.data.path}`);
+        log.push(`hand ${ev.data.id}`);
+      }
       void serve(ev.data);
     });
     return {
@@ -67,7 +74,7 @@ function channelHelpers(store: Store, count = 2, doFetch: typeof fetch = fetch) 
   const close = () => {
     for (const p of ports) p.close();
   };
-  return { helpers, jobs, fetched, close };
+  return { helpers, jobs, log, fetched, close };
 }
 
 const LAYERS = [
@@ -343,21 +350,16 @@ describe.each(MODES)("a pull whose layers the helper workers ingest ($name)", (m
 
   it("a helper takes the next layer as soon as it has read one, while the store still writes that one", async () => {
     const store = openMemoryStore();
-    // The store's writes after a layer is read (its entry index) wait until the one helper has
-    // been handed the next layer, or give up after two seconds: without the early release the
-    // helper is busy until those writes end, so the next layer never comes while they wait.
-    let held = 0;
-    const handedWhileStoring: boolean[] = [];
+    // The store's writes after a layer is read (its entry index) are slow: each waits until the
+    // one helper has been handed another layer (or every layer has been), or two seconds. Without
+    // the early release the helper is busy until those writes end, so each would wait it out.
     const blobs = Object.create(store.blobs, {
       put: {
         value: async (bytes: Uint8Array, options?: { signal?: AbortSignal }) => {
-          const job = h.jobs.length;
-          if (job >= 1 && job < LAYERS.length && held < job) {
-            held = job;
-            const t0 = Date.now();
-            while (h.jobs.length === job && Date.now() - t0 < 2000) await new Promise((r) => setTimeout(r, 5));
-            handedWhileStoring.push(h.jobs.length > job);
-          }
+          const handed = h.jobs.length;
+          const t0 = Date.now();
+          while (h.jobs.length === handed && handed < LAYERS.length && Date.now() - t0 < 2000)
+            await new Promise((r) => setTimeout(r, 5));
           return store.blobs.put(bytes, options);
         },
       },
@@ -372,8 +374,17 @@ describe.each(MODES)("a pull whose layers the helper workers ingest ($name)", (m
         concurrency: 2,
         ...(mode.pieces ? { layerPieces: mode.pieces } : {}),
       });
-      expect(handedWhileStoring).toEqual(Array(LAYERS.length - 1).fill(true));
       expect(h.jobs).toHaveLength(LAYERS.length);
+      // Every layer but the last: the helper said it had read it, then was handed the next one,
+      // and only then finished storing it.
+      const hands = h.log.filter((e) => e.startsWith("hand ")).map((e) => e.slice(5));
+      expect(hands).toHaveLength(LAYERS.length);
+      for (let i = 0; i + 1 < hands.length; i++) {
+        const at = (e: string) => h.log.indexOf(e);
+        expect(at(`released ${hands[i]}`)).toBeGreaterThan(at(`hand ${hands[i]}`));
+        expect(at(`hand ${hands[i + 1]}`)).toBeGreaterThan(at(`released ${hands[i]}`));
+        expect(at(`ok ${hands[i]}`)).toBeGreaterThan(at(`hand ${hands[i + 1]}`));
+      }
       // And nothing was lost by the overlap: the image and every layer are whole.
       expect(r.record.id).toBe(image.id);
       const onThread = openMemoryStore();
