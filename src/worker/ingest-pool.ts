@@ -48,10 +48,10 @@ export type IngestRequest =
 
 /**
  * What a worker and the pull say about a layer's PieceRequests, on the job's port: the worker
- * fetched one (`arrived`) or asks the pull to fetch it (`again`), and the pull's answer.
+ * fetched one (`arrived`, and how long it took) or asks the pull to fetch it (`again`), and the pull's answer.
  */
 type PieceTalk =
-  | { kind: "arrived"; request: PieceRequest }
+  | { kind: "arrived"; request: PieceRequest; ms: number }
   | { kind: "again"; id: number; request: PieceRequest }
   | { kind: "blob"; id: number; blob: Blob }
   | { kind: "failed"; id: number; message: string };
@@ -198,7 +198,7 @@ export function createStreamIngest(
         const resolve = body.resolve!;
         channel.port1.onmessage = (ev: MessageEvent<PieceTalk>) => {
           const t = ev.data;
-          if (t.kind === "arrived") body.arrived?.(t.request);
+          if (t.kind === "arrived") body.arrived?.(t.request, t.ms);
           else if (t.kind === "again") {
             resolve(t.request).then(
               (blob) => channel.port1.postMessage({ kind: "blob", id: t.id, blob } satisfies PieceTalk),
@@ -307,8 +307,9 @@ function pieceResolver(
   );
   return async (r) => {
     try {
+      const asked = performance.now();
       const blob = await fetchPieceRequest(r, doFetch, signal);
-      port.postMessage({ kind: "arrived", request: r } satisfies PieceTalk);
+      port.postMessage({ kind: "arrived", request: r, ms: performance.now() - asked } satisfies PieceTalk);
       return blob;
     } catch (err) {
       if (signal.aborted) throw err;

@@ -12,7 +12,7 @@ import { type Digest, sha256 } from "../core/digest.ts";
 import { CancelledError, StorageFullError } from "../core/errors.ts";
 import { basicAuthorization, staticCredentials } from "../core/registry/auth.ts";
 import { RegistryError } from "../core/registry/errors.ts";
-import { type LayerPiecesOptions, type PullOptions, pullImage } from "../core/registry/pull.ts";
+import { type LayerPiecesOptions, type PullOptions, pieceSizer, pullImage } from "../core/registry/pull.ts";
 import { pushImage } from "../core/registry/push.ts";
 import { openMemoryStore } from "../core/store/memory.ts";
 import type { ImageRecord, Store } from "../core/store/types.ts";
@@ -370,7 +370,10 @@ describe.each(MODES)("a pull whose layers the helper workers ingest ($name)", (m
       const r = await pullImage(gated, ref(), {
         retries: 2,
         backoffMs: 10,
-        ingestLayer: createStreamIngest(h.helpers, mode.whole === undefined ? {} : { wholeDigestMaxBytes: mode.whole }),
+        ingestLayer: createStreamIngest(
+          h.helpers,
+          mode.whole === undefined ? {} : { wholeDigestMaxBytes: mode.whole },
+        ),
         concurrency: 2,
         ...(mode.pieces ? { layerPieces: mode.pieces } : {}),
       });
@@ -500,3 +503,96 @@ describe.each(WITH_AUTH)(
     });
   },
 );
+
+describe("ranges sized to the rate they come at (the page's way: PAGE_LAYER_PIECES)", () => {
+  let reg: EmbeddedTestRegistry;
+  let image: ImageRecord;
+  /** The bytes of the image's layer blobs. */
+  let blobBytes = 0;
+  const KiB = 1024;
+  const SIZED: LayerPiecesOptions = {
+    pieceBytes: 512 * KiB,
+    minPieceBytes: 64 * KiB,
+    maxLayerBytes: 64 * 2 ** 20,
+  };
+  beforeAll(async () => {
+    reg = await startEmbeddedRegistry();
+    const source = openMemoryStore();
+    image = await storeImage(source, "sized:1", [
+      { seed: 81, bytes: 900_000 },
+      { seed: 82, bytes: 2_500_000 },
+    ]);
+    await pushImage(source, image.id, `${reg.domain}/sized/app:1`);
+    const manifest = JSON.parse(new TextDecoder().decode((await source.blobs.get(image.manifest!))!));
+    blobBytes = manifest.layers.reduce((n: number, l: { size: number }) => n + l.size, 0);
+  });
+  afterAll(async () => {
+    await reg?.stop();
+  });
+
+  /** Pulls with `pieces`, each layer range answered `delayMs` late; the lengths of the ranges asked for, in order. */
+  async function rangesAsked(pieces: LayerPiecesOptions, delayMs: number, helpers: boolean) {
+    const asked: number[] = [];
+    const slow: typeof fetch = async (input, init) => {
+      const range = rangeOf(init);
+      if (range) {
+        const [from, to] = range.slice("bytes=".length).split("-").map(Number);
+        asked.push(to! - from! + 1);
+        await new Promise((r) => setTimeout(r, delayMs));
+      }
+      return fetch(input, init);
+    };
+    const store = openMemoryStore();
+    const h = channelHelpers(store, 2, slow);
+    try {
+      const r = await pullImage(store, `${reg.domain}/sized/app:1`, {
+        fetch: slow,
+        concurrency: 1,
+        ...(helpers ? { ingestLayer: createStreamIngest(h.helpers, { wholeDigestMaxBytes: 0 }) } : {}),
+        layerPieces: helpers ? { ...pieces, handOff: () => true } : pieces,
+      });
+      expect(r.record.id).toBe(image.id);
+      expect(r.transfer.totals.received.count).toBe(image.layers.length + 2);
+    } finally {
+      h.close();
+    }
+    return asked;
+  }
+
+  for (const helpers of [false, true]) {
+    const where = helpers ? "fetched by the helpers" : "fetched by the pull";
+    it(`on a fast link, ranges grow from the smallest to the largest (${where})`, async () => {
+      // 64 KiB in well under 10 s: the next range is as large as allowed.
+      const asked = await rangesAsked({ ...SIZED, pieceSeconds: 10 }, 0, helpers);
+      expect(asked.slice(0, 2)).toContain(64 * KiB);
+      expect(asked.filter((n) => n === 512 * KiB).length).toBeGreaterThanOrEqual(3);
+      expect(Math.max(...asked)).toBe(512 * KiB);
+      // The ranges cover both layers, each byte once (the first range of each is its own size).
+      expect(asked.reduce((a, b) => a + b, 0)).toBe(blobBytes);
+    });
+    it(`on a slow link, ranges stay small, so progress still moves (${where})`, async () => {
+      // Each range takes 20 ms or more: at most 64 KiB / 20 ms, so 1 ms of it is far under 64 KiB.
+      const asked = await rangesAsked({ ...SIZED, pieceSeconds: 0.001 }, 20, helpers);
+      expect(Math.max(...asked)).toBe(64 * KiB);
+    });
+  }
+  it("without pieceSeconds every range is pieceBytes", async () => {
+    const asked = await rangesAsked({ pieceBytes: 256 * KiB, maxLayerBytes: 64 * 2 ** 20 }, 0, false);
+    // Each layer's last range is what is left of it.
+    expect(Math.max(...asked)).toBe(256 * KiB);
+    expect(asked.filter((n) => n !== 256 * KiB).length).toBeLessThanOrEqual(2);
+    expect(asked.reduce((a, b) => a + b, 0)).toBe(blobBytes);
+  });
+  it("the size follows the last rate, in 64 KiB steps, between the smallest and the largest", () => {
+    const s = pieceSizer({ ...SIZED, pieceSeconds: 0.5 });
+    expect(s.next()).toBe(64 * KiB);
+    s.took(512 * KiB, 1000); // 512 KiB/s: 256 KiB in half a second
+    expect(s.next()).toBe(256 * KiB);
+    s.took(100 * KiB, 1000); // 50 KiB in half a second: the smallest
+    expect(s.next()).toBe(64 * KiB);
+    s.took(100 * 2 ** 20, 10); // far faster than the largest needs
+    expect(s.next()).toBe(512 * KiB);
+    s.took(300 * KiB, 1000); // 150 KiB: down to 128 KiB, a whole step
+    expect(s.next()).toBe(128 * KiB);
+  });
+});

@@ -41,12 +41,19 @@ const PROGRESS_EVERY_MS = 100;
  * slice), rather than the bytes crossing this thread, then a helper, then IndexedDB in 1 MiB
  * chunks. Progress moves a range at a time. A layer is held whole in blob storage until it is
  * stored, so only layers up to `maxLayerBytes` go this way (one per helper at a time); larger
- * ones stream. Ranges of 16 MiB rather than 8: half the requests, and half the reads of a Blob
- * back out of blob storage, each with a fixed cost (the registry bench, with the SIMD hashing
- * beside it: 6.7-8.1 s against 7.7-10.3 s for the 500 MB image; see src/bench/README.md).
+ * ones stream.
+ *
+ * Each range has a fixed cost (a request, a Blob read back out of blob storage, one more part
+ * of the Blob IndexedDB writes), so on a fast link ranges are large: up to 32 MiB. The registry
+ * bench on loopback, probes of the 500 MB image on disk: 8.6-9.2 s with ranges of 4 MiB,
+ * 7.2-7.6 s with 16 MiB, 6.1-6.3 s with 32 MiB, 6.1-6.6 s with a layer a range. But a range is
+ * also a step of the progress bar, and on a link of 2 MB/s 32 MiB is 16 s without one: so ranges
+ * start at 2 MiB and are sized to take about half a second at the rate the last ones came.
  */
 export const PAGE_LAYER_PIECES: LayerPiecesOptions = {
-  pieceBytes: 16 * 2 ** 20,
+  pieceBytes: 32 * 2 ** 20,
+  minPieceBytes: 2 * 2 ** 20,
+  pieceSeconds: 0.5,
   maxLayerBytes: 64 * 2 ** 20,
 };
 

@@ -56,8 +56,17 @@ export type LayerIngest = (
 
 /** How a pull fetches layers by byte range (see PullOptions.layerPieces). */
 export interface LayerPiecesOptions {
-  /** Bytes asked for per request. */
+  /** Bytes asked for per request: the most, when ranges are sized to the rate (`pieceSeconds`). */
   pieceBytes: number;
+  /**
+   * Size each range to take about this long at the rate the last range of the pull came (from
+   * asking for it to the ingest asking for the next), between `minPieceBytes` and `pieceBytes`:
+   * on a fast link few large ranges (each has a fixed cost), on a slow one small ranges, so
+   * progress still moves. Unset: every range is `pieceBytes`.
+   */
+  pieceSeconds?: number;
+  /** The first and the smallest ranges when sized to the rate (default `pieceBytes`). */
+  minPieceBytes?: number;
   /** Larger layers stream as one request (their pieces would all be held until stored). */
   maxLayerBytes: number;
   /**
@@ -74,10 +83,36 @@ export interface LayerPiecesOptions {
 /** A layer's first range when the others are handed off: small, since this thread holds it. */
 const HANDED_OFF_FIRST_BYTES = 2 ** 20;
 
+/** Ranges sized to the rate are whole multiples of this. */
+const PIECE_GRAIN = 64 * 2 ** 10;
+
+/**
+ * The size of a pull's next range (LayerPiecesOptions.pieceSeconds): `took` tells how long the
+ * last one took, and the ranges of every layer of the pull follow the latest rate.
+ */
+export interface PieceSizer {
+  next(): number;
+  took(bytes: number, ms: number): void;
+}
+
+export function pieceSizer(o: LayerPiecesOptions): PieceSizer {
+  const most = o.pieceBytes;
+  const least = Math.min(o.minPieceBytes ?? most, most);
+  let size = least;
+  return {
+    next: () => size,
+    took(bytes, ms) {
+      if (!o.pieceSeconds || bytes <= 0) return;
+      const fits = (bytes / Math.max(ms, 1)) * 1000 * o.pieceSeconds;
+      size = Math.max(least, Math.min(most, Math.floor(fits / PIECE_GRAIN) * PIECE_GRAIN));
+    },
+  };
+}
+
 /** The pieces of a layer as a pull hands them to its ingest (see LayerPiecesOptions.handOff). */
 export interface LayerPieces extends BlobPieces {
   /** The ingest got a request's Blob by itself: progress. */
-  arrived?: (r: PieceRequest) => void;
+  arrived?: (r: PieceRequest, ms: number) => void;
 }
 
 /**
@@ -126,7 +161,8 @@ export interface PullOptions extends RegistryClientOptions {
   /** Where each layer is ingested (default: ingestArchiveEntry on this thread, into `store`). */
   ingestLayer?: LayerIngest;
   /**
-   * Fetch each layer of up to `maxLayerBytes` in byte ranges of `pieceBytes`, each taken with
+   * Fetch each layer of up to `maxLayerBytes` in byte ranges (of `pieceBytes`, or sized to the
+   * rate: LayerPiecesOptions.pieceSeconds), each taken with
    * `Response.blob()`, and hand the ingest the Blobs (for the page: the browser then brings the
    * bytes into its blob storage without this thread reading them, and the store adopts the Blob
    * they compose). A range whose connection breaks is fetched again alone; progress moves a
@@ -156,6 +192,8 @@ export async function pullImage(
 ): Promise<PullResult> {
   const ref = typeof reference === "string" ? parseReference(reference) : reference;
   const client = options.client ?? new RegistryClient(ref.domain, options);
+  // The ranges of every layer follow the rate the last ones came at (LayerPiecesOptions.pieceSeconds).
+  const sizer = options.layerPieces && pieceSizer(options.layerPieces);
   const { signal } = options;
   const repo = ref.repository;
   const scopes = [repositoryScope(repo, "pull")];
@@ -321,6 +359,7 @@ export async function pullImage(
           ingest,
           ctx,
           options.layerPieces,
+          sizer,
         );
       }
       const rec: LayerRecord = existing ?? {
@@ -448,12 +487,13 @@ async function fetchLayer<T>(
   ingest: (body: AsyncIterable<Uint8Array> | LayerPieces) => Promise<T>,
   ctx: { registry: string; repository: string },
   pieces?: LayerPiecesOptions,
+  sizer: PieceSizer | undefined = pieces && pieceSizer(pieces),
 ): Promise<T> {
   const retries = client.options.retries ?? 4;
-  const ranged = pieces && size > 0 && size <= pieces.maxLayerBytes;
+  const ranged = pieces && sizer && size > 0 && size <= pieces.maxLayerBytes;
   for (let attempt = 0; ; attempt++) {
     const first = ranged
-      ? Math.min(pieces.handOff ? HANDED_OFF_FIRST_BYTES : pieces.pieceBytes, pieces.pieceBytes, size)
+      ? Math.min(pieces.handOff ? HANDED_OFF_FIRST_BYTES : sizer.next(), sizer.next(), size)
       : 0;
     const res = await client.send({
       method: "GET",
@@ -470,7 +510,7 @@ async function fetchLayer<T>(
     let piecesFailed: { err: unknown } | undefined;
     let body: AsyncIterable<Uint8Array> | LayerPieces;
     if (ranged && res.status === 206) {
-      const range = rangeFetcher(client, repo, digest, size, scopes, signal, ctx);
+      const range = rangeFetcher(client, repo, digest, size, scopes, signal, ctx, sizer);
       const count = (bytes: number) => {
         n += bytes;
         onBytes(n);
@@ -486,6 +526,7 @@ async function fetchLayer<T>(
               digest,
               size,
               pieces,
+              sizer,
               first,
               res,
               range,
@@ -513,7 +554,10 @@ async function fetchLayer<T>(
                   throw err;
                 }
               },
-              arrived: (r: PieceRequest) => count(r.want),
+              arrived: (r: PieceRequest, ms: number) => {
+                sizer.took(r.want, ms);
+                count(r.want);
+              },
             }
           : {}),
       };
@@ -565,8 +609,9 @@ async function fetchLayer<T>(
 
 /**
  * The pieces of a layer's byte ranges in order: the answer to the first range (`first` bytes,
- * already asked for: `firstResponse`), then ranges of `pieceBytes`, each a Blob this thread
+ * already asked for: `firstResponse`), then ranges of the sizer's size, each a Blob this thread
  * fetched (`range`) or, where `handOff` accepts the URL, a PieceRequest for the ingest to send.
+ * The sizer learns how long each range took to come (`range`, LayerPieces.arrived).
  */
 async function* fetchPieces(
   client: RegistryClient,
@@ -574,6 +619,7 @@ async function* fetchPieces(
   digest: Digest,
   size: number,
   options: LayerPiecesOptions,
+  sizer: PieceSizer,
   first: number,
   firstResponse: Response,
   range: (at: number, want: number, res?: Response) => Promise<Blob>,
@@ -581,8 +627,8 @@ async function* fetchPieces(
   signal: AbortSignal | undefined,
 ): AsyncGenerator<Blob | PieceRequest> {
   yield await range(0, first, firstResponse);
-  for (let at = first; at < size; at += options.pieceBytes) {
-    const want = Math.min(options.pieceBytes, size - at);
+  for (let at = first, want = 0; at < size; at += want) {
+    want = Math.min(sizer.next(), size - at);
     if (options.handOff) {
       const ready = await client.prepare({
         url: `/v2/${repo}/blobs/${digest}`,
@@ -611,12 +657,15 @@ function rangeFetcher(
   scopes: string[],
   signal: AbortSignal | undefined,
   ctx: { registry: string; repository: string },
+  /** Told how long each range took, from asking to its last byte (not the one answered already). */
+  sizer?: PieceSizer,
 ): (at: number, want: number, res?: Response) => Promise<Blob> {
   const retries = client.options.retries ?? 4;
   return async (at, want, first) => {
     let res = first;
     for (let failures = 0; ; failures++) {
       try {
+        const asked = res ? undefined : performance.now();
         res ??= await client.send({
           method: "GET",
           url: `/v2/${repo}/blobs/${digest}`,
@@ -626,7 +675,9 @@ function rangeFetcher(
           headers: { Range: `bytes=${at}-${at + want - 1}` },
           ...(signal ? { signal } : {}),
         });
-        return await readPiece(res, digest, at, want, size, ctx);
+        const piece = await readPiece(res, digest, at, want, size, ctx);
+        if (asked !== undefined) sizer?.took(want, performance.now() - asked);
+        return piece;
       } catch (err) {
         res = undefined;
         if (signal?.aborted) throw new CancelledError("pull");
