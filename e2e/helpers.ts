@@ -29,9 +29,10 @@ export async function importFixture(page: Page, file: string): Promise<void> {
 
 /** Opens a directory of the Files tree (small trees are shown open already: then it stays open). */
 export async function expandDir(page: Page, name: string): Promise<void> {
-  const item = page
-    .getByRole("tree", { name: "Files" })
-    .getByRole("treeitem", { name: new RegExp(`^${name},`) });
+  const tree = page.getByRole("tree", { name: "Files" });
+  // A tree still loading is about to be replaced, and its rows to move under the pointer.
+  await expect(tree).toHaveAttribute("aria-busy", "false");
+  const item = tree.getByRole("treeitem", { name: new RegExp(`^${name},`) });
   await expect(item).toBeVisible();
   if ((await item.getAttribute("aria-expanded")) !== "true") await item.click();
   await expect(item).toHaveAttribute("aria-expanded", "true");

@@ -48,6 +48,8 @@ export function FileTree({ snapshot, onOpen }: { snapshot: TreeSnapshot; onOpen?
   const toggle = useAppStore((s) => s.toggleExpanded);
   const selectPath = useAppStore((s) => s.selectPath);
   const selectedPath = useAppStore((s) => s.ui.selectedPath);
+  // While another layer's tree is on its way the rows on screen are about to move.
+  const loading = useAppStore((s) => s.explorer.treeLoading);
   const scroller = useRef<HTMLDivElement>(null);
   const rowHeight = useRowHeight(scroller);
   const [scrollTop, setScrollTop] = useState(0);
@@ -226,6 +228,7 @@ export function FileTree({ snapshot, onOpen }: { snapshot: TreeSnapshot; onOpen?
         ref={scroller}
         role="tree"
         aria-label="Files"
+        aria-busy={loading}
         aria-activedescendant={activeIndex >= 0 ? `tree-node-${rows.ids[activeIndex]}` : undefined}
         tabIndex={0}
         className="tree"
