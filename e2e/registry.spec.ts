@@ -27,9 +27,13 @@ async function startGate(
   hold: (path: string) => boolean,
   /** Answer CORS preflights here (distribution answers them itself only while auth is off). */
   preflight?: Record<string, string[]>,
+  /** Bytes a second: each range GET is answered after as long as its range takes at this rate. */
+  pace?: number,
 ) {
   const [host, port] = target.split(":");
   const held: ServerResponse[] = [];
+  /** The byte counts of the range GETs that came through, in order. */
+  const ranges: number[] = [];
   let sawHeld: () => void = () => undefined;
   const holding = new Promise<void>((r) => {
     sawHeld = r;
@@ -45,21 +49,28 @@ async function startGate(
       sawHeld();
       return;
     }
-    const up = httpRequest(
-      { host, port: Number(port), method: req.method, path: req.url, headers: req.headers },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    up.on("error", () => res.destroy());
-    req.pipe(up);
+    const range = /^bytes=(\d+)-(\d+)$/.exec(String(req.headers.range ?? ""));
+    const want = range ? Number(range[2]) - Number(range[1]) + 1 : 0;
+    if (req.method === "GET" && range) ranges.push(want);
+    const wait = pace ? (want / pace) * 1000 : 0;
+    setTimeout(() => {
+      const up = httpRequest(
+        { host, port: Number(port), method: req.method, path: req.url, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      up.on("error", () => res.destroy());
+      req.pipe(up);
+    }, wait);
   });
   const gatePort = await freePort();
   await new Promise<void>((r) => server.listen(gatePort, "127.0.0.1", r));
   return {
     domain: `127.0.0.1:${gatePort}`,
     holding,
+    ranges,
     async close() {
       for (const res of held) res.destroy();
       server.closeAllConnections();
@@ -214,32 +225,52 @@ test("push the example to a real registry, push again, then pull it into another
   await other.close();
 });
 
-test("a layer of several 16 MiB ranges, each read into the memory of the one two before, pulls whole and verified", async ({
+test("a layer in ranges sized to a slower link, each read into the memory of the one two before, pulls whole and verified", async ({
   page,
 }) => {
   test.setTimeout(240_000);
-  // One layer of 40 MiB of random bytes (gzip keeps its size): the page fetches it in three
-  // ranges, and its helper reads the third into the buffer the first was read into. A range read
+  // One layer of 40 MiB of random bytes (gzip keeps its size) through a front that answers each
+  // range as if the link moved 32 MiB a second: the page sizes its ranges to half a second at
+  // the rate they come (PAGE_LAYER_PIECES), so the layer comes in more than three, and its helper
+  // reads each from the fourth on into the buffer the one two before was read into. A range read
   // over bytes the decoder still needed would make the diffId differ, and the pull would fail.
   const spec = { seed: 4242, bytes: 40 * 2 ** 20 };
   const dir = mkdtempSync(join(tmpdir(), "layerlab-e2e-ranges-"));
-  const ref = `${reg.domain}/ranges:v1`;
   try {
+    // Pushed straight to the registry: execFileSync holds this process, and with it the front.
     const archive = join(dir, "ranges.oci.tar");
     writeFileSync(archive, await ociArchiveBytes("ranges:v1", [spec]));
-    execFileSync("node", ["dist-cli/layerlab.mjs", "push", archive, ref], { stdio: "ignore" });
+    execFileSync("node", ["dist-cli/layerlab.mjs", "push", archive, `${reg.domain}/ranges:v1`], {
+      stdio: "ignore",
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
   const diffId = await sha256((await layerBytes(spec)).tar);
-  await openApp(page);
-  await openForm(page, "Pull", ref);
-  const pulling = page.getByRole("region", { name: "Registry transfer" });
-  await expect(pulling.getByRole("status")).toContainText(`Pulled ${ref}`, { timeout: 120_000 });
-  await expect(pulling.getByRole("status")).toContainText("3 received");
-  const stack = page.getByRole("list", { name: "Layer stack" });
-  await expect(stack.locator(`code[title='diffId ${diffId}']`)).toHaveCount(1);
-  await expect(page.getByRole("combobox", { name: "Image" })).toContainText(ref);
+  const front = await startGate(reg.domain, () => false, undefined, 32 * 2 ** 20);
+  const ref = `${front.domain}/ranges:v1`;
+  try {
+    await openApp(page);
+    await openForm(page, "Pull", ref);
+    const pulling = page.getByRole("region", { name: "Registry transfer" });
+    await expect(pulling.getByRole("status")).toContainText(`Pulled ${ref}`, { timeout: 120_000 });
+    await expect(pulling.getByRole("status")).toContainText("3 received");
+    const stack = page.getByRole("list", { name: "Layer stack" });
+    await expect(stack.locator(`code[title='diffId ${diffId}']`)).toHaveCount(1);
+    await expect(page.getByRole("combobox", { name: "Image" })).toContainText(ref);
+    // The 1 MiB the pull asks for first, then ranges sized to the rate (about 7 MiB here): never
+    // under the 2 MiB least, and under the 32 MiB a fast link gets.
+    const MiB = 2 ** 20;
+    expect(front.ranges[0]).toBe(MiB);
+    expect(front.ranges.length).toBeGreaterThanOrEqual(4);
+    for (const n of front.ranges.slice(1, -1)) {
+      expect(n).toBeGreaterThanOrEqual(2 * MiB);
+      expect(n).toBeLessThan(32 * MiB);
+    }
+    expect(front.ranges.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(spec.bytes);
+  } finally {
+    await front.close();
+  }
 });
 
 test("an unreachable registry says it may be CORS and points at the proxy and the README", async ({

@@ -39,6 +39,8 @@ export type IngestRequest =
       id: number;
       pieces: ReadableStream<Blob | PieceRequest>;
       size: number;
+      /** No piece is larger (BlobPieces.largest). */
+      largest?: number;
       path: string;
       options: JobOptions;
       /** Where the worker says which requests it fetched, and asks for those it could not (PieceTalk). */
@@ -224,6 +226,7 @@ export function createStreamIngest(
                   id,
                   pieces: stream as ReadableStream<Blob | PieceRequest>,
                   size: body.size,
+                  ...(body.largest ? { largest: body.largest } : {}),
                   path,
                   options: jobOptions,
                   ...(channel ? { port: channel.port2 } : {}),
@@ -393,6 +396,7 @@ export function serveIngest(
                   kind: "pieces",
                   pieces: asyncIterable(msg.pieces),
                   size: msg.size,
+                  ...(msg.largest ? { largest: msg.largest } : {}),
                   ...(msg.port ? { resolve: pieceResolver(msg.port, doFetch, signal) } : {}),
                 },
                 msg.path,

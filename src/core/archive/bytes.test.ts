@@ -33,6 +33,20 @@ describe("readBlobWhole", () => {
     expect(c.buffer.byteLength).toBe(700_000);
   });
 
+  it("makes new memory as large as asked (a later, larger read then fits it)", async () => {
+    const into: ReadBuffer = {};
+    const small = bytes(100_000, 7);
+    const a = await readBlobWhole(blobOf(small), into, 400_000);
+    expect(same(a, small)).toBe(true);
+    expect(a.buffer.byteLength).toBe(400_000);
+    into.buffer = a.buffer as ArrayBuffer;
+    const larger = bytes(350_000, 8);
+    const b = await readBlobWhole(blobOf(larger), into, 400_000);
+    expect(same(b, larger)).toBe(true);
+    // The same memory (the read took it over): not new memory of 350,000 bytes.
+    expect(b.buffer.byteLength).toBe(400_000);
+  });
+
   it("gives what a Blob yielded when it yields less than its size", async () => {
     class ShortBlob extends Blob {
       override get size() {

@@ -82,7 +82,12 @@ export interface ReadBuffer {
  * BYOB reader (or without `into`) this is `blob.arrayBuffer()`. A Blob that yields fewer bytes
  * than its size gives what it yielded; the caller checks the length.
  */
-export async function readBlobWhole(blob: Blob, into?: ReadBuffer): Promise<Uint8Array> {
+export async function readBlobWhole(
+  blob: Blob,
+  into?: ReadBuffer,
+  /** The size of new memory for `into`, when more than the Blob's (later reads may be larger). */
+  capacity = 0,
+): Promise<Uint8Array> {
   const size = blob.size;
   let reader: ReadableStreamBYOBReader | undefined;
   if (into) {
@@ -93,7 +98,8 @@ export async function readBlobWhole(blob: Blob, into?: ReadBuffer): Promise<Uint
     }
   }
   if (!into || !reader) return new Uint8Array(await blob.arrayBuffer());
-  let buffer = into.buffer && into.buffer.byteLength >= size ? into.buffer : new ArrayBuffer(size);
+  let buffer =
+    into.buffer && into.buffer.byteLength >= size ? into.buffer : new ArrayBuffer(Math.max(size, capacity));
   into.buffer = undefined;
   let at = 0;
   try {

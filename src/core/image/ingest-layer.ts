@@ -105,6 +105,11 @@ export interface BlobPieces {
   pieces: AsyncIterable<Blob | PieceRequest>;
   /** The blob's size, which the pieces add up to. */
   size: number;
+  /**
+   * No piece is larger: the reader's buffers are made this large when they are first needed, so
+   * pieces whose sizes vary (ranges sized to the rate) are read into the same memory again.
+   */
+  largest?: number;
   /** Turns a request into its Blob (required when `pieces` yields requests). */
   resolve?: (r: PieceRequest) => Promise<Blob>;
 }
@@ -607,7 +612,7 @@ function readPieces(
           const used = lastHanded[k] !== Number.NEGATIVE_INFINITY;
           if (used && !(reuseWithinLayer && handed - lastHanded[k]! >= READ_BUFFER_REUSE_MARGIN))
             buffer.buffer = undefined;
-          const bytes = await readBlobWhole(piece, buffer);
+          const bytes = await readBlobWhole(piece, buffer, p.largest);
           yield* streamBytes(bytes, [HELD_CHUNK_BYTES]);
           handed += bytes.byteLength;
           lastHanded[k] = handed;

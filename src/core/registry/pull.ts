@@ -495,6 +495,7 @@ async function fetchLayer<T>(
     const first = ranged
       ? Math.min(pieces.handOff ? HANDED_OFF_FIRST_BYTES : sizer.next(), sizer.next(), size)
       : 0;
+    const askedAt = performance.now();
     const res = await client.send({
       method: "GET",
       url: `/v2/${repo}/blobs/${digest}`,
@@ -518,6 +519,7 @@ async function fetchLayer<T>(
       body = {
         kind: "pieces",
         size,
+        largest: Math.min(size, Math.max(first, pieces.pieceBytes)),
         pieces: (async function* () {
           try {
             for await (const item of fetchPieces(
@@ -529,6 +531,7 @@ async function fetchLayer<T>(
               sizer,
               first,
               res,
+              askedAt,
               range,
               scopes,
               signal,
@@ -622,11 +625,15 @@ async function* fetchPieces(
   sizer: PieceSizer,
   first: number,
   firstResponse: Response,
+  /** When the first range was asked for. */
+  firstAskedAt: number,
   range: (at: number, want: number, res?: Response) => Promise<Blob>,
   scopes: string[],
   signal: AbortSignal | undefined,
 ): AsyncGenerator<Blob | PieceRequest> {
-  yield await range(0, first, firstResponse);
+  const head = await range(0, first, firstResponse);
+  sizer.took(first, performance.now() - firstAskedAt);
+  yield head;
   for (let at = first, want = 0; at < size; at += want) {
     want = Math.min(sizer.next(), size - at);
     if (options.handOff) {
