@@ -519,7 +519,8 @@ async function fetchLayer<T>(
       body = {
         kind: "pieces",
         size,
-        largest: Math.min(size, Math.max(first, pieces.pieceBytes)),
+        // The sizer never asks for more than pieceBytes (the first range included).
+        largest: Math.min(size, pieces.pieceBytes),
         pieces: (async function* () {
           try {
             for await (const item of fetchPieces(
@@ -530,8 +531,7 @@ async function fetchLayer<T>(
               pieces,
               sizer,
               first,
-              res,
-              askedAt,
+              { res, askedAt },
               range,
               scopes,
               signal,
@@ -624,16 +624,13 @@ async function* fetchPieces(
   options: LayerPiecesOptions,
   sizer: PieceSizer,
   first: number,
-  firstResponse: Response,
-  /** When the first range was asked for. */
-  firstAskedAt: number,
-  range: (at: number, want: number, res?: Response) => Promise<Blob>,
+  /** The answer to the first range, and when it was asked for. */
+  firstAnswer: FirstAnswer,
+  range: (at: number, want: number, answered?: FirstAnswer) => Promise<Blob>,
   scopes: string[],
   signal: AbortSignal | undefined,
 ): AsyncGenerator<Blob | PieceRequest> {
-  const head = await range(0, first, firstResponse);
-  sizer.took(first, performance.now() - firstAskedAt);
-  yield head;
+  yield await range(0, first, firstAnswer);
   for (let at = first, want = 0; at < size; at += want) {
     want = Math.min(sizer.next(), size - at);
     if (options.handOff) {
@@ -651,9 +648,16 @@ async function* fetchPieces(
   }
 }
 
+/** A range answered already (the first, sent before the pull knew the registry answers ranges). */
+interface FirstAnswer {
+  res: Response;
+  /** When it was asked for: its time feeds the sizer like any range's. */
+  askedAt: number;
+}
+
 /**
  * Fetches byte ranges of one layer blob on this thread as Blobs (see readPiece): a range whose
- * connection breaks is asked for again alone, with backoff, up to the client's retries; `res`,
+ * connection breaks is asked for again alone, with backoff, up to the client's retries; `answered`,
  * when given, is the answer to the range's first request.
  */
 function rangeFetcher(
@@ -664,15 +668,15 @@ function rangeFetcher(
   scopes: string[],
   signal: AbortSignal | undefined,
   ctx: { registry: string; repository: string },
-  /** Told how long each range took, from asking to its last byte (not the one answered already). */
+  /** Told how long each range took, from asking to its last byte. */
   sizer?: PieceSizer,
-): (at: number, want: number, res?: Response) => Promise<Blob> {
+): (at: number, want: number, answered?: FirstAnswer) => Promise<Blob> {
   const retries = client.options.retries ?? 4;
-  return async (at, want, first) => {
-    let res = first;
+  return async (at, want, answered) => {
+    let res = answered?.res;
     for (let failures = 0; ; failures++) {
       try {
-        const asked = res ? undefined : performance.now();
+        const asked = res ? answered!.askedAt : performance.now();
         res ??= await client.send({
           method: "GET",
           url: `/v2/${repo}/blobs/${digest}`,
@@ -683,7 +687,7 @@ function rangeFetcher(
           ...(signal ? { signal } : {}),
         });
         const piece = await readPiece(res, digest, at, want, size, ctx);
-        if (asked !== undefined) sizer?.took(want, performance.now() - asked);
+        sizer?.took(want, performance.now() - asked);
         return piece;
       } catch (err) {
         res = undefined;
