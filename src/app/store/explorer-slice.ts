@@ -90,13 +90,20 @@ export const createExplorerSlice: StateCreator<AppState, [], [], ExplorerSlice> 
     return container;
   }
 
-  /** Runs a container action, then shows its result: the summary, the tree, the open file. */
-  async function containerAction(run: (id: string) => Promise<ContainerSummary>): Promise<boolean> {
+  /**
+   * Runs a container action, then shows its result: the summary, the tree, the open file (the
+   * selected one, or `select` when the action moved it).
+   */
+  async function containerAction(
+    run: (id: string) => Promise<ContainerSummary>,
+    select?: string,
+  ): Promise<boolean> {
     const c = get().explorer.container;
     if (!c) return false;
     try {
       const container = await run(c.id);
       set((s) => ({
+        ui: select === undefined ? s.ui : { ...s.ui, selectedPath: select },
         explorer: {
           ...s.explorer,
           container,
@@ -319,7 +326,12 @@ export const createExplorerSlice: StateCreator<AppState, [], [], ExplorerSlice> 
           },
         }));
       }
-      return containerAction((id) => workerClient().call("container.apply", { id, op }));
+      // A renamed file that was open stays open under its new name (opened once, not twice).
+      const moved =
+        op.kind === "rename" && get().ui.selectedPath === op.from.replace(/^\/+/, "")
+          ? op.to.replace(/^\/+/, "")
+          : undefined;
+      return containerAction((id) => workerClient().call("container.apply", { id, op }), moved);
     },
     undoContainer: async () => {
       await containerAction((id) => workerClient().call("container.undo", { id }));

@@ -49,11 +49,7 @@ export function FileActions({ path, text, mode }: { path: string; text?: string;
           type="button"
           className="button-quiet"
           disabled={rename === `/${path}`}
-          onClick={async () => {
-            if (await edit({ kind: "rename", from: path, to: rename })) {
-              useAppStore.getState().openFile(rename.replace(/^\/+/, ""));
-            }
-          }}
+          onClick={() => void edit({ kind: "rename", from: path, to: rename })}
         >
           Rename
         </button>
