@@ -230,8 +230,8 @@ test("a layer in ranges sized to a slower link, each read into the memory of the
 }) => {
   test.setTimeout(240_000);
   // One layer of 40 MiB of random bytes (gzip keeps its size) through a front that answers each
-  // range as if the link moved 32 MiB a second: the page sizes its ranges to half a second at
-  // the rate they come (PAGE_LAYER_PIECES), so the layer comes in more than three, and its helper
+  // range as if the link moved 8 MiB a second: the page sizes its ranges to two seconds at the
+  // rate they come (PAGE_LAYER_PIECES), so the layer comes in more than three, and its helper
   // reads each from the fourth on into the buffer the one two before was read into. A range read
   // over bytes the decoder still needed would make the diffId differ, and the pull would fail.
   const spec = { seed: 4242, bytes: 40 * 2 ** 20 };
@@ -247,7 +247,7 @@ test("a layer in ranges sized to a slower link, each read into the memory of the
     rmSync(dir, { recursive: true, force: true });
   }
   const diffId = await sha256((await layerBytes(spec)).tar);
-  const front = await startGate(reg.domain, () => false, undefined, 32 * 2 ** 20);
+  const front = await startGate(reg.domain, () => false, undefined, 8 * 2 ** 20);
   const ref = `${front.domain}/ranges:v1`;
   try {
     await openApp(page);
@@ -258,7 +258,7 @@ test("a layer in ranges sized to a slower link, each read into the memory of the
     const stack = page.getByRole("list", { name: "Layer stack" });
     await expect(stack.locator(`code[title='diffId ${diffId}']`)).toHaveCount(1);
     await expect(page.getByRole("combobox", { name: "Image" })).toContainText(ref);
-    // The 1 MiB the pull asks for first, then ranges sized to the rate (about 7 MiB here): never
+    // The 1 MiB the pull asks for first, then ranges sized to the rate (about 12 MiB here): never
     // under the 2 MiB least, and under the 32 MiB a fast link gets.
     const MiB = 2 ** 20;
     expect(front.ranges[0]).toBe(MiB);
