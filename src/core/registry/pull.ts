@@ -72,10 +72,11 @@ export interface LayerPiecesOptions {
   /**
    * Ranges whose URL this accepts are handed to the ingest as PieceRequests to send itself (a
    * helper worker: the Blobs then live only on its thread, whose garbage collector frees them
-   * soon after they are stored). This thread still sends each layer's first range (1 MiB: it
-   * learns the authorization and whether the registry answers ranges), and sends again any
-   * range the ingest could not fetch (BlobPieces.resolve), with its retries and errors. The
-   * ingest tells each range it fetched itself (LayerPieces.arrived), for progress.
+   * soon after they are stored). This thread still sends the first range of each layer it
+   * starts before the registry has answered one (1 MiB: it learns the authorization and whether
+   * the registry answers ranges); after that a layer's ranges are all the ingest's. It sends again
+   * any range the ingest could not fetch (BlobPieces.resolve), with its retries and errors. The
+   * ingest tells each range it fetched itself (LayerPieces.arrived), for progress and the sizer.
    */
   handOff?: (url: string) => boolean;
 }
@@ -194,6 +195,8 @@ export async function pullImage(
   const client = options.client ?? new RegistryClient(ref.domain, options);
   // The ranges of every layer follow the rate the last ones came at (LayerPiecesOptions.pieceSeconds).
   const sizer = options.layerPieces && pieceSizer(options.layerPieces);
+  // Once one layer's range is answered with 206, the next layers skip their first request here.
+  const rangesAnswered = { yes: false };
   const { signal } = options;
   const repo = ref.repository;
   const scopes = [repositoryScope(repo, "pull")];
@@ -360,6 +363,7 @@ export async function pullImage(
           ctx,
           options.layerPieces,
           sizer,
+          rangesAnswered,
         );
       }
       const rec: LayerRecord = existing ?? {
@@ -488,29 +492,38 @@ async function fetchLayer<T>(
   ctx: { registry: string; repository: string },
   pieces?: LayerPiecesOptions,
   sizer: PieceSizer | undefined = pieces && pieceSizer(pieces),
+  /** Whether the registry has answered a range in this pull (shared by its layers). */
+  rangesAnswered?: { yes: boolean },
 ): Promise<T> {
   const retries = client.options.retries ?? 4;
   const ranged = pieces && sizer && size > 0 && size <= pieces.maxLayerBytes;
   for (let attempt = 0; ; attempt++) {
-    const first = ranged
-      ? Math.min(pieces.handOff ? HANDED_OFF_FIRST_BYTES : sizer.next(), sizer.next(), size)
-      : 0;
-    const askedAt = performance.now();
-    const res = await client.send({
-      method: "GET",
-      url: `/v2/${repo}/blobs/${digest}`,
-      scopes,
-      what: `layer ${digest}`,
-      cache: "no-store",
-      ...(first ? { headers: { Range: `bytes=0-${first - 1}` } } : {}),
-      ...(signal ? { signal } : {}),
-    });
-    if (!res.body) throw new RegistryError("protocol", `layer ${digest}: the registry sent no body`, ctx);
+    // This registry answered a range earlier in the pull: every range of this layer goes to the
+    // ingest to send, the first too (no request from this thread). A retry asks again here.
+    const direct = ranged && pieces.handOff && attempt === 0 && rangesAnswered?.yes === true;
+    const first =
+      ranged && !direct
+        ? Math.min(pieces.handOff ? HANDED_OFF_FIRST_BYTES : sizer.next(), sizer.next(), size)
+        : 0;
+    const res = direct
+      ? undefined
+      : await client.send({
+          method: "GET",
+          url: `/v2/${repo}/blobs/${digest}`,
+          scopes,
+          what: `layer ${digest}`,
+          cache: "no-store",
+          ...(first ? { headers: { Range: `bytes=0-${first - 1}` } } : {}),
+          ...(signal ? { signal } : {}),
+        });
+    if (res && !res.body)
+      throw new RegistryError("protocol", `layer ${digest}: the registry sent no body`, ctx);
     let n = 0;
     // A failure of the pieces' own fetching (retried there already) is final here.
     let piecesFailed: { err: unknown } | undefined;
     let body: AsyncIterable<Uint8Array> | LayerPieces;
-    if (ranged && res.status === 206) {
+    if (ranged && (direct || res?.status === 206)) {
+      if (rangesAnswered) rangesAnswered.yes = true;
       const range = rangeFetcher(client, repo, digest, size, scopes, signal, ctx, sizer);
       const count = (bytes: number) => {
         n += bytes;
@@ -531,7 +544,7 @@ async function fetchLayer<T>(
               pieces,
               sizer,
               first,
-              { res, askedAt },
+              res,
               range,
               scopes,
               signal,
@@ -565,7 +578,7 @@ async function fetchLayer<T>(
           : {}),
       };
     } else {
-      const stream = asyncIterable(res.body as ReadableStream<Uint8Array>);
+      const stream = asyncIterable(res!.body as ReadableStream<Uint8Array>);
       body = (async function* () {
         for await (const c of stream) {
           n += c.byteLength;
@@ -586,6 +599,10 @@ async function fetchLayer<T>(
       return await ingest(body);
     } catch (err) {
       if (signal?.aborted) throw new CancelledError("pull");
+      // Asked for with no first request, a range the registry did not answer as one (a blob it
+      // serves another way): the layer is asked for again as the first was, and streams if need be.
+      const refused = piecesFailed?.err instanceof RegistryError && piecesFailed.err.kind === "protocol";
+      if (direct && refused) continue;
       if (piecesFailed) throw piecesFailed.err;
       const transient = err instanceof TruncatedBody || !(err instanceof LayerLabError);
       if (!transient && !(err instanceof RegistryError && err.kind === "digest-mismatch")) {
@@ -612,7 +629,7 @@ async function fetchLayer<T>(
 
 /**
  * The pieces of a layer's byte ranges in order: the answer to the first range (`first` bytes,
- * already asked for: `firstResponse`), then ranges of the sizer's size, each a Blob this thread
+ * already asked for: `firstAnswer`), then ranges of the sizer's size, each a Blob this thread
  * fetched (`range`) or, where `handOff` accepts the URL, a PieceRequest for the ingest to send.
  * The sizer learns how long each range took to come (`range`, LayerPieces.arrived).
  */
@@ -624,14 +641,14 @@ async function* fetchPieces(
   options: LayerPiecesOptions,
   sizer: PieceSizer,
   first: number,
-  /** The answer to the first range, and when it was asked for. */
-  firstAnswer: FirstAnswer,
-  range: (at: number, want: number, answered?: FirstAnswer) => Promise<Blob>,
+  /** The answer to the first range, asked for already (none: every range is asked for here). */
+  firstAnswer: Response | undefined,
+  range: (at: number, want: number, answered?: Response) => Promise<Blob>,
   scopes: string[],
   signal: AbortSignal | undefined,
 ): AsyncGenerator<Blob | PieceRequest> {
-  yield await range(0, first, firstAnswer);
-  for (let at = first, want = 0; at < size; at += want) {
+  if (firstAnswer) yield await range(0, first, firstAnswer);
+  for (let at = firstAnswer ? first : 0, want = 0; at < size; at += want) {
     want = Math.min(sizer.next(), size - at);
     if (options.handOff) {
       const ready = await client.prepare({
@@ -648,13 +665,6 @@ async function* fetchPieces(
   }
 }
 
-/** A range answered already (the first, sent before the pull knew the registry answers ranges). */
-interface FirstAnswer {
-  res: Response;
-  /** When it was asked for: its time feeds the sizer like any range's. */
-  askedAt: number;
-}
-
 /**
  * Fetches byte ranges of one layer blob on this thread as Blobs (see readPiece): a range whose
  * connection breaks is asked for again alone, with backoff, up to the client's retries; `answered`,
@@ -668,15 +678,18 @@ function rangeFetcher(
   scopes: string[],
   signal: AbortSignal | undefined,
   ctx: { registry: string; repository: string },
-  /** Told how long each range took, from asking to its last byte. */
+  /** Told how long each range it asked for took, from asking to its last byte. */
   sizer?: PieceSizer,
-): (at: number, want: number, answered?: FirstAnswer) => Promise<Blob> {
+): (at: number, want: number, answered?: Response) => Promise<Blob> {
   const retries = client.options.retries ?? 4;
   return async (at, want, answered) => {
-    let res = answered?.res;
+    let res = answered;
     for (let failures = 0; ; failures++) {
       try {
-        const asked = res ? answered!.askedAt : performance.now();
+        // The answer given was asked for before the layer waited for a helper (the pull asks for
+        // each layer's first range as soon as it starts the layer), so its time would say more of
+        // that wait than of the link: only the ranges asked for here feed the sizer.
+        const asked = res ? undefined : performance.now();
         res ??= await client.send({
           method: "GET",
           url: `/v2/${repo}/blobs/${digest}`,
@@ -687,7 +700,7 @@ function rangeFetcher(
           ...(signal ? { signal } : {}),
         });
         const piece = await readPiece(res, digest, at, want, size, ctx);
-        sizer?.took(want, performance.now() - asked);
+        if (asked !== undefined) sizer?.took(want, performance.now() - asked);
         return piece;
       } catch (err) {
         res = undefined;
