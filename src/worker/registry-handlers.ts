@@ -49,9 +49,10 @@ const PROGRESS_EVERY_MS = 100;
  * 7.2-7.6 s with 16 MiB, 6.1-6.3 s with 32 MiB, 6.1-6.6 s with a layer a range. But a range is
  * also a step of the progress bar, and on a link of 2 MB/s 32 MiB is 16 s without one: so ranges
  * start at 2 MiB and are sized to take about two seconds at the rate the last ones came. Half a
- * second was tried first: on loopback, where the two cores are busy and each range comes at 15 MB/s
- * or so, it made ranges of 7 MiB on average (73 GETs for the ten layers of 500 MB, where 32 MiB
- * ranges make 20) and the pull 10% slower than two seconds (49 GETs), back to back in the bench.
+ * second was tried first: on loopback, where the two cores are busy and two or three ranges come
+ * at once, it made more and smaller ranges (49 GETs for the ten layers of 500 MB against 36 with
+ * two seconds; 20 with 32 MiB ranges) and the pull slower (6.6 s on disk either way, 7.1 s in
+ * memory against 6.1 s, back to back in the bench; src/bench/README.md).
  */
 export const PAGE_LAYER_PIECES: LayerPiecesOptions = {
   pieceBytes: 32 * 2 ** 20,
