@@ -438,16 +438,20 @@ describe.each(MODES)("a pull whose layers the helper workers ingest ($name)", (m
     expect(h.jobs).toHaveLength(LAYERS.length);
     // The page's pull always asks by range (PAGE_LAYER_PIECES unless the test sets smaller ones).
     expect(h.jobs.every((j) => j.startsWith("ingest-pieces "))).toBe(true);
-    const step = mode.pieces?.pieceBytes ?? PAGE_LAYER_PIECES.pieceBytes;
+    // A range ends at a whole number of steps, or at the layer's end: the test's fixed ranges, or
+    // the page's, sized to the rate in 64 KiB steps (its first range is 1 MiB).
+    const step = mode.pieces?.pieceBytes ?? 64 * 1024;
     for (let i = 0; i < LAYERS.length; i++) {
       const mine = events.filter((e) => e.role === "layer" && e.index === i);
       const last = mine.at(-1)!;
       expect(last).toMatchObject({ state: "done", outcome: "received" });
       expect(last.bytes).toBe(last.size);
-      // Progress moves a range at a time, never past the size.
-      for (const e of mine.filter((x) => x.state === "moving")) {
+      // Progress moves a range at a time, forward, never past the size.
+      const moving = mine.filter((x) => x.state === "moving");
+      for (const [k, e] of moving.entries()) {
         expect(e.bytes === e.size || e.bytes % step === 0).toBe(true);
         expect(e.bytes).toBeLessThanOrEqual(e.size);
+        expect(e.bytes).toBeGreaterThanOrEqual(moving[k - 1]?.bytes ?? 0);
       }
     }
     expect(await client.call("registry.transfers", { image: image.id })).toHaveLength(1);
