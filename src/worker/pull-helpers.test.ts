@@ -30,7 +30,6 @@ import {
   serveIngest,
 } from "./ingest-pool.ts";
 import type { RegistryEvent, ResponseMessage } from "./protocol.ts";
-import { PAGE_LAYER_PIECES } from "./registry-handlers.ts";
 import { serveProtocol } from "./serve.ts";
 
 /** Helper workers over `store`, each behind a MessageChannel; `jobs` lists the layers they were handed. */

@@ -1,4 +1,5 @@
 import type { StateCreator } from "zustand";
+import { cleanPath } from "../../core/fs/paths.ts";
 import { nodePath } from "../../core/view/tree.ts";
 import { WorkerCallError } from "../../worker/client.ts";
 import type {
@@ -313,7 +314,7 @@ export const createExplorerSlice: StateCreator<AppState, [], [], ExplorerSlice> 
     },
 
     async editContainer(op) {
-      const removing = op.kind === "rm" ? op.path.replace(/^\/+/, "") : undefined;
+      const removing = op.kind === "rm" ? cleanPath(op.path) : undefined;
       if (removing !== undefined && get().ui.selectedPath === removing) {
         // The deleted file is no longer there to show: say what the delete did instead.
         set((s) => ({
@@ -328,9 +329,7 @@ export const createExplorerSlice: StateCreator<AppState, [], [], ExplorerSlice> 
       }
       // A renamed file that was open stays open under its new name (opened once, not twice).
       const moved =
-        op.kind === "rename" && get().ui.selectedPath === op.from.replace(/^\/+/, "")
-          ? op.to.replace(/^\/+/, "")
-          : undefined;
+        op.kind === "rename" && get().ui.selectedPath === cleanPath(op.from) ? cleanPath(op.to) : undefined;
       return containerAction((id) => workerClient().call("container.apply", { id, op }), moved);
     },
     undoContainer: async () => {

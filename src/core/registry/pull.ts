@@ -493,18 +493,16 @@ async function fetchLayer<T>(
   pieces?: LayerPiecesOptions,
   sizer: PieceSizer | undefined = pieces && pieceSizer(pieces),
   /** Whether the registry has answered a range in this pull (shared by its layers). */
-  rangesAnswered?: { yes: boolean },
+  rangesAnswered: { yes: boolean } = { yes: false },
 ): Promise<T> {
   const retries = client.options.retries ?? 4;
   const ranged = pieces && sizer && size > 0 && size <= pieces.maxLayerBytes;
   for (let attempt = 0; ; attempt++) {
     // This registry answered a range earlier in the pull: every range of this layer goes to the
     // ingest to send, the first too (no request from this thread). A retry asks again here.
-    const direct = ranged && pieces.handOff && attempt === 0 && rangesAnswered?.yes === true;
+    const direct = ranged && pieces.handOff && attempt === 0 && rangesAnswered.yes;
     const first =
-      ranged && !direct
-        ? Math.min(pieces.handOff ? HANDED_OFF_FIRST_BYTES : sizer.next(), sizer.next(), size)
-        : 0;
+      ranged && !direct ? Math.min(sizer.next(), size, pieces.handOff ? HANDED_OFF_FIRST_BYTES : size) : 0;
     const res = direct
       ? undefined
       : await client.send({
@@ -523,7 +521,7 @@ async function fetchLayer<T>(
     let piecesFailed: { err: unknown } | undefined;
     let body: AsyncIterable<Uint8Array> | LayerPieces;
     if (ranged && (direct || res?.status === 206)) {
-      if (rangesAnswered) rangesAnswered.yes = true;
+      rangesAnswered.yes = true;
       const range = rangeFetcher(client, repo, digest, size, scopes, signal, ctx, sizer);
       const count = (bytes: number) => {
         n += bytes;
