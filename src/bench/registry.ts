@@ -12,6 +12,8 @@
  * times Chromium alone moving the same blobs into IndexedDB on disk the way the page does, with
  * nothing hashed or decoded (chromiumAlone): the part of the page's pull no change of ours can
  * cut. The watched pull prints how many GETs of the layers the registry answered (ranges).
+ * Every timed step starts after `sync`, so none pays for writing back what the last one left
+ * dirty in the page cache.
  * The CLI's push and pull come in rounds as well, each against fresh registries, its ratios taken
  * within the round. LAYERLAB_BENCH_REGISTRY_ONLY=page runs only the page's rounds, =cli only the
  * CLI's (and the second push); LAYERLAB_BENCH_REGISTRY_PORT
@@ -111,8 +113,17 @@ interface Timed {
   rssMb?: number;
 }
 
+/**
+ * Writes every dirty page to disk (`sync`) before a timed step, so no step pays for writing back
+ * what the one before it left in the page cache (a browser profile of 500 MB, skopeo's archive).
+ */
+function settle(): void {
+  spawnSync("sync");
+}
+
 /** Runs a command under GNU time: wall seconds and peak RSS in MB. */
 function timed(cmd: string, args: string[], input?: string): Required<Timed> {
+  settle();
   const r = spawnSync("/usr/bin/time", ["-f", "%e %M", cmd, ...args], {
     encoding: "utf8",
     ...(input !== undefined ? { input } : {}),
@@ -398,6 +409,7 @@ async function browserPulls(
     const field = page.getByRole("textbox", { name: "Image reference" });
     await field.fill(reference);
     return async () => {
+      settle();
       const t0 = Date.now();
       await field.press("Enter");
       await page
@@ -439,6 +451,7 @@ async function browserPulls(
         // A document of the app's origin that runs none of the app (its IndexedDB is its own).
         await page.goto(`${origin}/lesson.schema.json`);
         await new Promise((r) => setTimeout(r, 1000));
+        settle();
         return watchBrowser(floorProfile, () => chromiumAlone(page, blobs));
       });
       floorCpu = floor;
